@@ -1,0 +1,50 @@
+//! The OpenAPI 3.1 document, generated from the handlers, and the browsable reference at `/docs`.
+
+use actix_web::HttpResponse;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::error::{FieldError, Problem};
+use crate::http::ops;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "landpay",
+        description = "Pay the financial obligations of Vietnamese land procedures online, and report \
+                       paid status to the procedure workflow. Money is a JSON integer of whole đồng; \
+                       rates are decimal strings; errors are application/problem+json.",
+        license(name = "MIT OR Apache-2.0")
+    ),
+    paths(ops::healthz, ops::readyz, ops::metrics),
+    components(schemas(Problem, FieldError)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "operations", description = "Health, readiness and metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// `/docs` → `/docs/`, where the bundled Swagger UI lives.
+pub async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header(("Location", "/docs/"))
+        .finish()
+}

@@ -1,0 +1,92 @@
+//! Request-body extraction with problem+json errors that name the field.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+/// A JSON body parsed into `T`, with the raw bytes kept for fingerprints. Malformed JSON is 400;
+/// JSON of the wrong shape is 422 naming the path of the offending field.
+pub struct JsonBody<T> {
+    pub value: T,
+    pub raw: web::Bytes,
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map(|s| s.settings.server.max_body_bytes)
+            .unwrap_or(1 << 20);
+        let content_type_ok = match req.headers().get(header::CONTENT_TYPE) {
+            None => true,
+            Some(v) => v
+                .to_str()
+                .map(|ct| {
+                    let ct = ct.to_ascii_lowercase();
+                    ct.starts_with("application/json") || ct.contains("+json")
+                })
+                .unwrap_or(false),
+        };
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(ApiError::UnsupportedMediaType(
+                    "send the body as application/json".into(),
+                ));
+            }
+            let raw = read_limited(&mut payload, limit).await?;
+            let value = parse_json(&raw)?;
+            Ok(JsonBody { value, raw })
+        })
+    }
+}
+
+/// Reads a whole body, refusing more than `limit` bytes.
+pub async fn read_limited(payload: &mut Payload, limit: usize) -> Result<web::Bytes, ApiError> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::bad_request("body", format!("could not be read: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// Parses JSON into `T`, naming the path of a field of the wrong shape.
+pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request("body", "a JSON body is required"));
+    }
+    let mut de = serde_json::Deserializer::from_slice(raw);
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if inner.is_syntax() || inner.is_eof() {
+                Err(ApiError::bad_request("body", format!("is not valid JSON: {inner}")))
+            } else {
+                let field = if path == "." { "body".to_owned() } else { path };
+                Err(ApiError::invalid_field(field, strip_position(&inner.to_string())))
+            }
+        }
+    }
+}
+
+fn strip_position(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}

@@ -1,0 +1,6 @@
+//! The HTTP edge: thin handlers, extractors, pages and framework error shapes.
+
+pub mod docs;
+pub mod errors;
+pub mod extract;
+pub mod ops;

@@ -1,0 +1,13 @@
+//! landpay: compute, collect and report the financial obligations of Vietnamese land procedures.
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod idempotency;
+pub mod ids;
+pub mod startup;
+pub mod storage;
+pub mod telemetry;
+pub mod workers;

@@ -1,0 +1,94 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use landpay::auth::jwt::JwtKeys;
+use landpay::auth::Role;
+use landpay::config::{ConfigDuration, ConfigSources, Settings};
+use landpay::startup::Application;
+use landpay::storage::Store;
+
+/// landpay: pay the financial obligations of Vietnamese land procedures online.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// An extra configuration file, applied after config/default.toml and config/{LANDPAY_ENV}.toml.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply migrations, then serve the API, pages and workers (the default).
+    Serve,
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Mint an API token from the configured secret; prints only the token.
+    Token {
+        #[arg(long)]
+        sub: String,
+        /// A role: portal, finance or admin; may repeat.
+        #[arg(long = "role", value_enum, required = true)]
+        roles: Vec<Role>,
+        /// Limit the token to one agency's records.
+        #[arg(long)]
+        agency: Option<String>,
+        /// Lifetime such as 1h, 30m or 7d.
+        #[arg(long, default_value = "1h", value_parser = parse_duration)]
+        ttl: ConfigDuration,
+    },
+    /// Load and validate the configuration, print every effective key (secrets redacted).
+    CheckConfig,
+}
+
+fn parse_duration(text: &str) -> Result<ConfigDuration, String> {
+    ConfigDuration::parse(text)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(&ConfigSources::from_env(cli.config.clone())) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("landpay: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    landpay::telemetry::init(&settings.log);
+    match run(cli.command.unwrap_or(Command::Serve), settings).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = ?e, "landpay stopped with an error");
+            eprintln!("landpay: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => {
+            let app = Application::build(settings).await?;
+            tracing::info!(port = app.port(), "landpay listening");
+            app.run_until_stopped().await
+        }
+        Command::Migrate => {
+            let store = Store::connect(&settings.database).await?;
+            store.migrate().await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Token { sub, roles, agency, ttl } => {
+            let token = JwtKeys::new(&settings.auth).mint(&sub, &roles, agency.as_deref(), ttl.0)?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::CheckConfig => {
+            print!("{}", settings.to_redacted_toml()?);
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! Builds the application: migrations before binding, the route table, workers, shutdown.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::http::StatusCode;
+use actix_web::middleware::{from_fn, ErrorHandlers};
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+use tokio::sync::watch;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::jwt::JwtKeys;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::http::{docs, errors, ops};
+use crate::storage::Store;
+
+/// Everything a handler needs, shared by all workers of all threads.
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub store: Store,
+    pub jwt: JwtKeys,
+    pub metrics: ops::Metrics,
+    pub clock: Arc<Clock>,
+}
+
+impl AppState {
+    pub fn new(settings: Arc<Settings>, store: Store, clock: Arc<Clock>) -> anyhow::Result<Self> {
+        Ok(Self {
+            jwt: JwtKeys::new(&settings.auth),
+            metrics: ops::Metrics::new()?,
+            settings,
+            store,
+            clock,
+        })
+    }
+}
+
+/// A built service: bound, migrated, not yet running.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    /// Connects, migrates, then binds: `/readyz` is 200 whenever `/healthz` answers.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Arc::new(Clock::default())).await
+    }
+
+    pub async fn build_with_clock(settings: Settings, clock: Arc<Clock>) -> anyhow::Result<Self> {
+        let store = Store::connect(&settings.database).await?;
+        store.migrate().await?;
+        let settings = Arc::new(settings);
+        let state = web::Data::new(AppState::new(settings.clone(), store, clock)?);
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
+            .with_context(|| format!("binding {}:{}", settings.server.host, settings.server.port))?;
+        let port = listener.local_addr()?.port();
+        let server_state = state.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(
+                    ErrorHandlers::new()
+                        .handler(StatusCode::NOT_FOUND, errors::problem_for_framework_error)
+                        .handler(StatusCode::METHOD_NOT_ALLOWED, errors::problem_for_framework_error)
+                        .handler(StatusCode::PAYLOAD_TOO_LARGE, errors::problem_for_framework_error),
+                )
+                .wrap(from_fn(ops::observe))
+                .app_data(server_state.clone())
+                .app_data(web::PathConfig::default().error_handler(errors::path_error))
+                .app_data(web::QueryConfig::default().error_handler(errors::query_error))
+                .configure(routes)
+                .default_service(web::to(errors::not_found))
+        })
+        .listen(listener)?
+        .shutdown_timeout(settings.server.shutdown_timeout.0.as_secs())
+        .run();
+        Ok(Self { port, server, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state, for tests that drive workers by hand.
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until SIGTERM/SIGINT (actix stops accepting, drains in-flight requests), then stops
+    /// the background workers and closes the pool.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let workers = crate::workers::spawn_all(self.state.clone(), stop_rx);
+        let result = self.server.await;
+        let _ = stop_tx.send(true);
+        for worker in workers {
+            let _ = worker.await;
+        }
+        self.state.store.close().await;
+        result.context("HTTP server")
+    }
+}
+
+/// The whole route table.
+fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/healthz").get(ops::healthz))
+        .service(web::resource("/readyz").get(ops::readyz))
+        .service(web::resource("/metrics").get(ops::metrics))
+        .service(web::resource("/docs").get(docs::docs_redirect))
+        .service(
+            SwaggerUi::new("/docs/{_:.*}")
+                .url("/openapi.json", docs::ApiDoc::openapi())
+                // The default validator badge would load an image from another host.
+                .config(utoipa_swagger_ui::Config::from("/openapi.json").validator_url("none")),
+        );
+}

@@ -1,0 +1,144 @@
+//! Idempotency keys: claimed before the work, completed with the response, swept after retention.
+
+use chrono::{DateTime, Utc};
+
+use super::{in_write_tx, on_pool, ts, Store};
+
+/// What a claim found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// The key is new (or its earlier holder died): the caller does the work.
+    Acquired,
+    /// The same key was used with another request.
+    Mismatch,
+    /// Another request with this key is still running.
+    InFlight,
+    /// The work is done: replay this response.
+    Done { status: u16, body: String },
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    request_hash: String,
+    state: String,
+    response_status: Option<i64>,
+    response_body: Option<String>,
+    locked_until: String,
+}
+
+impl Store {
+    /// Claims `(client, key)` for a request with fingerprint `hash`. An in-flight claim whose
+    /// lock ran out (its process died) may be taken over.
+    pub async fn claim_idempotency_key(
+        &self,
+        client: &str,
+        key: &str,
+        hash: &str,
+        now: DateTime<Utc>,
+        lock_until: DateTime<Utc>,
+    ) -> Result<Claim, sqlx::Error> {
+        let now_s = ts(now);
+        let lock_s = ts(lock_until);
+        in_write_tx!(self, tx => {
+            let inserted = sqlx::query(
+                "insert into idempotency_key (client_id, idem_key, request_hash, state, locked_until, created_at)
+                 values ($1, $2, $3, 'in_flight', $4, $5)
+                 on conflict (client_id, idem_key) do nothing",
+            )
+            .bind(client)
+            .bind(key)
+            .bind(hash)
+            .bind(&lock_s)
+            .bind(&now_s)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if inserted == 1 {
+                tx.commit().await?;
+                return Ok(Claim::Acquired);
+            }
+            let row: Row = sqlx::query_as(
+                "select request_hash, state, response_status, response_body, locked_until
+                 from idempotency_key where client_id = $1 and idem_key = $2",
+            )
+            .bind(client)
+            .bind(key)
+            .fetch_one(&mut *tx)
+            .await?;
+            let claim = if row.request_hash != hash {
+                Claim::Mismatch
+            } else if row.state == "done" {
+                Claim::Done {
+                    status: row.response_status.and_then(|s| u16::try_from(s).ok()).unwrap_or(200),
+                    body: row.response_body.unwrap_or_default(),
+                }
+            } else if row.locked_until < now_s {
+                let taken = sqlx::query(
+                    "update idempotency_key set locked_until = $3
+                     where client_id = $1 and idem_key = $2 and state = 'in_flight' and locked_until = $4",
+                )
+                .bind(client)
+                .bind(key)
+                .bind(&lock_s)
+                .bind(&row.locked_until)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if taken == 1 { Claim::Acquired } else { Claim::InFlight }
+            } else {
+                Claim::InFlight
+            };
+            tx.commit().await?;
+            Ok(claim)
+        })
+    }
+
+    /// Stores the response of a claimed key, so that duplicates replay it.
+    pub async fn complete_idempotency_key(
+        &self,
+        client: &str,
+        key: &str,
+        status: u16,
+        body: &str,
+    ) -> Result<(), sqlx::Error> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "update idempotency_key set state = 'done', response_status = $3, response_body = $4
+                 where client_id = $1 and idem_key = $2",
+            )
+            .bind(client)
+            .bind(key)
+            .bind(i64::from(status))
+            .bind(body)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// Forgets a claim whose work failed unexpectedly, so that the client may retry.
+    pub async fn release_idempotency_key(&self, client: &str, key: &str) -> Result<(), sqlx::Error> {
+        on_pool!(self, pool => {
+            sqlx::query("delete from idempotency_key where client_id = $1 and idem_key = $2 and state = 'in_flight'")
+                .bind(client)
+                .bind(key)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// Deletes keys created before `cutoff`; returns how many.
+    pub async fn sweep_idempotency_keys(&self, cutoff: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+        let done = on_pool!(self, pool => {
+            sqlx::query("delete from idempotency_key where created_at < $1")
+                .bind(ts(cutoff))
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(done)
+    }
+}

@@ -1,0 +1,170 @@
+//! The store: one small API over two backends, SQLite (embedded default) and PostgreSQL.
+//!
+//! Each capability has its own file of store functions. Where the SQL is the same on both
+//! backends (parameters are `$1`, `$2`, … on both), one text serves both through [`on_pool!`];
+//! where the dialects differ, each arm has its own. Every write that reads first runs in a
+//! write transaction (`BEGIN IMMEDIATE` on SQLite), opened and committed inside the method.
+
+pub mod idempotency;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::postgres::{PgPoolOptions, PgPool};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::config::{sqlite_path, DatabaseSettings};
+
+/// Runs `$body` with `$pool` bound to whichever pool the store has.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.db {
+            $crate::storage::Db::Sqlite($pool) => $body,
+            $crate::storage::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// Runs `$body` inside a write transaction bound to `$tx`; `$body` must commit it.
+macro_rules! in_write_tx {
+    ($store:expr, $tx:ident => $body:expr) => {
+        match &$store.db {
+            $crate::storage::Db::Sqlite(pool) => {
+                #[allow(unused_mut)]
+                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                $body
+            }
+            $crate::storage::Db::Postgres(pool) => {
+                #[allow(unused_mut)]
+                let mut $tx = pool.begin().await?;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use in_write_tx;
+
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A cloneable handle to the database.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) db: Db,
+}
+
+/// Which backend a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Store {
+    /// Connects without migrating. A SQLite file and its folder are created when missing.
+    pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Self> {
+        let url = settings.url.expose();
+        if url.starts_with("sqlite:") {
+            if let Some(path) = sqlite_path(url) {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("creating the database folder {}", dir.display()))?;
+                }
+            }
+            let options = SqliteConnectOptions::from_str(url)
+                .context("database.url is not a valid SQLite URL")?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // FULL: a commit that was answered survives a power cut, not only a crash.
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(settings.busy_timeout.0);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(settings.max_connections)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await
+                .context("opening the SQLite database")?;
+            Ok(Self { db: Db::Sqlite(pool) })
+        } else {
+            let pool = PgPoolOptions::new()
+                .max_connections(settings.max_connections)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await
+                .context("connecting to PostgreSQL")?;
+            Ok(Self { db: Db::Postgres(pool) })
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.db {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies the backend's migrations. Safe to run from several instances at once.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match &self.db {
+            Db::Sqlite(pool) => SQLITE_MIGRATOR.run(pool).await,
+            Db::Postgres(pool) => POSTGRES_MIGRATOR.run(pool).await,
+        }
+        .context("applying migrations")
+    }
+
+    /// Ready: the database answers and every migration of this build is applied.
+    pub async fn is_ready(&self) -> anyhow::Result<()> {
+        let expected = match &self.db {
+            Db::Sqlite(_) => SQLITE_MIGRATOR.iter().count(),
+            Db::Postgres(_) => POSTGRES_MIGRATOR.iter().count(),
+        };
+        let (applied,): (i64,) = on_pool!(self, pool => {
+            sqlx::query_as("select count(*) from _sqlx_migrations where success")
+                .fetch_one(pool)
+                .await
+        })
+        .context("reading the migration table")?;
+        let expected = i64::try_from(expected).unwrap_or(i64::MAX);
+        anyhow::ensure!(applied >= expected, "{applied} of {expected} migrations applied");
+        Ok(())
+    }
+
+    /// Connection-pool figures for `/metrics`: (open connections, idle connections).
+    pub fn pool_stats(&self) -> (u32, usize) {
+        match &self.db {
+            Db::Sqlite(pool) => (pool.size(), pool.num_idle()),
+            Db::Postgres(pool) => (pool.size(), pool.num_idle()),
+        }
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await)
+    }
+}
+
+/// The one stored form of a time: fixed-width UTC with microseconds, so text order is time order.
+pub fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// Reads a stored time back.
+pub fn parse_ts(text: &str) -> anyhow::Result<DateTime<Utc>> {
+    Ok(DateTime::parse_from_rfc3339(text)
+        .with_context(|| format!("stored time `{text}`"))?
+        .with_timezone(&Utc))
+}
+
+/// Whether a database error is a violation of the named unique constraint or primary key.
+pub fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}

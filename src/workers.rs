@@ -1,0 +1,41 @@
+//! Background work that runs inside the service: housekeeping on an interval, stopped on shutdown.
+
+use std::time::Duration;
+
+use actix_web::web;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::startup::AppState;
+
+/// How long idempotency keys are kept (API.md §1: at least 24 h).
+pub const IDEMPOTENCY_RETENTION: Duration = Duration::from_secs(48 * 3600);
+
+/// Starts every worker; each ends when `stop` turns true.
+pub fn spawn_all(state: web::Data<AppState>, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+    vec![tokio::spawn(housekeeping(state, stop))]
+}
+
+async fn housekeeping(state: web::Data<AppState>, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(state.settings.payments.janitor_interval.0);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                if let Err(e) = sweep(&state).await {
+                    tracing::warn!(error = %e, "housekeeping failed; will retry");
+                }
+            }
+            _ = stop.changed() => break,
+        }
+    }
+}
+
+/// One housekeeping pass (tests call it directly).
+pub async fn sweep(state: &AppState) -> anyhow::Result<()> {
+    let retention = chrono::Duration::from_std(IDEMPOTENCY_RETENTION)?;
+    let removed = state.store.sweep_idempotency_keys(state.clock.now() - retention).await?;
+    if removed > 0 {
+        tracing::info!(removed, "swept idempotency keys");
+    }
+    Ok(())
+}

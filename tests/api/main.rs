@@ -1,0 +1,8 @@
+//! API tests: each test spawns the real application on a fresh database (SQLite by default,
+//! PostgreSQL when TEST_DATABASE_URL is set) and talks to it over HTTP.
+
+mod auth;
+mod helpers;
+mod idempotency;
+mod operations;
+mod store_contract;
