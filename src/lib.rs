@@ -4,6 +4,7 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod gateways;
 pub mod http;
 pub mod idempotency;
 pub mod ids;

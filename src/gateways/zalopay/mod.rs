@@ -1,0 +1,3 @@
+//! ZaloPay Open API v2 (protocols.md §4).
+
+pub mod wire;
