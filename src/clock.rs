@@ -7,7 +7,8 @@ use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 
 /// Vietnam's offset (UTC+7, no daylight saving): dates in the API are dates there.
 pub fn vietnam() -> FixedOffset {
-    FixedOffset::east_opt(7 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!()))
+    FixedOffset::east_opt(7 * 3600)
+        .unwrap_or_else(|| FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!()))
 }
 
 /// The calendar date of `t` in Vietnam.
@@ -27,6 +28,7 @@ impl Clock {
 
     /// Moves this clock forward (tests only reach for this).
     pub fn advance(&self, by: chrono::Duration) {
-        self.skew_ms.fetch_add(by.num_milliseconds(), Ordering::Relaxed);
+        self.skew_ms
+            .fetch_add(by.num_milliseconds(), Ordering::Relaxed);
     }
 }

@@ -106,10 +106,10 @@ impl fmt::Display for ConfigDuration {
         let ms = self.0.as_millis();
         let (n, unit) = match ms {
             0 => (0, "s"),
-            _ if ms % 86_400_000 == 0 => (ms / 86_400_000, "d"),
-            _ if ms % 3_600_000 == 0 => (ms / 3_600_000, "h"),
-            _ if ms % 60_000 == 0 => (ms / 60_000, "m"),
-            _ if ms % 1000 == 0 => (ms / 1000, "s"),
+            _ if ms.is_multiple_of(86_400_000) => (ms / 86_400_000, "d"),
+            _ if ms.is_multiple_of(3_600_000) => (ms / 3_600_000, "h"),
+            _ if ms.is_multiple_of(60_000) => (ms / 60_000, "m"),
+            _ if ms.is_multiple_of(1000) => (ms / 1000, "s"),
             _ => (ms, "ms"),
         };
         write!(f, "{n}{unit}")
@@ -347,23 +347,38 @@ impl Settings {
     pub fn validate(&self) -> Result<(), ConfigError> {
         check_url("server.public_base_url", &self.server.public_base_url)?;
         let db = self.database.url.expose();
-        if !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://")) {
+        if !(db.starts_with("sqlite:")
+            || db.starts_with("postgres://")
+            || db.starts_with("postgresql://"))
+        {
             return Err(ConfigError::invalid(
                 "database.url",
                 "must start with sqlite:// or postgres://",
             ));
         }
         if self.database.max_connections == 0 {
-            return Err(ConfigError::invalid("database.max_connections", "must be at least 1"));
+            return Err(ConfigError::invalid(
+                "database.max_connections",
+                "must be at least 1",
+            ));
         }
         if self.auth.jwt_secret.expose().len() < 16 {
-            return Err(ConfigError::invalid("auth.jwt_secret", "must be at least 16 bytes"));
+            return Err(ConfigError::invalid(
+                "auth.jwt_secret",
+                "must be at least 16 bytes",
+            ));
         }
         if self.auth.link_secret.expose().len() < 16 {
-            return Err(ConfigError::invalid("auth.link_secret", "must be at least 16 bytes"));
+            return Err(ConfigError::invalid(
+                "auth.link_secret",
+                "must be at least 16 bytes",
+            ));
         }
         for (key, url) in [
-            ("gateways.vnpay.payment_url", &self.gateways.vnpay.payment_url),
+            (
+                "gateways.vnpay.payment_url",
+                &self.gateways.vnpay.payment_url,
+            ),
             ("gateways.vnpay.api_url", &self.gateways.vnpay.api_url),
             ("gateways.momo.endpoint", &self.gateways.momo.endpoint),
             ("gateways.zalopay.endpoint", &self.gateways.zalopay.endpoint),
@@ -373,10 +388,16 @@ impl Settings {
             }
         }
         if self.gateways.vnpay.enabled && self.gateways.vnpay.tmn_code.is_empty() {
-            return Err(ConfigError::invalid("gateways.vnpay.tmn_code", "must be set when VNPay is enabled"));
+            return Err(ConfigError::invalid(
+                "gateways.vnpay.tmn_code",
+                "must be set when VNPay is enabled",
+            ));
         }
         if self.webhooks.retry_schedule.is_empty() {
-            return Err(ConfigError::invalid("webhooks.retry_schedule", "must list at least one interval"));
+            return Err(ConfigError::invalid(
+                "webhooks.retry_schedule",
+                "must list at least one interval",
+            ));
         }
         for (key, d) in [
             ("payments.order_ttl", self.payments.order_ttl),
@@ -391,7 +412,10 @@ impl Settings {
             }
         }
         if !matches!(self.log.format.as_str(), "json" | "pretty") {
-            return Err(ConfigError::invalid("log.format", "must be `json` or `pretty`"));
+            return Err(ConfigError::invalid(
+                "log.format",
+                "must be `json` or `pretty`",
+            ));
         }
         Ok(())
     }
@@ -470,7 +494,11 @@ fn env_overrides(env: &[(String, String)]) -> Result<BTreeMap<String, Value>, Co
         let Some(path) = name.strip_prefix("LANDPAY__") else {
             continue;
         };
-        let key = path.split("__").map(str::to_ascii_lowercase).collect::<Vec<_>>().join(".");
+        let key = path
+            .split("__")
+            .map(str::to_ascii_lowercase)
+            .collect::<Vec<_>>()
+            .join(".");
         let trimmed = raw.trim();
         let value = if trimmed.starts_with('[') || trimmed.starts_with('{') {
             let doc: toml::Table = toml::from_str(&format!("v = {trimmed}"))
@@ -487,7 +515,9 @@ fn env_overrides(env: &[(String, String)]) -> Result<BTreeMap<String, Value>, Co
 
 /// Where the SQLite file of a `sqlite://PATH` URL lives, if the URL names a file.
 pub fn sqlite_path(url: &str) -> Option<&Path> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or(rest);
     if path.is_empty() || path.starts_with(":memory:") {
         None
@@ -510,16 +540,34 @@ mod tests {
     }
 
     fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
     fn durations_parse_every_unit() {
-        assert_eq!(ConfigDuration::parse("250ms").unwrap().0, Duration::from_millis(250));
-        assert_eq!(ConfigDuration::parse("10s").unwrap().0, Duration::from_secs(10));
-        assert_eq!(ConfigDuration::parse("5m").unwrap().0, Duration::from_secs(300));
-        assert_eq!(ConfigDuration::parse("2h").unwrap().0, Duration::from_secs(7200));
-        assert_eq!(ConfigDuration::parse("1d").unwrap().0, Duration::from_secs(86_400));
+        assert_eq!(
+            ConfigDuration::parse("250ms").unwrap().0,
+            Duration::from_millis(250)
+        );
+        assert_eq!(
+            ConfigDuration::parse("10s").unwrap().0,
+            Duration::from_secs(10)
+        );
+        assert_eq!(
+            ConfigDuration::parse("5m").unwrap().0,
+            Duration::from_secs(300)
+        );
+        assert_eq!(
+            ConfigDuration::parse("2h").unwrap().0,
+            Duration::from_secs(7200)
+        );
+        assert_eq!(
+            ConfigDuration::parse("1d").unwrap().0,
+            Duration::from_secs(86_400)
+        );
         assert!(ConfigDuration::parse("10").is_err());
         assert!(ConfigDuration::parse("1w").is_err());
         assert_eq!(ConfigDuration::parse("90s").unwrap().to_string(), "90s");
@@ -546,19 +594,28 @@ mod tests {
     #[test]
     fn a_bad_value_names_its_key() {
         let env = vars(&[("LANDPAY__WEBHOOKS__REQUEST_TIMEOUT", "soon")]);
-        let err = Settings::load_with_env(&sources("local"), &env).unwrap_err().to_string();
+        let err = Settings::load_with_env(&sources("local"), &env)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("webhooks.request_timeout"), "{err}");
         let env = vars(&[("LANDPAY__SERVER__PUBLIC_BASE_URL", "localhost")]);
-        let err = Settings::load_with_env(&sources("local"), &env).unwrap_err().to_string();
+        let err = Settings::load_with_env(&sources("local"), &env)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("server.public_base_url"), "{err}");
     }
 
     #[test]
     fn production_names_each_development_secret() {
-        let err = Settings::load_with_env(&sources("production"), &[]).unwrap_err().to_string();
+        let err = Settings::load_with_env(&sources("production"), &[])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("auth.jwt_secret"), "{err}");
         assert!(err.contains("gateways.vnpay.hash_secret"), "{err}");
-        assert!(!err.contains("dev-only"), "the secret itself must not be printed: {err}");
+        assert!(
+            !err.contains("dev-only"),
+            "the secret itself must not be printed: {err}"
+        );
     }
 
     #[test]

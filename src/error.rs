@@ -187,9 +187,7 @@ impl ApiError {
                 "the payment gateway did not answer; try again or choose another".to_owned(),
                 Vec::new(),
             ),
-            Self::PayloadTooLarge(limit) => {
-                (format!("the body exceeds {limit} bytes"), Vec::new())
-            }
+            Self::PayloadTooLarge(limit) => (format!("the body exceeds {limit} bytes"), Vec::new()),
             Self::MethodNotAllowed => (
                 "this path does not accept this method".to_owned(),
                 Vec::new(),
@@ -199,7 +197,8 @@ impl ApiError {
                 Vec::new(),
             ),
             Self::IdempotencyKeyInUse => (
-                "a request with this Idempotency-Key is still being processed; retry later".to_owned(),
+                "a request with this Idempotency-Key is still being processed; retry later"
+                    .to_owned(),
                 Vec::new(),
             ),
             Self::Internal(_) => (

@@ -38,7 +38,11 @@ impl IdKind {
 
 /// A new id of the given kind: prefix, `_`, and a lower-case ULID (time-ordered).
 pub fn new_id(kind: IdKind) -> String {
-    format!("{}_{}", kind.prefix(), Ulid::new().to_string().to_ascii_lowercase())
+    format!(
+        "{}_{}",
+        kind.prefix(),
+        Ulid::new().to_string().to_ascii_lowercase()
+    )
 }
 
 /// Whether `id` looks like an id of `kind` (used to answer 404 without a database trip).

@@ -81,8 +81,14 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
-        Command::Token { sub, roles, agency, ttl } => {
-            let token = JwtKeys::new(&settings.auth).mint(&sub, &roles, agency.as_deref(), ttl.0)?;
+        Command::Token {
+            sub,
+            roles,
+            agency,
+            ttl,
+        } => {
+            let token =
+                JwtKeys::new(&settings.auth).mint(&sub, &roles, agency.as_deref(), ttl.0)?;
             println!("{token}");
             Ok(())
         }

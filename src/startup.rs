@@ -15,7 +15,8 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::jwt::JwtKeys;
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::http::{docs, errors, ops};
+use crate::http::{docs, errors, notices, obligations, ops};
+use crate::obligations::RuleBook;
 use crate::storage::Store;
 
 /// Everything a handler needs, shared by all workers of all threads.
@@ -25,11 +26,19 @@ pub struct AppState {
     pub jwt: JwtKeys,
     pub metrics: ops::Metrics,
     pub clock: Arc<Clock>,
+    pub rules: RuleBook,
 }
 
 impl AppState {
     pub fn new(settings: Arc<Settings>, store: Store, clock: Arc<Clock>) -> anyhow::Result<Self> {
+        let rules = if settings.rules.dir.is_empty() {
+            RuleBook::builtin()
+        } else {
+            RuleBook::from_dir(std::path::Path::new(&settings.rules.dir))
+        }
+        .context("loading the reference data (rules.dir)")?;
         Ok(Self {
+            rules,
             jwt: JwtKeys::new(&settings.auth),
             metrics: ops::Metrics::new()?,
             settings,
@@ -58,7 +67,9 @@ impl Application {
         let settings = Arc::new(settings);
         let state = web::Data::new(AppState::new(settings.clone(), store, clock)?);
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
-            .with_context(|| format!("binding {}:{}", settings.server.host, settings.server.port))?;
+            .with_context(|| {
+                format!("binding {}:{}", settings.server.host, settings.server.port)
+            })?;
         let port = listener.local_addr()?.port();
         let server_state = state.clone();
         let server = HttpServer::new(move || {
@@ -66,8 +77,14 @@ impl Application {
                 .wrap(
                     ErrorHandlers::new()
                         .handler(StatusCode::NOT_FOUND, errors::problem_for_framework_error)
-                        .handler(StatusCode::METHOD_NOT_ALLOWED, errors::problem_for_framework_error)
-                        .handler(StatusCode::PAYLOAD_TOO_LARGE, errors::problem_for_framework_error),
+                        .handler(
+                            StatusCode::METHOD_NOT_ALLOWED,
+                            errors::problem_for_framework_error,
+                        )
+                        .handler(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            errors::problem_for_framework_error,
+                        ),
                 )
                 .wrap(from_fn(ops::observe))
                 .app_data(server_state.clone())
@@ -79,7 +96,11 @@ impl Application {
         .listen(listener)?
         .shutdown_timeout(settings.server.shutdown_timeout.0.as_secs())
         .run();
-        Ok(Self { port, server, state })
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -112,6 +133,16 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/readyz").get(ops::readyz))
         .service(web::resource("/metrics").get(ops::metrics))
         .service(web::resource("/docs").get(docs::docs_redirect))
+        .service(web::resource("/v1/quotes").post(obligations::quote))
+        .service(web::resource("/v1/assessments").post(obligations::create_assessment))
+        .service(web::resource("/v1/assessments/{id}").get(obligations::get_assessment))
+        .service(web::resource("/v1/late-interest").post(obligations::late_interest))
+        .service(
+            web::resource("/v1/notices")
+                .post(notices::create)
+                .get(notices::list),
+        )
+        .service(web::resource("/v1/notices/{id}").get(notices::get))
         .service(
             SwaggerUi::new("/docs/{_:.*}")
                 .url("/openapi.json", docs::ApiDoc::openapi())

@@ -13,7 +13,11 @@ pub fn init(settings: &LogSettings) {
     let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
     // A second init (tests build many apps in one process) keeps the first subscriber.
     let _ = if settings.format == "json" {
-        builder.json().flatten_event(true).with_current_span(true).try_init()
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init()
     } else {
         builder.try_init()
     };

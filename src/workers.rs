@@ -33,7 +33,10 @@ async fn housekeeping(state: web::Data<AppState>, mut stop: watch::Receiver<bool
 /// One housekeeping pass (tests call it directly).
 pub async fn sweep(state: &AppState) -> anyhow::Result<()> {
     let retention = chrono::Duration::from_std(IDEMPOTENCY_RETENTION)?;
-    let removed = state.store.sweep_idempotency_keys(state.clock.now() - retention).await?;
+    let removed = state
+        .store
+        .sweep_idempotency_keys(state.clock.now() - retention)
+        .await?;
     if removed > 0 {
         tracing::info!(removed, "swept idempotency keys");
     }

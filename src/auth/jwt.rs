@@ -69,7 +69,9 @@ impl JwtKeys {
         })?;
         let claims = data.claims;
         if claims.sub.is_empty() {
-            return Err(ApiError::Unauthorized("the token's subject is empty".into()));
+            return Err(ApiError::Unauthorized(
+                "the token's subject is empty".into(),
+            ));
         }
         Ok(Caller {
             sub: claims.sub,
@@ -96,7 +98,11 @@ impl JwtKeys {
             exp: now.saturating_add(ttl.as_secs()),
             iat: now,
         };
-        Ok(encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?)
+        Ok(encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.encoding,
+        )?)
     }
 }
 
@@ -119,7 +125,14 @@ mod tests {
     #[test]
     fn a_minted_token_verifies() {
         let k = keys("a-secret-of-enough-length", "landpay", "landpay");
-        let t = k.mint("portal-hn", &[Role::Portal], Some("HN-VPDKDD"), Duration::from_secs(60)).unwrap();
+        let t = k
+            .mint(
+                "portal-hn",
+                &[Role::Portal],
+                Some("HN-VPDKDD"),
+                Duration::from_secs(60),
+            )
+            .unwrap();
         let c = k.verify(&t).unwrap();
         assert_eq!(c.sub, "portal-hn");
         assert_eq!(c.roles, vec![Role::Portal]);

@@ -51,7 +51,11 @@ impl Caller {
 
     /// The agency a new record of this caller belongs to: the token's, or the one asked for.
     /// A token bound to one agency cannot create records of another.
-    pub fn agency_for_new(&self, requested: Option<&str>, field: &str) -> Result<Option<String>, ApiError> {
+    pub fn agency_for_new(
+        &self,
+        requested: Option<&str>,
+        field: &str,
+    ) -> Result<Option<String>, ApiError> {
         match (&self.agency, requested) {
             (Some(mine), Some(asked)) if mine != asked => Err(ApiError::Forbidden(format!(
                 "this token may only create records of agency {mine}, not `{field}` = {asked}"
@@ -137,16 +141,20 @@ fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
-    let value = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::Unauthorized("an Authorization: Bearer token is required".into()))?;
+    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
+        ApiError::Unauthorized("an Authorization: Bearer token is required".into())
+    })?;
     let token = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into()))?;
+        .ok_or_else(|| {
+            ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
+        })?;
     state.jwt.verify(token)
 }

@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{FieldError, Problem};
-use crate::http::ops;
+use crate::http::{notices, obligations, ops};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -16,11 +16,17 @@ use crate::http::ops;
                        rates are decimal strings; errors are application/problem+json.",
         license(name = "MIT OR Apache-2.0")
     ),
-    paths(ops::healthz, ops::readyz, ops::metrics),
-    components(schemas(Problem, FieldError)),
+    paths(
+        ops::healthz, ops::readyz, ops::metrics,
+        obligations::quote, obligations::create_assessment, obligations::get_assessment, obligations::late_interest,
+        notices::create, notices::get, notices::list,
+    ),
+    components(schemas(Problem, FieldError, crate::notices::Notice, crate::notices::NoticeInput)),
     modifiers(&BearerAuth),
     tags(
         (name = "operations", description = "Health, readiness and metrics"),
+        (name = "obligations", description = "What a land procedure costs, line by line, with legal basis"),
+        (name = "notices", description = "Official payment notices of the tax authority"),
     )
 )]
 pub struct ApiDoc;

@@ -9,7 +9,10 @@ use crate::error::ApiError;
 
 /// Default service: an unknown path.
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
-    actix_web::ResponseError::error_response(&ApiError::NotFound(format!("no route for {}", req.path())))
+    actix_web::ResponseError::error_response(&ApiError::NotFound(format!(
+        "no route for {}",
+        req.path()
+    )))
 }
 
 /// Replaces an empty framework error body (404, 405, 413) with a problem body.

@@ -54,7 +54,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 pub async fn read_limited(payload: &mut Payload, limit: usize) -> Result<web::Bytes, ApiError> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::bad_request("body", format!("could not be read: {e}")))?;
+        let chunk =
+            chunk.map_err(|e| ApiError::bad_request("body", format!("could not be read: {e}")))?;
         if body.len() + chunk.len() > limit {
             return Err(ApiError::PayloadTooLarge(limit));
         }
@@ -75,10 +76,16 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
             let path = e.path().to_string();
             let inner = e.into_inner();
             if inner.is_syntax() || inner.is_eof() {
-                Err(ApiError::bad_request("body", format!("is not valid JSON: {inner}")))
+                Err(ApiError::bad_request(
+                    "body",
+                    format!("is not valid JSON: {inner}"),
+                ))
             } else {
                 let field = if path == "." { "body".to_owned() } else { path };
-                Err(ApiError::invalid_field(field, strip_position(&inner.to_string())))
+                Err(ApiError::invalid_field(
+                    field,
+                    strip_position(&inner.to_string()),
+                ))
             }
         }
     }

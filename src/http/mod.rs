@@ -3,4 +3,7 @@
 pub mod docs;
 pub mod errors;
 pub mod extract;
+pub mod notices;
+pub mod obligations;
 pub mod ops;
+pub mod paging;

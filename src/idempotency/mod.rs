@@ -38,7 +38,10 @@ impl IdempotencyKey {
     /// The key of a request, if it sent one; `required` makes its absence a 400.
     pub fn from_request(req: &HttpRequest, required: bool) -> Result<Option<Self>, ApiError> {
         match req.headers().get(HEADER) {
-            None if required => Err(ApiError::bad_request(HEADER, "this request requires an Idempotency-Key header")),
+            None if required => Err(ApiError::bad_request(
+                HEADER,
+                "this request requires an Idempotency-Key header",
+            )),
             None => Ok(None),
             Some(v) => {
                 let text = v
@@ -119,12 +122,21 @@ where
                 let body = reply.body.to_string();
                 state
                     .store
-                    .complete_idempotency_key(&caller.sub, key.as_str(), reply.status.as_u16(), &body)
+                    .complete_idempotency_key(
+                        &caller.sub,
+                        key.as_str(),
+                        reply.status.as_u16(),
+                        &body,
+                    )
                     .await?;
                 Ok(respond(&reply.status, body, false))
             }
             Err(e) => {
-                if let Err(release) = state.store.release_idempotency_key(&caller.sub, key.as_str()).await {
+                if let Err(release) = state
+                    .store
+                    .release_idempotency_key(&caller.sub, key.as_str())
+                    .await
+                {
                     tracing::warn!(error = %release, "could not release an idempotency key");
                 }
                 Err(e)

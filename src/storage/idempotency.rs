@@ -118,7 +118,11 @@ impl Store {
     }
 
     /// Forgets a claim whose work failed unexpectedly, so that the client may retry.
-    pub async fn release_idempotency_key(&self, client: &str, key: &str) -> Result<(), sqlx::Error> {
+    pub async fn release_idempotency_key(
+        &self,
+        client: &str,
+        key: &str,
+    ) -> Result<(), sqlx::Error> {
         on_pool!(self, pool => {
             sqlx::query("delete from idempotency_key where client_id = $1 and idem_key = $2 and state = 'in_flight'")
                 .bind(client)

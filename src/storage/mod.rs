@@ -5,15 +5,21 @@
 //! where the dialects differ, each arm has its own. Every write that reads first runs in a
 //! write transaction (`BEGIN IMMEDIATE` on SQLite), opened and committed inside the method.
 
+pub mod assessments;
 pub mod idempotency;
+pub mod notices;
+pub mod payments;
+pub mod txops;
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{DateTime, SecondsFormat, Utc};
-use sqlx::postgres::{PgPoolOptions, PgPool};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 use crate::config::{sqlite_path, DatabaseSettings};
 
@@ -28,16 +34,24 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
-/// Runs `$body` inside a write transaction bound to `$tx`; `$body` must commit it.
+/// Runs `$body` inside a write transaction bound to `$tx`; `$body` must commit it. The optional
+/// `$ops` names the backend's in-transaction statements ([`txops`]) inside `$body`.
 macro_rules! in_write_tx {
     ($store:expr, $tx:ident => $body:expr) => {
+        $crate::storage::in_write_tx!($store, $tx, _ops => $body)
+    };
+    ($store:expr, $tx:ident, $ops:ident => $body:expr) => {
         match &$store.db {
             $crate::storage::Db::Sqlite(pool) => {
+                #[allow(unused_imports)]
+                use $crate::storage::txops::sqlite_ops as $ops;
                 #[allow(unused_mut)]
                 let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
                 $body
             }
             $crate::storage::Db::Postgres(pool) => {
+                #[allow(unused_imports)]
+                use $crate::storage::txops::pg_ops as $ops;
                 #[allow(unused_mut)]
                 let mut $tx = pool.begin().await?;
                 $body
@@ -46,6 +60,28 @@ macro_rules! in_write_tx {
     };
 }
 pub(crate) use in_write_tx;
+
+/// Runs `$body` with `$conn` a pooled connection (no transaction) and `$ops` the backend's
+/// statement module, for reads that reuse the in-transaction statements.
+macro_rules! with_conn {
+    ($store:expr, $conn:ident, $ops:ident => $body:expr) => {
+        match &$store.db {
+            $crate::storage::Db::Sqlite(pool) => {
+                #[allow(unused_imports)]
+                use $crate::storage::txops::sqlite_ops as $ops;
+                let mut $conn = pool.acquire().await?;
+                $body
+            }
+            $crate::storage::Db::Postgres(pool) => {
+                #[allow(unused_imports)]
+                use $crate::storage::txops::pg_ops as $ops;
+                let mut $conn = pool.acquire().await?;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_conn;
 
 #[derive(Clone, Debug)]
 pub enum Db {
@@ -76,8 +112,9 @@ impl Store {
         if url.starts_with("sqlite:") {
             if let Some(path) = sqlite_path(url) {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir)
-                        .with_context(|| format!("creating the database folder {}", dir.display()))?;
+                    std::fs::create_dir_all(dir).with_context(|| {
+                        format!("creating the database folder {}", dir.display())
+                    })?;
                 }
             }
             let options = SqliteConnectOptions::from_str(url)
@@ -94,7 +131,9 @@ impl Store {
                 .connect_with(options)
                 .await
                 .context("opening the SQLite database")?;
-            Ok(Self { db: Db::Sqlite(pool) })
+            Ok(Self {
+                db: Db::Sqlite(pool),
+            })
         } else {
             let pool = PgPoolOptions::new()
                 .max_connections(settings.max_connections)
@@ -102,7 +141,9 @@ impl Store {
                 .connect(url)
                 .await
                 .context("connecting to PostgreSQL")?;
-            Ok(Self { db: Db::Postgres(pool) })
+            Ok(Self {
+                db: Db::Postgres(pool),
+            })
         }
     }
 
@@ -135,7 +176,10 @@ impl Store {
         })
         .context("reading the migration table")?;
         let expected = i64::try_from(expected).unwrap_or(i64::MAX);
-        anyhow::ensure!(applied >= expected, "{applied} of {expected} migrations applied");
+        anyhow::ensure!(
+            applied >= expected,
+            "{applied} of {expected} migrations applied"
+        );
         Ok(())
     }
 

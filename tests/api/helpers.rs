@@ -25,9 +25,15 @@ enum Cleanup {
 
 impl TestDb {
     pub async fn new() -> Self {
-        match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        match std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
             Some(admin_url) => {
-                let name = format!("landpay_test_{}", ulid::Ulid::new().to_string().to_ascii_lowercase());
+                let name = format!(
+                    "landpay_test_{}",
+                    ulid::Ulid::new().to_string().to_ascii_lowercase()
+                );
                 let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url)
                     .await
                     .expect("TEST_DATABASE_URL must reach PostgreSQL");
@@ -35,12 +41,18 @@ impl TestDb {
                     .await
                     .unwrap();
                 let url = replace_db_name(&admin_url, &name);
-                Self { url, cleanup: Cleanup::Postgres { admin_url, name } }
+                Self {
+                    url,
+                    cleanup: Cleanup::Postgres { admin_url, name },
+                }
             }
             None => {
                 let dir = tempfile::tempdir().unwrap();
                 let url = format!("sqlite://{}", dir.path().join("landpay.db").display());
-                Self { url, cleanup: Cleanup::Sqlite(dir) }
+                Self {
+                    url,
+                    cleanup: Cleanup::Sqlite(dir),
+                }
             }
         }
     }
@@ -58,7 +70,11 @@ fn replace_db_name(url: &str, name: &str) -> String {
     let slash = base.rfind('/').expect("a postgres URL has a path");
     let host_part = &base[..slash];
     // postgres://host (no path) has its last slash inside "//".
-    let host_part = if host_part.ends_with('/') { base } else { host_part };
+    let host_part = if host_part.ends_with('/') {
+        base
+    } else {
+        host_part
+    };
     match query {
         Some(q) => format!("{host_part}/{name}?{q}"),
         None => format!("{host_part}/{name}"),
@@ -75,9 +91,14 @@ impl Drop for TestDb {
             let name = name.clone();
             // Drop runs outside async; use a thread with its own runtime.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
                 rt.block_on(async move {
-                    if let Ok(mut conn) = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url).await {
+                    if let Ok(mut conn) =
+                        <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url).await
+                    {
                         let _ = sqlx::Executor::execute(
                             &mut conn,
                             format!("drop database if exists {name} with (force)").as_str(),
@@ -97,9 +118,17 @@ pub fn config_dir() -> PathBuf {
 
 /// Test settings (config/test.toml) pointed at `db`, with extra `LANDPAY__…` overrides.
 pub fn settings_for(db: &TestDb, overrides: &[(&str, &str)]) -> Settings {
-    let sources = ConfigSources { dir: config_dir(), environment: "test".into(), extra_file: None };
+    let sources = ConfigSources {
+        dir: config_dir(),
+        environment: "test".into(),
+        extra_file: None,
+    };
     let mut env: Vec<(String, String)> = vec![("LANDPAY__DATABASE__URL".into(), db.url.clone())];
-    env.extend(overrides.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    env.extend(
+        overrides
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
     Settings::load_with_env(&sources, &env).unwrap()
 }
 
@@ -146,7 +175,13 @@ pub async fn spawn_app_on(db: Arc<TestDb>, overrides: &[(&str, &str)]) -> TestAp
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    TestApp { address: base, port, client, state, db }
+    TestApp {
+        address: base,
+        port,
+        client,
+        state,
+        db,
+    }
 }
 
 impl TestApp {
@@ -158,7 +193,10 @@ impl TestApp {
     }
 
     pub fn token_for(&self, sub: &str, roles: &[Role], agency: Option<&str>) -> String {
-        self.state.jwt.mint(sub, roles, agency, Duration::from_secs(3600)).unwrap()
+        self.state
+            .jwt
+            .mint(sub, roles, agency, Duration::from_secs(3600))
+            .unwrap()
     }
 
     pub fn admin(&self) -> String {
@@ -178,15 +216,25 @@ impl TestApp {
     }
 
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        self.client.request(method, format!("{}{}", self.address, path))
+        self.client
+            .request(method, format!("{}{}", self.address, path))
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Response {
-        self.request(Method::GET, path).bearer_auth(token).send().await.unwrap()
+        self.request(Method::GET, path)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> Response {
-        self.request(Method::POST, path).bearer_auth(token).json(body).send().await.unwrap()
+        self.request(Method::POST, path)
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn post_idem(&self, path: &str, token: &str, key: &str, body: &Value) -> Response {
@@ -216,7 +264,10 @@ pub async fn expect_problem(res: Response, status: u16, code: &str) -> Value {
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default();
     let body = expect_json(res, status).await;
-    assert!(ct.starts_with("application/problem+json"), "content type {ct}; body {body}");
+    assert!(
+        ct.starts_with("application/problem+json"),
+        "content type {ct}; body {body}"
+    );
     assert_eq!(body["code"], code, "{body}");
     assert_eq!(body["status"], status, "{body}");
     body
@@ -224,5 +275,7 @@ pub async fn expect_problem(res: Response, status: u16, code: &str) -> Value {
 
 /// Whether this run is on PostgreSQL (for the few tests that only make sense there).
 pub fn on_postgres() -> bool {
-    std::env::var("TEST_DATABASE_URL").map(|u| !u.is_empty()).unwrap_or(false)
+    std::env::var("TEST_DATABASE_URL")
+        .map(|u| !u.is_empty())
+        .unwrap_or(false)
 }

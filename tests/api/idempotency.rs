@@ -17,16 +17,40 @@ fn assessment_body(total: i64) -> Value {
 async fn same_key_same_body_replays() {
     let app = spawn_app().await;
     let token = app.portal();
-    let first = app.post_idem("/v1/assessments", &token, "key-1", &assessment_body(7_000_000_000)).await;
+    let first = app
+        .post_idem(
+            "/v1/assessments",
+            &token,
+            "key-1",
+            &assessment_body(7_000_000_000),
+        )
+        .await;
     assert!(first.headers().get("idempotent-replayed").is_none());
     let first = expect_json(first, 201).await;
-    let second = app.post_idem("/v1/assessments", &token, "key-1", &assessment_body(7_000_000_000)).await;
+    let second = app
+        .post_idem(
+            "/v1/assessments",
+            &token,
+            "key-1",
+            &assessment_body(7_000_000_000),
+        )
+        .await;
     assert_eq!(second.headers()["idempotent-replayed"], "true");
     let second = expect_json(second, 201).await;
     assert_eq!(first, second);
     // Another caller's identical key is its own.
     let other = app.token_for("another-portal", &[landpay::auth::Role::Portal], None);
-    let third = expect_json(app.post_idem("/v1/assessments", &other, "key-1", &assessment_body(7_000_000_000)).await, 201).await;
+    let third = expect_json(
+        app.post_idem(
+            "/v1/assessments",
+            &other,
+            "key-1",
+            &assessment_body(7_000_000_000),
+        )
+        .await,
+        201,
+    )
+    .await;
     assert_ne!(third["id"], first["id"]);
 }
 
@@ -34,8 +58,25 @@ async fn same_key_same_body_replays() {
 async fn same_key_other_body_is_422() {
     let app = spawn_app().await;
     let token = app.portal();
-    expect_json(app.post_idem("/v1/assessments", &token, "key-2", &assessment_body(7_000_000_000)).await, 201).await;
-    let res = app.post_idem("/v1/assessments", &token, "key-2", &assessment_body(8_000_000_000)).await;
+    expect_json(
+        app.post_idem(
+            "/v1/assessments",
+            &token,
+            "key-2",
+            &assessment_body(7_000_000_000),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let res = app
+        .post_idem(
+            "/v1/assessments",
+            &token,
+            "key-2",
+            &assessment_body(8_000_000_000),
+        )
+        .await;
     expect_problem(res, 422, "idempotency_key_reused").await;
 }
 
@@ -71,14 +112,20 @@ async fn concurrent_duplicates_execute_once() {
             other => panic!("unexpected status {other}"),
         }
     }
-    assert_eq!(ids.len(), 1, "one execution, replayed to the others: {ids:?} ({in_use} in use)");
+    assert_eq!(
+        ids.len(),
+        1,
+        "one execution, replayed to the others: {ids:?} ({in_use} in use)"
+    );
     assert_eq!(app.store().count_assessments().await.unwrap(), 1);
 }
 
 #[tokio::test]
 async fn a_malformed_key_is_400_naming_the_header() {
     let app = spawn_app().await;
-    let res = app.post_idem("/v1/assessments", &app.portal(), "", &assessment_body(1)).await;
+    let res = app
+        .post_idem("/v1/assessments", &app.portal(), "", &assessment_body(1))
+        .await;
     let body = expect_problem(res, 400, "validation_failed").await;
     assert_eq!(body["errors"][0]["field"], "Idempotency-Key");
 }

@@ -1,0 +1,77 @@
+//! Events reported to the procedure workflow (API.md §7): written in the same transaction as
+//! the change they describe, with a global gap-free `sequence`, and fanned out to the outbox.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub enum EventType {
+    #[serde(rename = "payment.created")]
+    PaymentCreated,
+    #[serde(rename = "payment.processing")]
+    PaymentProcessing,
+    #[serde(rename = "payment.paid")]
+    PaymentPaid,
+    #[serde(rename = "payment.expired")]
+    PaymentExpired,
+    #[serde(rename = "payment.cancelled")]
+    PaymentCancelled,
+    #[serde(rename = "payment.refunded")]
+    PaymentRefunded,
+    #[serde(rename = "payment.flagged")]
+    PaymentFlagged,
+    #[serde(rename = "notice.paid")]
+    NoticePaid,
+}
+
+pub const ALL_EVENT_TYPES: [EventType; 8] = [
+    EventType::PaymentCreated,
+    EventType::PaymentProcessing,
+    EventType::PaymentPaid,
+    EventType::PaymentExpired,
+    EventType::PaymentCancelled,
+    EventType::PaymentRefunded,
+    EventType::PaymentFlagged,
+    EventType::NoticePaid,
+];
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PaymentCreated => "payment.created",
+            Self::PaymentProcessing => "payment.processing",
+            Self::PaymentPaid => "payment.paid",
+            Self::PaymentExpired => "payment.expired",
+            Self::PaymentCancelled => "payment.cancelled",
+            Self::PaymentRefunded => "payment.refunded",
+            Self::PaymentFlagged => "payment.flagged",
+            Self::NoticePaid => "notice.paid",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        ALL_EVENT_TYPES.iter().copied().find(|t| t.as_str() == text)
+    }
+}
+
+/// An event about to be written; the store gives it its sequence.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub event_type: EventType,
+    pub payment_id: Option<String>,
+    pub notice_id: Option<String>,
+    pub agency_code: Option<String>,
+    /// The event's `data` object.
+    pub data: serde_json::Value,
+}
+
+/// The stored event as readers and receivers see it.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Event {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub created_at: String,
+    pub sequence: i64,
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}

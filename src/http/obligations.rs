@@ -1,0 +1,149 @@
+//! `/v1/quotes`, `/v1/assessments`, `/v1/late-interest`: estimates from the obligation engine.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+
+use crate::auth::{AnyRole, Auth, PortalAccess, ReadAccess};
+use crate::error::ApiError;
+use crate::http::extract::JsonBody;
+use crate::idempotency::{self, IdempotencyKey, JsonReply};
+use crate::ids::{new_id, IdKind};
+use crate::obligations;
+use crate::startup::AppState;
+use crate::storage::assessments::NewAssessment;
+
+/// The API.md §3 example, shown in the OpenAPI document.
+fn transfer_example() -> Value {
+    json!({
+        "procedure": "transfer", "as_of": "2026-11-20", "province_code": "01", "channel": "online",
+        "agency_code": "HN-VPDKDD", "dossier_code": "000.00.12.H26-261120-0001",
+        "parcel": {"area_m2": "100", "land_use": "residential_urban", "table_price_per_m2": "50000000", "ward_kind": "ward"},
+        "house": {"floor_area_m2": "150", "new_build_price_per_m2": "6500000", "grade": "III", "age_years": 15,
+                  "first_registration": false, "remaining_quality_pct": "70"},
+        "contract": {"total_price": 7000000000i64}
+    })
+}
+
+fn compute(state: &AppState, body: &Value) -> Result<(obligations::QuoteRequest, Value), ApiError> {
+    let request = obligations::parse_request(body).map_err(ApiError::invalid)?;
+    let quote = obligations::quote(&request, &state.rules).map_err(ApiError::invalid)?;
+    let value = serde_json::to_value(&quote).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok((request, value))
+}
+
+#[utoipa::path(post, path = "/v1/quotes", tag = "obligations", security(("bearer" = [])),
+    request_body(content = Object, description = "Procedure facts (API.md §3)", examples(
+        ("transfer" = (summary = "Transfer of a house and land", value = json!(transfer_example()))),
+        ("gift_between_parent_and_child" = (summary = "Gift between parent and child (exempt)", value = json!({
+            "procedure": "gift", "as_of": "2026-11-20", "province_code": "01", "relationship": "parent_child",
+            "parcel": {"area_m2": "80", "land_use": "residential_urban", "table_price_per_m2": "40000000"}}))),
+        ("annual_land_tax" = (summary = "Non-agricultural land use tax", value = json!({
+            "procedure": "annual_land_tax", "as_of": "2026-11-20",
+            "annual_land_tax": {"parcels": [{"ref": "A", "area_m2": "120", "quota_m2": "100", "price_per_m2": "20000000", "kind": "residential"}]}})))
+    )),
+    responses(
+        (status = 200, description = "The lines with legal basis and arithmetic", example = json!({
+            "kind": "estimate", "rule_set": "VN-2026-07-01", "procedure": "transfer", "as_of": "2026-11-20", "total": 175000000,
+            "lines": [{"code": "registration_fee", "name": "Lệ phí trước bạ nhà, đất", "payer": "transferee", "amount": 35000000,
+                       "base": 7000000000i64, "rate": "0.005", "exempt": false, "exemption": null, "parcel_ref": null,
+                       "budget_sub_item": "2801", "legal_basis": ["Nghị định 10/2022/NĐ-CP Điều 8 khoản 1"],
+                       "explanation": ["fee = 0,5% × 7.000.000.000 = 35.000.000"], "uncertain": []}],
+            "warnings": []})),
+        (status = 422, description = "Invalid facts, naming the field", body = crate::error::Problem)))]
+pub async fn quote(
+    _auth: Auth<AnyRole>,
+    state: web::Data<AppState>,
+    body: JsonBody<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let (_, quote) = compute(&state, &body.value)?;
+    Ok(HttpResponse::Ok().json(quote))
+}
+
+#[utoipa::path(post, path = "/v1/assessments", tag = "obligations", security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body")),
+    request_body(content = Object, description = "Same body as /v1/quotes", example = json!(transfer_example())),
+    responses(
+        (status = 201, description = "Stored estimate, with `id` (asm_…)"),
+        (status = 422, description = "Invalid facts", body = crate::error::Problem)))]
+pub async fn create_assessment(
+    auth: Auth<PortalAccess>,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: JsonBody<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let key = IdempotencyKey::from_request(&req, false)?;
+    let fingerprint = idempotency::fingerprint(&req, &body.raw);
+    let caller = auth.caller.clone();
+    idempotency::run(&state, &caller, key, fingerprint, || async {
+        let (request, mut quote) = compute(&state, &body.value)?;
+        let agency = caller.agency_for_new(request.agency_code.as_deref(), "agency_code")?;
+        let id = new_id(IdKind::Assessment);
+        if let Some(map) = quote.as_object_mut() {
+            map.insert("id".into(), json!(id));
+            map.insert("agency_code".into(), json!(agency));
+            map.insert("dossier_code".into(), json!(request.dossier_code));
+        }
+        let text = |v: &Value| {
+            v.as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| v.to_string())
+        };
+        state
+            .store
+            .insert_assessment(
+                &NewAssessment {
+                    id: &id,
+                    agency_code: agency.as_deref(),
+                    dossier_code: request.dossier_code.as_deref(),
+                    created_by: &caller.sub,
+                    procedure: &text(&quote["procedure"]),
+                    as_of: &text(&quote["as_of"]),
+                    rule_set: &text(&quote["rule_set"]),
+                    total: quote["total"].as_i64().unwrap_or(0),
+                    request: &body.value,
+                    response: &quote,
+                },
+                state.clock.now(),
+            )
+            .await?;
+        JsonReply::created(quote)
+    })
+    .await
+}
+
+#[utoipa::path(get, path = "/v1/assessments/{id}", tag = "obligations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "asm_…")),
+    responses((status = 200, description = "The stored estimate"), (status = 404, body = crate::error::Problem)))]
+pub async fn get_assessment(
+    auth: Auth<ReadAccess>,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let found = state
+        .store
+        .assessment(&id)
+        .await?
+        .filter(|a| auth.can_see(a.agency_code.as_deref()))
+        .ok_or_else(|| ApiError::NotFound(format!("assessment {id}")))?;
+    Ok(HttpResponse::Ok().json(found.response))
+}
+
+#[utoipa::path(post, path = "/v1/late-interest", tag = "obligations", security(("bearer" = [])),
+    request_body(content = Object, example = json!({"amount": 40000000, "due_date": "2026-04-01", "paid_on": "2026-04-21"})),
+    responses((status = 200, description = "Late-payment interest", example = json!({
+        "days": 19, "rate_per_day": "0.0003", "interest": 228000, "legal_basis": ["Luật Quản lý thuế 2019 Điều 59"]})),
+        (status = 422, body = crate::error::Problem)))]
+pub async fn late_interest(
+    _auth: Auth<AnyRole>,
+    state: web::Data<AppState>,
+    body: JsonBody<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let (amount, due, paid_on) =
+        obligations::parse_late_interest_request(&body.value).map_err(ApiError::invalid)?;
+    Ok(HttpResponse::Ok().json(obligations::late_interest(
+        amount,
+        due,
+        paid_on,
+        &state.rules,
+    )))
+}

@@ -1,0 +1,224 @@
+//! Dispatch by procedure: which obligations a request gives rise to, what facts
+//! they need, and the quote itself.
+#![warn(clippy::float_arithmetic)]
+
+use std::collections::BTreeSet;
+
+use crate::money::Vnd;
+use crate::obligations::fields::FieldError;
+use crate::obligations::line::{Line, Quote};
+use crate::obligations::request::{ObligationCode, Procedure, QuoteRequest};
+use crate::obligations::rules::RuleBook;
+use crate::obligations::{
+    land_rent, land_tax, land_use_levy, pit_inheritance_gift, pit_transfer, procedure_fees,
+    registration_fee,
+};
+
+use ObligationCode as O;
+
+/// What a calculator sees: the request, the rule book, and where to put warnings.
+pub struct Ctx<'a> {
+    pub req: &'a QuoteRequest,
+    pub rules: &'a RuleBook,
+    pub warnings: Vec<String>,
+}
+
+impl Ctx<'_> {
+    /// Reference data is missing: the line is left out, never invented.
+    pub fn missing(&mut self, code: ObligationCode, what: &str) {
+        let code = serde_json::to_value(code)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        self.warnings
+            .push(format!("{code}: {what}; the line is left out"));
+    }
+}
+
+/// Every obligation a procedure can give rise to (API.md §3), in line order.
+pub fn possible_obligations(procedure: Procedure) -> &'static [ObligationCode] {
+    match procedure {
+        Procedure::Transfer => &[
+            O::RegistrationFee,
+            O::PitTransfer,
+            O::AppraisalFee,
+            O::CertificateFee,
+        ],
+        Procedure::Gift | Procedure::Inheritance => &[
+            O::RegistrationFee,
+            O::PitInheritanceGift,
+            O::AppraisalFee,
+            O::CertificateFee,
+        ],
+        Procedure::FirstCertificate => &[
+            O::RegistrationFee,
+            O::CertificateFee,
+            O::AppraisalFee,
+            O::LandUseLevy,
+        ],
+        Procedure::PurposeConversion | Procedure::Allocation => &[O::LandUseLevy],
+        Procedure::LeaseAnnual => &[O::LandRentAnnual],
+        Procedure::LeaseOneOff => &[O::LandRentOneOff],
+        Procedure::LandUseExtension => &[O::LandUseLevy, O::LandRentAnnual],
+        Procedure::AnnualLandTax => &[O::NonAgriculturalLandTax],
+        Procedure::CertificateChange => &[O::CertificateFee, O::AppraisalFee],
+    }
+}
+
+/// The obligations to compute: the request's list, or the procedure's defaults.
+pub fn selected_obligations(req: &QuoteRequest) -> Result<Vec<ObligationCode>, Vec<FieldError>> {
+    let possible = possible_obligations(req.procedure);
+    let Some(requested) = &req.obligations else {
+        return Ok(possible
+            .iter()
+            .copied()
+            .filter(|code| is_default(req, *code))
+            .collect());
+    };
+    let errors: Vec<FieldError> = requested
+        .iter()
+        .enumerate()
+        .filter(|(_, code)| !possible.contains(code))
+        .map(|(i, _)| {
+            FieldError::new(
+                format!("obligations[{i}]"),
+                "does not arise from this procedure",
+            )
+        })
+        .collect();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(possible
+        .iter()
+        .copied()
+        .filter(|c| requested.contains(c))
+        .collect())
+}
+
+fn is_default(req: &QuoteRequest, code: ObligationCode) -> bool {
+    match (req.procedure, code) {
+        (Procedure::FirstCertificate, O::LandUseLevy) => req.recognition.is_some(),
+        (Procedure::LandUseExtension, O::LandUseLevy) => {
+            req.extension.as_ref().is_none_or(|e| e.rent_rate.is_none())
+        }
+        (Procedure::LandUseExtension, O::LandRentAnnual) => req
+            .extension
+            .as_ref()
+            .is_some_and(|e| e.rent_rate.is_some()),
+        _ => true,
+    }
+}
+
+/// Facts the selected obligations need but the request lacks. `invalid` names
+/// sections already rejected by the parser (not reported again).
+pub fn requirement_errors(req: &QuoteRequest, invalid: &BTreeSet<&str>) -> Vec<FieldError> {
+    let codes = match selected_obligations(req) {
+        Ok(codes) => codes,
+        Err(errors) => return errors,
+    };
+    let mut needed: BTreeSet<&'static str> = BTreeSet::new();
+    for code in codes {
+        needed.extend(needs(req, code));
+    }
+    needed
+        .into_iter()
+        .filter(|path| !invalid.contains(path.split('.').next().unwrap_or(path)))
+        .filter(|path| !is_present(req, path))
+        .map(|path| FieldError::new(path, "is required for the requested obligations"))
+        .collect()
+}
+
+fn needs(req: &QuoteRequest, code: ObligationCode) -> Vec<&'static str> {
+    match (code, req.procedure) {
+        (O::RegistrationFee | O::PitTransfer | O::PitInheritanceGift, _) => vec!["parcel"],
+        (O::LandUseLevy, Procedure::PurposeConversion) => vec!["conversion"],
+        (O::LandUseLevy, Procedure::Allocation) => vec!["allocation"],
+        (O::LandUseLevy, Procedure::FirstCertificate) => vec!["recognition"],
+        (O::LandUseLevy, _) => vec!["extension"],
+        (O::LandRentAnnual, Procedure::LandUseExtension) => {
+            vec!["extension", "extension.rent_rate"]
+        }
+        (O::LandRentAnnual, _) => vec!["parcel", "lease", "lease.rent_rate"],
+        (O::LandRentOneOff, _) => vec!["parcel", "lease", "lease.term_years"],
+        (O::NonAgriculturalLandTax, _) => vec!["annual_land_tax"],
+        _ => vec![],
+    }
+}
+
+fn is_present(req: &QuoteRequest, path: &str) -> bool {
+    match path {
+        "parcel" => req.parcel.is_some(),
+        "conversion" => req.conversion.is_some(),
+        "allocation" => req.allocation.is_some(),
+        "recognition" => req.recognition.is_some(),
+        "extension" => req.extension.is_some(),
+        "extension.rent_rate" => req.extension.as_ref().is_none_or(|e| e.rent_rate.is_some()),
+        "lease" => req.lease.is_some(),
+        "lease.rent_rate" => req.lease.as_ref().is_none_or(|l| l.rent_rate.is_some()),
+        "lease.term_years" => req.lease.as_ref().is_none_or(|l| l.term_years.is_some()),
+        "annual_land_tax" => req.annual_land_tax.is_some(),
+        _ => true,
+    }
+}
+
+/// Computes an estimate. Errors are facts missing that a line needs, as field errors.
+pub fn quote(req: &QuoteRequest, rules: &RuleBook) -> Result<Quote, Vec<FieldError>> {
+    let missing = requirement_errors(req, &BTreeSet::new());
+    if !missing.is_empty() {
+        return Err(missing);
+    }
+    let Some(rule_set) = rules.rule_set_id(req.as_of) else {
+        return Err(vec![FieldError::new(
+            "as_of",
+            "no rule set is loaded for this date (rule sets start 2022-03-01)",
+        )]);
+    };
+    let codes = selected_obligations(req)?;
+    let mut ctx = Ctx {
+        req,
+        rules,
+        warnings: Vec::new(),
+    };
+    let mut lines: Vec<Line> = Vec::new();
+    let mut errors: Vec<FieldError> = Vec::new();
+    for code in codes {
+        match compute(&mut ctx, code) {
+            Ok(mut more) => lines.append(&mut more),
+            Err(mut errs) => errors.append(&mut errs),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let total = lines
+        .iter()
+        .try_fold(Vnd::ZERO, |sum, line| sum.checked_add(line.amount))
+        .ok_or_else(|| vec![FieldError::new("body", "the total is too large")])?;
+    Ok(Quote {
+        kind: "estimate",
+        rule_set,
+        procedure: req.procedure,
+        as_of: req.as_of,
+        total,
+        lines,
+        warnings: ctx.warnings,
+    })
+}
+
+fn compute(ctx: &mut Ctx<'_>, code: ObligationCode) -> Result<Vec<Line>, Vec<FieldError>> {
+    let one = |r: Result<Option<Line>, FieldError>| {
+        r.map(|l| l.into_iter().collect()).map_err(|e| vec![e])
+    };
+    match code {
+        O::RegistrationFee => one(registration_fee::line(ctx)),
+        O::PitTransfer => pit_transfer::lines(ctx).map_err(|e| vec![e]),
+        O::PitInheritanceGift => one(pit_inheritance_gift::line(ctx)),
+        O::LandUseLevy => one(land_use_levy::line(ctx)),
+        O::LandRentAnnual => one(land_rent::annual_line(ctx)),
+        O::LandRentOneOff => one(land_rent::one_off_line(ctx)),
+        O::NonAgriculturalLandTax => land_tax::lines(ctx),
+        O::AppraisalFee | O::CertificateFee => one(procedure_fees::line(ctx, code)),
+        O::LatePaymentInterest => Ok(Vec::new()),
+    }
+}

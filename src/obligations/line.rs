@@ -1,0 +1,112 @@
+//! Quote lines and the quote (API.md §3 response), plus small helpers the
+//! obligation calculators share.
+#![warn(clippy::float_arithmetic)]
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::money::{format_decimal_approx, round_half_up, Vnd};
+use crate::obligations::fields::FieldError;
+use crate::obligations::request::{ObligationCode, Procedure};
+
+/// Who pays a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Payer {
+    Transferee,
+    Transferor,
+    Recipient,
+    Applicant,
+    LandUser,
+    Lessee,
+    Taxpayer,
+}
+
+/// One obligation line of a quote.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Line {
+    pub code: ObligationCode,
+    pub name: String,
+    pub payer: Payer,
+    pub amount: Vnd,
+    /// The base in whole đồng, rounded for display; `None` for fixed fees.
+    pub base: Option<Vnd>,
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub rate: Option<Decimal>,
+    pub exempt: bool,
+    pub exemption: Option<String>,
+    pub parcel_ref: Option<String>,
+    pub budget_sub_item: Option<String>,
+    pub legal_basis: Vec<String>,
+    pub explanation: Vec<String>,
+    pub uncertain: Vec<String>,
+}
+
+impl Line {
+    pub fn new(code: ObligationCode, name: &str, payer: Payer, legal_basis: &[String]) -> Line {
+        Line {
+            code,
+            name: name.to_string(),
+            payer,
+            amount: Vnd::ZERO,
+            base: None,
+            rate: None,
+            exempt: false,
+            exemption: None,
+            parcel_ref: None,
+            budget_sub_item: None,
+            legal_basis: legal_basis.to_vec(),
+            explanation: Vec::new(),
+            uncertain: Vec::new(),
+        }
+    }
+
+    /// Marks the line exempt: amount 0, the exemption named with its legal basis.
+    pub fn exempt_by(&mut self, exemption: &str, basis: &str) {
+        self.exempt = true;
+        self.amount = Vnd::ZERO;
+        self.exemption = Some(format!("{exemption} ({basis})"));
+        if !self.legal_basis.iter().any(|b| b == basis) {
+            self.legal_basis.push(basis.to_string());
+        }
+        self.explanation
+            .push(format!("exempt: {exemption} ({basis}) → 0"));
+    }
+
+    pub fn explain(&mut self, step: impl Into<String>) {
+        self.explanation.push(step.into());
+    }
+
+    pub fn doubt(&mut self, assumption: &str) {
+        self.uncertain.push(assumption.to_string());
+    }
+}
+
+/// An estimate ("dự kiến"); the tax authority's notice is authoritative.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Quote {
+    pub kind: &'static str,
+    pub rule_set: String,
+    pub procedure: Procedure,
+    pub as_of: NaiveDate,
+    pub total: Vnd,
+    pub lines: Vec<Line>,
+    pub warnings: Vec<String>,
+}
+
+/// Rounds a line's exact amount (the one rounding per line), reporting overflow
+/// against `field`.
+pub fn to_vnd(exact: Decimal, field: &str) -> Result<Vnd, FieldError> {
+    round_half_up(exact).map_err(|_| FieldError::new(field, "the amount is too large"))
+}
+
+/// An exact value for explanations: up to 4 decimals, `…` when cut.
+pub fn show(value: Decimal) -> String {
+    format_decimal_approx(value, 4)
+}
+
+/// A required fact; its absence is reported as a field error.
+pub fn need<'a, T>(value: Option<&'a T>, field: &str) -> Result<&'a T, FieldError> {
+    value.ok_or_else(|| FieldError::new(field, "is required"))
+}

@@ -1,0 +1,171 @@
+//! PIT on real-estate transfers (thuế TNCN từ chuyển nhượng BĐS). Domain spec §3.1, §3.3.
+#![warn(clippy::float_arithmetic)]
+
+use rust_decimal::Decimal;
+
+use crate::money::{format_decimal, format_percent};
+use crate::obligations::engine::Ctx;
+use crate::obligations::fields::FieldError;
+use crate::obligations::house::house_value;
+use crate::obligations::line::{need, show, to_vnd, Line, Payer};
+use crate::obligations::registration_fee::contract_base;
+use crate::obligations::request::{ObligationCode, Parcel, QuoteRequest, TransferFacts};
+use crate::obligations::rule_types::PitTransferRule;
+
+const NAME: &str = "Thuế thu nhập cá nhân từ chuyển nhượng bất động sản";
+
+/// One line per co-owner (Decree 253/2026 Art 57(6)(a)).
+pub fn lines(ctx: &mut Ctx<'_>) -> Result<Vec<Line>, FieldError> {
+    let req = ctx.req;
+    let Some(row) = ctx.rules.pit_transfer.pick(req.as_of) else {
+        ctx.missing(
+            ObligationCode::PitTransfer,
+            "no transfer PIT rule is loaded for as_of",
+        );
+        return Ok(Vec::new());
+    };
+    let rule = &row.values;
+    let parcel = need(req.parcel.as_ref(), "parcel")?;
+    let facts = req.transfer.clone().unwrap_or_default();
+    let mut template = Line::new(
+        ObligationCode::PitTransfer,
+        NAME,
+        Payer::Transferor,
+        &row.legal_basis,
+    );
+    template.budget_sub_item = rule.budget_sub_item.clone();
+    template.rate = Some(rule.rate);
+    let price = transfer_price(ctx, parcel, &mut template)?;
+    template.base = Some(to_vnd(price, "contract")?);
+    let shares = &facts.ownership_shares;
+    shares
+        .iter()
+        .enumerate()
+        .map(|(i, share)| {
+            let mut line = template.clone();
+            co_owner_line(
+                req,
+                rule,
+                &facts,
+                price,
+                (i, *share, shares.len()),
+                &mut line,
+            )?;
+            Ok(line)
+        })
+        .collect()
+}
+
+fn co_owner_line(
+    req: &QuoteRequest,
+    rule: &PitTransferRule,
+    facts: &TransferFacts,
+    price: Decimal,
+    (index, share, count): (usize, Decimal, usize),
+    line: &mut Line,
+) -> Result<(), FieldError> {
+    let exact = rule.rate * price * share;
+    line.amount = to_vnd(exact, "contract")?;
+    if count > 1 {
+        line.name = format!(
+            "{NAME} (đồng sở hữu {}, tỷ lệ {})",
+            index + 1,
+            format_decimal(share)
+        );
+        line.explain(format!(
+            "PIT = {} × {} × share {} = {}",
+            format_percent(rule.rate),
+            show(price),
+            format_decimal(share),
+            line.amount
+        ));
+    } else {
+        line.explain(format!(
+            "PIT = {} × {} = {}",
+            format_percent(rule.rate),
+            show(price),
+            line.amount
+        ));
+    }
+    apply_exemptions(req, rule, facts, line);
+    Ok(())
+}
+
+/// Contract price with the table floors (Decree 253/2026 Art 57(1)–(3)).
+fn transfer_price(ctx: &Ctx<'_>, parcel: &Parcel, line: &mut Line) -> Result<Decimal, FieldError> {
+    let land = land_floor(parcel, line);
+    let house = house_value(ctx.req, ctx.rules)?;
+    if let Some(h) = &house {
+        line.explain(h.step.clone());
+        line.uncertain.extend(h.uncertain.iter().cloned());
+    }
+    let house = house.map(|h| h.value);
+    Ok(match &ctx.req.contract {
+        Some(contract) => contract_base(contract, land, house, line),
+        None => {
+            let value = land + house.unwrap_or(Decimal::ZERO);
+            line.explain(format!(
+                "no contract price: price = table values = {}",
+                show(value)
+            ));
+            value
+        }
+    })
+}
+
+/// `area × table price × adjustment coefficient (if any)`.
+pub fn land_floor(parcel: &Parcel, line: &mut Line) -> Decimal {
+    let value = parcel.area_m2 * parcel.table_price_per_m2 * parcel.price_coefficient;
+    if parcel.price_coefficient == Decimal::ONE {
+        line.explain(format!(
+            "land table value = {} m² × {} = {}",
+            show(parcel.area_m2),
+            show(parcel.table_price_per_m2),
+            show(value)
+        ));
+    } else {
+        line.explain(format!(
+            "land table value = {} m² × {} × coefficient {} = {}",
+            show(parcel.area_m2),
+            show(parcel.table_price_per_m2),
+            format_decimal(parcel.price_coefficient),
+            show(value)
+        ));
+    }
+    value
+}
+
+fn apply_exemptions(
+    req: &QuoteRequest,
+    rule: &PitTransferRule,
+    facts: &TransferFacts,
+    line: &mut Line,
+) {
+    if req.relationship.is_family_exempt() {
+        line.exempt_by(&rule.family_exemption, &rule.family_exemption_basis);
+        return;
+    }
+    if !facts.sole_home {
+        return;
+    }
+    let Some(since) = facts.held_since else {
+        line.explain(
+            "sole-home exemption not claimed: held_since (certificate issue date) not given",
+        );
+        return;
+    };
+    let days = (req.as_of - since).num_days();
+    if days >= rule.sole_home_min_days && facts.whole_property && !facts.owns_off_plan_home {
+        line.explain(format!(
+            "sole home held {days} days (≥ {}), whole property transferred",
+            rule.sole_home_min_days
+        ));
+        line.exempt_by(&rule.sole_home_exemption, &rule.sole_home_exemption_basis);
+        line.doubt("sole-home status is self-declared; it applies to every co-owner given");
+    } else {
+        line.explain(format!(
+            "sole-home exemption not met: held {days} days (needs ≥ {}), whole property {}, off-plan home {}",
+            rule.sole_home_min_days, facts.whole_property, facts.owns_off_plan_home
+        ));
+    }
+}

@@ -1,0 +1,223 @@
+//! The payment order and attempt state machines (API.md §5). Pure: the store enforces each
+//! transition with compare-and-set on the status these functions name as expected.
+
+use serde::{Deserialize, Serialize};
+
+/// Order statuses. `failed` is an attempt status, never an order status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentStatus {
+    Pending,
+    Processing,
+    Paid,
+    Expired,
+    Cancelled,
+    PartiallyRefunded,
+    Refunded,
+}
+
+impl PaymentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Processing => "processing",
+            Self::Paid => "paid",
+            Self::Expired => "expired",
+            Self::Cancelled => "cancelled",
+            Self::PartiallyRefunded => "partially_refunded",
+            Self::Refunded => "refunded",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "pending" => Self::Pending,
+            "processing" => Self::Processing,
+            "paid" => Self::Paid,
+            "expired" => Self::Expired,
+            "cancelled" => Self::Cancelled,
+            "partially_refunded" => Self::PartiallyRefunded,
+            "refunded" => Self::Refunded,
+            _ => return None,
+        })
+    }
+
+    /// Whether the order can still take money through a new attempt.
+    pub fn is_payable(self) -> bool {
+        matches!(self, Self::Pending | Self::Processing)
+    }
+
+    /// Whether money was received for the order.
+    pub fn has_money(self) -> bool {
+        matches!(self, Self::Paid | Self::PartiallyRefunded | Self::Refunded)
+    }
+}
+
+/// Attempt statuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptStatus {
+    Redirected,
+    Succeeded,
+    Failed,
+    Expired,
+    Unknown,
+}
+
+impl AttemptStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Redirected => "redirected",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Expired => "expired",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "redirected" => Self::Redirected,
+            "succeeded" => Self::Succeeded,
+            "failed" => Self::Failed,
+            "expired" => Self::Expired,
+            "unknown" => Self::Unknown,
+            _ => return None,
+        })
+    }
+
+    /// Still waiting for the gateway's word.
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Redirected | Self::Unknown)
+    }
+}
+
+/// What can happen to an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderEvent {
+    /// An attempt was sent to a gateway.
+    AttemptStarted,
+    /// An attempt failed and no other is open.
+    AttemptsFailed,
+    /// A gateway confirmed the money.
+    MoneyReceived,
+    Cancel,
+    Expire,
+    /// A refund that leaves money on the order.
+    PartialRefund,
+    /// A refund that returns everything.
+    FullRefund,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a {from:?} order cannot take {event:?}")]
+pub struct InvalidTransition {
+    pub from: PaymentStatus,
+    pub event: OrderEvent,
+}
+
+/// The order's next status, or why the event does not apply.
+pub fn next(from: PaymentStatus, event: OrderEvent) -> Result<PaymentStatus, InvalidTransition> {
+    use OrderEvent as E;
+    use PaymentStatus as S;
+    let to = match (from, event) {
+        (S::Pending | S::Processing, E::AttemptStarted) => S::Processing,
+        (S::Processing, E::AttemptsFailed) => S::Pending,
+        (S::Pending | S::Processing, E::MoneyReceived) => S::Paid,
+        (S::Pending, E::Cancel) => S::Cancelled,
+        (S::Pending | S::Processing, E::Expire) => S::Expired,
+        (S::Paid | S::PartiallyRefunded, E::PartialRefund) => S::PartiallyRefunded,
+        (S::Paid | S::PartiallyRefunded, E::FullRefund) => S::Refunded,
+        _ => return Err(InvalidTransition { from, event }),
+    };
+    Ok(to)
+}
+
+/// The order statuses from which `event` applies (the compare-and-set's expected set).
+pub fn sources(event: OrderEvent) -> Vec<PaymentStatus> {
+    ALL_STATUSES
+        .iter()
+        .copied()
+        .filter(|s| next(*s, event).is_ok())
+        .collect()
+}
+
+pub const ALL_STATUSES: [PaymentStatus; 7] = [
+    PaymentStatus::Pending,
+    PaymentStatus::Processing,
+    PaymentStatus::Paid,
+    PaymentStatus::Expired,
+    PaymentStatus::Cancelled,
+    PaymentStatus::PartiallyRefunded,
+    PaymentStatus::Refunded,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use OrderEvent as E;
+    use PaymentStatus as S;
+
+    #[test]
+    fn the_full_transition_table() {
+        let events = [
+            E::AttemptStarted,
+            E::AttemptsFailed,
+            E::MoneyReceived,
+            E::Cancel,
+            E::Expire,
+            E::PartialRefund,
+            E::FullRefund,
+        ];
+        let expected: &[(S, E, S)] = &[
+            (S::Pending, E::AttemptStarted, S::Processing),
+            (S::Processing, E::AttemptStarted, S::Processing),
+            (S::Processing, E::AttemptsFailed, S::Pending),
+            (S::Pending, E::MoneyReceived, S::Paid),
+            (S::Processing, E::MoneyReceived, S::Paid),
+            (S::Pending, E::Cancel, S::Cancelled),
+            (S::Pending, E::Expire, S::Expired),
+            (S::Processing, E::Expire, S::Expired),
+            (S::Paid, E::PartialRefund, S::PartiallyRefunded),
+            (S::PartiallyRefunded, E::PartialRefund, S::PartiallyRefunded),
+            (S::Paid, E::FullRefund, S::Refunded),
+            (S::PartiallyRefunded, E::FullRefund, S::Refunded),
+        ];
+        for from in ALL_STATUSES {
+            for event in events {
+                let want = expected
+                    .iter()
+                    .find(|(f, e, _)| *f == from && *e == event)
+                    .map(|t| t.2);
+                assert_eq!(next(from, event).ok(), want, "{from:?} + {event:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_processing_order_cannot_be_cancelled_and_final_states_stay_final() {
+        assert!(next(S::Processing, E::Cancel).is_err());
+        for s in [S::Expired, S::Cancelled, S::Refunded] {
+            assert!(next(s, E::MoneyReceived).is_err());
+            assert!(next(s, E::Cancel).is_err());
+        }
+        assert_eq!(sources(E::Cancel), vec![S::Pending]);
+        assert_eq!(sources(E::MoneyReceived), vec![S::Pending, S::Processing]);
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for s in ALL_STATUSES {
+            assert_eq!(PaymentStatus::parse(s.as_str()), Some(s));
+        }
+        for a in [
+            AttemptStatus::Redirected,
+            AttemptStatus::Succeeded,
+            AttemptStatus::Failed,
+            AttemptStatus::Expired,
+            AttemptStatus::Unknown,
+        ] {
+            assert_eq!(AttemptStatus::parse(a.as_str()), Some(a));
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! Notices and their lines.
+
+use chrono::{DateTime, Utc};
+
+use super::{in_write_tx, is_unique_violation, on_pool, ts, Store};
+use crate::ids::{new_id, IdKind};
+use crate::notices::{NewNotice, Notice, NoticeLine};
+
+/// What registering a notice found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum NoticeInsert {
+    Created(String),
+    /// The number was known: `same` tells whether the content matches.
+    Existing {
+        id: String,
+        same: bool,
+    },
+}
+
+#[derive(sqlx::FromRow)]
+struct NoticeRow {
+    notice_id: String,
+    notice_no: String,
+    agency_code: Option<String>,
+    dossier_code: Option<String>,
+    issued_at: String,
+    taxpayer: String,
+    treasury: String,
+    status: String,
+    created_at: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct LineRow {
+    notice_line_id: String,
+    chapter: Option<String>,
+    sub_item: String,
+    name: String,
+    amount: i64,
+    due_date: String,
+    interest_sub_item: Option<String>,
+    status: String,
+    paid_at: Option<String>,
+}
+
+impl From<LineRow> for NoticeLine {
+    fn from(r: LineRow) -> Self {
+        NoticeLine {
+            id: r.notice_line_id,
+            chapter: r.chapter,
+            sub_item: r.sub_item,
+            name: r.name,
+            amount: r.amount,
+            due_date: r.due_date,
+            interest_sub_item: r.interest_sub_item,
+            status: r.status,
+            paid_at: r.paid_at,
+        }
+    }
+}
+
+const NOTICE_COLUMNS: &str =
+    "notice_id, notice_no, agency_code, dossier_code, issued_at, taxpayer, treasury, status, created_at";
+const LINE_COLUMNS: &str =
+    "notice_line_id, chapter, sub_item, name, amount, due_date, interest_sub_item, status, paid_at";
+
+impl Store {
+    /// Registers a notice once per number; a repeat reports whether its content matched.
+    pub async fn insert_notice(
+        &self,
+        notice: &NewNotice,
+        agency: Option<&str>,
+        created_by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<NoticeInsert, sqlx::Error> {
+        match self
+            .try_insert_notice(notice, agency, created_by, now)
+            .await
+        {
+            Err(e) if is_unique_violation(&e) => self.existing_notice(notice).await,
+            other => other,
+        }
+    }
+
+    async fn existing_notice(&self, notice: &NewNotice) -> Result<NoticeInsert, sqlx::Error> {
+        let (id, hash): (String, String) = on_pool!(self, pool => {
+            sqlx::query_as("select notice_id, content_hash from notice where notice_no = $1")
+                .bind(&notice.input.notice_no)
+                .fetch_one(pool)
+                .await
+        })?;
+        Ok(NoticeInsert::Existing {
+            id,
+            same: hash == notice.content_hash,
+        })
+    }
+
+    async fn try_insert_notice(
+        &self,
+        notice: &NewNotice,
+        agency: Option<&str>,
+        created_by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<NoticeInsert, sqlx::Error> {
+        let input = &notice.input;
+        let taxpayer = serde_json::to_string(&input.taxpayer).unwrap_or_default();
+        let treasury = serde_json::to_string(&input.treasury).unwrap_or_default();
+        in_write_tx!(self, tx => {
+            let known: Option<(String, String)> =
+                sqlx::query_as("select notice_id, content_hash from notice where notice_no = $1")
+                    .bind(&input.notice_no)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let Some((id, hash)) = known {
+                tx.commit().await?;
+                return Ok(NoticeInsert::Existing { id, same: hash == notice.content_hash });
+            }
+            let id = new_id(IdKind::Notice);
+            sqlx::query(
+                "insert into notice (notice_id, notice_no, agency_code, dossier_code, issued_at, taxpayer, treasury,
+                                     content_hash, status, created_by, created_at, updated_at)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, 'unpaid', $9, $10, $10)",
+            )
+            .bind(&id)
+            .bind(&input.notice_no)
+            .bind(agency)
+            .bind(&input.dossier_code)
+            .bind(ts(notice.issued_at))
+            .bind(&taxpayer)
+            .bind(&treasury)
+            .bind(&notice.content_hash)
+            .bind(created_by)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?;
+            for (i, (line, due)) in input.lines.iter().zip(&notice.due_dates).enumerate() {
+                sqlx::query(
+                    "insert into notice_line (notice_line_id, notice_id, position, chapter, sub_item, name, amount,
+                                              due_date, interest_sub_item, status)
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'unpaid')",
+                )
+                .bind(new_id(IdKind::NoticeLine))
+                .bind(&id)
+                .bind(i64::try_from(i).unwrap_or(i64::MAX))
+                .bind(&line.chapter)
+                .bind(&line.sub_item)
+                .bind(&line.name)
+                .bind(line.amount)
+                .bind(due.format("%Y-%m-%d").to_string())
+                .bind(&line.interest_sub_item)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(NoticeInsert::Created(id))
+        })
+    }
+
+    /// One notice with its lines.
+    pub async fn notice(&self, id: &str) -> Result<Option<Notice>, sqlx::Error> {
+        let sql = format!("select {NOTICE_COLUMNS} from notice where notice_id = $1");
+        let row: Option<NoticeRow> = on_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(id).fetch_optional(pool).await
+        })?;
+        match row {
+            Some(row) => Ok(Some(self.with_lines(row).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Notices of a dossier (or all), oldest first, after `cursor` (a notice id).
+    pub async fn notices(
+        &self,
+        dossier_code: Option<&str>,
+        agency: Option<&str>,
+        cursor: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Notice>, sqlx::Error> {
+        let sql = format!(
+            "select {NOTICE_COLUMNS} from notice
+             where ($1 is null or dossier_code = $1) and ($2 is null or agency_code = $2) and notice_id > $3
+             order by notice_id limit $4"
+        );
+        let rows: Vec<NoticeRow> = on_pool!(self, pool => {
+            sqlx::query_as(&sql)
+                .bind(dossier_code)
+                .bind(agency)
+                .bind(cursor.unwrap_or(""))
+                .bind(limit)
+                .fetch_all(pool)
+                .await
+        })?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            out.push(self.with_lines(row).await?);
+        }
+        Ok(out)
+    }
+
+    async fn with_lines(&self, row: NoticeRow) -> Result<Notice, sqlx::Error> {
+        let sql = format!(
+            "select {LINE_COLUMNS} from notice_line where notice_id = $1 order by position"
+        );
+        let lines: Vec<LineRow> = on_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(&row.notice_id).fetch_all(pool).await
+        })?;
+        let lines: Vec<NoticeLine> = lines.into_iter().map(NoticeLine::from).collect();
+        let decode = |e: serde_json::Error| sqlx::Error::Decode(Box::new(e));
+        Ok(Notice {
+            id: row.notice_id,
+            notice_no: row.notice_no,
+            issued_at: row.issued_at,
+            agency_code: row.agency_code,
+            dossier_code: row.dossier_code,
+            taxpayer: serde_json::from_str(&row.taxpayer).map_err(decode)?,
+            treasury: serde_json::from_str(&row.treasury).map_err(decode)?,
+            status: row.status,
+            total: lines.iter().map(|l| l.amount).sum(),
+            lines,
+            created_at: row.created_at,
+        })
+    }
+}

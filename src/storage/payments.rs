@@ -1,0 +1,829 @@
+//! Payment orders, their lines, holds, attempts, flags, callbacks and audit records. Every
+//! transition is a compare-and-set on the expected status inside one write transaction that
+//! also writes its events.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::{in_write_tx, is_unique_violation, on_pool, ts, with_conn, Store};
+use crate::events::EventType;
+
+pub const PAYMENT_COLUMNS: &str =
+    "payment_id, agency_code, dossier_code, status, amount, refunded_amount, payer, \
+     return_url, locale, created_by, expires_at, paid_at, paid_attempt_id, created_at";
+pub const LINE_COLUMNS: &str =
+    "kind, source, notice_line_id, assessment_line, sub_item, name, amount, days, due_date";
+pub const ATTEMPT_COLUMNS: &str =
+    "attempt_id, payment_id, gateway, txn_ref, status, amount, redirect_url, qr, \
+     expires_at, gateway_txn_no, paid_amount, money_at, refunded_amount, created_at";
+pub const FLAG_COLUMNS: &str = "flag, status, detail, note, created_at, resolved_at";
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PaymentRow {
+    pub payment_id: String,
+    pub agency_code: Option<String>,
+    pub dossier_code: Option<String>,
+    pub status: String,
+    pub amount: i64,
+    pub refunded_amount: i64,
+    pub payer: String,
+    pub return_url: Option<String>,
+    pub locale: String,
+    pub created_by: String,
+    pub expires_at: String,
+    pub paid_at: Option<String>,
+    pub paid_attempt_id: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PaymentLineRow {
+    pub kind: String,
+    pub source: String,
+    pub notice_line_id: Option<String>,
+    pub assessment_line: Option<String>,
+    pub sub_item: Option<String>,
+    pub name: String,
+    pub amount: i64,
+    pub days: Option<i64>,
+    pub due_date: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AttemptRow {
+    pub attempt_id: String,
+    pub payment_id: String,
+    pub gateway: String,
+    pub txn_ref: String,
+    pub status: String,
+    pub amount: i64,
+    pub redirect_url: Option<String>,
+    pub qr: Option<String>,
+    pub expires_at: String,
+    pub gateway_txn_no: Option<String>,
+    pub paid_amount: Option<i64>,
+    pub money_at: Option<String>,
+    pub refunded_amount: i64,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FlagRow {
+    pub flag: String,
+    pub status: String,
+    pub detail: Option<String>,
+    pub note: Option<String>,
+    pub created_at: String,
+    pub resolved_at: Option<String>,
+}
+
+/// A payment and everything shown with it.
+#[derive(Debug, Clone)]
+pub struct PaymentRecord {
+    pub payment: PaymentRow,
+    pub lines: Vec<PaymentLineRow>,
+    pub attempts: Vec<AttemptRow>,
+    pub flags: Vec<FlagRow>,
+}
+
+/// A new order, fully computed by the service.
+pub struct NewPayment {
+    pub row: PaymentRow,
+    pub lines: Vec<PaymentLineRow>,
+    /// Keys of the items this order holds (notice line ids, `asm_…:certificate_fee`).
+    pub holds: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PaymentStoreError {
+    #[error("an item is already paid or held by another live payment")]
+    ItemHeld,
+    #[error("the payment is {0}")]
+    NotPayable(String),
+    #[error("the payment was not found")]
+    NotFound,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// A new attempt at a gateway.
+pub struct NewAttempt {
+    pub attempt_id: String,
+    pub gateway: String,
+    pub txn_ref: String,
+    pub amount: i64,
+    pub redirect_url: Option<String>,
+    pub qr: Option<String>,
+    pub client_ip: Option<String>,
+    pub bank_code: Option<String>,
+    pub expires_at: DateTime<Utc>,
+    /// Extends the order's life (bank transfers settle by statement import).
+    pub extend_order_to: Option<DateTime<Utc>>,
+}
+
+/// The gateway's word on an attempt (from a callback, a query or a statement row).
+#[derive(Debug, Clone)]
+pub struct GatewayResult {
+    pub txn_ref: String,
+    pub success: bool,
+    pub amount: i64,
+    pub gateway_txn_no: Option<String>,
+    pub bank_code: Option<String>,
+    pub paid_at: Option<DateTime<Utc>>,
+    /// Who said it, for the audit trail (`vnpay.ipn`, `janitor.querydr`, `reconciliation`).
+    pub source: String,
+}
+
+/// What applying a gateway result did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResultApplied {
+    /// The attempt had already been settled: nothing moved.
+    AlreadyFinal,
+    /// The order is now paid.
+    Paid,
+    /// The money was recorded, but the order could not take it: flagged for finance.
+    Flagged(String),
+    /// The attempt failed; the order is back to pending if nothing else is in flight.
+    Failed,
+}
+
+/// A recorded callback.
+pub struct CallbackRecord<'a> {
+    pub callback_id: &'a str,
+    pub gateway: &'a str,
+    pub txn_ref: Option<&'a str>,
+    pub payment_id: Option<&'a str>,
+    pub verdict: &'a str,
+    pub answer: &'a str,
+    pub payload: &'a str,
+}
+
+impl Store {
+    /// Stores a new order with its holds and its `payment.created` event, or refuses if any
+    /// item is already held (paid, or in another live order).
+    pub async fn insert_payment(
+        &self,
+        new: &NewPayment,
+        now: DateTime<Utc>,
+    ) -> Result<(), PaymentStoreError> {
+        let result: Result<(), PaymentStoreError> = async {
+            in_write_tx!(self, tx, ops => {
+                let p = &new.row;
+                sqlx::query(
+                    "insert into payment (payment_id, agency_code, dossier_code, status, amount, refunded_amount, payer,
+                                          return_url, locale, created_by, expires_at, created_at, updated_at)
+                     values ($1, $2, $3, 'pending', $4, 0, $5, $6, $7, $8, $9, $10, $10)",
+                )
+                .bind(&p.payment_id)
+                .bind(&p.agency_code)
+                .bind(&p.dossier_code)
+                .bind(p.amount)
+                .bind(&p.payer)
+                .bind(&p.return_url)
+                .bind(&p.locale)
+                .bind(&p.created_by)
+                .bind(&p.expires_at)
+                .bind(&p.created_at)
+                .execute(&mut *tx)
+                .await?;
+                for (i, l) in new.lines.iter().enumerate() {
+                    sqlx::query(
+                        "insert into payment_line (payment_id, position, kind, source, notice_line_id, assessment_line,
+                                                   sub_item, name, amount, days, due_date)
+                         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    )
+                    .bind(&p.payment_id)
+                    .bind(i64::try_from(i).unwrap_or(i64::MAX))
+                    .bind(&l.kind)
+                    .bind(&l.source)
+                    .bind(&l.notice_line_id)
+                    .bind(&l.assessment_line)
+                    .bind(&l.sub_item)
+                    .bind(&l.name)
+                    .bind(l.amount)
+                    .bind(l.days)
+                    .bind(&l.due_date)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for key in &new.holds {
+                    sqlx::query("insert into payment_hold (item_key, payment_id, created_at) values ($1, $2, $3)")
+                        .bind(key)
+                        .bind(&p.payment_id)
+                        .bind(ts(now))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                ops::audit(&mut tx, &p.payment_id, "payment.created", &p.created_by, &json!({"amount": p.amount}), now).await?;
+                ops::emit_payment(&mut tx, &p.payment_id, EventType::PaymentCreated, now).await?;
+                tx.commit().await?;
+                Ok(())
+            })
+        }
+        .await;
+        match result {
+            Err(PaymentStoreError::Db(e)) if is_unique_violation(&e) => {
+                Err(PaymentStoreError::ItemHeld)
+            }
+            other => other,
+        }
+    }
+
+    /// Which of these item keys are held (paid or in a live order).
+    pub async fn held_items(&self, keys: &[String]) -> Result<Vec<String>, sqlx::Error> {
+        let mut held = Vec::new();
+        for key in keys {
+            let found: Option<(String,)> = on_pool!(self, pool => {
+                sqlx::query_as("select item_key from payment_hold where item_key = $1")
+                    .bind(key)
+                    .fetch_optional(pool)
+                    .await
+            })?;
+            if let Some((k,)) = found {
+                held.push(k);
+            }
+        }
+        Ok(held)
+    }
+
+    pub async fn payment(&self, id: &str) -> Result<Option<PaymentRecord>, sqlx::Error> {
+        with_conn!(self, conn, ops => ops::load_payment(&mut conn, id).await)
+    }
+
+    /// Payments matching the filters, oldest first, after `cursor` (a payment id).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn payments(
+        &self,
+        agency: Option<&str>,
+        dossier_code: Option<&str>,
+        status: Option<&str>,
+        created_from: Option<&str>,
+        created_to: Option<&str>,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<PaymentRecord>, sqlx::Error> {
+        let ids: Vec<(String,)> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "select payment_id from payment
+                 where ($1 is null or agency_code = $1) and ($2 is null or dossier_code = $2)
+                   and ($3 is null or status = $3) and ($4 is null or created_at >= $4)
+                   and ($5 is null or created_at < $5) and payment_id > $6
+                 order by payment_id limit $7",
+            )
+            .bind(agency)
+            .bind(dossier_code)
+            .bind(status)
+            .bind(created_from)
+            .bind(created_to)
+            .bind(after.unwrap_or(""))
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+        })?;
+        let mut out = Vec::with_capacity(ids.len());
+        for (id,) in ids {
+            if let Some(p) = self.payment(&id).await? {
+                out.push(p);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Adds an attempt to a payable order and moves it to `processing`.
+    pub async fn insert_attempt(
+        &self,
+        payment_id: &str,
+        attempt: &NewAttempt,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), PaymentStoreError> {
+        in_write_tx!(self, tx, ops => {
+            let row: Option<(String, String)> =
+                sqlx::query_as("select status, expires_at from payment where payment_id = $1")
+                    .bind(payment_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let Some((status, expires_at)) = row else { return Err(PaymentStoreError::NotFound) };
+            if !matches!(status.as_str(), "pending" | "processing") {
+                return Err(PaymentStoreError::NotPayable(status));
+            }
+            if expires_at <= ts(now) {
+                return Err(PaymentStoreError::NotPayable("past its expiry".into()));
+            }
+            sqlx::query(
+                "insert into attempt (attempt_id, payment_id, gateway, txn_ref, status, amount, redirect_url, qr,
+                                      client_ip, bank_code, expires_at, created_at, updated_at)
+                 values ($1, $2, $3, $4, 'redirected', $5, $6, $7, $8, $9, $10, $11, $11)",
+            )
+            .bind(&attempt.attempt_id)
+            .bind(payment_id)
+            .bind(&attempt.gateway)
+            .bind(&attempt.txn_ref)
+            .bind(attempt.amount)
+            .bind(&attempt.redirect_url)
+            .bind(&attempt.qr)
+            .bind(&attempt.client_ip)
+            .bind(&attempt.bank_code)
+            .bind(ts(attempt.expires_at))
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?;
+            if let Some(until) = attempt.extend_order_to {
+                sqlx::query("update payment set expires_at = $2 where payment_id = $1 and expires_at < $2")
+                    .bind(payment_id)
+                    .bind(ts(until))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            ops::audit(&mut tx, payment_id, "attempt.created", actor,
+                &json!({"attempt_id": attempt.attempt_id, "gateway": attempt.gateway, "reference": attempt.txn_ref}), now).await?;
+            let moved = sqlx::query(
+                "update payment set status = 'processing', updated_at = $2 where payment_id = $1 and status = 'pending'",
+            )
+            .bind(payment_id)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if moved == 1 {
+                ops::emit_payment(&mut tx, payment_id, EventType::PaymentProcessing, now).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// The attempt a gateway reference names.
+    pub async fn attempt_by_ref(&self, txn_ref: &str) -> Result<Option<AttemptRow>, sqlx::Error> {
+        let sql = format!("select {ATTEMPT_COLUMNS} from attempt where txn_ref = $1");
+        on_pool!(self, pool => sqlx::query_as(&sql).bind(txn_ref).fetch_optional(pool).await)
+    }
+
+    /// Commits a callback as received, with its verdict, in its own transaction.
+    pub async fn record_callback(
+        &self,
+        cb: &CallbackRecord<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(), sqlx::Error> {
+        in_write_tx!(self, tx, ops => {
+            sqlx::query(
+                "insert into callback (callback_id, gateway, txn_ref, payment_id, verdict, answer, payload, received_at)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(cb.callback_id)
+            .bind(cb.gateway)
+            .bind(cb.txn_ref)
+            .bind(cb.payment_id)
+            .bind(cb.verdict)
+            .bind(cb.answer)
+            .bind(cb.payload)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?;
+            if let Some(payment_id) = cb.payment_id {
+                ops::audit(&mut tx, payment_id, "callback.received", cb.gateway,
+                    &json!({"callback_id": cb.callback_id, "reference": cb.txn_ref, "verdict": cb.verdict, "answer": cb.answer}), now).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Applies the gateway's word on an attempt, exactly once: the attempt moves by
+    /// compare-and-set from an open status, and only that transaction moves the order.
+    pub async fn apply_gateway_result(
+        &self,
+        r: &GatewayResult,
+        now: DateTime<Utc>,
+    ) -> Result<ResultApplied, PaymentStoreError> {
+        in_write_tx!(self, tx, ops => {
+            let sql = format!("select {ATTEMPT_COLUMNS} from attempt where txn_ref = $1");
+            let attempt: Option<AttemptRow> = sqlx::query_as(&sql).bind(&r.txn_ref).fetch_optional(&mut *tx).await?;
+            let Some(attempt) = attempt else { return Err(PaymentStoreError::NotFound) };
+            let pid = attempt.payment_id.clone();
+            let money_at = r.paid_at.unwrap_or(now);
+            let new_status = if r.success { "succeeded" } else { "failed" };
+            let moved = sqlx::query(
+                "update attempt set status = $2, gateway_txn_no = $3, bank_code = coalesce($4, bank_code),
+                        paid_amount = $5, money_at = $6, updated_at = $7
+                 where attempt_id = $1 and status in ('redirected', 'unknown')",
+            )
+            .bind(&attempt.attempt_id)
+            .bind(new_status)
+            .bind(&r.gateway_txn_no)
+            .bind(&r.bank_code)
+            .bind(if r.success { Some(r.amount) } else { None })
+            .bind(if r.success { Some(ts(money_at)) } else { None })
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if moved == 0 {
+                tx.commit().await?;
+                return Ok(ResultApplied::AlreadyFinal);
+            }
+            let detail = json!({"attempt_id": attempt.attempt_id, "gateway": attempt.gateway, "reference": r.txn_ref,
+                                "amount": r.amount, "gateway_txn_no": r.gateway_txn_no, "source": r.source});
+            if !r.success {
+                ops::audit(&mut tx, &pid, "attempt.failed", &r.source, &detail, now).await?;
+                sqlx::query(
+                    "update payment set status = 'pending', updated_at = $2
+                     where payment_id = $1 and status = 'processing'
+                       and not exists (select 1 from attempt where payment_id = $1 and status in ('redirected', 'unknown'))",
+                )
+                .bind(&pid)
+                .bind(ts(now))
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                return Ok(ResultApplied::Failed);
+            }
+            ops::audit(&mut tx, &pid, "money.received", &r.source, &detail, now).await?;
+            let paid = sqlx::query(
+                "update payment set status = 'paid', paid_at = $2, paid_attempt_id = $3, updated_at = $4
+                 where payment_id = $1 and status in ('pending', 'processing')",
+            )
+            .bind(&pid)
+            .bind(ts(money_at))
+            .bind(&attempt.attempt_id)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if paid == 1 {
+                let notices = mark_notice_lines_paid!(tx, &pid, money_at, now);
+                ops::emit_payment(&mut tx, &pid, EventType::PaymentPaid, now).await?;
+                for (notice_id, agency) in notices {
+                    ops::emit(&mut tx, crate::events::NewEvent {
+                        event_type: EventType::NoticePaid,
+                        payment_id: None,
+                        notice_id: Some(notice_id.clone()),
+                        agency_code: agency.clone(),
+                        data: json!({"notice_id": notice_id, "payment_id": pid, "agency_code": agency}),
+                    }, now).await?;
+                }
+                tx.commit().await?;
+                return Ok(ResultApplied::Paid);
+            }
+            let (status,): (String,) = sqlx::query_as("select status from payment where payment_id = $1")
+                .bind(&pid)
+                .fetch_one(&mut *tx)
+                .await?;
+            let flag = if matches!(status.as_str(), "expired" | "cancelled") { "paid_after_expiry" } else { "duplicate_payment" };
+            let detail_text = format!("{} đ received on attempt {} ({}) while the order was {status}", r.amount, attempt.attempt_id, r.txn_ref);
+            raise_flag!(tx, ops, &pid, flag, &detail_text, now);
+            tx.commit().await?;
+            Ok(ResultApplied::Flagged(flag.to_owned()))
+        })
+    }
+
+    /// Flags an order (e.g. `amount_mismatch`) and emits `payment.flagged` when the flag is new.
+    pub async fn flag_payment(
+        &self,
+        payment_id: &str,
+        flag: &str,
+        detail: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), PaymentStoreError> {
+        in_write_tx!(self, tx, ops => {
+            raise_flag!(tx, ops, payment_id, flag, detail, now);
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Resolves an open flag with a note; `false` when there was no open flag.
+    pub async fn resolve_flag(
+        &self,
+        payment_id: &str,
+        flag: &str,
+        note: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, PaymentStoreError> {
+        in_write_tx!(self, tx, ops => {
+            let n = sqlx::query(
+                "update payment_flag set status = 'resolved', note = $3, resolved_by = $4, resolved_at = $5
+                 where payment_id = $1 and flag = $2 and status = 'open'",
+            )
+            .bind(payment_id)
+            .bind(flag)
+            .bind(note)
+            .bind(actor)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 1 {
+                ops::audit(&mut tx, payment_id, "flag.resolved", actor, &json!({"flag": flag, "note": note}), now).await?;
+            }
+            tx.commit().await?;
+            Ok(n == 1)
+        })
+    }
+
+    /// Open (or all) flags, oldest first.
+    pub async fn flags(
+        &self,
+        status: Option<&str>,
+        agency: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<(String, FlagRow)>, sqlx::Error> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            payment_id: String,
+            flag: String,
+            status: String,
+            detail: Option<String>,
+            note: Option<String>,
+            created_at: String,
+            resolved_at: Option<String>,
+        }
+        let rows: Vec<Row> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "select f.payment_id, f.flag, f.status, f.detail, f.note, f.created_at, f.resolved_at
+                 from payment_flag f join payment p on p.payment_id = f.payment_id
+                 where ($1 is null or f.status = $1) and ($2 is null or p.agency_code = $2)
+                 order by f.created_at, f.payment_id limit $3",
+            )
+            .bind(status)
+            .bind(agency)
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                (
+                    r.payment_id,
+                    FlagRow {
+                        flag: r.flag,
+                        status: r.status,
+                        detail: r.detail,
+                        note: r.note,
+                        created_at: r.created_at,
+                        resolved_at: r.resolved_at,
+                    },
+                )
+            })
+            .collect())
+    }
+
+    /// Cancels a pending order, releasing its items. `Err(NotPayable(status))` otherwise.
+    pub async fn cancel_payment(
+        &self,
+        payment_id: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), PaymentStoreError> {
+        self.close_payment(payment_id, "cancelled", &["pending"], None, actor, now)
+            .await
+    }
+
+    /// Expires an order past its expiry with no attempt still open, releasing its items.
+    pub async fn expire_payment(
+        &self,
+        payment_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), PaymentStoreError> {
+        self.close_payment(
+            payment_id,
+            "expired",
+            &["pending", "processing"],
+            Some(now),
+            "janitor",
+            now,
+        )
+        .await
+    }
+
+    async fn close_payment(
+        &self,
+        payment_id: &str,
+        to: &str,
+        from: &[&str],
+        expired_before: Option<DateTime<Utc>>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), PaymentStoreError> {
+        let from_a = from.first().copied().unwrap_or("pending");
+        let from_b = from.get(1).copied().unwrap_or(from_a);
+        let deadline = expired_before.map(ts).unwrap_or_else(|| "9999".into());
+        in_write_tx!(self, tx, ops => {
+            let n = sqlx::query(
+                "update payment set status = $2, updated_at = $5
+                 where payment_id = $1 and status in ($3, $4) and expires_at <= $6
+                   and not exists (select 1 from attempt where payment_id = $1 and status in ('redirected', 'unknown'))",
+            )
+            .bind(payment_id)
+            .bind(to)
+            .bind(from_a)
+            .bind(from_b)
+            .bind(ts(now))
+            .bind(&deadline)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 0 {
+                let status: Option<(String,)> = sqlx::query_as("select status from payment where payment_id = $1")
+                    .bind(payment_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                return Err(match status {
+                    None => PaymentStoreError::NotFound,
+                    Some((s,)) => PaymentStoreError::NotPayable(s),
+                });
+            }
+            sqlx::query("delete from payment_hold where payment_id = $1")
+                .bind(payment_id)
+                .execute(&mut *tx)
+                .await?;
+            ops::audit(&mut tx, payment_id, &format!("payment.{to}"), actor, &json!({}), now).await?;
+            let event = if to == "cancelled" { EventType::PaymentCancelled } else { EventType::PaymentExpired };
+            ops::emit_payment(&mut tx, payment_id, event, now).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Attempts still open whose expiry passed before `cutoff`: the janitor asks their gateway.
+    pub async fn stale_attempts(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<AttemptRow>, sqlx::Error> {
+        let sql = format!(
+            "select {ATTEMPT_COLUMNS} from attempt where status in ('redirected', 'unknown') and expires_at < $1
+             order by expires_at limit $2"
+        );
+        on_pool!(self, pool => sqlx::query_as(&sql).bind(ts(cutoff)).bind(limit).fetch_all(pool).await)
+    }
+
+    /// Marks an open attempt `expired` (the gateway says it never happened) or `unknown`
+    /// (no answer yet); an expired attempt may return its order to `pending`.
+    pub async fn settle_attempt_without_money(
+        &self,
+        attempt_id: &str,
+        to: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, PaymentStoreError> {
+        in_write_tx!(self, tx, ops => {
+            let row: Option<(String,)> = sqlx::query_as(
+                "update attempt set status = $2, updated_at = $3
+                 where attempt_id = $1 and status in ('redirected', 'unknown') returning payment_id",
+            )
+            .bind(attempt_id)
+            .bind(to)
+            .bind(ts(now))
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((pid,)) = row else {
+                tx.commit().await?;
+                return Ok(false);
+            };
+            if to == "expired" {
+                sqlx::query(
+                    "update payment set status = 'pending', updated_at = $2
+                     where payment_id = $1 and status = 'processing'
+                       and not exists (select 1 from attempt where payment_id = $1 and status in ('redirected', 'unknown'))",
+                )
+                .bind(&pid)
+                .bind(ts(now))
+                .execute(&mut *tx)
+                .await?;
+                ops::audit(&mut tx, &pid, "attempt.expired", "janitor", &json!({"attempt_id": attempt_id}), now).await?;
+            }
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    /// Orders past their expiry that are still pending or processing.
+    pub async fn overdue_payments(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<String>, sqlx::Error> {
+        let rows: Vec<(String,)> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "select payment_id from payment where status in ('pending', 'processing') and expires_at <= $1
+                 order by expires_at limit $2",
+            )
+            .bind(ts(now))
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+        })?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
+    /// The audit trail of a payment: its events and audit records, oldest first.
+    pub async fn payment_history(
+        &self,
+        payment_id: &str,
+    ) -> Result<Vec<serde_json::Value>, sqlx::Error> {
+        let events: Vec<(String,)> = on_pool!(self, pool => {
+            sqlx::query_as("select body from event where payment_id = $1 order by sequence")
+                .bind(payment_id)
+                .fetch_all(pool)
+                .await
+        })?;
+        let audits: Vec<(String, String, String, String, String)> = on_pool!(self, pool => {
+            sqlx::query_as("select audit_id, type, actor, data, created_at from audit where payment_id = $1 order by created_at, audit_id")
+                .bind(payment_id)
+                .fetch_all(pool)
+                .await
+        })?;
+        let mut all: Vec<(String, u8, serde_json::Value)> = Vec::new();
+        for (body,) in events {
+            let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+            let at = v["created_at"].as_str().unwrap_or_default().to_owned();
+            all.push((at, 1, v));
+        }
+        for (id, kind, actor, data, at) in audits {
+            if kind == "payment.created" || kind == "payment.cancelled" || kind == "payment.expired"
+            {
+                continue; // the event of the same transition says it
+            }
+            let data: serde_json::Value = serde_json::from_str(&data).unwrap_or_default();
+            all.push((
+                at.clone(),
+                0,
+                json!({"id": id, "type": kind, "created_at": at, "actor": actor, "data": data}),
+            ));
+        }
+        all.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+        Ok(all.into_iter().map(|(_, _, v)| v).collect())
+    }
+}
+
+/// Marks the order's notice lines paid and returns the notices that became fully paid.
+macro_rules! mark_notice_lines_paid {
+    ($tx:ident, $pid:expr, $money_at:expr, $now:expr) => {{
+        let lines: Vec<(String, String)> = sqlx::query_as(
+            "select nl.notice_line_id, nl.notice_id from payment_line pl
+             join notice_line nl on nl.notice_line_id = pl.notice_line_id
+             where pl.payment_id = $1 and pl.kind = 'notice_line'",
+        )
+        .bind($pid)
+        .fetch_all(&mut *$tx)
+        .await?;
+        let mut notices: Vec<String> = Vec::new();
+        for (line_id, notice_id) in &lines {
+            sqlx::query("update notice_line set status = 'paid', paid_by = $2, paid_at = $3 where notice_line_id = $1 and status = 'unpaid'")
+                .bind(line_id)
+                .bind($pid)
+                .bind(ts($money_at))
+                .execute(&mut *$tx)
+                .await?;
+            if !notices.contains(notice_id) {
+                notices.push(notice_id.clone());
+            }
+        }
+        let mut fully_paid: Vec<(String, Option<String>)> = Vec::new();
+        for notice_id in notices {
+            let (unpaid,): (i64,) = sqlx::query_as("select count(*) from notice_line where notice_id = $1 and status = 'unpaid'")
+                .bind(&notice_id)
+                .fetch_one(&mut *$tx)
+                .await?;
+            let status = if unpaid == 0 { "paid" } else { "partially_paid" };
+            let (agency,): (Option<String>,) = sqlx::query_as(
+                "update notice set status = $2, updated_at = $3 where notice_id = $1 returning agency_code",
+            )
+            .bind(&notice_id)
+            .bind(status)
+            .bind(ts($now))
+            .fetch_one(&mut *$tx)
+            .await?;
+            if unpaid == 0 {
+                fully_paid.push((notice_id, agency));
+            }
+        }
+        fully_paid
+    }};
+}
+use mark_notice_lines_paid;
+
+/// Inserts an open flag once and emits `payment.flagged` when it is new.
+macro_rules! raise_flag {
+    ($tx:ident, $ops:ident, $pid:expr, $flag:expr, $detail:expr, $now:expr) => {{
+        let inserted = sqlx::query(
+            "insert into payment_flag (payment_id, flag, status, detail, created_at) values ($1, $2, 'open', $3, $4)
+             on conflict (payment_id, flag) do nothing",
+        )
+        .bind($pid)
+        .bind($flag)
+        .bind($detail)
+        .bind(ts($now))
+        .execute(&mut *$tx)
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            $ops::audit(&mut $tx, $pid, "flag.raised", "landpay", &json!({"flag": $flag, "detail": $detail}), $now).await?;
+            $ops::emit_payment(&mut $tx, $pid, EventType::PaymentFlagged, $now).await?;
+        }
+    }};
+}
+use raise_flag;

@@ -1,0 +1,153 @@
+//! Statements that run inside a caller's write transaction, written once and expanded for each
+//! backend's connection type. Use cases reach them through the alias that `in_write_tx!` binds.
+
+macro_rules! define_tx_ops {
+    ($name:ident, $conn:ty) => {
+        pub mod $name {
+            use chrono::{DateTime, Utc};
+
+            use crate::events::{Event, NewEvent};
+            use crate::ids::{new_id, IdKind};
+            use crate::storage::payments::{
+                AttemptRow, FlagRow, PaymentLineRow, PaymentRecord, PaymentRow, ATTEMPT_COLUMNS, FLAG_COLUMNS,
+                LINE_COLUMNS, PAYMENT_COLUMNS,
+            };
+            use crate::storage::ts;
+
+            /// Writes an event with the next sequence and one delivery per subscribed endpoint.
+            /// Takes the counter row last-but-two in the transaction: it serialises event writers
+            /// until commit, which is what keeps sequences in commit order with no gaps.
+            pub async fn emit(conn: &mut $conn, event: NewEvent, now: DateTime<Utc>) -> Result<Event, sqlx::Error> {
+                let (sequence,): (i64,) = sqlx::query_as(
+                    "update event_counter set value = value + 1 where name = 'event' returning value",
+                )
+                .fetch_one(&mut *conn)
+                .await?;
+                let stored = Event {
+                    id: new_id(IdKind::Event),
+                    event_type: event.event_type.as_str().to_owned(),
+                    created_at: ts(now),
+                    sequence,
+                    data: event.data,
+                };
+                let body = serde_json::to_string(&stored).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+                sqlx::query(
+                    "insert into event (sequence, event_id, type, payment_id, notice_id, agency_code, body, created_at)
+                     values ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(sequence)
+                .bind(&stored.id)
+                .bind(&stored.event_type)
+                .bind(&event.payment_id)
+                .bind(&event.notice_id)
+                .bind(&event.agency_code)
+                .bind(&body)
+                .bind(ts(now))
+                .execute(&mut *conn)
+                .await?;
+                let endpoints: Vec<(String, String, Option<String>)> = sqlx::query_as(
+                    "select endpoint_id, events, agency_code from webhook_endpoint where deleted_at is null",
+                )
+                .fetch_all(&mut *conn)
+                .await?;
+                let order_key = event
+                    .payment_id
+                    .clone()
+                    .or_else(|| event.notice_id.clone())
+                    .unwrap_or_else(|| stored.id.clone());
+                for (endpoint_id, events, agency) in endpoints {
+                    if !crate::webhooks::subscribes(&events, agency.as_deref(), &stored.event_type, event.agency_code.as_deref()) {
+                        continue;
+                    }
+                    sqlx::query(
+                        "insert into delivery (delivery_id, endpoint_id, event_id, event_sequence, event_type, order_key,
+                                               status, tries, next_attempt_at, created_at, updated_at)
+                         values ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7, $7)",
+                    )
+                    .bind(new_id(IdKind::Delivery))
+                    .bind(&endpoint_id)
+                    .bind(&stored.id)
+                    .bind(sequence)
+                    .bind(&stored.event_type)
+                    .bind(&order_key)
+                    .bind(ts(now))
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Ok(stored)
+            }
+
+            /// A payment with its lines, attempts and flags.
+            pub async fn load_payment(conn: &mut $conn, id: &str) -> Result<Option<PaymentRecord>, sqlx::Error> {
+                let payment: Option<PaymentRow> = sqlx::query_as(&format!("select {PAYMENT_COLUMNS} from payment where payment_id = $1"))
+                    .bind(id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                let Some(payment) = payment else { return Ok(None) };
+                let lines: Vec<PaymentLineRow> = sqlx::query_as(&format!(
+                    "select {LINE_COLUMNS} from payment_line where payment_id = $1 order by position"
+                ))
+                .bind(id)
+                .fetch_all(&mut *conn)
+                .await?;
+                let attempts: Vec<AttemptRow> = sqlx::query_as(&format!(
+                    "select {ATTEMPT_COLUMNS} from attempt where payment_id = $1 order by created_at, attempt_id"
+                ))
+                .bind(id)
+                .fetch_all(&mut *conn)
+                .await?;
+                let flags: Vec<FlagRow> = sqlx::query_as(&format!(
+                    "select {FLAG_COLUMNS} from payment_flag where payment_id = $1 order by created_at, flag"
+                ))
+                .bind(id)
+                .fetch_all(&mut *conn)
+                .await?;
+                Ok(Some(PaymentRecord { payment, lines, attempts, flags }))
+            }
+
+            /// Emits `event_type` with the payment's current snapshot.
+            pub async fn emit_payment(
+                conn: &mut $conn,
+                id: &str,
+                event_type: crate::events::EventType,
+                now: DateTime<Utc>,
+            ) -> Result<Event, sqlx::Error> {
+                let record = load_payment(&mut *conn, id).await?.ok_or(sqlx::Error::RowNotFound)?;
+                let event = NewEvent {
+                    event_type,
+                    payment_id: Some(id.to_owned()),
+                    notice_id: None,
+                    agency_code: record.payment.agency_code.clone(),
+                    data: record.snapshot(),
+                };
+                emit(conn, event, now).await
+            }
+
+            /// An audit record of a payment (who or what did what).
+            pub async fn audit(
+                conn: &mut $conn,
+                payment_id: &str,
+                kind: &str,
+                actor: &str,
+                data: &serde_json::Value,
+                now: DateTime<Utc>,
+            ) -> Result<(), sqlx::Error> {
+                sqlx::query(
+                    "insert into audit (audit_id, payment_id, type, actor, data, created_at) values ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(new_id(IdKind::Callback).replacen("cbk_", "aud_", 1))
+                .bind(payment_id)
+                .bind(kind)
+                .bind(actor)
+                .bind(data.to_string())
+                .bind(ts(now))
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+define_tx_ops!(sqlite_ops, sqlx::SqliteConnection);
+define_tx_ops!(pg_ops, sqlx::PgConnection);
