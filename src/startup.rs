@@ -8,14 +8,16 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::{from_fn, ErrorHandlers};
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
+
+use crate::gateways::adapters::Registry;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::jwt::JwtKeys;
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::http::{docs, errors, notices, obligations, ops};
+use crate::http::{callbacks, docs, errors, notices, obligations, ops, pages, payments, sandbox};
 use crate::obligations::RuleBook;
 use crate::storage::Store;
 
@@ -27,6 +29,9 @@ pub struct AppState {
     pub metrics: ops::Metrics,
     pub clock: Arc<Clock>,
     pub rules: RuleBook,
+    pub gateways: Registry,
+    /// Wakes the delivery worker when an event was just committed.
+    pub delivery_kick: Arc<Notify>,
 }
 
 impl AppState {
@@ -38,6 +43,8 @@ impl AppState {
         }
         .context("loading the reference data (rules.dir)")?;
         Ok(Self {
+            gateways: crate::gateways::adapters::registry(&settings)?,
+            delivery_kick: Arc::new(Notify::new()),
             rules,
             jwt: JwtKeys::new(&settings.auth),
             metrics: ops::Metrics::new()?,
@@ -72,6 +79,7 @@ impl Application {
             })?;
         let port = listener.local_addr()?.port();
         let server_state = state.clone();
+        let sandbox_enabled = settings.gateways.sandbox.enabled;
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(
@@ -91,6 +99,11 @@ impl Application {
                 .app_data(web::PathConfig::default().error_handler(errors::path_error))
                 .app_data(web::QueryConfig::default().error_handler(errors::query_error))
                 .configure(routes)
+                .configure(|cfg| {
+                    if sandbox_enabled {
+                        sandbox_routes(cfg);
+                    }
+                })
                 .default_service(web::to(errors::not_found))
         })
         .listen(listener)?
@@ -144,9 +157,44 @@ fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/v1/notices/{id}").get(notices::get))
         .service(
+            web::resource("/v1/payments")
+                .post(payments::create)
+                .get(payments::list),
+        )
+        .service(web::resource("/v1/payments/{id}").get(payments::get))
+        .service(web::resource("/v1/payments/{id}/cancel").post(payments::cancel))
+        .service(web::resource("/v1/payments/{id}/pay-link").post(payments::pay_link))
+        .service(web::resource("/v1/payments/{id}/attempts").post(payments::create_attempt))
+        .service(web::resource("/v1/payments/{id}/events").get(payments::events))
+        .service(web::resource("/v1/payments/{id}/refunds").post(payments::refund))
+        .service(
+            web::resource("/v1/payments/{id}/flags/{flag}/resolve").post(payments::resolve_flag),
+        )
+        .service(web::resource("/v1/flags").get(payments::flags))
+        .service(web::resource("/callbacks/vnpay/ipn").get(callbacks::vnpay_ipn))
+        .service(web::resource("/callbacks/vnpay/return").get(callbacks::vnpay_return))
+        .service(web::resource("/callbacks/momo/ipn").post(callbacks::momo_ipn))
+        .service(web::resource("/callbacks/momo/return").get(callbacks::momo_return))
+        .service(web::resource("/callbacks/zalopay").post(callbacks::zalopay_callback))
+        .service(web::resource("/callbacks/zalopay/return").get(callbacks::zalopay_return))
+        .service(web::resource("/pay/{id}").get(pages::pay))
+        .service(web::resource("/pay/{id}/attempts").post(pages::choose))
+        .service(web::resource("/pay/{id}/result").get(pages::result))
+        .service(web::resource("/static/pay.css").get(pages::stylesheet))
+        .service(
             SwaggerUi::new("/docs/{_:.*}")
                 .url("/openapi.json", docs::ApiDoc::openapi())
                 // The default validator badge would load an image from another host.
                 .config(utoipa_swagger_ui::Config::from("/openapi.json").validator_url("none")),
+        );
+}
+
+/// The built-in VNPay simulator (refused in production by the configuration check).
+fn sandbox_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/sandbox/vnpay/paymentv2/vpcpay.html").get(sandbox::payment_page))
+        .service(web::resource("/sandbox/vnpay/paymentv2/complete").post(sandbox::complete))
+        .service(
+            web::resource("/sandbox/vnpay/merchant_webapi/api/transaction")
+                .post(sandbox::transaction_api),
         );
 }

@@ -4,6 +4,7 @@
 //! them into typed values. Secrets are always parameters and never appear in errors or
 //! `Debug` output. See `shared/gateways/protocols.md` for the protocol notes.
 
+pub mod adapters;
 pub mod ascii;
 pub mod momo;
 pub mod vietqr;

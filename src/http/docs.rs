@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{FieldError, Problem};
-use crate::http::{notices, obligations, ops};
+use crate::http::{callbacks, notices, obligations, ops, payments};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -20,6 +20,9 @@ use crate::http::{notices, obligations, ops};
         ops::healthz, ops::readyz, ops::metrics,
         obligations::quote, obligations::create_assessment, obligations::get_assessment, obligations::late_interest,
         notices::create, notices::get, notices::list,
+        payments::create, payments::get, payments::list, payments::cancel, payments::pay_link,
+        payments::create_attempt, payments::events, payments::refund, payments::flags, payments::resolve_flag,
+        callbacks::vnpay_ipn, callbacks::vnpay_return, callbacks::momo_ipn, callbacks::zalopay_callback,
     ),
     components(schemas(Problem, FieldError, crate::notices::Notice, crate::notices::NoticeInput)),
     modifiers(&BearerAuth),
@@ -27,6 +30,8 @@ use crate::http::{notices, obligations, ops};
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "obligations", description = "What a land procedure costs, line by line, with legal basis"),
         (name = "notices", description = "Official payment notices of the tax authority"),
+        (name = "payments", description = "Payment orders, gateway attempts, refunds and flags"),
+        (name = "callbacks", description = "Gateway callbacks, authenticated by the gateway's signature"),
     )
 )]
 pub struct ApiDoc;

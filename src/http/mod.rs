@@ -1,9 +1,14 @@
 //! The HTTP edge: thin handlers, extractors, pages and framework error shapes.
 
+pub mod callbacks;
 pub mod docs;
 pub mod errors;
 pub mod extract;
 pub mod notices;
 pub mod obligations;
 pub mod ops;
+pub mod pages;
 pub mod paging;
+pub mod payments;
+pub mod sandbox;
+pub mod texts;

@@ -9,6 +9,8 @@ pub mod assessments;
 pub mod idempotency;
 pub mod notices;
 pub mod payments;
+pub mod refunds;
+pub mod sandbox;
 pub mod txops;
 
 use std::str::FromStr;

@@ -168,6 +168,20 @@ impl Store {
         }
     }
 
+    /// The notice a line belongs to.
+    pub async fn notice_of_line(&self, line_id: &str) -> Result<Option<Notice>, sqlx::Error> {
+        let row: Option<(String,)> = on_pool!(self, pool => {
+            sqlx::query_as("select notice_id from notice_line where notice_line_id = $1")
+                .bind(line_id)
+                .fetch_optional(pool)
+                .await
+        })?;
+        match row {
+            Some((id,)) => self.notice(&id).await,
+            None => Ok(None),
+        }
+    }
+
     /// Notices of a dossier (or all), oldest first, after `cursor` (a notice id).
     pub async fn notices(
         &self,

@@ -403,11 +403,14 @@ impl Store {
             let pid = attempt.payment_id.clone();
             let money_at = r.paid_at.unwrap_or(now);
             let new_status = if r.success { "succeeded" } else { "failed" };
-            let moved = sqlx::query(
+            // Money is real even on an attempt already closed as expired; a failure only moves an
+            // open attempt.
+            let open_states = if r.success { "('redirected', 'unknown', 'expired')" } else { "('redirected', 'unknown')" };
+            let moved = sqlx::query(&format!(
                 "update attempt set status = $2, gateway_txn_no = $3, bank_code = coalesce($4, bank_code),
                         paid_amount = $5, money_at = $6, updated_at = $7
-                 where attempt_id = $1 and status in ('redirected', 'unknown')",
-            )
+                 where attempt_id = $1 and status in {open_states}"
+            ))
             .bind(&attempt.attempt_id)
             .bind(new_status)
             .bind(&r.gateway_txn_no)

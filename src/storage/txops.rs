@@ -112,13 +112,28 @@ macro_rules! define_tx_ops {
                 event_type: crate::events::EventType,
                 now: DateTime<Utc>,
             ) -> Result<Event, sqlx::Error> {
+                emit_payment_with(conn, id, event_type, serde_json::Value::Null, now).await
+            }
+
+            /// Emits `event_type` with the snapshot and `extra` fields merged into `data`.
+            pub async fn emit_payment_with(
+                conn: &mut $conn,
+                id: &str,
+                event_type: crate::events::EventType,
+                extra: serde_json::Value,
+                now: DateTime<Utc>,
+            ) -> Result<Event, sqlx::Error> {
                 let record = load_payment(&mut *conn, id).await?.ok_or(sqlx::Error::RowNotFound)?;
+                let mut data = record.snapshot();
+                if let (Some(map), serde_json::Value::Object(more)) = (data.as_object_mut(), extra) {
+                    map.extend(more);
+                }
                 let event = NewEvent {
                     event_type,
                     payment_id: Some(id.to_owned()),
                     notice_id: None,
                     agency_code: record.payment.agency_code.clone(),
-                    data: record.snapshot(),
+                    data,
                 };
                 emit(conn, event, now).await
             }

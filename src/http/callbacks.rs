@@ -1,0 +1,442 @@
+//! Gateway callbacks (API.md §6): authenticated by the gateway's signature, verified over the
+//! exact bytes it signed before anything else, recorded with their verdict in their own
+//! transaction, then applied once by compare-and-set, then answered with the gateway's codes.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+use crate::gateways::momo;
+use crate::gateways::vnpay::codes::IpnAnswer;
+use crate::gateways::vnpay::wire::parse_callback;
+use crate::gateways::zalopay;
+use crate::ids::{new_id, IdKind};
+use crate::payments::service::{self, visible_link};
+use crate::startup::AppState;
+use crate::storage::payments::{AttemptRow, CallbackRecord, GatewayResult, ResultApplied};
+
+/// How a callback was judged before any transition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    BadSignature,
+    WrongMerchant,
+    Malformed,
+    UnknownReference,
+    AmountMismatch,
+    AlreadySettled,
+    Valid,
+}
+
+impl Verdict {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::BadSignature => "bad_signature",
+            Self::WrongMerchant => "wrong_merchant",
+            Self::Malformed => "malformed",
+            Self::UnknownReference => "unknown_reference",
+            Self::AmountMismatch => "amount_mismatch",
+            Self::AlreadySettled => "already_settled",
+            Self::Valid => "valid",
+        }
+    }
+}
+
+/// Judges a verified callback against our attempt: unknown, wrong amount, already settled or valid.
+fn judge(attempt: Option<&AttemptRow>, gateway: &str, amount: i64) -> Verdict {
+    match attempt {
+        None => Verdict::UnknownReference,
+        Some(a) if a.gateway != gateway => Verdict::UnknownReference,
+        Some(a) if a.amount != amount => Verdict::AmountMismatch,
+        Some(a) if matches!(a.status.as_str(), "succeeded" | "failed") => Verdict::AlreadySettled,
+        Some(_) => Verdict::Valid,
+    }
+}
+
+struct Received<'a> {
+    gateway: &'a str,
+    txn_ref: Option<&'a str>,
+    attempt: Option<&'a AttemptRow>,
+    verdict: Verdict,
+    answer: &'a str,
+    payload: &'a str,
+}
+
+async fn record(state: &AppState, r: Received<'_>) -> anyhow::Result<()> {
+    state
+        .store
+        .record_callback(
+            &CallbackRecord {
+                callback_id: &new_id(IdKind::Callback),
+                gateway: r.gateway,
+                txn_ref: r.txn_ref,
+                payment_id: r.attempt.map(|a| a.payment_id.as_str()),
+                verdict: r.verdict.as_str(),
+                answer: r.answer,
+                payload: r.payload,
+            },
+            state.clock.now(),
+        )
+        .await?;
+    if r.verdict == Verdict::AmountMismatch {
+        if let Some(a) = r.attempt {
+            let detail = format!(
+                "{} callback for {} with another amount than the attempt's {} đ",
+                r.gateway, a.txn_ref, a.amount
+            );
+            state
+                .store
+                .flag_payment(&a.payment_id, "amount_mismatch", &detail, state.clock.now())
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+fn vnpay_answer(answer: &IpnAnswer) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(answer.to_json())
+}
+
+#[utoipa::path(get, path = "/callbacks/vnpay/ipn", tag = "callbacks",
+    params(("vnp_TxnRef" = String, Query, description = "…and every other vnp_* field VNPay signs")),
+    responses((status = 200, description = "VNPay's answer codes: 00 recorded, 01 order not found, 02 already confirmed, 04 amount differs, 97 bad signature, 99 other",
+        example = json!({"RspCode": "00", "Message": "Confirm Success"}))))]
+pub async fn vnpay_ipn(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    match vnpay_ipn_inner(&state, req.query_string()).await {
+        Ok(answer) => vnpay_answer(&answer),
+        Err(e) => {
+            tracing::error!(error = ?e, "VNPay IPN failed");
+            vnpay_answer(&IpnAnswer::unknown_error())
+        }
+    }
+}
+
+async fn vnpay_ipn_inner(state: &AppState, query: &str) -> anyhow::Result<IpnAnswer> {
+    let cfg = &state.settings.gateways.vnpay;
+    let parsed = parse_callback(query, cfg.hash_secret.expose());
+    let callback = match parsed {
+        Ok(cb) => cb,
+        Err(e) => {
+            let (verdict, answer) = if e.is_signature() {
+                (Verdict::BadSignature, IpnAnswer::invalid_signature())
+            } else {
+                (Verdict::Malformed, IpnAnswer::unknown_error())
+            };
+            record(
+                state,
+                Received {
+                    gateway: "vnpay",
+                    txn_ref: None,
+                    attempt: None,
+                    verdict,
+                    answer: &answer.rsp_code,
+                    payload: query,
+                },
+            )
+            .await?;
+            return Ok(answer);
+        }
+    };
+    if callback.tmn_code != cfg.tmn_code {
+        let answer = IpnAnswer::invalid_signature();
+        record(
+            state,
+            Received {
+                gateway: "vnpay",
+                txn_ref: Some(&callback.txn_ref),
+                attempt: None,
+                verdict: Verdict::WrongMerchant,
+                answer: &answer.rsp_code,
+                payload: query,
+            },
+        )
+        .await?;
+        return Ok(answer);
+    }
+    let attempt = state.store.attempt_by_ref(&callback.txn_ref).await?;
+    let verdict = judge(attempt.as_ref(), "vnpay", callback.amount_vnd);
+    let early = match verdict {
+        Verdict::UnknownReference => Some(IpnAnswer::order_not_found()),
+        Verdict::AmountMismatch => Some(IpnAnswer::invalid_amount()),
+        Verdict::AlreadySettled => Some(IpnAnswer::order_already_confirmed()),
+        _ => None,
+    };
+    let provisional = early.clone().unwrap_or_else(IpnAnswer::confirm_success);
+    record(
+        state,
+        Received {
+            gateway: "vnpay",
+            txn_ref: Some(&callback.txn_ref),
+            attempt: attempt.as_ref(),
+            verdict,
+            answer: &provisional.rsp_code,
+            payload: query,
+        },
+    )
+    .await?;
+    if let Some(answer) = early {
+        return Ok(answer);
+    }
+    let result = GatewayResult {
+        txn_ref: callback.txn_ref.clone(),
+        success: callback.is_success(),
+        amount: callback.amount_vnd,
+        gateway_txn_no: Some(callback.transaction_no.clone()).filter(|n| n != "0"),
+        bank_code: callback.bank_code.clone(),
+        paid_at: callback.pay_date,
+        source: "vnpay.ipn".into(),
+    };
+    Ok(match service::settle(state, &result).await? {
+        ResultApplied::AlreadyFinal => IpnAnswer::order_already_confirmed(),
+        ResultApplied::Paid | ResultApplied::Flagged(_) | ResultApplied::Failed => {
+            IpnAnswer::confirm_success()
+        }
+    })
+}
+
+#[utoipa::path(get, path = "/callbacks/vnpay/return", tag = "callbacks",
+    responses((status = 303, description = "Verified, changes nothing; redirects to the payer's result page")))]
+pub async fn vnpay_return(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let secret = state.settings.gateways.vnpay.hash_secret.expose();
+    let Ok(callback) = parse_callback(req.query_string(), secret) else {
+        return crate::http::pages::error_page(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            "vi",
+            "Liên kết trả về không hợp lệ",
+            "The return link is not valid.",
+        );
+    };
+    result_redirect(&state, &callback.txn_ref).await
+}
+
+/// Sends the payer to the result page of the payment that `txn_ref` belongs to.
+async fn result_redirect(state: &AppState, txn_ref: &str) -> HttpResponse {
+    match state.store.attempt_by_ref(txn_ref).await {
+        Ok(Some(attempt)) => match state.store.payment(&attempt.payment_id).await {
+            Ok(Some(record)) => HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, visible_link(state, &record, "/result")))
+                .finish(),
+            _ => crate::http::pages::error_page(
+                actix_web::http::StatusCode::NOT_FOUND,
+                "vi",
+                "Không tìm thấy giao dịch",
+                "Payment not found.",
+            ),
+        },
+        _ => crate::http::pages::error_page(
+            actix_web::http::StatusCode::NOT_FOUND,
+            "vi",
+            "Không tìm thấy giao dịch",
+            "Payment not found.",
+        ),
+    }
+}
+
+#[utoipa::path(post, path = "/callbacks/momo/ipn", tag = "callbacks",
+    request_body(content = Object, description = "MoMo's signed IPN (HMAC-SHA256)"),
+    responses((status = 204, description = "Recorded"), (status = 400, description = "Bad signature or body")))]
+pub async fn momo_ipn(state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+    match momo_ipn_inner(&state, &body).await {
+        Ok(true) => HttpResponse::NoContent().finish(),
+        Ok(false) => {
+            HttpResponse::BadRequest().json(json!({"resultCode": 1, "message": "rejected"}))
+        }
+        Err(e) => {
+            tracing::error!(error = ?e, "MoMo IPN failed");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
+}
+
+async fn momo_ipn_inner(state: &AppState, body: &[u8]) -> anyhow::Result<bool> {
+    let cfg = &state.settings.gateways.momo;
+    let payload = String::from_utf8_lossy(body);
+    let ipn = match momo::wire::parse_ipn(body, cfg.access_key.expose(), cfg.secret_key.expose()) {
+        Ok(ipn) if ipn.partner_code == cfg.partner_code => ipn,
+        Ok(ipn) => {
+            record(
+                state,
+                Received {
+                    gateway: "momo",
+                    txn_ref: Some(&ipn.order_id),
+                    attempt: None,
+                    verdict: Verdict::WrongMerchant,
+                    answer: "400",
+                    payload: &payload,
+                },
+            )
+            .await?;
+            return Ok(false);
+        }
+        Err(e) => {
+            let verdict = if e.is_signature() {
+                Verdict::BadSignature
+            } else {
+                Verdict::Malformed
+            };
+            record(
+                state,
+                Received {
+                    gateway: "momo",
+                    txn_ref: None,
+                    attempt: None,
+                    verdict,
+                    answer: "400",
+                    payload: &payload,
+                },
+            )
+            .await?;
+            return Ok(false);
+        }
+    };
+    let attempt = state.store.attempt_by_ref(&ipn.order_id).await?;
+    let verdict = judge(attempt.as_ref(), "momo", ipn.amount_vnd);
+    record(
+        state,
+        Received {
+            gateway: "momo",
+            txn_ref: Some(&ipn.order_id),
+            attempt: attempt.as_ref(),
+            verdict,
+            answer: "204",
+            payload: &payload,
+        },
+    )
+    .await?;
+    if verdict != Verdict::Valid || ipn.is_pending() {
+        return Ok(verdict != Verdict::UnknownReference);
+    }
+    service::settle(
+        state,
+        &GatewayResult {
+            txn_ref: ipn.order_id.clone(),
+            success: ipn.is_success(),
+            amount: ipn.amount_vnd,
+            gateway_txn_no: Some(ipn.trans_id.to_string()),
+            bank_code: Some(ipn.pay_type.clone()).filter(|p| !p.is_empty()),
+            paid_at: Some(ipn.response_time),
+            source: "momo.ipn".into(),
+        },
+    )
+    .await?;
+    Ok(true)
+}
+
+#[utoipa::path(post, path = "/callbacks/zalopay", tag = "callbacks",
+    request_body(content = Object, description = "`{data, mac, type}`: mac = HMAC-SHA256(key2, data)"),
+    responses((status = 200, description = "1 recorded, 2 duplicate, -1 bad mac", example = json!({"return_code": 1, "return_message": "success"}))))]
+pub async fn zalopay_callback(state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+    let answer = match zalopay_inner(&state, &body).await {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::error!(error = ?e, "ZaloPay callback failed");
+            zalopay::wire::CallbackAnswer::retry()
+        }
+    };
+    HttpResponse::Ok().json(answer)
+}
+
+async fn zalopay_inner(
+    state: &AppState,
+    body: &[u8],
+) -> anyhow::Result<zalopay::wire::CallbackAnswer> {
+    use zalopay::wire::CallbackAnswer;
+    let cfg = &state.settings.gateways.zalopay;
+    let payload = String::from_utf8_lossy(body);
+    let cb = match zalopay::wire::parse_callback(body, cfg.key2.expose()) {
+        Ok(cb) => cb,
+        Err(e) => {
+            let verdict = if e.is_signature() {
+                Verdict::BadSignature
+            } else {
+                Verdict::Malformed
+            };
+            record(
+                state,
+                Received {
+                    gateway: "zalopay",
+                    txn_ref: None,
+                    attempt: None,
+                    verdict,
+                    answer: "-1",
+                    payload: &payload,
+                },
+            )
+            .await?;
+            return Ok(CallbackAnswer::bad_mac());
+        }
+    };
+    let attempt = state.store.attempt_by_ref(&cb.app_trans_id).await?;
+    let verdict = judge(attempt.as_ref(), "zalopay", cb.amount_vnd);
+    let answer = match verdict {
+        Verdict::AlreadySettled => CallbackAnswer::duplicate(),
+        Verdict::UnknownReference => CallbackAnswer::retry(),
+        _ => CallbackAnswer::success(),
+    };
+    record(
+        state,
+        Received {
+            gateway: "zalopay",
+            txn_ref: Some(&cb.app_trans_id),
+            attempt: attempt.as_ref(),
+            verdict,
+            answer: &answer.return_code.to_string(),
+            payload: &payload,
+        },
+    )
+    .await?;
+    if verdict != Verdict::Valid {
+        return Ok(answer);
+    }
+    let applied = service::settle(
+        state,
+        &GatewayResult {
+            txn_ref: cb.app_trans_id.clone(),
+            success: true,
+            amount: cb.amount_vnd,
+            gateway_txn_no: Some(cb.zp_trans_id.to_string()),
+            bank_code: None,
+            paid_at: cb.server_time_utc(),
+            source: "zalopay.callback".into(),
+        },
+    )
+    .await?;
+    Ok(if applied == ResultApplied::AlreadyFinal {
+        CallbackAnswer::duplicate()
+    } else {
+        CallbackAnswer::success()
+    })
+}
+
+/// MoMo and ZaloPay browser returns: verified by the result page's own lookup; they only
+/// redirect to the payer's result page.
+pub async fn momo_return(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let cfg = &state.settings.gateways.momo;
+    match momo::wire::parse_redirect(
+        req.query_string(),
+        cfg.access_key.expose(),
+        cfg.secret_key.expose(),
+    ) {
+        Ok(r) => result_redirect(&state, &r.order_id).await,
+        Err(_) => crate::http::pages::error_page(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            "vi",
+            "Liên kết trả về không hợp lệ",
+            "The return link is not valid.",
+        ),
+    }
+}
+
+pub async fn zalopay_return(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let cfg = &state.settings.gateways.zalopay;
+    match zalopay::wire::parse_redirect(req.query_string(), cfg.key2.expose()) {
+        Ok(r) => result_redirect(&state, &r.app_trans_id).await,
+        Err(_) => crate::http::pages::error_page(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            "vi",
+            "Liên kết trả về không hợp lệ",
+            "The return link is not valid.",
+        ),
+    }
+}

@@ -1,0 +1,383 @@
+//! `/v1/payments`, attempts, refunds, flags and a payment's audit trail.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::{Auth, FinanceAccess, PortalAccess, ReadAccess};
+use crate::error::ApiError;
+use crate::gateways::adapters::{AttemptRef, RefundOutcome};
+use crate::gateways::GatewayId;
+use crate::http::extract::JsonBody;
+use crate::http::paging::{Page, PageRequest};
+use crate::idempotency::{self, IdempotencyKey, JsonReply};
+use crate::ids::{new_id, IdKind};
+use crate::payments::service;
+use crate::payments::{AttemptInput, Payment, PaymentInput};
+use crate::startup::AppState;
+use crate::storage::parse_ts;
+use crate::storage::refunds::{RefundError, RefundRow};
+
+/// The resource with a fresh payer link (the pages say plainly when an order is closed).
+fn with_link(state: &AppState, record: &crate::storage::payments::PaymentRecord) -> Payment {
+    record.to_resource(Some(service::pay_url(state, record)))
+}
+
+#[utoipa::path(post, path = "/v1/payments", tag = "payments", security(("bearer" = [])),
+    params(("Idempotency-Key" = String, Header, description = "Required")),
+    request_body(content = PaymentInput, example = json!({
+        "agency_code": "HN-VPDKDD", "dossier_code": "000.00.12.H26-261120-0001",
+        "items": [{"notice_id": "ntc_01jd0000000000000000000000"}, {"assessment_id": "asm_01jd0000000000000000000000", "line": "certificate_fee"}],
+        "payer": {"name": "Nguyễn Văn A", "email": null, "phone": null},
+        "return_url": "https://dichvucong.example.gov.vn/hoso/000.00.12.H26-261120-0001", "locale": "vi"})),
+    responses(
+        (status = 201, body = Payment, description = "The order, with its lines (late interest as its own line) and the payer link"),
+        (status = 400, description = "Missing Idempotency-Key", body = crate::error::Problem),
+        (status = 409, description = "An item is already paid or held by another live payment", body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)))]
+pub async fn create(
+    auth: Auth<PortalAccess>,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: JsonBody<PaymentInput>,
+) -> Result<HttpResponse, ApiError> {
+    let key = IdempotencyKey::from_request(&req, true)?;
+    let fingerprint = idempotency::fingerprint(&req, &body.raw);
+    let caller = auth.caller.clone();
+    idempotency::run(&state, &caller, key, fingerprint, || async {
+        let record = service::create(&state, &caller, body.value.clone()).await?;
+        JsonReply::created(with_link(&state, &record))
+    })
+    .await
+}
+
+#[utoipa::path(get, path = "/v1/payments/{id}", tag = "payments", security(("bearer" = [])),
+    params(("id" = String, Path, description = "pay_…")),
+    responses((status = 200, body = Payment), (status = 404, body = crate::error::Problem)))]
+pub async fn get(
+    auth: Auth<ReadAccess>,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let record = service::visible(&state, &auth, &id).await?;
+    Ok(HttpResponse::Ok().json(with_link(&state, &record)))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    dossier_code: Option<String>,
+    status: Option<String>,
+    agency_code: Option<String>,
+    /// RFC 3339, inclusive.
+    created_from: Option<String>,
+    /// RFC 3339, exclusive.
+    created_to: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+fn time_param(field: &str, value: &Option<String>) -> Result<Option<String>, ApiError> {
+    value
+        .as_deref()
+        .map(|v| {
+            parse_ts(v)
+                .map(crate::storage::ts)
+                .map_err(|_| ApiError::invalid_field(field, "must be an RFC 3339 time"))
+        })
+        .transpose()
+}
+
+#[utoipa::path(get, path = "/v1/payments", tag = "payments", security(("bearer" = [])), params(ListQuery),
+    responses((status = 200, description = "`{data: [Payment], next_cursor}`")))]
+pub async fn list(
+    auth: Auth<ReadAccess>,
+    state: web::Data<AppState>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
+    if let Some(s) = &q.status {
+        if crate::payments::order::PaymentStatus::parse(s).is_none() {
+            return Err(ApiError::invalid_field("status", "is not a payment status"));
+        }
+    }
+    let agency = match (auth.agency_scope(), q.agency_code.as_deref()) {
+        (Some(mine), Some(asked)) if mine != asked => {
+            return Ok(HttpResponse::Ok().json(json!({"data": [], "next_cursor": null})))
+        }
+        (Some(mine), _) => Some(mine.to_owned()),
+        (None, asked) => asked.map(str::to_owned),
+    };
+    let records = state
+        .store
+        .payments(
+            agency.as_deref(),
+            q.dossier_code.as_deref(),
+            q.status.as_deref(),
+            time_param("created_from", &q.created_from)?.as_deref(),
+            time_param("created_to", &q.created_to)?.as_deref(),
+            page.after.as_deref(),
+            page.fetch_limit(),
+        )
+        .await?;
+    let items: Vec<Payment> = records.iter().map(|r| with_link(&state, r)).collect();
+    Ok(HttpResponse::Ok().json(Page::build(items, &page, |p| p.id.clone())))
+}
+
+#[utoipa::path(post, path = "/v1/payments/{id}/cancel", tag = "payments", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = Payment), (status = 409, description = "Not pending (a processing order may have money in flight)", body = crate::error::Problem)))]
+pub async fn cancel(
+    auth: Auth<PortalAccess>,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let record = service::visible(&state, &auth, &id).await?;
+    state
+        .store
+        .cancel_payment(&record.payment.payment_id, &auth.sub, state.clock.now())
+        .await?;
+    state.delivery_kick.notify_one();
+    let record = service::visible(&state, &auth, &id).await?;
+    Ok(HttpResponse::Ok().json(record.to_resource(None)))
+}
+
+#[utoipa::path(post, path = "/v1/payments/{id}/pay-link", tag = "payments", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, description = "`{pay_url, expires_at}` with a fresh token", example = json!({"pay_url": "http://localhost:8080/pay/pay_…?t=…", "expires_at": "2026-11-21T09:00:00.000000Z"}))))]
+pub async fn pay_link(
+    auth: Auth<PortalAccess>,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let record = service::visible(&state, &auth, &id).await?;
+    Ok(HttpResponse::Ok().json(json!({"pay_url": service::pay_url(&state, &record), "expires_at": record.payment.expires_at})))
+}
+
+#[utoipa::path(post, path = "/v1/payments/{id}/attempts", tag = "payments", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    request_body(content = AttemptInput, example = json!({"gateway": "vnpay", "bank_code": null, "client_ip": "203.0.113.10"})),
+    responses(
+        (status = 201, body = service::AttemptView, description = "`redirect_url` for redirect gateways; `qr` for VietQR"),
+        (status = 409, description = "The order is not payable", body = crate::error::Problem),
+        (status = 422, description = "Gateway not enabled", body = crate::error::Problem),
+        (status = 502, description = "The gateway did not answer", body = crate::error::Problem)))]
+pub async fn create_attempt(
+    auth: Auth<PortalAccess>,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: JsonBody<AttemptInput>,
+) -> Result<HttpResponse, ApiError> {
+    let key = IdempotencyKey::from_request(&req, false)?;
+    let fingerprint = idempotency::fingerprint(&req, &body.raw);
+    let caller = auth.caller.clone();
+    idempotency::run(&state, &caller, key, fingerprint, || async {
+        let record = service::visible(&state, &caller, &id).await?;
+        let view = service::start_attempt(&state, &record, &body.value, &caller.sub).await?;
+        state.delivery_kick.notify_one();
+        JsonReply::created(view)
+    })
+    .await
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct EventsQuery {
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/v1/payments/{id}/events", tag = "payments", security(("bearer" = [])),
+    params(("id" = String, Path), EventsQuery),
+    responses((status = 200, description = "The payment's events and audit records, oldest first: `{data, next_cursor}`")))]
+pub async fn events(
+    auth: Auth<ReadAccess>,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    q: web::Query<EventsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let record = service::visible(&state, &auth, &id).await?;
+    let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
+    let all = state
+        .store
+        .payment_history(&record.payment.payment_id)
+        .await?;
+    let start = page
+        .after
+        .as_deref()
+        .and_then(|a| a.parse::<usize>().ok())
+        .unwrap_or(0);
+    let items: Vec<(usize, serde_json::Value)> = all
+        .into_iter()
+        .enumerate()
+        .skip(start)
+        .take(usize::try_from(page.fetch_limit()).unwrap_or(usize::MAX))
+        .collect();
+    let page_out = Page::build(items, &page, |(i, _)| (i + 1).to_string());
+    Ok(HttpResponse::Ok().json(json!({
+        "data": page_out.data.into_iter().map(|(_, v)| v).collect::<Vec<_>>(),
+        "next_cursor": page_out.next_cursor,
+    })))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundInput {
+    /// Whole đồng.
+    amount: i64,
+    reason: String,
+}
+
+#[utoipa::path(post, path = "/v1/payments/{id}/refunds", tag = "payments", security(("bearer" = [])),
+    params(("id" = String, Path), ("Idempotency-Key" = String, Header, description = "Required")),
+    request_body(content = RefundInput, example = json!({"amount": 45171500, "reason": "Hồ sơ bị từ chối"})),
+    responses(
+        (status = 201, body = RefundRow, description = "`succeeded` when the gateway refunded; `pending` when finance pays it back by hand (bank transfer, MoMo, ZaloPay)"),
+        (status = 409, description = "Not paid", body = crate::error::Problem),
+        (status = 422, description = "More than what is left to refund", body = crate::error::Problem)))]
+pub async fn refund(
+    auth: Auth<FinanceAccess>,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: JsonBody<RefundInput>,
+) -> Result<HttpResponse, ApiError> {
+    let key = IdempotencyKey::from_request(&req, true)?;
+    let fingerprint = idempotency::fingerprint(&req, &body.raw);
+    let caller = auth.caller.clone();
+    idempotency::run(&state, &caller, key, fingerprint, || async {
+        let input = &body.value;
+        let mut errors = Vec::new();
+        if input.amount <= 0 {
+            errors.push(crate::error::FieldError::new("amount", "must be > 0 (whole đồng)"));
+        }
+        if input.reason.trim().is_empty() {
+            errors.push(crate::error::FieldError::new("reason", "must not be empty"));
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::invalid(errors));
+        }
+        let record = service::visible(&state, &caller, &id).await?;
+        let now = state.clock.now();
+        let refund_id = new_id(IdKind::Refund);
+        let reserved = state
+            .store
+            .reserve_refund(&record.payment.payment_id, &refund_id, input.amount, input.reason.trim(), &caller.sub, now)
+            .await
+            .map_err(|e| match e {
+                RefundError::Exceeds { available } => ApiError::invalid_field("amount", format!("at most {available} đ is left to refund")),
+                RefundError::Store(s) => s.into(),
+            })?;
+        let attempt = record.attempts.iter().find(|a| a.attempt_id == reserved.attempt_id);
+        let outcome = match (attempt, attempt.and_then(|a| a.gateway.parse::<GatewayId>().ok()).and_then(|g| state.gateways.get(&g))) {
+            (Some(a), Some(gateway)) => {
+                let reference = AttemptRef {
+                    txn_ref: a.txn_ref.clone(),
+                    created: parse_ts(&a.created_at)?,
+                    gateway_txn_no: a.gateway_txn_no.clone(),
+                    amount_vnd: a.amount,
+                };
+                let full = input.amount == record.payment.amount - record.payment.refunded_amount;
+                gateway.refund(&reference, input.amount, full, &caller.sub).await
+            }
+            _ => Ok(RefundOutcome::Manual),
+        };
+        let status = match outcome {
+            Ok(RefundOutcome::Succeeded) => Some(true),
+            Ok(RefundOutcome::Failed(why)) => {
+                tracing::warn!(%refund_id, %why, "refund refused by the gateway");
+                Some(false)
+            }
+            Ok(RefundOutcome::Manual) => None,
+            Err(e) => {
+                tracing::warn!(%refund_id, error = %e, "refund: gateway unavailable; the refund stays pending");
+                None
+            }
+        };
+        if let Some(ok) = status {
+            state.store.finish_refund(&refund_id, ok, &caller.sub, state.clock.now()).await.map_err(|e| match e {
+                RefundError::Store(s) => ApiError::from(s),
+                other => ApiError::Internal(other.into()),
+            })?;
+            state.delivery_kick.notify_one();
+        }
+        let row = state.store.refund(&refund_id).await?.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("refund vanished")))?;
+        JsonReply::created(row)
+    })
+    .await
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct FlagsQuery {
+    /// `open` (default) or `resolved` or `all`.
+    status: Option<String>,
+    limit: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/v1/flags", tag = "payments", security(("bearer" = [])), params(FlagsQuery),
+    responses((status = 200, description = "Flagged payments: `{data: [{payment_id, flag, status, detail, …}], next_cursor}`")))]
+pub async fn flags(
+    auth: Auth<FinanceAccess>,
+    state: web::Data<AppState>,
+    q: web::Query<FlagsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let status = match q.status.as_deref().unwrap_or("open") {
+        "all" => None,
+        s @ ("open" | "resolved") => Some(s),
+        _ => {
+            return Err(ApiError::invalid_field(
+                "status",
+                "must be open, resolved or all",
+            ))
+        }
+    };
+    let page = PageRequest::parse(q.limit, None)?;
+    let rows = state
+        .store
+        .flags(status, auth.agency_scope(), page.limit)
+        .await?;
+    let data: Vec<_> = rows
+        .into_iter()
+        .map(|(payment_id, f)| json!({"payment_id": payment_id, "flag": f.flag, "status": f.status, "detail": f.detail, "note": f.note, "created_at": f.created_at, "resolved_at": f.resolved_at}))
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({"data": data, "next_cursor": null})))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveInput {
+    note: String,
+}
+
+#[utoipa::path(post, path = "/v1/payments/{id}/flags/{flag}/resolve", tag = "payments", security(("bearer" = [])),
+    params(("id" = String, Path), ("flag" = String, Path, description = "amount_mismatch, paid_after_expiry or duplicate_payment")),
+    request_body(content = ResolveInput, example = json!({"note": "Đã hoàn tiền cho người nộp ngày 21/11"})),
+    responses((status = 200, body = Payment), (status = 404, description = "No open flag of that name", body = crate::error::Problem)))]
+pub async fn resolve_flag(
+    auth: Auth<FinanceAccess>,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    body: JsonBody<ResolveInput>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, flag) = path.into_inner();
+    if body.value.note.trim().is_empty() {
+        return Err(ApiError::invalid_field("note", "must not be empty"));
+    }
+    let record = service::visible(&state, &auth, &id).await?;
+    let resolved = state
+        .store
+        .resolve_flag(
+            &record.payment.payment_id,
+            &flag,
+            body.value.note.trim(),
+            &auth.sub,
+            state.clock.now(),
+        )
+        .await?;
+    if !resolved {
+        return Err(ApiError::NotFound(format!(
+            "no open flag `{flag}` on payment {id}"
+        )));
+    }
+    let record = service::visible(&state, &auth, &id).await?;
+    Ok(HttpResponse::Ok().json(record.to_resource(None)))
+}
