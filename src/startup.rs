@@ -17,7 +17,9 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::jwt::JwtKeys;
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::http::{callbacks, docs, errors, notices, obligations, ops, pages, payments, sandbox};
+use crate::http::{
+    callbacks, docs, errors, notices, obligations, ops, pages, payments, sandbox, webhooks,
+};
 use crate::obligations::RuleBook;
 use crate::storage::Store;
 
@@ -171,6 +173,20 @@ fn routes(cfg: &mut web::ServiceConfig) {
             web::resource("/v1/payments/{id}/flags/{flag}/resolve").post(payments::resolve_flag),
         )
         .service(web::resource("/v1/flags").get(payments::flags))
+        .service(
+            web::resource("/v1/webhook-endpoints")
+                .post(webhooks::create)
+                .get(webhooks::list),
+        )
+        .service(
+            web::resource("/v1/webhook-endpoints/{id}")
+                .get(webhooks::get)
+                .delete(webhooks::delete),
+        )
+        .service(web::resource("/v1/webhook-endpoints/{id}/rotate-secret").post(webhooks::rotate))
+        .service(web::resource("/v1/webhook-endpoints/{id}/deliveries").get(webhooks::deliveries))
+        .service(web::resource("/v1/events").get(webhooks::feed))
+        .service(web::resource("/v1/events/{id}/redeliver").post(webhooks::redeliver))
         .service(web::resource("/callbacks/vnpay/ipn").get(callbacks::vnpay_ipn))
         .service(web::resource("/callbacks/vnpay/return").get(callbacks::vnpay_return))
         .service(web::resource("/callbacks/momo/ipn").post(callbacks::momo_ipn))

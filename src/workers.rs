@@ -1,4 +1,5 @@
-//! Background work that runs inside the service: housekeeping on an interval, stopped on shutdown.
+//! Background work inside the service: the janitor and housekeeping on an interval, and the
+//! webhook delivery worker; all stop on shutdown.
 
 use std::time::Duration;
 
@@ -13,7 +14,10 @@ pub const IDEMPOTENCY_RETENTION: Duration = Duration::from_secs(48 * 3600);
 
 /// Starts every worker; each ends when `stop` turns true.
 pub fn spawn_all(state: web::Data<AppState>, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
-    vec![tokio::spawn(housekeeping(state, stop))]
+    vec![
+        tokio::spawn(housekeeping(state.clone(), stop.clone())),
+        tokio::spawn(crate::webhooks::delivery::run(state, stop)),
+    ]
 }
 
 async fn housekeeping(state: web::Data<AppState>, mut stop: watch::Receiver<bool>) {
@@ -30,8 +34,11 @@ async fn housekeeping(state: web::Data<AppState>, mut stop: watch::Receiver<bool
     }
 }
 
-/// One housekeeping pass (tests call it directly).
+/// One housekeeping pass (tests call it directly): the janitor (stale attempts, expired
+/// orders), then the idempotency-key sweep.
 pub async fn sweep(state: &AppState) -> anyhow::Result<()> {
+    crate::payments::service::janitor_pass(state).await?;
+    state.delivery_kick.notify_one();
     let retention = chrono::Duration::from_std(IDEMPOTENCY_RETENTION)?;
     let removed = state
         .store

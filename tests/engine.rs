@@ -168,7 +168,8 @@ fn house_without_quality_needs_a_province_table() {
     let req = parse_request(&body).unwrap();
     assert_eq!(
         fields(&quote(&req, &rules()).unwrap_err()),
-        ["house.remaining_quality_pct", "house.remaining_quality_pct"]
+        ["house.remaining_quality_pct"],
+        "reported once though two lines need it"
     );
     body["province_code"] = json!("75");
     let q = run(&body);
@@ -328,5 +329,53 @@ proptest! {
             "annual_land_tax": {"parcels": [{"ref": "A", "area_m2": area.to_string(), "quota_m2": quota.to_string(),
                 "price_per_m2": "5000000", "kind": "residential"}]}});
         prop_assert!(run(&body(area + extra)).total >= run(&body(area)).total);
+    }
+}
+
+/// API.md §3: every line has a legal basis and an explanation; exempt lines are
+/// 0 and name their exemption; `total` is the sum of the lines.
+#[test]
+fn every_line_honours_the_response_contract() {
+    let bodies = [
+        api_example(),
+        json!({"procedure": "gift", "as_of": "2026-03-01", "province_code": "01", "relationship": "spouse",
+            "parcel": {"area_m2": "100", "table_price_per_m2": "1000000"}}),
+        json!({"procedure": "first_certificate", "as_of": "2026-03-01", "province_code": "01",
+            "parcel": {"area_m2": "100", "table_price_per_m2": "1000000", "land_use": "agricultural"},
+            "recognition": {"residential_area_m2": "50", "price_per_m2": "1000000", "case": "art140_3c_remaining"}}),
+        json!({"procedure": "purpose_conversion", "as_of": "2026-03-01",
+            "conversion": {"area_m2": "300", "new_price_per_m2": "30000000", "old_price_per_m2": "250000",
+              "origin": "agricultural_allocated_without_levy", "garden_pond_same_parcel": true, "residential_quota_m2": "120"}}),
+        json!({"procedure": "allocation", "as_of": "2026-03-01",
+            "allocation": {"area_m2": "100", "price_per_m2": "40000000", "infra_cost_per_m2": "2000000"}}),
+        json!({"procedure": "lease_one_off", "as_of": "2026-03-01",
+            "parcel": {"area_m2": "2000", "table_price_per_m2": "6000000"}, "lease": {"term_years": "50"}}),
+        json!({"procedure": "land_use_extension", "as_of": "2026-03-01",
+            "extension": {"area_m2": "1000", "price_per_m2": "5000000", "rent_rate": "0.015", "months": 6}}),
+        json!({"procedure": "annual_land_tax", "as_of": "2026-11-20", "annual_land_tax": {"parcels": [
+            {"ref": "A", "area_m2": "50", "quota_m2": "100", "price_per_m2": "300000", "kind": "residential"},
+            {"ref": "B", "area_m2": "60", "quota_m2": "100", "price_per_m2": "300000", "kind": "residential"}],
+            "consolidate": {"quota_parcel": "A", "fill_order": ["A", "B"]}}}),
+    ];
+    for body in &bodies {
+        let q = run(body);
+        assert!(!q.lines.is_empty(), "{body}");
+        let sum: i64 = q.lines.iter().map(|l| l.amount.dong()).sum();
+        assert_eq!(q.total.dong(), sum);
+        for l in &q.lines {
+            assert!(
+                !l.legal_basis.is_empty() && !l.explanation.is_empty(),
+                "{l:?}"
+            );
+            assert!(l.amount.dong() >= 0);
+            if l.exempt {
+                assert_eq!(l.amount.dong(), 0);
+                let named = l.exemption.as_deref().unwrap_or_default();
+                assert!(
+                    l.legal_basis.iter().any(|b| named.contains(b.as_str())),
+                    "{l:?}"
+                );
+            }
+        }
     }
 }

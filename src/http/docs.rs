@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{FieldError, Problem};
-use crate::http::{callbacks, notices, obligations, ops, payments};
+use crate::http::{callbacks, notices, obligations, ops, payments, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,6 +23,8 @@ use crate::http::{callbacks, notices, obligations, ops, payments};
         payments::create, payments::get, payments::list, payments::cancel, payments::pay_link,
         payments::create_attempt, payments::events, payments::refund, payments::flags, payments::resolve_flag,
         callbacks::vnpay_ipn, callbacks::vnpay_return, callbacks::momo_ipn, callbacks::zalopay_callback,
+        webhooks::create, webhooks::list, webhooks::get, webhooks::delete, webhooks::rotate, webhooks::deliveries,
+        webhooks::redeliver, webhooks::feed,
     ),
     components(schemas(Problem, FieldError, crate::notices::Notice, crate::notices::NoticeInput)),
     modifiers(&BearerAuth),
@@ -32,6 +34,7 @@ use crate::http::{callbacks, notices, obligations, ops, payments};
         (name = "notices", description = "Official payment notices of the tax authority"),
         (name = "payments", description = "Payment orders, gateway attempts, refunds and flags"),
         (name = "callbacks", description = "Gateway callbacks, authenticated by the gateway's signature"),
+        (name = "webhooks", description = "Signed webhooks and the ordered event feed for the procedure workflow"),
     )
 )]
 pub struct ApiDoc;

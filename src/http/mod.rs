@@ -12,3 +12,4 @@ pub mod paging;
 pub mod payments;
 pub mod sandbox;
 pub mod texts;
+pub mod webhooks;

@@ -189,6 +189,8 @@ pub fn quote(req: &QuoteRequest, rules: &RuleBook) -> Result<Quote, Vec<FieldErr
         }
     }
     if !errors.is_empty() {
+        let mut seen = BTreeSet::new();
+        errors.retain(|e| seen.insert((e.field.clone(), e.message.clone())));
         return Err(errors);
     }
     let total = lines

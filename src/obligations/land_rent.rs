@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use crate::money::{format_decimal, format_percent};
 use crate::obligations::engine::Ctx;
 use crate::obligations::fields::FieldError;
-use crate::obligations::line::{need, show, to_vnd, Line, Payer};
+use crate::obligations::line::{need, show, to_vnd, Line, Payer, COEFFICIENT_DOUBT};
 use crate::obligations::request::{ObligationCode, Procedure};
 use crate::obligations::rule_types::LandRentRule;
 use crate::obligations::rules::Row;
@@ -39,7 +39,9 @@ fn checked_rate(rate: Decimal, rule: &LandRentRule, field: &str) -> Result<Decim
 fn price(ctx: &Ctx<'_>, line: &mut Line) -> Result<Decimal, FieldError> {
     let parcel = need(ctx.req.parcel.as_ref(), "parcel")?;
     let k = parcel.price_coefficient;
-    if k != Decimal::ONE {
+    if k == Decimal::ONE {
+        line.doubt(COEFFICIENT_DOUBT);
+    } else {
         line.explain(format!(
             "land price = {} × coefficient {} = {}",
             show(parcel.table_price_per_m2),
@@ -91,7 +93,7 @@ pub fn annual_line(ctx: &mut Ctx<'_>) -> Result<Option<Line>, FieldError> {
         show(unit)
     ));
     line.base = Some(to_vnd(area * price, "lease")?);
-    line.amount = to_vnd(area * unit, "lease")?;
+    line.round(area * unit, "lease")?;
     line.explain(format!(
         "annual rent = {} m² × {} = {}",
         show(area),
@@ -136,7 +138,7 @@ pub fn one_off_line(ctx: &mut Ctx<'_>) -> Result<Option<Line>, FieldError> {
     // Multiply before dividing so the one rounding sees the exact amount.
     let exact = (area * price * term / table_term - area * infra).max(Decimal::ZERO);
     line.base = Some(to_vnd(area * price, "lease")?);
-    line.amount = to_vnd(exact, "lease")?;
+    line.round(exact, "lease")?;
     line.explain(format!(
         "one-off rent = {} m² × {} = {}",
         show(area),
@@ -176,10 +178,13 @@ fn extension_line(ctx: &mut Ctx<'_>) -> Result<Option<Line>, FieldError> {
         .parcel
         .as_ref()
         .map_or(Decimal::ONE, |p| p.price_coefficient);
+    if k == Decimal::ONE {
+        line.doubt(COEFFICIENT_DOUBT);
+    }
     let price = e.price_per_m2 * k;
     let base = e.area_m2 * price;
     line.base = Some(to_vnd(base, "extension")?);
-    line.amount = to_vnd(
+    line.round(
         base * rate * Decimal::from(e.months) / Decimal::from(12),
         "extension",
     )?;

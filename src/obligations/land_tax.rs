@@ -34,7 +34,7 @@ pub fn lines(ctx: &mut Ctx<'_>) -> Result<Vec<Line>, Vec<FieldError>> {
         let mut line = Line::new(CODE, NAME, Payer::Taxpayer, &row.legal_basis);
         line.parcel_ref = Some(parcel.parcel_ref.clone());
         let exact = parcel_tax(parcel, rule, &mut line).map_err(|e| vec![e])?;
-        line.amount = to_vnd(exact, &field).map_err(|e| vec![e])?;
+        line.round(exact, &field).map_err(|e| vec![e])?;
         line.explain(format!("tax = {}", line.amount));
         parcels_total = add(parcels_total, line.amount)?;
         lines.push(line);
@@ -60,6 +60,13 @@ pub fn lines(ctx: &mut Ctx<'_>) -> Result<Vec<Line>, Vec<FieldError>> {
         ));
         request_total = consolidated;
         lines.push(line);
+    }
+    let next_cycle =
+        chrono::NaiveDate::from_ymd_opt(2027, 1, 1).is_some_and(|d| ctx.req.as_of >= d);
+    if next_cycle {
+        for line in &mut lines {
+            line.doubt("the price source for the 2027–2031 cycle (2026 or 2027 table) and any replacement of NALT are not established (spec §6)");
+        }
     }
     if ctx.req.applicant_kind == ApplicantKind::Individual
         && request_total <= rule.exemption_threshold

@@ -7,30 +7,38 @@ use rust_decimal::Decimal;
 use crate::money::{format_decimal, format_percent};
 use crate::obligations::engine::Ctx;
 use crate::obligations::fields::FieldError;
-use crate::obligations::line::{need, show, to_vnd, Line, Payer};
-use crate::obligations::request::{Conversion, ConversionOrigin, ObligationCode, Procedure};
-use crate::obligations::rule_types::TierRule;
+use crate::obligations::levy_recognition;
+use crate::obligations::line::{need, show, to_vnd, Line, Payer, COEFFICIENT_DOUBT};
+use chrono::NaiveDate;
 
-const CODE: ObligationCode = ObligationCode::LandUseLevy;
+use crate::obligations::request::{
+    ApplicantKind, Conversion, ConversionOrigin, ObligationCode, Procedure,
+};
+use crate::obligations::rule_types::{GardenPondRule, TierRule};
+use crate::obligations::rules::Row;
+
+pub(crate) const CODE: ObligationCode = ObligationCode::LandUseLevy;
 
 /// The levy line for the request's procedure.
 pub fn line(ctx: &mut Ctx<'_>) -> Result<Option<Line>, FieldError> {
     match ctx.req.procedure {
         Procedure::PurposeConversion => conversion(ctx),
         Procedure::Allocation => allocation(ctx),
-        Procedure::FirstCertificate => recognition(ctx),
+        Procedure::FirstCertificate => levy_recognition::line(ctx),
         _ => extension(ctx),
     }
 }
 
 /// The NQ 254 adjustment coefficient from `parcel.price_coefficient` (default 1).
-fn coefficient(ctx: &Ctx<'_>, line: &mut Line) -> Decimal {
+pub(crate) fn coefficient(ctx: &Ctx<'_>, line: &mut Line) -> Decimal {
     let k = ctx
         .req
         .parcel
         .as_ref()
         .map_or(Decimal::ONE, |p| p.price_coefficient);
-    if k != Decimal::ONE {
+    if k == Decimal::ONE {
+        line.doubt(COEFFICIENT_DOUBT);
+    } else {
         line.explain(format!(
             "prices × adjustment coefficient {}",
             format_decimal(k)
@@ -50,20 +58,29 @@ fn conversion(ctx: &mut Ctx<'_>) -> Result<Option<Line>, FieldError> {
     };
     let c = need(req.conversion.as_ref(), "conversion")?;
     let name = "Tiền sử dụng đất khi chuyển mục đích sử dụng đất";
-    let garden = ctx.rules.levy_garden_pond.pick(req.as_of);
+    let individual = req.applicant_kind == ApplicantKind::Individual;
+    let eligible = c.garden_pond_same_parcel && !c.preference_used && individual;
+    let (garden, transition) = garden_pond_rule(ctx, c);
     let line = match garden {
-        Some(row) if c.garden_pond_same_parcel && !c.preference_used => {
+        Some(row) if eligible => {
             let mut line = Line::new(CODE, name, Payer::LandUser, &row.legal_basis);
+            if transition {
+                line.legal_basis.push(TRANSITION_BASIS.to_string());
+                line.explain("decision between 01/08/2024 and 31/12/2025 re-computed under NQ 254 on request (Decree 50/2026 Art 12(2))");
+                line.doubt("the re-computation request is taken to be filed before 01/01/2027 (Decree 50/2026 Art 12(2))");
+            }
             let k = coefficient(ctx, &mut line);
             garden_pond_levy(c, &row.values.tiers, k, &mut line)?;
             line
         }
         _ => {
             let mut line = Line::new(CODE, name, Payer::LandUser, &general.legal_basis);
-            if c.garden_pond_same_parcel && !c.preference_used {
-                line.explain("the NQ 254 garden/pond preference is not in force on as_of: 100% of the difference");
-            } else if c.garden_pond_same_parcel {
+            if c.garden_pond_same_parcel && !individual {
+                line.explain("the NQ 254 garden/pond preference is for households and individuals only: 100% of the difference");
+            } else if c.garden_pond_same_parcel && c.preference_used {
                 line.explain("the NQ 254 preference was already used: 100% of the difference");
+            } else if c.garden_pond_same_parcel {
+                line.explain("the NQ 254 garden/pond preference is not in force on as_of: 100% of the difference");
             }
             let k = coefficient(ctx, &mut line);
             difference_levy(c, general.values.collection_rate, k, &mut line)?;
@@ -71,6 +88,26 @@ fn conversion(ctx: &mut Ctx<'_>) -> Result<Option<Line>, FieldError> {
         }
     };
     Ok(Some(line))
+}
+
+const TRANSITION_BASIS: &str = "Nghị định 50/2026/NĐ-CP Điều 12 khoản 2";
+
+/// The NQ 254 tier rule for the conversion: the one in force on as_of, or, for a
+/// decision made 01/08/2024–31/12/2025 whose re-computation is requested
+/// (`nq254_recompute`), the first one (Decree 50/2026 Art 12(2)). The flag tells
+/// whether the transition applied.
+fn garden_pond_rule<'r>(ctx: &Ctx<'r>, c: &Conversion) -> (Option<&'r Row<GardenPondRule>>, bool) {
+    let table = &ctx.rules.levy_garden_pond;
+    if let Some(row) = table.pick(ctx.req.as_of) {
+        return (Some(row), false);
+    }
+    let window = NaiveDate::from_ymd_opt(2024, 8, 1)
+        .zip(NaiveDate::from_ymd_opt(2025, 12, 31))
+        .is_some_and(|(from, to)| (from..=to).contains(&ctx.req.as_of));
+    if c.nq254_recompute && window {
+        return (table.rows.first(), true);
+    }
+    (None, false)
 }
 
 /// NQ 254 Art 10(2)(c): tiers of the quota Q at 30% / 50% / 100% of the price difference.
@@ -113,7 +150,7 @@ fn garden_pond_levy(
         lower = upper.unwrap_or(lower);
     }
     line.base = Some(to_vnd(c.area_m2 * diff.max(Decimal::ZERO), "conversion")?);
-    line.amount = to_vnd(exact.max(Decimal::ZERO), "conversion")?;
+    line.round(exact.max(Decimal::ZERO), "conversion")?;
     line.explain(format!(
         "levy = {} (quota Q = {} m²)",
         line.amount,
@@ -140,7 +177,7 @@ fn difference_levy(
     let before = value_before(c, k, line)?;
     let exact = ((after - before) * rate).max(Decimal::ZERO);
     line.base = Some(to_vnd(after, "conversion")?);
-    line.amount = to_vnd(exact, "conversion")?;
+    line.round(exact, "conversion")?;
     line.explain(format!(
         "levy = max(0; {} − {}) = {}",
         show(after),
@@ -230,48 +267,13 @@ fn allocation(ctx: &mut Ctx<'_>) -> Result<Option<Line>, FieldError> {
         ));
     }
     line.base = Some(to_vnd(a.area_m2 * price, "allocation")?);
-    line.amount = to_vnd((gross - infra).max(Decimal::ZERO), "allocation")?;
+    line.round((gross - infra).max(Decimal::ZERO), "allocation")?;
     line.explain(format!(
         "levy = {} − {} = {}",
         show(gross),
         show(infra),
         line.amount
     ));
-    Ok(Some(line))
-}
-
-fn recognition(ctx: &mut Ctx<'_>) -> Result<Option<Line>, FieldError> {
-    let req = ctx.req;
-    let r = need(req.recognition.as_ref(), "recognition")?;
-    let key = r.case.key();
-    let found = ctx.rules.levy_recognition.pick(req.as_of).and_then(|row| {
-        let case = row.values.cases.iter().find(|c| c.case == key)?;
-        Some((row, case))
-    });
-    let Some((row, case)) = found else {
-        ctx.missing(CODE, &format!("no collection rate is loaded for recognition case {key} on as_of (Decree 103 Arts 10–12 figures not loaded)"));
-        return Ok(None);
-    };
-    let mut line = Line::new(
-        CODE,
-        "Tiền sử dụng đất khi công nhận quyền sử dụng đất",
-        Payer::LandUser,
-        &row.legal_basis,
-    );
-    line.legal_basis.push(case.basis.clone());
-    line.rate = Some(case.rate);
-    let price = r.price_per_m2 * coefficient(ctx, &mut line);
-    let base = r.residential_area_m2 * price;
-    line.base = Some(to_vnd(base, "recognition")?);
-    line.amount = to_vnd(base * case.rate, "recognition")?;
-    line.explain(format!(
-        "levy = {} m² × {} × {} = {}",
-        show(r.residential_area_m2),
-        show(price),
-        format_percent(case.rate),
-        line.amount
-    ));
-    line.doubt("price at the date the complete valid dossier was submitted is taken as as_of");
     Ok(Some(line))
 }
 
@@ -290,7 +292,7 @@ fn extension(ctx: &mut Ctx<'_>) -> Result<Option<Line>, FieldError> {
     let base = e.area_m2 * price;
     line.base = Some(to_vnd(base, "extension")?);
     let exact = base * rate * Decimal::from(e.months) / Decimal::from(12);
-    line.amount = to_vnd(exact, "extension")?;
+    line.round(exact, "extension")?;
     line.explain(format!(
         "surcharge = {} m² × {} × {} × {} months / 12 = {}",
         show(e.area_m2),

@@ -66,6 +66,7 @@ impl Line {
     pub fn exempt_by(&mut self, exemption: &str, basis: &str) {
         self.exempt = true;
         self.amount = Vnd::ZERO;
+        self.uncertain.retain(|u| u != ROUNDING_DOUBT);
         self.exemption = Some(format!("{exemption} ({basis})"));
         if !self.legal_basis.iter().any(|b| b == basis) {
             self.legal_basis.push(basis.to_string());
@@ -78,10 +79,30 @@ impl Line {
         self.explanation.push(step.into());
     }
 
+    /// Sets the amount from the exact value: the one rounding of this line. When
+    /// rounding changed the value, the line relied on the half-up assumption.
+    pub fn round(&mut self, exact: Decimal, field: &str) -> Result<(), FieldError> {
+        self.amount = to_vnd(exact, field)?;
+        if self.amount.to_decimal() != exact {
+            self.doubt(ROUNDING_DOUBT);
+        }
+        Ok(())
+    }
+
     pub fn doubt(&mut self, assumption: &str) {
-        self.uncertain.push(assumption.to_string());
+        if !self.uncertain.iter().any(|u| u == assumption) {
+            self.uncertain.push(assumption.to_string());
+        }
     }
 }
+
+/// Spec §1.1: no provision fixes a rounding mode.
+pub const ROUNDING_DOUBT: &str =
+    "rounded half-up to whole đồng once, on the final amount (no provision fixes a rounding mode, spec §1.1)";
+
+/// Spec §1.3, §10.3: the adjustment coefficient defaults to 1.
+pub const COEFFICIENT_DOUBT: &str =
+    "land-price adjustment coefficient taken as 1: whether the province issued one for this case is not checked (spec §1.3)";
 
 /// An estimate ("dự kiến"); the tax authority's notice is authoritative.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -9,6 +9,7 @@ pub mod land_rent;
 pub mod land_tax;
 pub mod land_use_levy;
 pub mod late_interest;
+pub mod levy_recognition;
 pub mod line;
 pub mod parse;
 pub mod parse_land_tax;

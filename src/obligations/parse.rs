@@ -194,6 +194,7 @@ fn house(r: &mut Reader, m: &Map<String, Value>) -> Option<House> {
     let age = r.required(age, m.contains_key("age_years"), join(p, "age_years"));
     let first = r.boolean(m, p, "first_registration").unwrap_or(false);
     let quality = r.decimal(m, p, "remaining_quality_pct", Bound::Percent);
+    let self_built = r.boolean(m, p, "self_built");
     Some(House {
         floor_area_m2: floor?,
         new_build_price_per_m2: price?,
@@ -201,6 +202,7 @@ fn house(r: &mut Reader, m: &Map<String, Value>) -> Option<House> {
         age_years: age?,
         first_registration: first,
         remaining_quality_pct: quality,
+        self_built,
     })
 }
 
@@ -266,7 +268,7 @@ fn conversion(r: &mut Reader, m: &Map<String, Value>) -> Option<Conversion> {
     let p = "conversion";
     let area = r.req_decimal(m, p, "area_m2", Bound::Positive);
     let new_price = r.req_decimal(m, p, "new_price_per_m2", Bound::Positive);
-    let old_price = r.decimal(m, p, "old_price_per_m2", Bound::NonNegative);
+    let old_price = r.decimal(m, p, "old_price_per_m2", Bound::Positive);
     let origin: Option<ConversionOrigin> = r.choice(m, p, "origin");
     let origin = r.required(origin, m.contains_key("origin"), join(p, "origin"));
     let garden = r.boolean(m, p, "garden_pond_same_parcel").unwrap_or(false);
@@ -274,6 +276,7 @@ fn conversion(r: &mut Reader, m: &Map<String, Value>) -> Option<Conversion> {
     let quota = r.decimal(m, p, "residential_quota_m2", Bound::Positive);
     let term = r.count(m, p, "term_months").filter(|t| *t > 0);
     let remaining = r.count(m, p, "remaining_term_months");
+    let recompute = r.boolean(m, p, "nq254_recompute").unwrap_or(false);
     let origin = origin?;
     let mut ok = true;
     let needs_old = origin != ConversionOrigin::LeasedAnnual;
@@ -304,13 +307,6 @@ fn conversion(r: &mut Reader, m: &Map<String, Value>) -> Option<Conversion> {
             }
         }
     }
-    if garden && !used && quota.is_none() {
-        r.fail(
-            join(p, "residential_quota_m2"),
-            "is required for garden/pond land in a residential parcel",
-        );
-        ok = false;
-    }
     ok.then_some(())?;
     Some(Conversion {
         area_m2: area?,
@@ -322,6 +318,7 @@ fn conversion(r: &mut Reader, m: &Map<String, Value>) -> Option<Conversion> {
         residential_quota_m2: quota,
         term_months: term,
         remaining_term_months: remaining,
+        nq254_recompute: recompute,
     })
 }
 
@@ -332,11 +329,13 @@ fn recognition(r: &mut Reader, m: &Map<String, Value>) -> Option<Recognition> {
     let case = r.choice(m, p, "case");
     let case = r.required(case, m.contains_key("case"), join(p, "case"));
     let paid = r.money(m, p, "paid_amount");
+    let paid_per_m2 = r.decimal(m, p, "paid_levy_per_m2", Bound::Positive);
     Some(Recognition {
         residential_area_m2: area?,
         price_per_m2: price?,
         case: case?,
         paid_amount: paid,
+        paid_levy_per_m2: paid_per_m2,
     })
 }
 

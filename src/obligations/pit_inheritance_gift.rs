@@ -9,7 +9,7 @@ use crate::obligations::fields::FieldError;
 use crate::obligations::house::house_value;
 use crate::obligations::line::{need, show, to_vnd, Line, Payer};
 use crate::obligations::pit_transfer::land_floor;
-use crate::obligations::request::ObligationCode;
+use crate::obligations::request::{ApplicantKind, ObligationCode};
 
 const NAME: &str = "Thuế thu nhập cá nhân từ nhận thừa kế, quà tặng là bất động sản";
 
@@ -23,6 +23,10 @@ pub fn line(ctx: &mut Ctx<'_>) -> Result<Option<Line>, FieldError> {
         );
         return Ok(None);
     };
+    if req.applicant_kind == ApplicantKind::Organisation {
+        ctx.warnings.push("pit_inheritance_gift: personal income tax does not arise when the recipient is an organisation; the line is left out".to_string());
+        return Ok(None);
+    }
     let rule = &row.values;
     let parcel = need(req.parcel.as_ref(), "parcel")?;
     let mut line = Line::new(
@@ -48,7 +52,7 @@ pub fn line(ctx: &mut Ctx<'_>) -> Result<Option<Line>, FieldError> {
         rule.threshold,
         show(taxable)
     ));
-    line.amount = to_vnd(rule.rate * taxable, "parcel")?;
+    line.round(rule.rate * taxable, "parcel")?;
     line.explain(format!(
         "PIT = {} × {} = {}",
         format_percent(rule.rate),

@@ -7,7 +7,7 @@ use crate::money::{format_decimal, format_percent};
 use crate::obligations::engine::Ctx;
 use crate::obligations::fields::FieldError;
 use crate::obligations::house::house_value;
-use crate::obligations::line::{need, show, to_vnd, Line, Payer};
+use crate::obligations::line::{need, show, to_vnd, Line, Payer, COEFFICIENT_DOUBT};
 use crate::obligations::registration_fee::contract_base;
 use crate::obligations::request::{ObligationCode, Parcel, QuoteRequest, TransferFacts};
 use crate::obligations::rule_types::PitTransferRule;
@@ -65,7 +65,7 @@ fn co_owner_line(
     line: &mut Line,
 ) -> Result<(), FieldError> {
     let exact = rule.rate * price * share;
-    line.amount = to_vnd(exact, "contract")?;
+    line.round(exact, "contract")?;
     if count > 1 {
         line.name = format!(
             "{NAME} (đồng sở hữu {}, tỷ lệ {})",
@@ -101,7 +101,12 @@ fn transfer_price(ctx: &Ctx<'_>, parcel: &Parcel, line: &mut Line) -> Result<Dec
     }
     let house = house.map(|h| h.value);
     Ok(match &ctx.req.contract {
-        Some(contract) => contract_base(contract, land, house, line),
+        Some(contract) => {
+            if house.is_some() {
+                line.doubt("house and land: the contract is floored part by part when it splits the price, else its total against land + house floors (spec §3.1 recommendation)");
+            }
+            contract_base(contract, land, house, line)
+        }
         None => {
             let value = land + house.unwrap_or(Decimal::ZERO);
             line.explain(format!(
@@ -117,6 +122,7 @@ fn transfer_price(ctx: &Ctx<'_>, parcel: &Parcel, line: &mut Line) -> Result<Dec
 pub fn land_floor(parcel: &Parcel, line: &mut Line) -> Decimal {
     let value = parcel.area_m2 * parcel.table_price_per_m2 * parcel.price_coefficient;
     if parcel.price_coefficient == Decimal::ONE {
+        line.doubt(COEFFICIENT_DOUBT);
         line.explain(format!(
             "land table value = {} m² × {} = {}",
             show(parcel.area_m2),

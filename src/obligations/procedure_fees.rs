@@ -78,7 +78,11 @@ pub fn line(ctx: &mut Ctx<'_>, code: ObligationCode) -> Result<Option<Line>, Fie
         "{}: {item_name}, {column_name}: {counter}",
         schedule.province_name
     ));
-    if req.province_code.as_deref() == Some("01") {
+    let two_tier = chrono::NaiveDate::from_ymd_opt(2025, 7, 1).is_some_and(|d| req.as_of >= d);
+    if req.province_code.as_deref() == Some("01")
+        && two_tier
+        && !matches!(req.applicant_kind, ApplicantKind::Organisation)
+    {
         line.doubt("ward/commune column: how \"phường thuộc quận, thị xã\" maps onto post-2025 wards is not established");
     }
     apply_online(req.channel, code, schedule, &mut line);

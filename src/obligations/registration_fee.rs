@@ -9,7 +9,9 @@ use crate::obligations::fields::FieldError;
 use crate::obligations::house::{house_value, HouseValue};
 use crate::obligations::line::{need, show, to_vnd, Line, Payer};
 use crate::obligations::request::ObligationCode;
-use crate::obligations::request::{Contract, LandUse, Parcel, Procedure, QuoteRequest};
+use crate::obligations::request::{
+    ApplicantKind, Contract, LandUse, Parcel, Procedure, QuoteRequest,
+};
 use crate::obligations::rule_types::RegistrationFeeRule;
 
 const NAME: &str = "Lệ phí trước bạ nhà, đất";
@@ -35,25 +37,98 @@ pub fn line(ctx: &mut Ctx<'_>) -> Result<Option<Line>, FieldError> {
     );
     line.budget_sub_item = rule.budget_sub_item.clone();
     line.rate = Some(rule.rate);
-    let land = land_value(req, parcel, rule, &mut line);
-    let house = house_value(req, ctx.rules)?;
+    let family = matches!(req.procedure, Procedure::Gift | Procedure::Inheritance)
+        && req.relationship.is_family_exempt();
+    let mut land = land_value(req, parcel, rule, &mut line);
+    let mut house = house_value(req, ctx.rules)?;
     if let Some(h) = &house {
         line.explain(h.step.clone());
         line.uncertain.extend(h.uncertain.iter().cloned());
+    }
+    // Exempt items contribute 0 (spec §2.3).
+    let land_exempt = !family && agricultural_land_exempt(req, parcel);
+    let house_exempt = !family && house.is_some() && self_built_house_exempt(req, rule);
+    if land_exempt {
+        item_exempt(
+            &mut line,
+            "land",
+            &rule.agricultural_exemption,
+            &rule.agricultural_exemption_basis,
+        );
+        line.doubt("agricultural land at first certification is taken to be allocated/recognised for agricultural production");
+        land = Decimal::ZERO;
+    }
+    if house_exempt {
+        let (name, basis) = self_built_names(rule);
+        item_exempt(&mut line, "house", name, basis);
+        line.doubt("the house is taken to be self-built by the household/individual (phát triển nhà ở riêng lẻ; set house.self_built = false otherwise); clause number k11 unconfirmed");
+        house = None;
     }
     let base = base(req, land, house.as_ref(), &mut line);
     let base = capped(base, rule, &mut line);
     line.base = Some(to_vnd(base, FIELD)?);
     let exact = rule.rate * base;
-    line.amount = to_vnd(exact, FIELD)?;
+    line.round(exact, FIELD)?;
     line.explain(format!(
         "fee = {} × {} = {}",
         format_percent(rule.rate),
         show(base),
         line.amount
     ));
-    apply_exemptions(req, parcel, rule, &mut line);
+    if family {
+        line.exempt_by(&rule.family_exemption, &rule.family_exemption_basis);
+    } else if land_exempt && (req.house.is_none() || house_exempt) {
+        let mut names = vec![format!(
+            "{} ({})",
+            rule.agricultural_exemption, rule.agricultural_exemption_basis
+        )];
+        if house_exempt {
+            let (name, basis) = self_built_names(rule);
+            names.push(format!("{name} ({basis})"));
+        }
+        line.exempt = true;
+        line.amount = crate::money::Vnd::ZERO;
+        line.exemption = Some(names.join("; "));
+        line.uncertain
+            .retain(|u| u != crate::obligations::line::ROUNDING_DOUBT);
+    }
     Ok(Some(line))
+}
+
+/// Agricultural land allocated/leased/recognised for production (Decree 10/2022 Art 10).
+fn agricultural_land_exempt(req: &QuoteRequest, parcel: &Parcel) -> bool {
+    req.procedure == Procedure::FirstCertificate && parcel.land_use == Some(LandUse::Agricultural)
+}
+
+/// Houses of households/individuals created by building them themselves
+/// ("phát triển nhà ở riêng lẻ"; Decree 10/2022 Art 10, k11 [clause UNCERTAIN]):
+/// at a first certificate, unless the request says the house was not self-built.
+fn self_built_house_exempt(req: &QuoteRequest, rule: &RegistrationFeeRule) -> bool {
+    req.procedure == Procedure::FirstCertificate
+        && req.applicant_kind == ApplicantKind::Individual
+        && rule.self_built_house_exemption.is_some()
+        && req
+            .house
+            .as_ref()
+            .is_some_and(|h| h.self_built != Some(false))
+}
+
+fn self_built_names(rule: &RegistrationFeeRule) -> (&str, &str) {
+    (
+        rule.self_built_house_exemption
+            .as_deref()
+            .unwrap_or_default(),
+        rule.self_built_house_exemption_basis
+            .as_deref()
+            .unwrap_or_default(),
+    )
+}
+
+fn item_exempt(line: &mut Line, item: &str, name: &str, basis: &str) {
+    line.explain(format!("{item} exempt: {name} ({basis}) → contributes 0"));
+    if !line.legal_basis.iter().any(|b| b == basis) {
+        line.legal_basis.push(basis.to_string());
+    }
 }
 
 fn payer(procedure: Procedure) -> Payer {
@@ -127,6 +202,10 @@ fn base(req: &QuoteRequest, land: Decimal, house: Option<&HouseValue>, line: &mu
 }
 
 /// Shared with PIT: the higher of the contract price and the floor values.
+/// With a house: a contract that splits the price is floored part by part (land at
+/// the table value, house at the registration-fee house value; Circular 13/2022
+/// Art 3(1)(a), 3(2)); an undivided total is compared with the sum of the floors
+/// (Art 3(1)(c)). A part the contract does not price is taken at its floor.
 pub fn contract_base(
     contract: &Contract,
     land: Decimal,
@@ -134,41 +213,49 @@ pub fn contract_base(
     line: &mut Line,
 ) -> Decimal {
     let dec = |v: Option<crate::money::Vnd>| v.map(|v| v.to_decimal());
-    match house {
-        Some(house) => match (
-            dec(contract.land_price),
-            dec(contract.house_price),
-            dec(contract.total_price),
-        ) {
-            (Some(cl), Some(ch), _) => {
-                let value = cl.max(land) + ch.max(house);
-                line.explain(format!(
-                    "base = max(contract land {}; {}) + max(contract house {}; {}) = {}",
-                    show(cl),
-                    show(land),
-                    show(ch),
-                    show(house),
-                    show(value)
-                ));
-                line.doubt("contract splits land and house: each part floored separately (spec §3.1 recommendation)");
-                value
-            }
-            (_, _, Some(total)) => max_step(total, land + house, line),
-            _ => {
-                let value = land + house;
-                line.explain(format!(
-                    "base = {} + {} = {}",
-                    show(land),
-                    show(house),
-                    show(value)
-                ));
-                value
-            }
-        },
-        None => match dec(contract.land_price.or(contract.total_price)) {
+    let Some(house) = house else {
+        return match dec(contract.land_price.or(contract.total_price)) {
             Some(price) => max_step(price, land, line),
             None => land,
-        },
+        };
+    };
+    let (cl, ch, total) = (
+        dec(contract.land_price),
+        dec(contract.house_price),
+        dec(contract.total_price),
+    );
+    match (cl, ch, total) {
+        (None, None, Some(total)) => max_step(total, land + house, line),
+        (None, None, None) => {
+            let value = land + house;
+            line.explain(format!(
+                "base = {} + {} = {}",
+                show(land),
+                show(house),
+                show(value)
+            ));
+            value
+        }
+        (cl, ch, total) => {
+            // A total with one priced part prices the other part as the remainder.
+            let (cl, ch) = match (cl, ch, total) {
+                (Some(l), None, Some(t)) if t > l => (Some(l), Some(t - l)),
+                (None, Some(h), Some(t)) if t > h => (Some(t - h), Some(h)),
+                other => (other.0, other.1),
+            };
+            let part = |c: Option<Decimal>, floor: Decimal| c.map_or(floor, |c| c.max(floor));
+            let value = part(cl, land) + part(ch, house);
+            let shown = |c: Option<Decimal>| c.map_or_else(|| "—".to_string(), show);
+            line.explain(format!(
+                "base = max(contract land {}; {}) + max(contract house {}; {}) = {}",
+                shown(cl),
+                show(land),
+                shown(ch),
+                show(house),
+                show(value)
+            ));
+            value
+        }
     }
 }
 
@@ -189,26 +276,12 @@ fn capped(base: Decimal, rule: &RegistrationFeeRule, line: &mut Line) -> Decimal
             line.explain(format!("base capped at {cap}"));
             cap.to_decimal()
         }
-        _ => base,
-    }
-}
-
-fn apply_exemptions(
-    req: &QuoteRequest,
-    parcel: &Parcel,
-    rule: &RegistrationFeeRule,
-    line: &mut Line,
-) {
-    let gift = matches!(req.procedure, Procedure::Gift | Procedure::Inheritance);
-    if gift && req.relationship.is_family_exempt() {
-        line.exempt_by(&rule.family_exemption, &rule.family_exemption_basis);
-    } else if req.procedure == Procedure::FirstCertificate
-        && parcel.land_use == Some(LandUse::Agricultural)
-    {
-        line.exempt_by(
-            &rule.agricultural_exemption,
-            &rule.agricultural_exemption_basis,
-        );
-        line.doubt("agricultural land at first certification is taken to be allocated/recognised for agricultural production");
+        Some(_) => base,
+        None => {
+            if base > Decimal::from(500_000_000) {
+                line.doubt("no 500,000,000 đ cap per asset since Decree 10/2022 (01/03/2022); the cap of Decree 140/2016 is taken as abolished (spec §2, §10.7)");
+            }
+            base
+        }
     }
 }

@@ -120,6 +120,10 @@ pub enum ConversionOrigin {
 #[serde(rename_all = "snake_case")]
 pub enum RecognitionCase {
     ValidPapersWithinQuota,
+    /// Used stably before 15/10/1993 with a house, within the recognition quota
+    /// (Land Law 2024 Art 138(1)–(2)).
+    #[serde(rename = "used_before_1993_within_quota")]
+    UsedBefore1993WithinQuota,
     ValidPapersAboveQuota,
     #[serde(rename = "used_1993_to_2004_within_quota")]
     Used1993To2004WithinQuota,
@@ -179,6 +183,10 @@ pub struct House {
     pub first_registration: bool,
     #[serde(with = "rust_decimal::serde::str_option")]
     pub remaining_quality_pct: Option<Decimal>,
+    /// Built by the household/individual itself (registration-fee exemption at a
+    /// first certificate, spec §2.4 k11). Absent = assumed at a first certificate.
+    #[serde(default)]
+    pub self_built: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -238,6 +246,10 @@ pub struct Conversion {
     pub residential_quota_m2: Option<Decimal>,
     pub term_months: Option<u32>,
     pub remaining_term_months: Option<u32>,
+    /// A decision of 01/08/2024–31/12/2025 re-computed under NQ 254 on request
+    /// (Decree 50/2026 Art 12(2)).
+    #[serde(default)]
+    pub nq254_recompute: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -248,6 +260,10 @@ pub struct Recognition {
     pub price_per_m2: Decimal,
     pub case: RecognitionCase,
     pub paid_amount: Option<Vnd>,
+    /// For a partial payment: the levy per m² under the policy and price at the
+    /// payment date, to convert the amount paid into area completed.
+    #[serde(with = "rust_decimal::serde::str_option", default)]
+    pub paid_levy_per_m2: Option<Decimal>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -39,6 +39,10 @@ pub struct RegistrationFeeRule {
     pub family_exemption_basis: String,
     pub agricultural_exemption: String,
     pub agricultural_exemption_basis: String,
+    #[serde(default)]
+    pub self_built_house_exemption: Option<String>,
+    #[serde(default)]
+    pub self_built_house_exemption_basis: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -12,6 +12,7 @@ pub mod payments;
 pub mod refunds;
 pub mod sandbox;
 pub mod txops;
+pub mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;

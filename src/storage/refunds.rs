@@ -135,10 +135,8 @@ impl Store {
                 sqlx::query("update attempt set refunded_amount = refunded_amount + $2 where attempt_id = $1")
                     .bind(&attempt_id)
                     .bind(amount)
-                    .bind(ts(now))
                     .execute(&mut *tx)
-                    .await
-                    .ok();
+                    .await?;
                 ops::audit(&mut tx, &payment_id, "refund.succeeded", actor, &json!({"refund_id": refund_id, "amount": amount}), now).await?;
                 ops::emit_payment_with(&mut tx, &payment_id, EventType::PaymentRefunded, json!({"refund": {"id": refund_id, "amount": amount}}), now).await?;
             } else {

@@ -279,3 +279,238 @@ pub fn on_postgres() -> bool {
         .map(|u| !u.is_empty())
         .unwrap_or(false)
 }
+
+/// A webhook receiver on loopback that records every request and answers from a script of
+/// statuses (the last one repeats).
+pub struct Receiver {
+    pub url: String,
+    pub received: Arc<std::sync::Mutex<Vec<Received>>>,
+    script: Arc<std::sync::Mutex<Vec<u16>>>,
+    _server: tokio::task::JoinHandle<()>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub event_id: String,
+    pub event_type: String,
+    pub signature: String,
+    pub body: String,
+}
+
+impl Receiver {
+    pub async fn start(statuses: &[u16]) -> Self {
+        use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+        let received: Arc<std::sync::Mutex<Vec<Received>>> = Arc::default();
+        let script = Arc::new(std::sync::Mutex::new(statuses.to_vec()));
+        let (r, s) = (received.clone(), script.clone());
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = HttpServer::new(move || {
+            let (r, s) = (r.clone(), s.clone());
+            App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
+                let (r, s) = (r.clone(), s.clone());
+                async move {
+                    let h = |n: &str| {
+                        req.headers()
+                            .get(n)
+                            .map(|v| v.to_str().unwrap_or_default().to_owned())
+                            .unwrap_or_default()
+                    };
+                    r.lock().unwrap().push(Received {
+                        event_id: h("landpay-event-id"),
+                        event_type: h("landpay-event-type"),
+                        signature: h("landpay-signature"),
+                        body: String::from_utf8_lossy(&body).into_owned(),
+                    });
+                    let status = {
+                        let mut s = s.lock().unwrap();
+                        if s.len() > 1 {
+                            s.remove(0)
+                        } else {
+                            s.first().copied().unwrap_or(200)
+                        }
+                    };
+                    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
+                        .finish()
+                }
+            }))
+        })
+        .workers(1)
+        .listen(listener)
+        .unwrap()
+        .run();
+        let handle = tokio::spawn(async move {
+            let _ = server.await;
+        });
+        Self {
+            url: format!("http://127.0.0.1:{port}/hook"),
+            received,
+            script,
+            _server: handle,
+        }
+    }
+
+    pub fn all(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+
+    pub fn set_script(&self, statuses: &[u16]) {
+        *self.script.lock().unwrap() = statuses.to_vec();
+    }
+}
+
+/// Polls `check` until it holds or `secs` pass.
+pub async fn eventually<F: FnMut() -> bool>(secs: u64, mut check: F) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    check()
+}
+
+/// A notice body with one line of `amount` due on `due_date`.
+pub fn notice_body(notice_no: &str, agency: &str, amount: i64, due_date: &str) -> Value {
+    serde_json::json!({
+        "notice_no": notice_no,
+        "issued_at": "2026-01-05T09:00:00+07:00",
+        "agency_code": agency,
+        "dossier_code": format!("000.00.12.H26-{notice_no}"),
+        "taxpayer": {"name": "Nguyễn Văn A", "tax_code": "8000000001", "id_no": "001080000001"},
+        "treasury": {"shkb": "0012", "account": "7111", "tax_office_code": "1054634", "admin_unit_code": "00001"},
+        "lines": [{"chapter": "757", "sub_item": "2801", "name": "Lệ phí trước bạ nhà đất", "amount": amount,
+                   "due_date": due_date, "interest_sub_item": "4944"}]
+    })
+}
+
+impl TestApp {
+    /// Registers a notice (portal token) and returns it.
+    pub async fn notice(&self, notice_no: &str, amount: i64, due_date: &str) -> Value {
+        let res = self
+            .post_json(
+                "/v1/notices",
+                &self.portal(),
+                &notice_body(notice_no, "HN-VPDKDD", amount, due_date),
+            )
+            .await;
+        expect_json(res, 201).await
+    }
+
+    /// A pending payment for one fresh notice of `amount` due far in the future.
+    pub async fn payment(&self, amount: i64) -> Value {
+        let no = format!("N-{}", ulid::Ulid::new());
+        let notice = self.notice(&no, amount, "2099-12-31").await;
+        self.payment_for(&serde_json::json!([{"notice_id": notice["id"]}]))
+            .await
+    }
+
+    pub async fn payment_for(&self, items: &Value) -> Value {
+        let body = serde_json::json!({
+            "agency_code": "HN-VPDKDD", "dossier_code": "000.00.12.H26-261120-0001", "items": items,
+            "payer": {"name": "Nguyễn Văn A"}, "return_url": "https://dichvucong.example.gov.vn/hoso/1", "locale": "vi"
+        });
+        let key = ulid::Ulid::new().to_string();
+        expect_json(
+            self.post_idem("/v1/payments", &self.portal(), &key, &body)
+                .await,
+            201,
+        )
+        .await
+    }
+
+    /// Starts an attempt at `gateway` and returns it.
+    pub async fn attempt(&self, payment_id: &str, gateway: &str) -> Value {
+        let res = self
+            .post_json(
+                &format!("/v1/payments/{payment_id}/attempts"),
+                &self.portal(),
+                &serde_json::json!({"gateway": gateway, "client_ip": "203.0.113.10"}),
+            )
+            .await;
+        expect_json(res, 201).await
+    }
+
+    pub async fn payment_status(&self, payment_id: &str) -> Value {
+        expect_json(
+            self.get(&format!("/v1/payments/{payment_id}"), &self.admin())
+                .await,
+            200,
+        )
+        .await
+    }
+
+    /// Sends a VNPay IPN with these parameters, signed with `secret`; returns the answer body.
+    pub async fn ipn(&self, params: &[(&str, String)], secret: &str) -> Value {
+        let query = vnpay_sign(params, secret);
+        let res = self
+            .request(Method::GET, &format!("/callbacks/vnpay/ipn?{query}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 200);
+        res.json().await.unwrap()
+    }
+
+    pub fn vnpay_secret(&self) -> String {
+        self.state
+            .settings
+            .gateways
+            .vnpay
+            .hash_secret
+            .expose()
+            .to_owned()
+    }
+
+    /// The parameters of an IPN for `txn_ref`: paid (`00`) or another response code.
+    pub fn ipn_params(
+        &self,
+        txn_ref: &str,
+        amount_vnd: i64,
+        response_code: &str,
+    ) -> Vec<(&'static str, String)> {
+        let paid = response_code == "00";
+        vec![
+            ("vnp_Amount", (amount_vnd * 100).to_string()),
+            ("vnp_BankCode", "NCB".into()),
+            ("vnp_CardType", "ATM".into()),
+            ("vnp_OrderInfo", "Thanh toan ho so".into()),
+            ("vnp_PayDate", "20261120101500".into()),
+            ("vnp_ResponseCode", response_code.into()),
+            (
+                "vnp_TmnCode",
+                self.state.settings.gateways.vnpay.tmn_code.clone(),
+            ),
+            (
+                "vnp_TransactionNo",
+                if paid { "14226112".into() } else { "0".into() },
+            ),
+            (
+                "vnp_TransactionStatus",
+                if paid { "00".into() } else { "02".into() },
+            ),
+            ("vnp_TxnRef", txn_ref.into()),
+        ]
+    }
+}
+
+/// VNPay's signing, written independently of the service's: sort by key, PHP-style urlencode
+/// (space as '+'), join with '&', HMAC-SHA512 hex; returns the full query string.
+pub fn vnpay_sign(params: &[(&str, String)], secret: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut sorted: Vec<&(&str, String)> = params.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(b.0));
+    let enc = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let data = sorted
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let mut mac = Hmac::<sha2::Sha512>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(data.as_bytes());
+    format!(
+        "{data}&vnp_SecureHash={}",
+        hex::encode(mac.finalize().into_bytes())
+    )
+}

@@ -5,4 +5,5 @@ mod auth;
 mod helpers;
 mod idempotency;
 mod operations;
+mod payments;
 mod store_contract;

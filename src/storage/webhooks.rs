@@ -1,0 +1,337 @@
+//! Webhook endpoints, deliveries (the outbox), their tries, and the event feed.
+
+use chrono::{DateTime, Utc};
+
+use super::{in_write_tx, on_pool, ts, Backend, Store};
+use crate::ids::{new_id, IdKind};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EndpointRow {
+    pub endpoint_id: String,
+    pub url: String,
+    pub agency_code: Option<String>,
+    pub events: String,
+    pub secret: String,
+    pub previous_secret: Option<String>,
+    pub previous_expires_at: Option<String>,
+    pub created_at: String,
+    pub deleted_at: Option<String>,
+}
+
+/// A delivery claimed by this worker, with everything needed to send it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClaimedDelivery {
+    pub delivery_id: String,
+    pub endpoint_id: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub tries: i64,
+    pub locked_until: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct DeliveryRow {
+    #[serde(rename = "id")]
+    pub delivery_id: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub status: String,
+    #[serde(skip)]
+    pub event_sequence: i64,
+    pub next_attempt_at: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct TryRow {
+    #[serde(skip)]
+    pub delivery_id: String,
+    pub at: String,
+    pub status_code: Option<i64>,
+    pub error: Option<String>,
+    pub duration_ms: i64,
+}
+
+const ENDPOINT_COLUMNS: &str =
+    "endpoint_id, url, agency_code, events, secret, previous_secret, previous_expires_at, created_at, deleted_at";
+
+impl Store {
+    pub async fn insert_endpoint(
+        &self,
+        e: &EndpointRow,
+        created_by: &str,
+    ) -> Result<(), sqlx::Error> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "insert into webhook_endpoint (endpoint_id, url, agency_code, events, secret, created_by, created_at)
+                 values ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&e.endpoint_id)
+            .bind(&e.url)
+            .bind(&e.agency_code)
+            .bind(&e.events)
+            .bind(&e.secret)
+            .bind(created_by)
+            .bind(&e.created_at)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })
+    }
+
+    pub async fn endpoint(&self, id: &str) -> Result<Option<EndpointRow>, sqlx::Error> {
+        let sql = format!("select {ENDPOINT_COLUMNS} from webhook_endpoint where endpoint_id = $1 and deleted_at is null");
+        on_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
+    }
+
+    /// An endpoint even if deleted (the worker then ends its deliveries).
+    pub async fn endpoint_including_deleted(
+        &self,
+        id: &str,
+    ) -> Result<Option<EndpointRow>, sqlx::Error> {
+        let sql = format!("select {ENDPOINT_COLUMNS} from webhook_endpoint where endpoint_id = $1");
+        on_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
+    }
+
+    pub async fn endpoints(&self, agency: Option<&str>) -> Result<Vec<EndpointRow>, sqlx::Error> {
+        let sql = format!(
+            "select {ENDPOINT_COLUMNS} from webhook_endpoint where deleted_at is null and ($1 is null or agency_code = $1)
+             order by endpoint_id"
+        );
+        on_pool!(self, pool => sqlx::query_as(&sql).bind(agency).fetch_all(pool).await)
+    }
+
+    pub async fn delete_endpoint(&self, id: &str, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
+        let n = on_pool!(self, pool => {
+            sqlx::query("update webhook_endpoint set deleted_at = $2 where endpoint_id = $1 and deleted_at is null")
+                .bind(id)
+                .bind(ts(now))
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(n == 1)
+    }
+
+    /// Replaces the secret; the old one stays valid until `old_valid_until`.
+    pub async fn rotate_endpoint_secret(
+        &self,
+        id: &str,
+        new_secret: &str,
+        old_valid_until: DateTime<Utc>,
+    ) -> Result<bool, sqlx::Error> {
+        let n = on_pool!(self, pool => {
+            sqlx::query(
+                "update webhook_endpoint set previous_secret = secret, previous_expires_at = $3, secret = $2
+                 where endpoint_id = $1 and deleted_at is null",
+            )
+            .bind(id)
+            .bind(new_secret)
+            .bind(ts(old_valid_until))
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(n == 1)
+    }
+
+    /// Claims up to `limit` due deliveries for `lease`: the earliest pending delivery of each
+    /// (endpoint, payment) only, so that one payment's events reach one endpoint in order.
+    pub async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<ClaimedDelivery>, sqlx::Error> {
+        let due = "select d.delivery_id from delivery d
+             where d.status = 'pending' and d.next_attempt_at <= $1 and (d.locked_until is null or d.locked_until < $1)
+               and not exists (select 1 from delivery e where e.endpoint_id = d.endpoint_id and e.order_key = d.order_key
+                               and e.status = 'pending' and e.event_sequence < d.event_sequence)
+             order by d.next_attempt_at, d.event_sequence limit $3";
+        let lock = match self.backend() {
+            Backend::Postgres => " for update skip locked",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "update delivery set locked_until = $2 where delivery_id in ({due}{lock})
+             returning delivery_id, endpoint_id, event_id, event_type, tries, locked_until"
+        );
+        in_write_tx!(self, tx => {
+            let rows: Vec<ClaimedDelivery> = sqlx::query_as(&sql)
+                .bind(ts(now))
+                .bind(ts(lease_until))
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(rows)
+        })
+    }
+
+    /// The stored body of an event.
+    pub async fn event_body(&self, event_id: &str) -> Result<Option<String>, sqlx::Error> {
+        let row: Option<(String,)> = on_pool!(self, pool => {
+            sqlx::query_as("select body from event where event_id = $1").bind(event_id).fetch_optional(pool).await
+        })?;
+        Ok(row.map(|(b,)| b))
+    }
+
+    /// Records one try and moves the delivery (only if our lease still holds).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_delivery_try(
+        &self,
+        claimed: &ClaimedDelivery,
+        at: DateTime<Utc>,
+        status_code: Option<u16>,
+        error: Option<&str>,
+        duration_ms: i64,
+        outcome: &str,
+        next_attempt_at: DateTime<Utc>,
+    ) -> Result<bool, sqlx::Error> {
+        in_write_tx!(self, tx => {
+            let moved = sqlx::query(
+                "update delivery set status = $2, tries = tries + 1, next_attempt_at = $3, locked_until = null, updated_at = $4
+                 where delivery_id = $1 and locked_until = $5 and status = 'pending'",
+            )
+            .bind(&claimed.delivery_id)
+            .bind(outcome)
+            .bind(ts(next_attempt_at))
+            .bind(ts(at))
+            .bind(&claimed.locked_until)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if moved == 1 {
+                sqlx::query(
+                    "insert into delivery_try (delivery_id, attempt_no, at, status_code, error, duration_ms)
+                     values ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&claimed.delivery_id)
+                .bind(claimed.tries + 1)
+                .bind(ts(at))
+                .bind(status_code.map(i64::from))
+                .bind(error)
+                .bind(duration_ms)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(moved == 1)
+        })
+    }
+
+    /// Deliveries of an endpoint, newest first, with their tries.
+    pub async fn deliveries(
+        &self,
+        endpoint_id: &str,
+        before: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<(DeliveryRow, Vec<TryRow>)>, sqlx::Error> {
+        let rows: Vec<DeliveryRow> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "select delivery_id, event_id, event_type, status, event_sequence, next_attempt_at, created_at from delivery
+                 where endpoint_id = $1 and ($2 is null or delivery_id < $2) order by delivery_id desc limit $3",
+            )
+            .bind(endpoint_id)
+            .bind(before)
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+        })?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let tries: Vec<TryRow> = on_pool!(self, pool => {
+                sqlx::query_as("select delivery_id, at, status_code, error, duration_ms from delivery_try where delivery_id = $1 order by attempt_no")
+                    .bind(&row.delivery_id)
+                    .fetch_all(pool)
+                    .await
+            })?;
+            out.push((row, tries));
+        }
+        Ok(out)
+    }
+
+    /// One new delivery of an event per subscribed endpoint (or only `endpoint_id`), due now.
+    pub async fn redeliver(
+        &self,
+        event_id: &str,
+        endpoint_id: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<usize>, sqlx::Error> {
+        in_write_tx!(self, tx => {
+            let event: Option<(i64, String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+                "select sequence, type, payment_id, notice_id, agency_code from event where event_id = $1",
+            )
+            .bind(event_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((sequence, kind, payment_id, notice_id, agency)) = event else {
+                tx.commit().await?;
+                return Ok(None);
+            };
+            let endpoints: Vec<(String, String, Option<String>)> = sqlx::query_as(
+                "select endpoint_id, events, agency_code from webhook_endpoint where deleted_at is null and ($1 is null or endpoint_id = $1)",
+            )
+            .bind(endpoint_id)
+            .fetch_all(&mut *tx)
+            .await?;
+            let order_key = payment_id.or(notice_id).unwrap_or_else(|| event_id.to_owned());
+            let mut n = 0;
+            for (eid, events, eagency) in endpoints {
+                if !crate::webhooks::subscribes(&events, eagency.as_deref(), &kind, agency.as_deref()) {
+                    continue;
+                }
+                sqlx::query(
+                    "insert into delivery (delivery_id, endpoint_id, event_id, event_sequence, event_type, order_key,
+                                           status, tries, next_attempt_at, created_at, updated_at)
+                     values ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7, $7)",
+                )
+                .bind(new_id(IdKind::Delivery))
+                .bind(&eid)
+                .bind(event_id)
+                .bind(sequence)
+                .bind(&kind)
+                .bind(&order_key)
+                .bind(ts(now))
+                .execute(&mut *tx)
+                .await?;
+                n += 1;
+            }
+            tx.commit().await?;
+            Ok(Some(n))
+        })
+    }
+
+    /// The event feed: events after `after`, in sequence (commit) order.
+    pub async fn events_after(
+        &self,
+        after: i64,
+        event_type: Option<&str>,
+        agency: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<(i64, String)>, sqlx::Error> {
+        on_pool!(self, pool => {
+            sqlx::query_as(
+                "select sequence, body from event where sequence > $1 and ($2 is null or type = $2)
+                   and ($3 is null or agency_code = $3) order by sequence limit $4",
+            )
+            .bind(after)
+            .bind(event_type)
+            .bind(agency)
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+        })
+    }
+
+    /// The agency of an event (for scoping redelivery).
+    pub async fn event_agency(
+        &self,
+        event_id: &str,
+    ) -> Result<Option<Option<String>>, sqlx::Error> {
+        let row: Option<(Option<String>,)> = on_pool!(self, pool => {
+            sqlx::query_as("select agency_code from event where event_id = $1").bind(event_id).fetch_optional(pool).await
+        })?;
+        Ok(row.map(|(a,)| a))
+    }
+}
