@@ -58,7 +58,7 @@ impl Store {
                 return Err(PaymentStoreError::NotPayable(status).into());
             };
             let (reserved,): (i64,) = sqlx::query_as(
-                "select coalesce(sum(amount), 0) from refund where payment_id = $1 and status in ('pending', 'succeeded')",
+                "select cast(coalesce(sum(amount), 0) as bigint) from refund where payment_id = $1 and status in ('pending', 'succeeded')",
             )
             .bind(payment_id)
             .fetch_one(&mut *tx)

@@ -165,6 +165,9 @@ pub async fn spawn_app_on(db: Arc<TestDb>, overrides: &[(&str, &str)]) -> TestAp
     ];
     all.extend_from_slice(overrides);
     let settings = settings_for(&db, &all);
+    if std::env::var("TEST_LOG").is_ok() {
+        landpay::telemetry::init(&landpay::config::LogSettings { format: "pretty".into(), filter: "info,sqlx=warn".into() });
+    }
     let app = Application::build_with_clock(settings, Arc::new(Clock::default()))
         .await
         .expect("the application builds");
