@@ -52,6 +52,9 @@ pub struct TryRow {
     pub duration_ms: i64,
 }
 
+/// (sequence, type, payment_id, notice_id, agency_code) of an event.
+type EventKey = (i64, String, Option<String>, Option<String>, Option<String>);
+
 const ENDPOINT_COLUMNS: &str =
     "endpoint_id, url, agency_code, events, secret, previous_secret, previous_expires_at, created_at, deleted_at";
 
@@ -259,7 +262,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<usize>, sqlx::Error> {
         in_write_tx!(self, tx => {
-            let event: Option<(i64, String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+            let event: Option<EventKey> = sqlx::query_as(
                 "select sequence, type, payment_id, notice_id, agency_code from event where event_id = $1",
             )
             .bind(event_id)

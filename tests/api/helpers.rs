@@ -166,7 +166,10 @@ pub async fn spawn_app_on(db: Arc<TestDb>, overrides: &[(&str, &str)]) -> TestAp
     all.extend_from_slice(overrides);
     let settings = settings_for(&db, &all);
     if std::env::var("TEST_LOG").is_ok() {
-        landpay::telemetry::init(&landpay::config::LogSettings { format: "pretty".into(), filter: "info,sqlx=warn".into() });
+        landpay::telemetry::init(&landpay::config::LogSettings {
+            format: "pretty".into(),
+            filter: "info,sqlx=warn".into(),
+        });
     }
     let app = Application::build_with_clock(settings, Arc::new(Clock::default()))
         .await
@@ -188,6 +191,33 @@ pub async fn spawn_app_on(db: Arc<TestDb>, overrides: &[(&str, &str)]) -> TestAp
 }
 
 impl TestApp {
+    /// Subscribes a receiver URL to `events` (admin API); returns the endpoint with its secret.
+    pub async fn subscribe(&self, url: &str, events: &[&str]) -> Value {
+        let res = self
+            .post_json(
+                "/v1/webhook-endpoints",
+                &self.admin(),
+                &serde_json::json!({"url": url, "events": events}),
+            )
+            .await;
+        expect_json(res, 201).await
+    }
+
+    /// Pays a fresh payment through a signed IPN; returns the payment id.
+    pub async fn paid_payment(&self, amount: i64) -> String {
+        let p = self.payment(amount).await;
+        let id = p["id"].as_str().unwrap().to_owned();
+        let a = self.attempt(&id, "vnpay").await;
+        let answer = self
+            .ipn(
+                &self.ipn_params(a["reference"].as_str().unwrap(), amount, "00"),
+                &self.vnpay_secret(),
+            )
+            .await;
+        assert_eq!(answer["RspCode"], "00");
+        id
+    }
+
     pub fn token(&self, roles: &[Role], agency: Option<&str>) -> String {
         self.state
             .jwt

@@ -2,8 +2,10 @@
 //! PostgreSQL when TEST_DATABASE_URL is set) and talks to it over HTTP.
 
 mod auth;
+mod crash;
 mod helpers;
 mod idempotency;
 mod operations;
 mod payments;
 mod store_contract;
+mod webhooks;
