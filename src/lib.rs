@@ -13,6 +13,7 @@ pub mod money;
 pub mod notices;
 pub mod obligations;
 pub mod payments;
+pub mod reconciliation;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;

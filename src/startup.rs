@@ -18,7 +18,8 @@ use crate::auth::jwt::JwtKeys;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::http::{
-    callbacks, docs, errors, notices, obligations, ops, pages, payments, sandbox, webhooks,
+    callbacks, docs, errors, finance, notices, obligations, ops, pages, payments, reconciliation,
+    sandbox, webhooks,
 };
 use crate::obligations::RuleBook;
 use crate::storage::Store;
@@ -173,6 +174,9 @@ fn routes(cfg: &mut web::ServiceConfig) {
             web::resource("/v1/payments/{id}/flags/{flag}/resolve").post(payments::resolve_flag),
         )
         .service(web::resource("/v1/flags").get(payments::flags))
+        .service(web::resource("/v1/reconciliations").post(reconciliation::create))
+        .service(web::resource("/v1/reconciliations/{id}").get(reconciliation::get))
+        .service(web::resource("/v1/reports/collections").get(reconciliation::report))
         .service(
             web::resource("/v1/webhook-endpoints")
                 .post(webhooks::create)
@@ -197,6 +201,11 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/pay/{id}/attempts").post(pages::choose))
         .service(web::resource("/pay/{id}/result").get(pages::result))
         .service(web::resource("/static/pay.css").get(pages::stylesheet))
+        .service(web::resource("/static/finance.css").get(finance::stylesheet))
+        .service(web::resource("/finance").get(finance::dashboard))
+        .service(web::resource("/finance/login").post(finance::login))
+        .service(web::resource("/finance/logout").post(finance::logout))
+        .service(web::resource("/finance/flags/resolve").post(finance::resolve))
         .service(
             SwaggerUi::new("/docs/{_:.*}")
                 .url("/openapi.json", docs::ApiDoc::openapi())

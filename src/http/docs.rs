@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{FieldError, Problem};
-use crate::http::{callbacks, notices, obligations, ops, payments, webhooks};
+use crate::http::{callbacks, notices, obligations, ops, payments, reconciliation, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,6 +25,7 @@ use crate::http::{callbacks, notices, obligations, ops, payments, webhooks};
         callbacks::vnpay_ipn, callbacks::vnpay_return, callbacks::momo_ipn, callbacks::zalopay_callback,
         webhooks::create, webhooks::list, webhooks::get, webhooks::delete, webhooks::rotate, webhooks::deliveries,
         webhooks::redeliver, webhooks::feed,
+        reconciliation::create, reconciliation::get, reconciliation::report,
     ),
     components(schemas(Problem, FieldError, crate::notices::Notice, crate::notices::NoticeInput)),
     modifiers(&BearerAuth),
@@ -34,6 +35,7 @@ use crate::http::{callbacks, notices, obligations, ops, payments, webhooks};
         (name = "notices", description = "Official payment notices of the tax authority"),
         (name = "payments", description = "Payment orders, gateway attempts, refunds and flags"),
         (name = "callbacks", description = "Gateway callbacks, authenticated by the gateway's signature"),
+        (name = "finance", description = "Reconciliation against settlement files, collections reports"),
         (name = "webhooks", description = "Signed webhooks and the ordered event feed for the procedure workflow"),
     )
 )]

@@ -9,6 +9,7 @@ pub mod assessments;
 pub mod idempotency;
 pub mod notices;
 pub mod payments;
+pub mod reconciliation;
 pub mod refunds;
 pub mod sandbox;
 pub mod txops;

@@ -7,5 +7,6 @@ mod helpers;
 mod idempotency;
 mod operations;
 mod payments;
+mod reconciliation;
 mod store_contract;
 mod webhooks;

@@ -1,0 +1,6 @@
+//! Reconciliation of the ledger against gateway settlement files, and collections reports.
+
+pub mod csv;
+pub mod diff;
+pub mod job;
+pub mod report;
