@@ -2,9 +2,11 @@
 //! PostgreSQL when TEST_DATABASE_URL is set) and talks to it over HTTP.
 
 mod auth;
+mod cli;
 mod crash;
 mod helpers;
 mod idempotency;
+mod obligations;
 mod operations;
 mod payments;
 mod reconciliation;
