@@ -4,6 +4,7 @@
 mod auth;
 mod cli;
 mod crash;
+mod gateways;
 mod helpers;
 mod idempotency;
 mod obligations;
