@@ -2,6 +2,7 @@
 //! PostgreSQL when TEST_DATABASE_URL is set) and talks to it over HTTP.
 
 mod auth;
+mod browser;
 mod cli;
 mod crash;
 mod gateways;
