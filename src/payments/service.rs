@@ -63,8 +63,14 @@ pub fn pay_url(state: &AppState, record: &PaymentRecord) -> String {
         &record.payment.payment_id,
         expires,
     );
+    // The payer's pages speak the order's language from the first click on.
+    let lang = if record.payment.locale == "en" {
+        "&lang=en"
+    } else {
+        ""
+    };
     format!(
-        "{}/pay/{}?t={}",
+        "{}/pay/{}?t={}{lang}",
         state.settings.base_url(),
         record.payment.payment_id,
         token

@@ -3,6 +3,8 @@
 
 use actix_web::dev::Payload;
 use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
+use std::collections::HashMap;
+
 use futures_util::StreamExt;
 
 use super::csv::{RowStatus, StatementParser};
@@ -13,7 +15,7 @@ use crate::gateways::GatewayId;
 use crate::ids::{new_id, IdKind};
 use crate::payments::service;
 use crate::startup::AppState;
-use crate::storage::payments::GatewayResult;
+use crate::storage::payments::{AttemptRow, GatewayResult};
 
 /// Largest settlement file accepted.
 pub const MAX_FILE_BYTES: usize = 256 * 1024 * 1024;
@@ -59,13 +61,18 @@ pub async fn run(
     if !errors.is_empty() {
         return Err(ApiError::invalid(errors));
     }
-    for row in std::mem::take(&mut diff.unresolved) {
-        let attempt = state
-            .store
-            .attempt_by_ref(&row.txn_ref)
-            .await?
-            .filter(|a| a.gateway == gateway.as_str());
-        let Some(attempt) = attempt else {
+    let unresolved = std::mem::take(&mut diff.unresolved);
+    let refs: Vec<String> = unresolved.iter().map(|r| r.txn_ref.clone()).collect();
+    let known: HashMap<String, AttemptRow> = state
+        .store
+        .attempts_by_refs(&refs)
+        .await?
+        .into_iter()
+        .filter(|a| a.gateway == gateway.as_str())
+        .map(|a| (a.txn_ref.clone(), a))
+        .collect();
+    for row in unresolved {
+        let Some(attempt) = known.get(&row.txn_ref) else {
             diff.unmatched(&row);
             continue;
         };

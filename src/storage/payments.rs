@@ -359,6 +359,27 @@ impl Store {
         on_pool!(self, pool => sqlx::query_as(&sql).bind(txn_ref).fetch_optional(pool).await)
     }
 
+    /// The attempts these gateway references name (those that exist), in one query per 500.
+    pub async fn attempts_by_refs(&self, refs: &[String]) -> Result<Vec<AttemptRow>, sqlx::Error> {
+        let mut out = Vec::new();
+        for chunk in refs.chunks(500) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "select {ATTEMPT_COLUMNS} from attempt where txn_ref in ({})",
+                placeholders.join(",")
+            );
+            let rows: Vec<AttemptRow> = on_pool!(self, pool => {
+                let mut q = sqlx::query_as(&sql);
+                for r in chunk {
+                    q = q.bind(r);
+                }
+                q.fetch_all(pool).await
+            })?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
     /// Commits a callback as received, with its verdict, in its own transaction.
     pub async fn record_callback(
         &self,

@@ -44,6 +44,9 @@ pub struct MoneyLine {
     pub amount: i64,
 }
 
+/// Findings written per statement.
+const ITEM_BATCH: usize = 200;
+
 impl Store {
     /// Money recorded on attempts of `gateway` with its time in `[from, to)`.
     pub async fn ledger_for(
@@ -152,25 +155,38 @@ impl Store {
             .bind(ts(now))
             .execute(&mut *tx)
             .await?;
-            for (i, item) in items.iter().enumerate() {
-                sqlx::query(
+            // Many rows per statement: a file of unknown references can list 100,000 findings.
+            for (chunk_no, chunk) in items.chunks(ITEM_BATCH).enumerate() {
+                let mut sql = String::from(
                     "insert into reconciliation_item (rec_id, position, kind, txn_ref, gateway_txn_no, payment_id, ledger_amount,
-                                                      statement_amount, ledger_status, statement_status, line)
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                )
-                .bind(rec_id)
-                .bind(i64::try_from(i).unwrap_or(i64::MAX))
-                .bind(item.kind.as_str())
-                .bind(&item.txn_ref)
-                .bind(&item.gateway_txn_no)
-                .bind(&item.payment_id)
-                .bind(item.ledger_amount)
-                .bind(item.statement_amount)
-                .bind(item.ledger_status)
-                .bind(item.statement_status)
-                .bind(item.line.and_then(|l| i64::try_from(l).ok()))
-                .execute(&mut *tx)
-                .await?;
+                                                      statement_amount, ledger_status, statement_status, line) values ",
+                );
+                for i in 0..chunk.len() {
+                    let b = i * 11;
+                    if i > 0 {
+                        sql.push(',');
+                    }
+                    sql.push_str(&format!(
+                        "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                        b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10, b + 11
+                    ));
+                }
+                let mut q = sqlx::query(&sql);
+                for (i, item) in chunk.iter().enumerate() {
+                    q = q
+                        .bind(rec_id)
+                        .bind(i64::try_from(chunk_no * ITEM_BATCH + i).unwrap_or(i64::MAX))
+                        .bind(item.kind.as_str())
+                        .bind(&item.txn_ref)
+                        .bind(&item.gateway_txn_no)
+                        .bind(&item.payment_id)
+                        .bind(item.ledger_amount)
+                        .bind(item.statement_amount)
+                        .bind(item.ledger_status)
+                        .bind(item.statement_status)
+                        .bind(item.line.and_then(|l| i64::try_from(l).ok()));
+                }
+                q.execute(&mut *tx).await?;
             }
             tx.commit().await?;
             Ok(())

@@ -381,3 +381,29 @@ async fn the_finance_dashboard_signs_in_and_resolves_flags() {
         "resolved"
     );
 }
+
+#[tokio::test]
+async fn a_file_of_100_000_rows_streams_through() {
+    let app = spawn_app().await;
+    let (_, a) = paid(&app, 1_000_000).await;
+    let mut file = String::with_capacity(9_000_000);
+    file.push_str(HEADER);
+    file.push_str(&format!(
+        "1,{a},1000000,success,2026-11-20T10:15:00+07:00,NCB,0\n"
+    ));
+    for i in 0..99_999 {
+        file.push_str(&format!(
+            "{i},REF{i:08},{},success,2026-11-20T12:00:00+07:00,NCB,0\n",
+            10_000 + i
+        ));
+    }
+    let run = expect_json(
+        post_csv(&app, "vnpay", "2026-11-20", &app.finance(), file).await,
+        201,
+    )
+    .await;
+    assert_eq!(run["rows"], 100_000);
+    assert_eq!(run["summary"]["matched"], 1);
+    assert_eq!(run["summary"]["missing_in_ledger"], 99_999);
+    assert_eq!(run["items"].as_array().unwrap().len(), 99_999);
+}
