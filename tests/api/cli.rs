@@ -101,3 +101,59 @@ fn production_refuses_development_secrets_naming_each() {
     }
     assert!(!err.contains("dev-only"), "{err}");
 }
+
+#[tokio::test]
+async fn sigterm_stops_the_service_gracefully() {
+    let db = crate::helpers::TestDb::new().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = landpay()
+        .arg("serve")
+        .env("LANDPAY_ENV", "test")
+        .env("LANDPAY__DATABASE__URL", &db.url)
+        .env("LANDPAY__SERVER__PORT", port.to_string())
+        .env(
+            "LANDPAY__SERVER__PUBLIC_BASE_URL",
+            format!("http://127.0.0.1:{port}"),
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    let mut ready = false;
+    while started.elapsed() < Duration::from_secs(15) {
+        if client
+            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(ready, "ready: migrations ran before the port was bound");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(code) = child.try_wait().unwrap() {
+            assert!(code.success(), "exit status {code}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still running 15 s after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -99,3 +99,110 @@ async fn openapi_is_3_1_and_docs_load_nothing_from_elsewhere() {
         );
     }
 }
+
+#[tokio::test]
+async fn oversized_bodies_and_bad_queries_are_problems() {
+    let app = crate::helpers::spawn_app_with(&[("LANDPAY__SERVER__MAX_BODY_BYTES", "1024")]).await;
+    let big = serde_json::json!({"procedure": "x".repeat(4096)});
+    expect_problem(
+        app.post_json("/v1/quotes", &app.portal(), &big).await,
+        413,
+        "payload_too_large",
+    )
+    .await;
+    let p = expect_problem(
+        app.get("/v1/payments?limit=5000", &app.portal()).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "limit");
+    let p = expect_problem(
+        app.get("/v1/payments?limit=abc", &app.portal()).await,
+        400,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "query");
+    let res = app
+        .request(Method::POST, "/v1/quotes")
+        .bearer_auth(app.portal())
+        .header("content-type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    expect_problem(res, 415, "unsupported_media_type").await;
+}
+
+#[tokio::test]
+async fn payer_pages_carry_security_headers_and_refuse_forged_links() {
+    let app = spawn_app().await;
+    let p = app.payment(1_000_000).await;
+    let url = p["pay_url"].as_str().unwrap();
+    let res = app.client.get(url).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let h = res.headers();
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("default-src 'none'")
+            && csp.contains("frame-ancestors 'none'")
+            && !csp.contains("script-src"),
+        "{csp}"
+    );
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(h["cache-control"], "no-store");
+    assert_eq!(h["referrer-policy"], "no-referrer");
+    let html = res.text().await.unwrap();
+    assert!(html.contains("<html lang=\"vi\">") && html.contains("1.000.000 đ"));
+    assert!(!html.contains("<script"), "no script at all");
+    let forged = url.replace("?t=", "?t=1");
+    assert_eq!(
+        app.client
+            .get(&forged)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        403
+    );
+    let other = url.replace(p["id"].as_str().unwrap(), "pay_01jdzzzzzzzzzzzzzzzzzzzzzz");
+    assert_eq!(
+        app.client
+            .get(&other)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
+    // A re-issued link works; an expired one does not.
+    let fresh = expect_json(
+        app.post_json(
+            &format!("/v1/payments/{}/pay-link", p["id"].as_str().unwrap()),
+            &app.portal(),
+            &serde_json::json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_ne!(fresh["pay_url"], p["pay_url"]);
+    assert_eq!(
+        app.client
+            .get(fresh["pay_url"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    app.state.clock.advance(chrono::Duration::days(3));
+    assert_eq!(
+        app.client.get(url).send().await.unwrap().status().as_u16(),
+        403
+    );
+}

@@ -128,3 +128,131 @@ async fn concurrent_claims_acquire_once() {
     }
     assert_eq!(acquired, 1);
 }
+
+#[tokio::test]
+async fn event_sequences_are_gap_free_under_concurrent_writers() {
+    use landpay::storage::payments::{NewPayment, PaymentRow};
+    let (_db, store) = fresh_store().await;
+    let now = Utc::now();
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let id = landpay::ids::new_id(landpay::ids::IdKind::Payment);
+                let row = PaymentRow {
+                    payment_id: id.clone(),
+                    agency_code: Some("HN".into()),
+                    dossier_code: None,
+                    status: "pending".into(),
+                    amount: 1000 + i,
+                    refunded_amount: 0,
+                    payer: "{}".into(),
+                    return_url: None,
+                    locale: "vi".into(),
+                    created_by: "t".into(),
+                    expires_at: landpay::storage::ts(now + Duration::hours(1)),
+                    paid_at: None,
+                    paid_attempt_id: None,
+                    created_at: landpay::storage::ts(now),
+                };
+                let new = NewPayment {
+                    row,
+                    lines: vec![],
+                    holds: vec![format!("item-{i}"), "shared-item".to_owned()],
+                };
+                store.insert_payment(&new, now).await.is_ok()
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for t in tasks {
+        created += usize::from(t.await.unwrap());
+    }
+    assert_eq!(
+        created, 1,
+        "one order holds the shared item; the others roll back whole"
+    );
+    let events = store.events_after(0, None, None, 100).await.unwrap();
+    let seqs: Vec<i64> = events.iter().map(|(s, _)| *s).collect();
+    assert_eq!(seqs, vec![1], "rolled-back writers leave no visible gap");
+}
+
+#[tokio::test]
+async fn a_delivery_is_claimed_by_one_worker_at_a_time() {
+    let (_db, store) = fresh_store().await;
+    let now = Utc::now();
+    let endpoint = landpay::storage::webhooks::EndpointRow {
+        endpoint_id: "whe_1".into(),
+        url: "http://127.0.0.1:9/hook".into(),
+        agency_code: None,
+        events: r#"["payment.created"]"#.into(),
+        secret: "whsec_x".into(),
+        previous_secret: None,
+        previous_expires_at: None,
+        created_at: landpay::storage::ts(now),
+        deleted_at: None,
+    };
+    store.insert_endpoint(&endpoint, "t").await.unwrap();
+    for i in 0..3 {
+        let row = landpay::storage::payments::PaymentRow {
+            payment_id: format!("pay_{i}"),
+            agency_code: None,
+            dossier_code: None,
+            status: "pending".into(),
+            amount: 1000,
+            refunded_amount: 0,
+            payer: "{}".into(),
+            return_url: None,
+            locale: "vi".into(),
+            created_by: "t".into(),
+            expires_at: landpay::storage::ts(now + Duration::hours(1)),
+            paid_at: None,
+            paid_attempt_id: None,
+            created_at: landpay::storage::ts(now),
+        };
+        store
+            .insert_payment(
+                &landpay::storage::payments::NewPayment {
+                    row,
+                    lines: vec![],
+                    holds: vec![format!("i{i}")],
+                },
+                now,
+            )
+            .await
+            .unwrap();
+    }
+    let lease = now + Duration::seconds(15);
+    let claims: Vec<_> = (0..4)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.claim_deliveries(now, lease, 10).await.unwrap() })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for c in claims {
+        ids.extend(c.await.unwrap().into_iter().map(|d| d.delivery_id));
+    }
+    ids.sort();
+    let unique: std::collections::BTreeSet<_> = ids.iter().cloned().collect();
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    assert_eq!(unique.len(), 3);
+    // While leased nobody else claims them; after the lease they come back.
+    assert!(store
+        .claim_deliveries(now + Duration::seconds(1), lease, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store
+            .claim_deliveries(
+                lease + Duration::seconds(1),
+                lease + Duration::seconds(20),
+                10
+            )
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+}
