@@ -5,7 +5,10 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{FieldError, Problem};
-use crate::http::{callbacks, notices, obligations, ops, payments, reconciliation, webhooks};
+use crate::http::{
+    callbacks, finance, notices, obligations, ops, pages, payments, reconciliation, sandbox,
+    webhooks,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -26,6 +29,7 @@ use crate::http::{callbacks, notices, obligations, ops, payments, reconciliation
         webhooks::create, webhooks::list, webhooks::get, webhooks::delete, webhooks::rotate, webhooks::deliveries,
         webhooks::redeliver, webhooks::feed,
         reconciliation::create, reconciliation::get, reconciliation::report,
+        pages::pay, pages::choose, pages::result, finance::dashboard, sandbox::payment_page, sandbox::transaction_api,
     ),
     components(schemas(Problem, FieldError, crate::notices::Notice, crate::notices::NoticeInput)),
     modifiers(&BearerAuth),
@@ -36,6 +40,8 @@ use crate::http::{callbacks, notices, obligations, ops, payments, reconciliation
         (name = "payments", description = "Payment orders, gateway attempts, refunds and flags"),
         (name = "callbacks", description = "Gateway callbacks, authenticated by the gateway's signature"),
         (name = "finance", description = "Reconciliation against settlement files, collections reports"),
+        (name = "pages", description = "Server-rendered pages: the payer's pages and the finance dashboard"),
+        (name = "sandbox", description = "The built-in VNPay 2.1.0 simulator (off in production)"),
         (name = "webhooks", description = "Signed webhooks and the ordered event feed for the procedure workflow"),
     )
 )]

@@ -183,6 +183,8 @@ pub fn daily_chart(days: &[(NaiveDate, i64)]) -> String {
 }
 
 /// `GET /finance`
+#[utoipa::path(get, path = "/finance", tag = "pages",
+    responses((status = 200, description = "The finance dashboard, or its sign-in form (HTML; the token is kept in an HttpOnly cookie)", content_type = "text/html")))]
 pub async fn dashboard(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let Some(who) = caller(&state, &req) else {
         return login_page(StatusCode::OK, None);

@@ -219,6 +219,11 @@ struct PayPage<'a> {
 }
 
 /// `GET /pay/{id}?t=…`: what is owed, and the ways to pay it.
+#[utoipa::path(get, path = "/pay/{id}", tag = "pages",
+    params(("id" = String, Path, description = "pay_…"), ("t" = String, Query, description = "The signed link token of `pay_url`"),
+           ("lang" = Option<String>, Query, description = "`en` for English; Vietnamese by default")),
+    responses((status = 200, description = "The payer page (HTML)", content_type = "text/html"),
+              (status = 403, description = "Forged or expired link"), (status = 404, description = "No such payment")))]
 pub async fn pay(
     state: web::Data<AppState>,
     id: web::Path<String>,
@@ -329,6 +334,10 @@ pub struct ChooseForm {
 }
 
 /// `POST /pay/{id}/attempts?t=…` (form): starts the chosen gateway and sends the payer there.
+#[utoipa::path(post, path = "/pay/{id}/attempts", tag = "pages",
+    params(("id" = String, Path), ("t" = String, Query)),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "`gateway=vnpay|momo|zalopay|vietqr`"),
+    responses((status = 303, description = "To the gateway, or back to the page with the VietQR code")))]
 pub async fn choose(
     state: web::Data<AppState>,
     id: web::Path<String>,
@@ -406,6 +415,9 @@ struct ResultPage<'a> {
     return_url: Option<String>,
 }
 
+#[utoipa::path(get, path = "/pay/{id}/result", tag = "pages",
+    params(("id" = String, Path), ("t" = String, Query), ("lang" = Option<String>, Query)),
+    responses((status = 200, description = "The outcome (HTML); refreshes every 2 s while not final", content_type = "text/html")))]
 /// `GET /pay/{id}/result?t=…`: the outcome, from what the store recorded (never from the
 /// browser's return parameters); refreshes itself while not final.
 pub async fn result(

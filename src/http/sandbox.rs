@@ -35,6 +35,9 @@ struct SandboxPage<'a> {
 }
 
 /// `GET /sandbox/vnpay/paymentv2/vpcpay.html?…`: checks our signature as VNPay would.
+#[utoipa::path(get, path = "/sandbox/vnpay/paymentv2/vpcpay.html", tag = "sandbox",
+    params(("vnp_TxnRef" = String, Query, description = "…and every vnp_* parameter of a VNPay 2.1.0 payment URL")),
+    responses((status = 200, description = "The simulated VNPay page with Pay and Decline (HTML; not mounted in production)", content_type = "text/html")))]
 pub async fn payment_page(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let secret = state.settings.gateways.vnpay.hash_secret.expose();
     let query = req.query_string();
@@ -169,6 +172,9 @@ pub async fn complete(state: web::Data<AppState>, form: web::Form<Decision>) -> 
 }
 
 /// `POST /sandbox/vnpay/merchant_webapi/api/transaction`: `querydr` and `refund`.
+#[utoipa::path(post, path = "/sandbox/vnpay/merchant_webapi/api/transaction", tag = "sandbox",
+    request_body(content = Object, description = "A signed VNPay querydr or refund request"),
+    responses((status = 200, description = "A signed VNPay answer")))]
 pub async fn transaction_api(state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
     let secret = state.settings.gateways.vnpay.hash_secret.expose();
     let command = serde_json::from_slice::<Value>(&body)
