@@ -203,6 +203,23 @@ impl TestApp {
         expect_json(res, 201).await
     }
 
+    /// Starts a VNPay attempt and answers it on the sandbox page (`pay` or `decline`), as a payer
+    /// would; the sandbox then calls the IPN and keeps the transaction for querydr and refunds.
+    pub async fn pay_through_sandbox(&self, payment_id: &str, decision: &str) -> Value {
+        let a = self.attempt(payment_id, "vnpay").await;
+        let url = a["redirect_url"].as_str().unwrap();
+        let q = url.split_once('?').unwrap().1;
+        let res = self
+            .client
+            .post(format!("{}/sandbox/vnpay/paymentv2/complete", self.address))
+            .form(&[("q", q), ("decision", decision)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 303);
+        a
+    }
+
     /// Pays a fresh payment through a signed IPN; returns the payment id.
     pub async fn paid_payment(&self, amount: i64) -> String {
         let p = self.payment(amount).await;

@@ -566,20 +566,7 @@ async fn refunds_never_exceed_what_was_paid() {
     let app = spawn_app().await;
     let p = app.payment(10_000_000).await;
     let pid = p["id"].as_str().unwrap();
-    let a = app.attempt(pid, "vnpay").await;
-    let q = a["redirect_url"]
-        .as_str()
-        .unwrap()
-        .split_once('?')
-        .unwrap()
-        .1
-        .to_owned();
-    app.client
-        .post(format!("{}/sandbox/vnpay/paymentv2/complete", app.address))
-        .form(&[("q", q.as_str()), ("decision", "pay")])
-        .send()
-        .await
-        .unwrap();
+    app.pay_through_sandbox(pid, "pay").await;
     assert_eq!(app.payment_status(pid).await["status"], "paid");
     let path = format!("/v1/payments/{pid}/refunds");
     expect_problem(

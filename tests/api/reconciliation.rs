@@ -227,20 +227,7 @@ async fn collections_add_up_by_sub_item_and_by_gateway() {
     let p = app.payment_for(&json!([{"notice_id": notice["id"]}])).await;
     let pid = p["id"].as_str().unwrap();
     // Paid through the sandbox, so that the sandbox can refund it later.
-    let a = app.attempt(pid, "vnpay").await;
-    let q = a["redirect_url"]
-        .as_str()
-        .unwrap()
-        .split_once('?')
-        .unwrap()
-        .1
-        .to_owned();
-    app.client
-        .post(format!("{}/sandbox/vnpay/paymentv2/complete", app.address))
-        .form(&[("q", q.as_str()), ("decision", "pay")])
-        .send()
-        .await
-        .unwrap();
+    app.pay_through_sandbox(pid, "pay").await;
     assert_eq!(app.payment_status(pid).await["status"], "paid");
     paid(&app, 2_000_000).await;
     // A partial refund of 1,000,000 of the split order, split in proportion over its lines.

@@ -131,7 +131,7 @@ async fn concurrent_claims_acquire_once() {
 
 #[tokio::test]
 async fn event_sequences_are_gap_free_under_concurrent_writers() {
-    use landpay::storage::payments::{NewPayment, PaymentRow};
+    use landpay::storage::payments::NewPayment;
     let (_db, store) = fresh_store().await;
     let now = Utc::now();
     let tasks: Vec<_> = (0..16)
@@ -139,22 +139,7 @@ async fn event_sequences_are_gap_free_under_concurrent_writers() {
             let store = store.clone();
             tokio::spawn(async move {
                 let id = landpay::ids::new_id(landpay::ids::IdKind::Payment);
-                let row = PaymentRow {
-                    payment_id: id.clone(),
-                    agency_code: Some("HN".into()),
-                    dossier_code: None,
-                    status: "pending".into(),
-                    amount: 1000 + i,
-                    refunded_amount: 0,
-                    payer: "{}".into(),
-                    return_url: None,
-                    locale: "vi".into(),
-                    created_by: "t".into(),
-                    expires_at: landpay::storage::ts(now + Duration::hours(1)),
-                    paid_at: None,
-                    paid_attempt_id: None,
-                    created_at: landpay::storage::ts(now),
-                };
+                let row = pending_row(id.clone(), now);
                 let new = NewPayment {
                     row,
                     lines: vec![],
@@ -194,22 +179,7 @@ async fn a_delivery_is_claimed_by_one_worker_at_a_time() {
     };
     store.insert_endpoint(&endpoint, "t").await.unwrap();
     for i in 0..3 {
-        let row = landpay::storage::payments::PaymentRow {
-            payment_id: format!("pay_{i}"),
-            agency_code: None,
-            dossier_code: None,
-            status: "pending".into(),
-            amount: 1000,
-            refunded_amount: 0,
-            payer: "{}".into(),
-            return_url: None,
-            locale: "vi".into(),
-            created_by: "t".into(),
-            expires_at: landpay::storage::ts(now + Duration::hours(1)),
-            paid_at: None,
-            paid_attempt_id: None,
-            created_at: landpay::storage::ts(now),
-        };
+        let row = pending_row(format!("pay_{i}"), now);
         store
             .insert_payment(
                 &landpay::storage::payments::NewPayment {
@@ -255,4 +225,27 @@ async fn a_delivery_is_claimed_by_one_worker_at_a_time() {
             .len(),
         3
     );
+}
+
+/// A pending order row of 1,000 đ expiring in an hour.
+fn pending_row(
+    payment_id: String,
+    now: chrono::DateTime<Utc>,
+) -> landpay::storage::payments::PaymentRow {
+    landpay::storage::payments::PaymentRow {
+        payment_id,
+        agency_code: Some("HN".into()),
+        dossier_code: None,
+        status: "pending".into(),
+        amount: 1000,
+        refunded_amount: 0,
+        payer: "{}".into(),
+        return_url: None,
+        locale: "vi".into(),
+        created_by: "t".into(),
+        expires_at: landpay::storage::ts(now + Duration::hours(1)),
+        paid_at: None,
+        paid_attempt_id: None,
+        created_at: landpay::storage::ts(now),
+    }
 }
