@@ -1,0 +1,32 @@
+//! A bare actix-web "Hello, World!" endpoint, the baseline of `bench/run.sh` for `POST /v1/quotes`.
+//!
+//! Built with the service's own actix-web: `cargo build --release --example bare_plaintext`.
+//! Listens on 127.0.0.1 at the port given as the first argument, or `BARE_PORT`, or 8099.
+//! Every path and method answers `200 text/plain "Hello, World!"`, so it also serves as the
+//! benchmark's webhook receiver.
+
+use actix_web::{web, App, HttpResponse, HttpServer};
+
+async fn hello() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain")
+        .body("Hello, World!")
+}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    let port = std::env::args()
+        .nth(1)
+        .or_else(|| std::env::var("BARE_PORT").ok())
+        .unwrap_or_else(|| "8099".to_owned());
+    let port: u16 = port.parse().map_err(|e| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("port {port:?}: {e}"),
+        )
+    })?;
+    HttpServer::new(|| App::new().default_service(web::to(hello)))
+        .bind(("127.0.0.1", port))?
+        .run()
+        .await
+}
