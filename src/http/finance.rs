@@ -190,7 +190,17 @@ pub async fn dashboard(state: web::Data<AppState>, req: HttpRequest) -> HttpResp
         return login_page(StatusCode::OK, None);
     };
     match render(&state, &who).await {
-        Ok(html) => page(StatusCode::OK, html, ""),
+        Ok(html) => {
+            let mut res = page(StatusCode::OK, html, "");
+            // With the pages' `no-referrer`, browsers post the resolve form with `Origin: null`,
+            // which the origin check below refuses; `same-origin` sends our own origin, and still
+            // nothing to other sites.
+            res.headers_mut().insert(
+                header::REFERRER_POLICY,
+                header::HeaderValue::from_static("same-origin"),
+            );
+            res
+        }
         Err(e) => {
             tracing::error!(error = ?e, "rendering the finance dashboard");
             page(

@@ -5,6 +5,7 @@ mod auth;
 mod browser;
 mod cli;
 mod crash;
+mod finance_browser;
 mod gateways;
 mod helpers;
 mod idempotency;
