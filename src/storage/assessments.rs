@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{on_pool, ts, Store};
+use super::{on_pool, on_writer, ts, Store};
 
 /// A stored assessment: who may see it and the response as it was given.
 pub struct StoredAssessment {
@@ -30,7 +30,7 @@ impl Store {
         a: &NewAssessment<'_>,
         now: DateTime<Utc>,
     ) -> Result<(), sqlx::Error> {
-        on_pool!(self, pool => {
+        on_writer!(self, pool => {
             sqlx::query(
                 "insert into assessment (assessment_id, agency_code, dossier_code, created_by, procedure, as_of, rule_set,
                                          total, request, response, created_at)

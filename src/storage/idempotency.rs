@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{in_write_tx, on_pool, ts, Store};
+use super::{in_write_tx, on_writer, ts, Store};
 
 /// What a claim found.
 #[derive(Debug, PartialEq, Eq)]
@@ -101,7 +101,7 @@ impl Store {
         status: u16,
         body: &str,
     ) -> Result<(), sqlx::Error> {
-        on_pool!(self, pool => {
+        on_writer!(self, pool => {
             sqlx::query(
                 "update idempotency_key set state = 'done', response_status = $3, response_body = $4
                  where client_id = $1 and idem_key = $2",
@@ -123,7 +123,7 @@ impl Store {
         client: &str,
         key: &str,
     ) -> Result<(), sqlx::Error> {
-        on_pool!(self, pool => {
+        on_writer!(self, pool => {
             sqlx::query("delete from idempotency_key where client_id = $1 and idem_key = $2 and state = 'in_flight'")
                 .bind(client)
                 .bind(key)
@@ -136,7 +136,7 @@ impl Store {
 
     /// Deletes keys created before `cutoff`; returns how many.
     pub async fn sweep_idempotency_keys(&self, cutoff: DateTime<Utc>) -> Result<u64, sqlx::Error> {
-        let done = on_pool!(self, pool => {
+        let done = on_writer!(self, pool => {
             sqlx::query("delete from idempotency_key where created_at < $1")
                 .bind(ts(cutoff))
                 .execute(pool)

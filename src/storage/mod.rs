@@ -27,16 +27,34 @@ use sqlx::sqlite::{
 
 use crate::config::{sqlite_path, DatabaseSettings};
 
-/// Runs `$body` with `$pool` bound to whichever pool the store has.
+/// Runs `$body` with `$pool` bound to the store's pool for reads.
 macro_rules! on_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match &$store.db {
-            $crate::storage::Db::Sqlite($pool) => $body,
+            $crate::storage::Db::Sqlite(pools) => {
+                let $pool = &pools.read;
+                $body
+            }
             $crate::storage::Db::Postgres($pool) => $body,
         }
     };
 }
 pub(crate) use on_pool;
+
+/// Runs a single-statement write with `$pool` bound to the store's pool for writes (SQLite's
+/// one writer connection; PostgreSQL's pool).
+macro_rules! on_writer {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.db {
+            $crate::storage::Db::Sqlite(pools) => {
+                let $pool = &pools.write;
+                $body
+            }
+            $crate::storage::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_writer;
 
 /// Runs `$body` inside a write transaction bound to `$tx`; `$body` must commit it. The optional
 /// `$ops` names the backend's in-transaction statements ([`txops`]) inside `$body`.
@@ -46,11 +64,11 @@ macro_rules! in_write_tx {
     };
     ($store:expr, $tx:ident, $ops:ident => $body:expr) => {
         match &$store.db {
-            $crate::storage::Db::Sqlite(pool) => {
+            $crate::storage::Db::Sqlite(pools) => {
                 #[allow(unused_imports)]
                 use $crate::storage::txops::sqlite_ops as $ops;
                 #[allow(unused_mut)]
-                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let mut $tx = pools.write.begin_with("BEGIN IMMEDIATE").await?;
                 $body
             }
             $crate::storage::Db::Postgres(pool) => {
@@ -70,10 +88,10 @@ pub(crate) use in_write_tx;
 macro_rules! with_conn {
     ($store:expr, $conn:ident, $ops:ident => $body:expr) => {
         match &$store.db {
-            $crate::storage::Db::Sqlite(pool) => {
+            $crate::storage::Db::Sqlite(pools) => {
                 #[allow(unused_imports)]
                 use $crate::storage::txops::sqlite_ops as $ops;
-                let mut $conn = pool.acquire().await?;
+                let mut $conn = pools.read.acquire().await?;
                 $body
             }
             $crate::storage::Db::Postgres(pool) => {
@@ -89,8 +107,16 @@ pub(crate) use with_conn;
 
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    Sqlite(SqlitePools),
     Postgres(PgPool),
+}
+
+/// SQLite has one writer at a time: writes queue for one connection in the pool (first come,
+/// first served) instead of spinning on the busy handler; reads use the others.
+#[derive(Clone, Debug)]
+pub struct SqlitePools {
+    pub read: SqlitePool,
+    pub write: SqlitePool,
 }
 
 /// A cloneable handle to the database.
@@ -129,14 +155,20 @@ impl Store {
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(settings.busy_timeout.0);
-            let pool = SqlitePoolOptions::new()
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(options.clone())
+                .await
+                .context("opening the SQLite database")?;
+            let read = SqlitePoolOptions::new()
                 .max_connections(settings.max_connections)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await
                 .context("opening the SQLite database")?;
             Ok(Self {
-                db: Db::Sqlite(pool),
+                db: Db::Sqlite(SqlitePools { read, write }),
             })
         } else {
             let pool = PgPoolOptions::new()
@@ -161,7 +193,7 @@ impl Store {
     /// Applies the backend's migrations. Safe to run from several instances at once.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match &self.db {
-            Db::Sqlite(pool) => SQLITE_MIGRATOR.run(pool).await,
+            Db::Sqlite(pools) => SQLITE_MIGRATOR.run(&pools.write).await,
             Db::Postgres(pool) => POSTGRES_MIGRATOR.run(pool).await,
         }
         .context("applying migrations")
@@ -190,13 +222,22 @@ impl Store {
     /// Connection-pool figures for `/metrics`: (open connections, idle connections).
     pub fn pool_stats(&self) -> (u32, usize) {
         match &self.db {
-            Db::Sqlite(pool) => (pool.size(), pool.num_idle()),
+            Db::Sqlite(p) => (
+                p.read.size() + p.write.size(),
+                p.read.num_idle() + p.write.num_idle(),
+            ),
             Db::Postgres(pool) => (pool.size(), pool.num_idle()),
         }
     }
 
     pub async fn close(&self) {
-        on_pool!(self, pool => pool.close().await)
+        match &self.db {
+            Db::Sqlite(p) => {
+                p.write.close().await;
+                p.read.close().await;
+            }
+            Db::Postgres(pool) => pool.close().await,
+        }
     }
 }
 

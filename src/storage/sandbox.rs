@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{on_pool, ts, Store};
+use super::{on_pool, on_writer, ts, Store};
 use crate::gateways::vnpay::wire::decode_query;
 
 pub struct SandboxTxn {
@@ -21,7 +21,7 @@ impl Store {
         transaction_no: &str,
         now: DateTime<Utc>,
     ) -> Result<(), sqlx::Error> {
-        on_pool!(self, pool => {
+        on_writer!(self, pool => {
             sqlx::query(
                 "insert into sandbox_txn (txn_ref, params, response_code, transaction_no, created_at) values ($1, $2, $3, $4, $5)
                  on conflict (txn_ref) do nothing",

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{in_write_tx, on_pool, ts, Backend, Store};
+use super::{in_write_tx, on_pool, on_writer, ts, Backend, Store};
 use crate::ids::{new_id, IdKind};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -64,7 +64,7 @@ impl Store {
         e: &EndpointRow,
         created_by: &str,
     ) -> Result<(), sqlx::Error> {
-        on_pool!(self, pool => {
+        on_writer!(self, pool => {
             sqlx::query(
                 "insert into webhook_endpoint (endpoint_id, url, agency_code, events, secret, created_by, created_at)
                  values ($1, $2, $3, $4, $5, $6, $7)",
@@ -105,7 +105,7 @@ impl Store {
     }
 
     pub async fn delete_endpoint(&self, id: &str, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
-        let n = on_pool!(self, pool => {
+        let n = on_writer!(self, pool => {
             sqlx::query("update webhook_endpoint set deleted_at = $2 where endpoint_id = $1 and deleted_at is null")
                 .bind(id)
                 .bind(ts(now))
@@ -123,7 +123,7 @@ impl Store {
         new_secret: &str,
         old_valid_until: DateTime<Utc>,
     ) -> Result<bool, sqlx::Error> {
-        let n = on_pool!(self, pool => {
+        let n = on_writer!(self, pool => {
             sqlx::query(
                 "update webhook_endpoint set previous_secret = secret, previous_expires_at = $3, secret = $2
                  where endpoint_id = $1 and deleted_at is null",

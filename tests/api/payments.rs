@@ -626,3 +626,30 @@ async fn refunds_never_exceed_what_was_paid() {
     assert_eq!(s["refunded_amount"], 10_000_000);
     assert_eq!(count_events(&app, pid, "payment.refunded").await, 2);
 }
+
+#[tokio::test]
+async fn many_payments_created_at_once_all_succeed() {
+    let app = spawn_app().await;
+    let mut notices = Vec::new();
+    for i in 0..48 {
+        notices.push(
+            app.notice(&format!("N-MANY-{i}"), 1_000_000 + i, "2099-01-01")
+                .await,
+        );
+    }
+    let tasks: Vec<_> = notices
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let req = app
+                .request(reqwest::Method::POST, "/v1/payments")
+                .bearer_auth(app.portal())
+                .header("Idempotency-Key", format!("many-{i}"))
+                .json(&json!({"items": [{"notice_id": n["id"]}], "payer": {"name": "A"}}));
+            tokio::spawn(async move { req.send().await.unwrap().status().as_u16() })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 201);
+    }
+}
