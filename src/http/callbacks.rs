@@ -11,6 +11,7 @@ use crate::gateways::vnpay::codes::IpnAnswer;
 use crate::gateways::vnpay::wire::parse_callback;
 use crate::gateways::zalopay;
 use crate::ids::{new_id, IdKind};
+use crate::money::format_vnd_plain;
 use crate::payments::service::{self, visible_link};
 use crate::startup::AppState;
 use crate::storage::payments::{AttemptRow, CallbackRecord, GatewayResult, ResultApplied};
@@ -54,6 +55,8 @@ fn judge(attempt: Option<&AttemptRow>, gateway: &str, amount: i64) -> Verdict {
 
 struct Received<'a> {
     gateway: &'a str,
+    /// The amount the callback claims, once its signature held.
+    claimed_amount: Option<i64>,
     txn_ref: Option<&'a str>,
     attempt: Option<&'a AttemptRow>,
     verdict: Verdict,
@@ -79,9 +82,15 @@ async fn record(state: &AppState, r: Received<'_>) -> anyhow::Result<()> {
         .await?;
     if r.verdict == Verdict::AmountMismatch {
         if let Some(a) = r.attempt {
+            let claimed = r.claimed_amount.map_or_else(
+                || "another amount".to_owned(),
+                |c| format!("{} đ", format_vnd_plain(c)),
+            );
             let detail = format!(
-                "{} callback for {} with another amount than the attempt's {} đ",
-                r.gateway, a.txn_ref, a.amount
+                "{} callback for {} with {claimed}, not the attempt's {} đ",
+                r.gateway,
+                a.txn_ref,
+                format_vnd_plain(a.amount)
             );
             state
                 .store
@@ -126,6 +135,7 @@ async fn vnpay_ipn_inner(state: &AppState, query: &str) -> anyhow::Result<IpnAns
             record(
                 state,
                 Received {
+                    claimed_amount: None,
                     gateway: "vnpay",
                     txn_ref: None,
                     attempt: None,
@@ -143,6 +153,7 @@ async fn vnpay_ipn_inner(state: &AppState, query: &str) -> anyhow::Result<IpnAns
         record(
             state,
             Received {
+                claimed_amount: None,
                 gateway: "vnpay",
                 txn_ref: Some(&callback.txn_ref),
                 attempt: None,
@@ -166,6 +177,7 @@ async fn vnpay_ipn_inner(state: &AppState, query: &str) -> anyhow::Result<IpnAns
     record(
         state,
         Received {
+            claimed_amount: Some(callback.amount_vnd),
             gateway: "vnpay",
             txn_ref: Some(&callback.txn_ref),
             attempt: attempt.as_ref(),
@@ -258,6 +270,7 @@ async fn momo_ipn_inner(state: &AppState, body: &[u8]) -> anyhow::Result<bool> {
             record(
                 state,
                 Received {
+                    claimed_amount: None,
                     gateway: "momo",
                     txn_ref: Some(&ipn.order_id),
                     attempt: None,
@@ -278,6 +291,7 @@ async fn momo_ipn_inner(state: &AppState, body: &[u8]) -> anyhow::Result<bool> {
             record(
                 state,
                 Received {
+                    claimed_amount: None,
                     gateway: "momo",
                     txn_ref: None,
                     attempt: None,
@@ -295,6 +309,7 @@ async fn momo_ipn_inner(state: &AppState, body: &[u8]) -> anyhow::Result<bool> {
     record(
         state,
         Received {
+            claimed_amount: Some(ipn.amount_vnd),
             gateway: "momo",
             txn_ref: Some(&ipn.order_id),
             attempt: attempt.as_ref(),
@@ -355,6 +370,7 @@ async fn zalopay_inner(
             record(
                 state,
                 Received {
+                    claimed_amount: None,
                     gateway: "zalopay",
                     txn_ref: None,
                     attempt: None,
@@ -377,6 +393,7 @@ async fn zalopay_inner(
     record(
         state,
         Received {
+            claimed_amount: Some(cb.amount_vnd),
             gateway: "zalopay",
             txn_ref: Some(&cb.app_trans_id),
             attempt: attempt.as_ref(),

@@ -287,7 +287,9 @@ async fn render(state: &AppState, who: &Caller) -> anyhow::Result<String> {
             payment_id,
             flag: f.flag,
             detail: f.detail,
-            created_at: f.created_at,
+            created_at: crate::storage::parse_ts(&f.created_at)
+                .map(crate::http::pages::local_time)
+                .unwrap_or(f.created_at),
         })
         .collect();
     Ok(Dashboard {

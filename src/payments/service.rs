@@ -522,8 +522,10 @@ pub async fn resolve_attempt(state: &AppState, attempt: &AttemptRow) -> anyhow::
                         &attempt.payment_id,
                         "amount_mismatch",
                         &format!(
-                            "the gateway reports {amount_vnd} đ for {}, expected {}",
-                            attempt.txn_ref, attempt.amount
+                            "the gateway reports {} đ for {}, not the attempt's {} đ",
+                            crate::money::format_vnd_plain(amount_vnd),
+                            attempt.txn_ref,
+                            crate::money::format_vnd_plain(attempt.amount)
                         ),
                         now,
                     )

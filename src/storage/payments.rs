@@ -494,7 +494,12 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
             let flag = if matches!(status.as_str(), "expired" | "cancelled") { "paid_after_expiry" } else { "duplicate_payment" };
-            let detail_text = format!("{} đ received on attempt {} ({}) while the order was {status}", r.amount, attempt.attempt_id, r.txn_ref);
+            let detail_text = format!(
+                "{} đ received on attempt {} ({}) while the order was {status}",
+                crate::money::format_vnd_plain(r.amount),
+                attempt.attempt_id,
+                r.txn_ref
+            );
             raise_flag!(tx, ops, &pid, flag, &detail_text, now);
             tx.commit().await?;
             Ok(ResultApplied::Flagged(flag.to_owned()))
