@@ -8,8 +8,9 @@ use serde_json::json;
 
 use crate::gateways::momo;
 use crate::gateways::vnpay::codes::IpnAnswer;
-use crate::gateways::vnpay::wire::parse_callback;
+use crate::gateways::vnpay::wire::{parse_callback, verify_query};
 use crate::gateways::zalopay;
+use crate::gateways::GatewayError;
 use crate::ids::{new_id, IdKind};
 use crate::money::format_vnd_plain;
 use crate::payments::service::{self, visible_link};
@@ -126,6 +127,10 @@ async fn vnpay_ipn_inner(state: &AppState, query: &str) -> anyhow::Result<IpnAns
     let parsed = parse_callback(query, cfg.hash_secret.expose());
     let callback = match parsed {
         Ok(cb) => cb,
+        // Signed, but an amount that is not whole đồng: it cannot be the attempt's amount.
+        Err(GatewayError::InvalidField { field, .. }) if field == "vnp_Amount" => {
+            return vnpay_odd_amount(state, query).await;
+        }
         Err(e) => {
             let (verdict, answer) = if e.is_signature() {
                 (Verdict::BadSignature, IpnAnswer::invalid_signature())
@@ -205,6 +210,36 @@ async fn vnpay_ipn_inner(state: &AppState, query: &str) -> anyhow::Result<IpnAns
             IpnAnswer::confirm_success()
         }
     })
+}
+
+/// A correctly signed IPN whose `vnp_Amount` is not a whole number of đồng: `04` for a known
+/// reference (flagged), `01` otherwise.
+async fn vnpay_odd_amount(state: &AppState, query: &str) -> anyhow::Result<IpnAnswer> {
+    let verified = verify_query(query, state.settings.gateways.vnpay.hash_secret.expose())?;
+    let txn_ref = verified.get("vnp_TxnRef").unwrap_or_default().to_owned();
+    let attempt = state
+        .store
+        .attempt_by_ref(&txn_ref)
+        .await?
+        .filter(|a| a.gateway == "vnpay");
+    let (verdict, answer) = match &attempt {
+        Some(_) => (Verdict::AmountMismatch, IpnAnswer::invalid_amount()),
+        None => (Verdict::UnknownReference, IpnAnswer::order_not_found()),
+    };
+    record(
+        state,
+        Received {
+            claimed_amount: None,
+            gateway: "vnpay",
+            txn_ref: Some(&txn_ref),
+            attempt: attempt.as_ref(),
+            verdict,
+            answer: &answer.rsp_code,
+            payload: query,
+        },
+    )
+    .await?;
+    Ok(answer)
 }
 
 #[utoipa::path(get, path = "/callbacks/vnpay/return", tag = "callbacks",

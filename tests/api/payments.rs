@@ -653,3 +653,44 @@ async fn many_payments_created_at_once_all_succeed() {
         assert_eq!(t.await.unwrap(), 201);
     }
 }
+
+#[tokio::test]
+async fn odd_amounts_and_sparse_ipns_get_the_right_codes() {
+    let app = spawn_app().await;
+    let secret = app.vnpay_secret();
+    let p = app.payment(2_500_000).await;
+    let pid = p["id"].as_str().unwrap();
+    let a = app.attempt(pid, "vnpay").await;
+    let txn = a["reference"].as_str().unwrap();
+    // A signed amount that is not whole đồng cannot match: 04, flagged.
+    let mut odd = app.ipn_params(txn, 2_500_000, "00");
+    odd[0].1 = "250000001".into();
+    assert_eq!(app.ipn(&odd, &secret).await["RspCode"], "04");
+    assert_eq!(
+        app.ipn(
+            &[
+                ("vnp_Amount", "250000001".into()),
+                ("vnp_TxnRef", "NOSUCH".into()),
+                ("vnp_TmnCode", "LANDPAY1".into()),
+                ("vnp_ResponseCode", "00".into())
+            ],
+            &secret
+        )
+        .await["RspCode"],
+        "01"
+    );
+    assert_eq!(
+        app.payment_status(pid).await["flags"][0]["flag"],
+        "amount_mismatch"
+    );
+    // Only the fields that matter, as some VNPay samples send: still recorded.
+    let sparse: Vec<(&str, String)> = vec![
+        ("vnp_Amount", "250000000".into()),
+        ("vnp_ResponseCode", "00".into()),
+        ("vnp_TmnCode", "LANDPAY1".into()),
+        ("vnp_TxnRef", txn.into()),
+    ];
+    assert_eq!(app.ipn(&sparse, &secret).await["RspCode"], "00");
+    assert_eq!(app.payment_status(pid).await["status"], "paid");
+    assert_eq!(app.ipn(&sparse, &secret).await["RspCode"], "02");
+}

@@ -403,8 +403,18 @@ impl TryFrom<&VerifiedParams> for VnpayCallback {
             txn_ref: p.required("vnp_TxnRef")?.to_owned(),
             amount_vnd: from_vnp_amount(p.required("vnp_Amount")?)?,
             response_code: ResponseCode::from_code(p.required("vnp_ResponseCode")?),
-            transaction_status: TransactionStatus::from_code(p.required("vnp_TransactionStatus")?),
-            transaction_no: p.required("vnp_TransactionNo")?.to_owned(),
+            // Always sent by 2.1.0; when absent, the response code alone decides (as older samples do).
+            transaction_status: match p.optional("vnp_TransactionStatus") {
+                Some(status) => TransactionStatus::from_code(&status),
+                None => TransactionStatus::from_code(if p.required("vnp_ResponseCode")? == "00" {
+                    "00"
+                } else {
+                    "02"
+                }),
+            },
+            transaction_no: p
+                .optional("vnp_TransactionNo")
+                .unwrap_or_else(|| "0".to_owned()),
             bank_code: p.optional("vnp_BankCode"),
             bank_tran_no: p.optional("vnp_BankTranNo"),
             card_type: p.optional("vnp_CardType"),
