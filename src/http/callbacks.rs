@@ -128,7 +128,10 @@ async fn vnpay_ipn_inner(state: &AppState, query: &str) -> anyhow::Result<IpnAns
     let callback = match parsed {
         Ok(cb) => cb,
         // Signed, but an amount that is not whole đồng: it cannot be the attempt's amount.
-        Err(GatewayError::InvalidField { field, .. }) if field == "vnp_Amount" => {
+        Err(GatewayError::InvalidField {
+            field: "vnp_Amount",
+            ..
+        }) => {
             return vnpay_odd_amount(state, query).await;
         }
         Err(e) => {
