@@ -1,6 +1,6 @@
 -- One first-time VNPay IPN, statement for statement as the service runs it on PostgreSQL
 -- (src/http/callbacks.rs vnpay_ipn_inner → src/storage/payments.rs record_callback and
--- apply_gateway_result → src/storage/txops.rs audit, load_payment, emit), for a payment of one
+-- apply_gateway_result → src/storage/txops.rs audit, load_payment, emit_all), for a payment of one
 -- notice line and one subscribed webhook endpoint. Run by bench/run.sh:
 --   pgbench -n -M prepared -c 16 -j 2 -T <s> -f bench/ipn.pgbench.sql \
 --     -D k=0 -D k0=<first row> -D per=<rows per client> -D endpoint=<whe_…> \
@@ -54,7 +54,7 @@ where notice_line_id = :l_notice_line_id and status = 'unpaid';
 select count(*) from notice_line where notice_id = :l_notice_id and status = 'unpaid';
 update notice set status = 'paid', updated_at = :now where notice_id = :l_notice_id
 returning agency_code;
--- emit_payment(payment.paid): load_payment, then emit
+-- payment_event(payment.paid): load_payment for the snapshot
 select payment_id, agency_code, dossier_code, status, amount, refunded_amount, payer, return_url, locale, created_by,
        expires_at, paid_at, paid_attempt_id, created_at
 from payment where payment_id = :a_payment_id;
@@ -65,23 +65,17 @@ select attempt_id, payment_id, gateway, txn_ref, status, amount, redirect_url, q
 from attempt where payment_id = :a_payment_id order by created_at, attempt_id;
 select flag, status, detail, note, created_at, resolved_at
 from payment_flag where payment_id = :a_payment_id order by created_at, flag;
-update event_counter set value = value + 1 where name = 'event' returning value \gset e1_
-insert into event (sequence, event_id, type, payment_id, notice_id, agency_code, body, created_at)
-values (:e1_value, 'evt_pgbp' || :n, 'payment.paid', :a_payment_id, null, 'HN-VPDKDD', repeat('p', :paid_body_len),
-        :now);
+-- emit_all(payment.paid, notice.paid): subscriptions first, then the counter row (held until
+-- commit), then one insert of both events and one of their deliveries
 select endpoint_id, events, agency_code from webhook_endpoint where deleted_at is null;
+update event_counter set value = value + 2 where name = 'event' returning value \gset e_
+insert into event (sequence, event_id, type, payment_id, notice_id, agency_code, body, created_at)
+values (:e_value - 1, 'evt_pgbp' || :n, 'payment.paid', :a_payment_id, null, 'HN-VPDKDD', repeat('p', :paid_body_len), :now),
+       (:e_value, 'evt_pgbn' || :n, 'notice.paid', null, :l_notice_id, 'HN-VPDKDD', repeat('n', :notice_body_len), :now);
 insert into delivery (delivery_id, endpoint_id, event_id, event_sequence, event_type, order_key,
                       status, tries, next_attempt_at, created_at, updated_at)
-values ('dlv_pgbp' || :n, :endpoint, 'evt_pgbp' || :n, :e1_value, 'payment.paid', :a_payment_id,
-        'pending', 0, :now, :now, :now);
--- emit(notice.paid)
-update event_counter set value = value + 1 where name = 'event' returning value \gset e2_
-insert into event (sequence, event_id, type, payment_id, notice_id, agency_code, body, created_at)
-values (:e2_value, 'evt_pgbn' || :n, 'notice.paid', null, :l_notice_id, 'HN-VPDKDD', repeat('n', :notice_body_len),
-        :now);
-select endpoint_id, events, agency_code from webhook_endpoint where deleted_at is null;
-insert into delivery (delivery_id, endpoint_id, event_id, event_sequence, event_type, order_key,
-                      status, tries, next_attempt_at, created_at, updated_at)
-values ('dlv_pgbn' || :n, :endpoint, 'evt_pgbn' || :n, :e2_value, 'notice.paid', :l_notice_id,
+values ('dlv_pgbp' || :n, :endpoint, 'evt_pgbp' || :n, :e_value - 1, 'payment.paid', :a_payment_id,
+        'pending', 0, :now, :now, :now),
+       ('dlv_pgbn' || :n, :endpoint, 'evt_pgbn' || :n, :e_value, 'notice.paid', :l_notice_id,
         'pending', 0, :now, :now, :now);
 commit;

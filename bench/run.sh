@@ -86,7 +86,7 @@ cat >"$OUT/meta.json" <<EOF
 {"started": "$STAMP", "commit": "$(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet HEAD -- src Cargo.toml Cargo.lock migrations || echo '+dirty')",
  "cpus": $(nproc), "threads": $THREADS, "conns": $CONNS, "duration": $DURATION, "warmup": $WARMUP,
  "smoke": $([[ $SMOKE == 1 ]] && echo true || echo false), "backends": "$BACKENDS",
- "load": "$(cut -d' ' -f1-3 /proc/loadavg)", "pgbench": "$("$PGBENCH" --version 2>/dev/null || true)", "wrk": "$(wrk -v 2>&1 | head -1)"}
+ "load": "$(cut -d' ' -f1-3 /proc/loadavg)", "pgbench": "$("$PGBENCH" --version 2>/dev/null || true)", "wrk": "$(wrk -v 2>&1 | head -1 || true)"}
 EOF
 
 # --- the bare actix-web endpoint (plaintext baseline, and the webhook receiver) ---------------

@@ -161,8 +161,14 @@ impl Store {
                 .connect_with(options.clone())
                 .await
                 .context("opening the SQLite database")?;
+            // Readers beyond twice the cores only add memory (page and statement caches).
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+            let readers = settings
+                .max_connections
+                .min(u32::try_from(cores * 2).unwrap_or(4))
+                .max(1);
             let read = SqlitePoolOptions::new()
-                .max_connections(settings.max_connections)
+                .max_connections(readers)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await

@@ -476,16 +476,18 @@ impl Store {
             .rows_affected();
             if paid == 1 {
                 let notices = mark_notice_lines_paid!(tx, &pid, money_at, now);
-                ops::emit_payment(&mut tx, &pid, EventType::PaymentPaid, now).await?;
+                // payment.paid and notice.paid in one write of the event log.
+                let mut events = vec![ops::payment_event(&mut tx, &pid, EventType::PaymentPaid, serde_json::Value::Null).await?];
                 for (notice_id, agency) in notices {
-                    ops::emit(&mut tx, crate::events::NewEvent {
+                    events.push(crate::events::NewEvent {
                         event_type: EventType::NoticePaid,
                         payment_id: None,
                         notice_id: Some(notice_id.clone()),
                         agency_code: agency.clone(),
                         data: json!({"notice_id": notice_id, "payment_id": pid, "agency_code": agency}),
-                    }, now).await?;
+                    });
                 }
+                ops::emit_all(&mut tx, events, now).await?;
                 tx.commit().await?;
                 return Ok(ResultApplied::Paid);
             }

@@ -15,64 +15,105 @@ macro_rules! define_tx_ops {
             use crate::storage::ts;
 
             /// Writes an event with the next sequence and one delivery per subscribed endpoint.
-            /// Takes the counter row last-but-two in the transaction: it serialises event writers
-            /// until commit, which is what keeps sequences in commit order with no gaps.
             pub async fn emit(conn: &mut $conn, event: NewEvent, now: DateTime<Utc>) -> Result<Event, sqlx::Error> {
-                let (sequence,): (i64,) = sqlx::query_as(
-                    "update event_counter set value = value + 1 where name = 'event' returning value",
-                )
-                .fetch_one(&mut *conn)
-                .await?;
-                let stored = Event {
-                    id: new_id(IdKind::Event),
-                    event_type: event.event_type.as_str().to_owned(),
-                    created_at: ts(now),
-                    sequence,
-                    data: event.data,
-                };
-                let body = serde_json::to_string(&stored).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-                sqlx::query(
-                    "insert into event (sequence, event_id, type, payment_id, notice_id, agency_code, body, created_at)
-                     values ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(sequence)
-                .bind(&stored.id)
-                .bind(&stored.event_type)
-                .bind(&event.payment_id)
-                .bind(&event.notice_id)
-                .bind(&event.agency_code)
-                .bind(&body)
-                .bind(ts(now))
-                .execute(&mut *conn)
-                .await?;
+                let mut stored = emit_all(conn, vec![event], now).await?;
+                stored.pop().ok_or(sqlx::Error::RowNotFound)
+            }
+
+            /// Writes a transaction's events with consecutive sequences, and their deliveries.
+            /// The counter row is taken as late as possible, once: it serialises event writers
+            /// until commit, which is what keeps sequences in commit order with no gaps, so
+            /// everything that can be done before it (subscriptions, bodies) is.
+            pub async fn emit_all(conn: &mut $conn, events: Vec<NewEvent>, now: DateTime<Utc>) -> Result<Vec<Event>, sqlx::Error> {
+                if events.is_empty() {
+                    return Ok(Vec::new());
+                }
                 let endpoints: Vec<(String, String, Option<String>)> = sqlx::query_as(
                     "select endpoint_id, events, agency_code from webhook_endpoint where deleted_at is null",
                 )
                 .fetch_all(&mut *conn)
                 .await?;
-                let order_key = event
-                    .payment_id
-                    .clone()
-                    .or_else(|| event.notice_id.clone())
-                    .unwrap_or_else(|| stored.id.clone());
-                for (endpoint_id, events, agency) in endpoints {
-                    if !crate::webhooks::subscribes(&events, agency.as_deref(), &stored.event_type, event.agency_code.as_deref()) {
-                        continue;
+                let n = i64::try_from(events.len()).unwrap_or(i64::MAX);
+                let (last,): (i64,) = sqlx::query_as(
+                    "update event_counter set value = value + $1 where name = 'event' returning value",
+                )
+                .bind(n)
+                .fetch_one(&mut *conn)
+                .await?;
+                let mut stored = Vec::with_capacity(events.len());
+                let mut event_sql = String::from(
+                    "insert into event (sequence, event_id, type, payment_id, notice_id, agency_code, body, created_at) values ",
+                );
+                let mut deliveries: Vec<(String, String, i64, String, String)> = Vec::new();
+                for (i, event) in events.iter().enumerate() {
+                    let sequence = last - n + 1 + i64::try_from(i).unwrap_or(0);
+                    stored.push(Event {
+                        id: new_id(IdKind::Event),
+                        event_type: event.event_type.as_str().to_owned(),
+                        created_at: ts(now),
+                        sequence,
+                        data: event.data.clone(),
+                    });
+                    let b = i * 8;
+                    if i > 0 {
+                        event_sql.push(',');
                     }
-                    sqlx::query(
+                    event_sql.push_str(&format!(
+                        "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                        b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8
+                    ));
+                    let order_key = event
+                        .payment_id
+                        .clone()
+                        .or_else(|| event.notice_id.clone())
+                        .unwrap_or_else(|| stored[i].id.clone());
+                    for (endpoint_id, subscribed, agency) in &endpoints {
+                        if crate::webhooks::subscribes(subscribed, agency.as_deref(), event.event_type.as_str(), event.agency_code.as_deref()) {
+                            deliveries.push((endpoint_id.clone(), stored[i].id.clone(), sequence, stored[i].event_type.clone(), order_key.clone()));
+                        }
+                    }
+                }
+                let mut insert = sqlx::query(&event_sql);
+                for (event, s) in events.iter().zip(&stored) {
+                    let body = serde_json::to_string(s).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+                    insert = insert
+                        .bind(s.sequence)
+                        .bind(s.id.clone())
+                        .bind(s.event_type.clone())
+                        .bind(event.payment_id.clone())
+                        .bind(event.notice_id.clone())
+                        .bind(event.agency_code.clone())
+                        .bind(body)
+                        .bind(ts(now));
+                }
+                insert.execute(&mut *conn).await?;
+                if !deliveries.is_empty() {
+                    let mut sql = String::from(
                         "insert into delivery (delivery_id, endpoint_id, event_id, event_sequence, event_type, order_key,
-                                               status, tries, next_attempt_at, created_at, updated_at)
-                         values ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7, $7)",
-                    )
-                    .bind(new_id(IdKind::Delivery))
-                    .bind(&endpoint_id)
-                    .bind(&stored.id)
-                    .bind(sequence)
-                    .bind(&stored.event_type)
-                    .bind(&order_key)
-                    .bind(ts(now))
-                    .execute(&mut *conn)
-                    .await?;
+                                               status, tries, next_attempt_at, created_at, updated_at) values ",
+                    );
+                    for i in 0..deliveries.len() {
+                        let b = i * 7;
+                        if i > 0 {
+                            sql.push(',');
+                        }
+                        sql.push_str(&format!(
+                            "(${}, ${}, ${}, ${}, ${}, ${}, 'pending', 0, ${}, ${}, ${})",
+                            b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 7, b + 7
+                        ));
+                    }
+                    let mut q = sqlx::query(&sql);
+                    for (endpoint_id, event_id, sequence, event_type, order_key) in deliveries {
+                        q = q
+                            .bind(new_id(IdKind::Delivery))
+                            .bind(endpoint_id)
+                            .bind(event_id)
+                            .bind(sequence)
+                            .bind(event_type)
+                            .bind(order_key)
+                            .bind(ts(now));
+                    }
+                    q.execute(&mut *conn).await?;
                 }
                 Ok(stored)
             }
@@ -123,19 +164,29 @@ macro_rules! define_tx_ops {
                 extra: serde_json::Value,
                 now: DateTime<Utc>,
             ) -> Result<Event, sqlx::Error> {
+                let event = payment_event(&mut *conn, id, event_type, extra).await?;
+                emit(conn, event, now).await
+            }
+
+            /// The event `event_type` of a payment, with its current snapshot (not yet written).
+            pub async fn payment_event(
+                conn: &mut $conn,
+                id: &str,
+                event_type: crate::events::EventType,
+                extra: serde_json::Value,
+            ) -> Result<NewEvent, sqlx::Error> {
                 let record = load_payment(&mut *conn, id).await?.ok_or(sqlx::Error::RowNotFound)?;
                 let mut data = record.snapshot();
                 if let (Some(map), serde_json::Value::Object(more)) = (data.as_object_mut(), extra) {
                     map.extend(more);
                 }
-                let event = NewEvent {
+                Ok(NewEvent {
                     event_type,
                     payment_id: Some(id.to_owned()),
                     notice_id: None,
                     agency_code: record.payment.agency_code.clone(),
                     data,
-                };
-                emit(conn, event, now).await
+                })
             }
 
             /// An audit record of a payment (who or what did what).
