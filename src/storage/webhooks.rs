@@ -150,7 +150,7 @@ impl Store {
              where d.status = 'pending' and d.next_attempt_at <= $1 and (d.locked_until is null or d.locked_until < $1)
                and not exists (select 1 from delivery e where e.endpoint_id = d.endpoint_id and e.order_key = d.order_key
                                and e.status = 'pending' and e.event_sequence < d.event_sequence)
-             order by d.next_attempt_at, d.event_sequence limit $3";
+             order by d.next_attempt_at limit $3";
         let lock = match self.backend() {
             Backend::Postgres => " for update skip locked",
             Backend::Sqlite => "",
