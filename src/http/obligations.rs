@@ -24,11 +24,13 @@ fn transfer_example() -> Value {
     })
 }
 
-fn compute(state: &AppState, body: &Value) -> Result<(obligations::QuoteRequest, Value), ApiError> {
+fn compute(
+    state: &AppState,
+    body: &Value,
+) -> Result<(obligations::QuoteRequest, obligations::Quote), ApiError> {
     let request = obligations::parse_request(body).map_err(ApiError::invalid)?;
     let quote = obligations::quote(&request, &state.rules).map_err(ApiError::invalid)?;
-    let value = serde_json::to_value(&quote).map_err(|e| ApiError::Internal(e.into()))?;
-    Ok((request, value))
+    Ok((request, quote))
 }
 
 #[utoipa::path(post, path = "/v1/quotes", tag = "obligations", security(("bearer" = [])),
@@ -56,7 +58,7 @@ pub async fn quote(
     body: JsonBody<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let (_, quote) = compute(&state, &body.value)?;
-    Ok(HttpResponse::Ok().json(quote))
+    Ok(HttpResponse::Ok().json(&quote))
 }
 
 #[utoipa::path(post, path = "/v1/assessments", tag = "obligations", security(("bearer" = [])),
@@ -75,7 +77,8 @@ pub async fn create_assessment(
     let fingerprint = idempotency::fingerprint(&req, &body.raw);
     let caller = auth.caller.clone();
     idempotency::run(&state, &caller, key, fingerprint, || async {
-        let (request, mut quote) = compute(&state, &body.value)?;
+        let (request, quote) = compute(&state, &body.value)?;
+        let mut quote = serde_json::to_value(&quote).map_err(|e| ApiError::Internal(e.into()))?;
         let agency = caller.agency_for_new(request.agency_code.as_deref(), "agency_code")?;
         let id = new_id(IdKind::Assessment);
         if let Some(map) = quote.as_object_mut() {
