@@ -694,3 +694,34 @@ async fn odd_amounts_and_sparse_ipns_get_the_right_codes() {
     assert_eq!(app.payment_status(pid).await["status"], "paid");
     assert_eq!(app.ipn(&sparse, &secret).await["RspCode"], "02");
 }
+
+#[tokio::test]
+async fn money_that_arrives_after_expiry_is_recorded_and_flagged() {
+    let app = spawn_app().await;
+    let p = app.payment(6_000_000).await;
+    let pid = p["id"].as_str().unwrap();
+    let a = app.attempt(pid, "vnpay").await;
+    // No answer from the gateway; the janitor asks (querydr: not found), then expires the order.
+    app.state.clock.advance(chrono::Duration::hours(25));
+    landpay::workers::sweep(&app.state).await.unwrap();
+    let s = app.payment_status(pid).await;
+    assert_eq!(s["status"], "expired");
+    assert_eq!(s["attempts"][0]["status"], "expired");
+    // The payer had paid at the last second after all: the money is real.
+    let answer = app
+        .ipn(
+            &app.ipn_params(a["reference"].as_str().unwrap(), 6_000_000, "00"),
+            &app.vnpay_secret(),
+        )
+        .await;
+    assert_eq!(answer["RspCode"], "00");
+    let s = app.payment_status(pid).await;
+    assert_eq!(
+        s["status"], "expired",
+        "an expired order does not come back to life"
+    );
+    assert_eq!(s["attempts"][0]["status"], "succeeded");
+    assert_eq!(s["flags"][0]["flag"], "paid_after_expiry");
+    assert_eq!(count_events(&app, pid, "payment.flagged").await, 1);
+    assert_eq!(count_events(&app, pid, "payment.expired").await, 1);
+}
