@@ -8,40 +8,12 @@
 //! Skips (with the reason) when /usr/bin/chromium, node or tests/browser/node_modules is missing,
 //! unless LANDPAY_REQUIRE_ALL is set (CI), where it fails instead.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use chrono::{Days, Utc};
 use serde_json::{json, Value};
 
-use crate::helpers::{expect_json, spawn_app, TestApp};
-
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Why the browser journey cannot run here, if it cannot.
-fn missing_prerequisite(root: &Path) -> Option<String> {
-    if !Path::new(CHROMIUM).exists() {
-        return Some(format!("{CHROMIUM} is missing (apt-get install chromium)"));
-    }
-    match Command::new("node").arg("--version").output() {
-        Ok(out) if out.status.success() => {}
-        _ => return Some("node is not on PATH".into()),
-    }
-    if !root
-        .join("tests/browser/node_modules/playwright-core")
-        .is_dir()
-    {
-        return Some(
-            "tests/browser/node_modules/playwright-core is missing (npm ci --prefix tests/browser)"
-                .into(),
-        );
-    }
-    None
-}
+use crate::helpers::{browser_available, expect_json, project_root, spawn_app, TestApp, CHROMIUM};
 
 /// A notice with two lines: one 30 days overdue (so the order carries late interest) and one
 /// due in the future.
@@ -109,14 +81,10 @@ fn id(payment: &Value) -> String {
 
 #[tokio::test]
 async fn a_payer_pays_and_declines_in_headless_chromium_on_a_phone() {
-    let root = root();
-    if let Some(why) = missing_prerequisite(&root) {
-        if std::env::var_os("LANDPAY_REQUIRE_ALL").is_some() {
-            panic!("the browser test cannot run: {why} (LANDPAY_REQUIRE_ALL is set, so it may not skip)");
-        }
-        eprintln!("skipping the browser test: {why}");
+    if !browser_available("the browser test") {
         return;
     }
+    let root = project_root();
     let app = spawn_app().await;
 
     // Paid in Vietnamese: two notice lines and the late interest on the overdue one.

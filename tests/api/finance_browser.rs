@@ -10,39 +10,13 @@
 //! Skips (with the reason) when /usr/bin/chromium, node or tests/browser/node_modules is missing,
 //! unless LANDPAY_REQUIRE_ALL is set (CI), where it fails instead.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{expect_json, notice_body, spawn_app, TestApp};
-
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Why the browser test cannot run here, if it cannot (the same rules as tests/api/browser.rs).
-fn missing_prerequisite(root: &Path) -> Option<String> {
-    if !Path::new(CHROMIUM).exists() {
-        return Some(format!("{CHROMIUM} is missing (apt-get install chromium)"));
-    }
-    match Command::new("node").arg("--version").output() {
-        Ok(out) if out.status.success() => {}
-        _ => return Some("node is not on PATH".into()),
-    }
-    if !root
-        .join("tests/browser/node_modules/playwright-core")
-        .is_dir()
-    {
-        return Some(
-            "tests/browser/node_modules/playwright-core is missing (npm ci --prefix tests/browser)"
-                .into(),
-        );
-    }
-    None
-}
+use crate::helpers::{
+    browser_available, expect_json, notice_body, project_root, spawn_app, TestApp, CHROMIUM,
+};
 
 /// A payment of two notice lines (sub-items 2801 and 1006) paid today through the VNPay sandbox,
 /// the way a payer's browser would: the attempt's redirect URL, then the sandbox's Pay button.
@@ -110,14 +84,10 @@ async fn flagged_amount_mismatch(app: &TestApp) -> String {
 
 #[tokio::test]
 async fn the_finance_dashboard_renders_its_chart_and_resolves_a_flag_in_headless_chromium() {
-    let root = root();
-    if let Some(why) = missing_prerequisite(&root) {
-        if std::env::var_os("LANDPAY_REQUIRE_ALL").is_some() {
-            panic!("the finance browser test cannot run: {why} (LANDPAY_REQUIRE_ALL is set, so it may not skip)");
-        }
-        eprintln!("skipping the finance browser test: {why}");
+    if !browser_available("the finance browser test") {
         return;
     }
+    let root = project_root();
     let app = spawn_app().await;
     let paid = paid_today_through_the_sandbox(&app).await;
     let flagged = flagged_amount_mismatch(&app).await;

@@ -564,3 +564,46 @@ pub fn vnpay_sign(params: &[(&str, String)], secret: &str) -> String {
         hex::encode(mac.finalize().into_bytes())
     )
 }
+
+/// Debian's Chromium, which the browser tests drive through playwright-core.
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// The project folder (where `tests/browser/` lives).
+pub fn project_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Whether a browser test can run here. When it cannot, it says why and the test skips, unless
+/// `LANDPAY_REQUIRE_ALL` is set (CI), where that is a failure.
+pub fn browser_available(test: &str) -> bool {
+    let root = project_root();
+    let missing = if !std::path::Path::new(CHROMIUM).exists() {
+        Some(format!("{CHROMIUM} is missing (apt-get install chromium)"))
+    } else if !std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        Some("node is not on PATH".to_owned())
+    } else if !root
+        .join("tests/browser/node_modules/playwright-core")
+        .is_dir()
+    {
+        Some(
+            "tests/browser/node_modules/playwright-core is missing (npm ci --prefix tests/browser)"
+                .to_owned(),
+        )
+    } else {
+        None
+    };
+    match missing {
+        None => true,
+        Some(why) if std::env::var_os("LANDPAY_REQUIRE_ALL").is_some() => {
+            panic!("{test} cannot run: {why} (LANDPAY_REQUIRE_ALL is set, so it may not skip)")
+        }
+        Some(why) => {
+            eprintln!("skipping {test}: {why}");
+            false
+        }
+    }
+}
