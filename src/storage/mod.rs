@@ -6,6 +6,8 @@
 //! write transaction (`BEGIN IMMEDIATE` on SQLite), opened and committed inside the method.
 
 pub mod assessments;
+pub mod attempts;
+pub mod flags;
 pub mod idempotency;
 pub mod notices;
 pub mod payments;

@@ -1,0 +1,184 @@
+//! Gateway attempts: starting one, finding them by the gateway's reference, recording callbacks,
+//! and the janitor's view of those still waiting for an answer.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::payments::{AttemptRow, CallbackRecord, NewAttempt, PaymentStoreError, ATTEMPT_COLUMNS};
+use super::{in_write_tx, on_pool, ts, Store};
+use crate::events::EventType;
+
+impl Store {
+    /// Adds an attempt to a payable order and moves it to `processing`.
+    pub async fn insert_attempt(
+        &self,
+        payment_id: &str,
+        attempt: &NewAttempt,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), PaymentStoreError> {
+        in_write_tx!(self, tx, ops => {
+            let row: Option<(String, String)> =
+                sqlx::query_as("select status, expires_at from payment where payment_id = $1")
+                    .bind(payment_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let Some((status, expires_at)) = row else { return Err(PaymentStoreError::NotFound) };
+            if !matches!(status.as_str(), "pending" | "processing") {
+                return Err(PaymentStoreError::NotPayable(status));
+            }
+            if expires_at <= ts(now) {
+                return Err(PaymentStoreError::NotPayable("past its expiry".into()));
+            }
+            sqlx::query(
+                "insert into attempt (attempt_id, payment_id, gateway, txn_ref, status, amount, redirect_url, qr,
+                                      client_ip, bank_code, expires_at, created_at, updated_at)
+                 values ($1, $2, $3, $4, 'redirected', $5, $6, $7, $8, $9, $10, $11, $11)",
+            )
+            .bind(&attempt.attempt_id)
+            .bind(payment_id)
+            .bind(&attempt.gateway)
+            .bind(&attempt.txn_ref)
+            .bind(attempt.amount)
+            .bind(&attempt.redirect_url)
+            .bind(&attempt.qr)
+            .bind(&attempt.client_ip)
+            .bind(&attempt.bank_code)
+            .bind(ts(attempt.expires_at))
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?;
+            if let Some(until) = attempt.extend_order_to {
+                sqlx::query("update payment set expires_at = $2 where payment_id = $1 and expires_at < $2")
+                    .bind(payment_id)
+                    .bind(ts(until))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            ops::audit(&mut tx, payment_id, "attempt.created", actor,
+                &json!({"attempt_id": attempt.attempt_id, "gateway": attempt.gateway, "reference": attempt.txn_ref}), now).await?;
+            let moved = sqlx::query(
+                "update payment set status = 'processing', updated_at = $2 where payment_id = $1 and status = 'pending'",
+            )
+            .bind(payment_id)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if moved == 1 {
+                ops::emit_payment(&mut tx, payment_id, EventType::PaymentProcessing, now).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// The attempt a gateway reference names.
+    pub async fn attempt_by_ref(&self, txn_ref: &str) -> Result<Option<AttemptRow>, sqlx::Error> {
+        let sql = format!("select {ATTEMPT_COLUMNS} from attempt where txn_ref = $1");
+        on_pool!(self, pool => sqlx::query_as(&sql).bind(txn_ref).fetch_optional(pool).await)
+    }
+
+    /// The attempts these gateway references name (those that exist), in one query per 500.
+    pub async fn attempts_by_refs(&self, refs: &[String]) -> Result<Vec<AttemptRow>, sqlx::Error> {
+        let mut out = Vec::new();
+        for chunk in refs.chunks(500) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "select {ATTEMPT_COLUMNS} from attempt where txn_ref in ({})",
+                placeholders.join(",")
+            );
+            let rows: Vec<AttemptRow> = on_pool!(self, pool => {
+                let mut q = sqlx::query_as(&sql);
+                for r in chunk {
+                    q = q.bind(r);
+                }
+                q.fetch_all(pool).await
+            })?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// Commits a callback as received, with its verdict, in its own transaction.
+    pub async fn record_callback(
+        &self,
+        cb: &CallbackRecord<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(), sqlx::Error> {
+        in_write_tx!(self, tx, ops => {
+            sqlx::query(
+                "insert into callback (callback_id, gateway, txn_ref, payment_id, verdict, answer, payload, received_at)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(cb.callback_id)
+            .bind(cb.gateway)
+            .bind(cb.txn_ref)
+            .bind(cb.payment_id)
+            .bind(cb.verdict)
+            .bind(cb.answer)
+            .bind(cb.payload)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?;
+            if let Some(payment_id) = cb.payment_id {
+                ops::audit(&mut tx, payment_id, "callback.received", cb.gateway,
+                    &json!({"callback_id": cb.callback_id, "reference": cb.txn_ref, "verdict": cb.verdict, "answer": cb.answer}), now).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Attempts still open whose expiry passed before `cutoff`: the janitor asks their gateway.
+    pub async fn stale_attempts(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<AttemptRow>, sqlx::Error> {
+        let sql = format!(
+            "select {ATTEMPT_COLUMNS} from attempt where status in ('redirected', 'unknown') and expires_at < $1
+             order by expires_at limit $2"
+        );
+        on_pool!(self, pool => sqlx::query_as(&sql).bind(ts(cutoff)).bind(limit).fetch_all(pool).await)
+    }
+
+    /// Marks an open attempt `expired` (the gateway says it never happened) or `unknown`
+    /// (no answer yet); an expired attempt may return its order to `pending`.
+    pub async fn settle_attempt_without_money(
+        &self,
+        attempt_id: &str,
+        to: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, PaymentStoreError> {
+        in_write_tx!(self, tx, ops => {
+            let row: Option<(String,)> = sqlx::query_as(
+                "update attempt set status = $2, updated_at = $3
+                 where attempt_id = $1 and status in ('redirected', 'unknown') returning payment_id",
+            )
+            .bind(attempt_id)
+            .bind(to)
+            .bind(ts(now))
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((pid,)) = row else {
+                tx.commit().await?;
+                return Ok(false);
+            };
+            if to == "expired" {
+                sqlx::query(
+                    "update payment set status = 'pending', updated_at = $2
+                     where payment_id = $1 and status = 'processing'
+                       and not exists (select 1 from attempt where payment_id = $1 and status in ('redirected', 'unknown'))",
+                )
+                .bind(&pid)
+                .bind(ts(now))
+                .execute(&mut *tx)
+                .await?;
+                ops::audit(&mut tx, &pid, "attempt.expired", "janitor", &json!({"attempt_id": attempt_id}), now).await?;
+            }
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+}
