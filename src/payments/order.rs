@@ -142,6 +142,21 @@ pub fn sources(event: OrderEvent) -> Vec<PaymentStatus> {
         .collect()
 }
 
+/// `('pending', 'processing')`: the statuses `event` applies from, for the store's
+/// compare-and-set, so that the database enforces exactly this table.
+pub fn sql_sources(event: OrderEvent) -> String {
+    let names: Vec<String> = sources(event)
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    format!("({})", names.join(", "))
+}
+
+/// The status an event leads to (from any status it applies to; every event has one target).
+pub fn target(event: OrderEvent) -> Option<PaymentStatus> {
+    sources(event).first().and_then(|s| next(*s, event).ok())
+}
+
 pub const ALL_STATUSES: [PaymentStatus; 7] = [
     PaymentStatus::Pending,
     PaymentStatus::Processing,
@@ -203,6 +218,15 @@ mod tests {
         }
         assert_eq!(sources(E::Cancel), vec![S::Pending]);
         assert_eq!(sources(E::MoneyReceived), vec![S::Pending, S::Processing]);
+    }
+
+    #[test]
+    fn sql_lists_follow_the_table() {
+        assert_eq!(sql_sources(E::MoneyReceived), "('pending', 'processing')");
+        assert_eq!(sql_sources(E::Cancel), "('pending')");
+        assert_eq!(sql_sources(E::AttemptsFailed), "('processing')");
+        assert_eq!(target(E::Expire), Some(S::Expired));
+        assert_eq!(target(E::FullRefund), Some(S::Refunded));
     }
 
     #[test]

@@ -365,7 +365,9 @@ pub async fn start_attempt(
     let p = &record.payment;
     let now = state.clock.now();
     let order_expires = parse_ts(&p.expires_at)?;
-    if !matches!(p.status.as_str(), "pending" | "processing") || order_expires <= now {
+    let payable = super::order::PaymentStatus::parse(&p.status)
+        .is_some_and(super::order::PaymentStatus::is_payable);
+    if !payable || order_expires <= now {
         return Err(ApiError::InvalidState(format!(
             "the payment is {} and cannot be paid",
             p.status

@@ -7,6 +7,7 @@ use serde_json::json;
 use super::payments::{AttemptRow, CallbackRecord, NewAttempt, PaymentStoreError, ATTEMPT_COLUMNS};
 use super::{in_write_tx, on_pool, ts, Store};
 use crate::events::EventType;
+use crate::payments::order::PaymentStatus;
 
 impl Store {
     /// Adds an attempt to a payable order and moves it to `processing`.
@@ -24,7 +25,7 @@ impl Store {
                     .fetch_optional(&mut *tx)
                     .await?;
             let Some((status, expires_at)) = row else { return Err(PaymentStoreError::NotFound) };
-            if !matches!(status.as_str(), "pending" | "processing") {
+            if !PaymentStatus::parse(&status).is_some_and(PaymentStatus::is_payable) {
                 return Err(PaymentStoreError::NotPayable(status));
             }
             if expires_at <= ts(now) {
@@ -166,11 +167,7 @@ impl Store {
                 return Ok(false);
             };
             if to == "expired" {
-                sqlx::query(
-                    "update payment set status = 'pending', updated_at = $2
-                     where payment_id = $1 and status = 'processing'
-                       and not exists (select 1 from attempt where payment_id = $1 and status in ('redirected', 'unknown'))",
-                )
+                sqlx::query(&super::payments::back_to_pending_sql())
                 .bind(&pid)
                 .bind(ts(now))
                 .execute(&mut *tx)

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::{in_write_tx, is_unique_violation, on_pool, ts, with_conn, Store};
 use crate::events::EventType;
+use crate::payments::order::{self, OrderEvent};
 
 pub const PAYMENT_COLUMNS: &str =
     "payment_id, agency_code, dossier_code, status, amount, refunded_amount, payer, \
@@ -329,11 +330,7 @@ impl Store {
                                 "amount": r.amount, "gateway_txn_no": r.gateway_txn_no, "source": r.source});
             if !r.success {
                 ops::audit(&mut tx, &pid, "attempt.failed", &r.source, &detail, now).await?;
-                sqlx::query(
-                    "update payment set status = 'pending', updated_at = $2
-                     where payment_id = $1 and status = 'processing'
-                       and not exists (select 1 from attempt where payment_id = $1 and status in ('redirected', 'unknown'))",
-                )
+                sqlx::query(&back_to_pending_sql())
                 .bind(&pid)
                 .bind(ts(now))
                 .execute(&mut *tx)
@@ -342,10 +339,11 @@ impl Store {
                 return Ok(ResultApplied::Failed);
             }
             ops::audit(&mut tx, &pid, "money.received", &r.source, &detail, now).await?;
-            let paid = sqlx::query(
+            let paid = sqlx::query(&format!(
                 "update payment set status = 'paid', paid_at = $2, paid_attempt_id = $3, updated_at = $4
-                 where payment_id = $1 and status in ('pending', 'processing')",
-            )
+                 where payment_id = $1 and status in {}",
+                order::sql_sources(OrderEvent::MoneyReceived)
+            ))
             .bind(&pid)
             .bind(ts(money_at))
             .bind(&attempt.attempt_id)
@@ -409,7 +407,7 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<(), PaymentStoreError> {
-        self.close_payment(payment_id, "cancelled", &["pending"], None, actor, now)
+        self.close_payment(payment_id, OrderEvent::Cancel, None, actor, now)
             .await
     }
 
@@ -419,39 +417,30 @@ impl Store {
         payment_id: &str,
         now: DateTime<Utc>,
     ) -> Result<(), PaymentStoreError> {
-        self.close_payment(
-            payment_id,
-            "expired",
-            &["pending", "processing"],
-            Some(now),
-            "janitor",
-            now,
-        )
-        .await
+        self.close_payment(payment_id, OrderEvent::Expire, Some(now), "janitor", now)
+            .await
     }
 
     async fn close_payment(
         &self,
         payment_id: &str,
-        to: &str,
-        from: &[&str],
+        event: OrderEvent,
         expired_before: Option<DateTime<Utc>>,
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<(), PaymentStoreError> {
-        let from_a = from.first().copied().unwrap_or("pending");
-        let from_b = from.get(1).copied().unwrap_or(from_a);
+        let to = order::target(event).map_or("expired", |s| s.as_str());
         let deadline = expired_before.map(ts).unwrap_or_else(|| "9999".into());
+        let sql = format!(
+            "update payment set status = $2, updated_at = $3
+             where payment_id = $1 and status in {} and expires_at <= $4
+               and not exists (select 1 from attempt where payment_id = $1 and status in ('redirected', 'unknown'))",
+            order::sql_sources(event)
+        );
         in_write_tx!(self, tx, ops => {
-            let n = sqlx::query(
-                "update payment set status = $2, updated_at = $5
-                 where payment_id = $1 and status in ($3, $4) and expires_at <= $6
-                   and not exists (select 1 from attempt where payment_id = $1 and status in ('redirected', 'unknown'))",
-            )
+            let n = sqlx::query(&sql)
             .bind(payment_id)
             .bind(to)
-            .bind(from_a)
-            .bind(from_b)
             .bind(ts(now))
             .bind(&deadline)
             .execute(&mut *tx)
@@ -473,7 +462,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             ops::audit(&mut tx, payment_id, &format!("payment.{to}"), actor, &json!({}), now).await?;
-            let event = if to == "cancelled" { EventType::PaymentCancelled } else { EventType::PaymentExpired };
+            let event = if event == OrderEvent::Cancel { EventType::PaymentCancelled } else { EventType::PaymentExpired };
             ops::emit_payment(&mut tx, payment_id, event, now).await?;
             tx.commit().await?;
             Ok(())
@@ -487,9 +476,11 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<String>, sqlx::Error> {
         let rows: Vec<(String,)> = on_pool!(self, pool => {
-            sqlx::query_as(
-                "select payment_id from payment where status in ('pending', 'processing') and expires_at <= $1
+            sqlx::query_as(&format!(
+                "select payment_id from payment where status in {} and expires_at <= $1
                  order by expires_at limit $2",
+                order::sql_sources(OrderEvent::Expire)
+            ),
             )
             .bind(ts(now))
             .bind(limit)
@@ -607,3 +598,13 @@ macro_rules! raise_flag {
     }};
 }
 use raise_flag;
+
+/// An order whose attempt failed goes back to `pending` when no other attempt is still open.
+pub(crate) fn back_to_pending_sql() -> String {
+    format!(
+        "update payment set status = 'pending', updated_at = $2
+         where payment_id = $1 and status in {}
+           and not exists (select 1 from attempt where payment_id = $1 and status in ('redirected', 'unknown'))",
+        order::sql_sources(OrderEvent::AttemptsFailed)
+    )
+}

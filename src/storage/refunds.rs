@@ -7,6 +7,7 @@ use serde_json::json;
 use super::payments::PaymentStoreError;
 use super::{in_write_tx, on_pool, ts, Store};
 use crate::events::EventType;
+use crate::payments::order::{self, OrderEvent, PaymentStatus};
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct RefundRow {
@@ -54,7 +55,7 @@ impl Store {
                     .fetch_optional(&mut *tx)
                     .await?;
             let Some((status, paid, attempt_id)) = row else { return Err(PaymentStoreError::NotFound.into()) };
-            let Some(attempt_id) = attempt_id.filter(|_| matches!(status.as_str(), "paid" | "partially_refunded")) else {
+            let Some(attempt_id) = attempt_id.filter(|_| PaymentStatus::parse(&status).is_some_and(|s| order::next(s, OrderEvent::PartialRefund).is_ok())) else {
                 return Err(PaymentStoreError::NotPayable(status).into());
             };
             let (reserved,): (i64,) = sqlx::query_as(
