@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::auth::{Caller, Role};
 use crate::clock::vietnam_date;
-use crate::http::pages::{money, page};
+use crate::http::pages::{self, money, page};
 use crate::http::reconciliation::collections;
 use crate::reconciliation::report::{GroupBy, Totals};
 use crate::startup::AppState;
@@ -35,7 +35,7 @@ struct Login {
 }
 
 fn login_page(status: StatusCode, error: Option<&'static str>) -> HttpResponse {
-    page(status, Login { error }.render().unwrap_or_default(), "")
+    pages::render(status, &Login { error }, "")
 }
 
 #[derive(Deserialize)]

@@ -57,6 +57,22 @@ pub fn page(status: StatusCode, html: String, form_targets: &str) -> HttpRespons
         .body(html)
 }
 
+/// Renders a page template; a template that cannot render is a logged 500, never a blank page.
+pub fn render(status: StatusCode, template: &impl Template, form_targets: &str) -> HttpResponse {
+    match template.render() {
+        Ok(html) => page(status, html, form_targets),
+        Err(e) => {
+            tracing::error!(error = %e, "rendering a page");
+            page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "<!DOCTYPE html><p>Đã có lỗi, vui lòng thử lại sau / Something went wrong</p>"
+                    .into(),
+                "",
+            )
+        }
+    }
+}
+
 /// Origins that a payment form may lead to (after our redirect): the configured gateways.
 fn form_targets(state: &AppState) -> String {
     let g = &state.settings.gateways;
@@ -108,14 +124,12 @@ pub fn error_page(
     } else {
         (heading_vi, message_en)
     };
-    let html = ErrorPage {
+    let view = ErrorPage {
         t,
         heading,
         message,
-    }
-    .render()
-    .unwrap_or_default();
-    page(status, html, "")
+    };
+    render(status, &view, "")
 }
 
 #[derive(Deserialize)]
@@ -293,7 +307,7 @@ pub async fn pay(
     } else {
         "&lang=en".into()
     };
-    let html = PayPage {
+    let view = PayPage {
         t,
         other_lang_url: format!(
             "/pay/{}?t={}{}",
@@ -322,10 +336,8 @@ pub async fn pay(
         gateways,
         attempt_action: format!("/pay/{}/attempts?{}", p.payment_id, link_params(&q)),
         vietqr,
-    }
-    .render()
-    .unwrap_or_default();
-    page(StatusCode::OK, html, &form_targets(&state))
+    };
+    render(StatusCode::OK, &view, &form_targets(&state))
 }
 
 #[derive(Deserialize)]
@@ -450,7 +462,7 @@ pub async fn result(
             _ => ("warn", t.waiting_heading, t.waiting_message, false, true),
         },
     };
-    let html = ResultPage {
+    let view = ResultPage {
         t,
         refresh,
         tone,
@@ -469,10 +481,8 @@ pub async fn result(
         }),
         retry_url: retry.then_some(pay_link),
         return_url: p.return_url.clone(),
-    }
-    .render()
-    .unwrap_or_default();
-    page(StatusCode::OK, html, "")
+    };
+    render(StatusCode::OK, &view, "")
 }
 
 /// `GET /static/pay.css`

@@ -18,7 +18,7 @@ use crate::gateways::vnpay::transaction::{
     signed_body, verify_body, TransactionResponse, REFUND_REQUEST_FIELDS,
 };
 use crate::gateways::vnpay::wire::{format_date, VnpayCallback};
-use crate::http::pages::{error_page, local_time, money, page};
+use crate::http::pages::{error_page, local_time, money, render};
 use crate::http::texts::{for_lang, Texts};
 use crate::startup::AppState;
 
@@ -58,7 +58,7 @@ pub async fn payment_page(state: web::Data<AppState>, req: HttpRequest) -> HttpR
     } else {
         "vi"
     }));
-    let html = SandboxPage {
+    let view = SandboxPage {
         t,
         merchant: request.tmn_code.clone(),
         amount: money(request.amount_vnd),
@@ -66,10 +66,8 @@ pub async fn payment_page(state: web::Data<AppState>, req: HttpRequest) -> HttpR
         txn_ref: request.txn_ref.clone(),
         expires: local_time(request.expire_date),
         query: query.to_owned(),
-    }
-    .render()
-    .unwrap_or_default();
-    page(StatusCode::OK, html, "")
+    };
+    render(StatusCode::OK, &view, "")
 }
 
 #[derive(Deserialize)]
