@@ -8,12 +8,10 @@
 //! Skips (with the reason) when /usr/bin/chromium, node or tests/browser/node_modules is missing,
 //! unless LANDPAY_REQUIRE_ALL is set (CI), where it fails instead.
 
-use std::process::Command;
-
 use chrono::{Days, Utc};
 use serde_json::{json, Value};
 
-use crate::helpers::{browser_available, expect_json, project_root, spawn_app, TestApp, CHROMIUM};
+use crate::helpers::{browser_available, expect_json, run_browser_script, spawn_app, TestApp};
 
 /// A notice with two lines: one 30 days overdue (so the order carries late interest) and one
 /// due in the future.
@@ -84,7 +82,6 @@ async fn a_payer_pays_and_declines_in_headless_chromium_on_a_phone() {
     if !browser_available("the browser test") {
         return;
     }
-    let root = project_root();
     let app = spawn_app().await;
 
     // Paid in Vietnamese: two notice lines and the late interest on the overdue one.
@@ -110,7 +107,6 @@ async fn a_payer_pays_and_declines_in_headless_chromium_on_a_phone() {
         id(&english): expectation(&english),
     });
     let args: Vec<String> = vec![
-        "tests/browser/pay_flow.mjs".into(),
         "--base".into(),
         app.address.clone(),
         "--pay".into(),
@@ -121,28 +117,8 @@ async fn a_payer_pays_and_declines_in_headless_chromium_on_a_phone() {
         english["pay_url"].as_str().unwrap().into(),
         "--expect".into(),
         expect.to_string(),
-        "--screenshots".into(),
-        root.join("tests/browser/screenshots").display().to_string(),
-        "--chromium".into(),
-        CHROMIUM.into(),
     ];
-    // The service runs on this test's runtime: wait for the browser off it.
-    let dir = root.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("node").current_dir(dir).args(&args).output()
-    })
-    .await
-    .unwrap()
-    .expect("node starts");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("{stdout}");
-    eprintln!("{stderr}");
-    assert!(
-        out.status.success(),
-        "pay_flow.mjs failed ({}):\n{stdout}\n{stderr}",
-        out.status
-    );
+    run_browser_script("pay_flow.mjs", args).await;
 
     // What the browser did is what the API records.
     let paid = app.payment_status(&id(&main)).await;

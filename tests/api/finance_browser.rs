@@ -10,12 +10,10 @@
 //! Skips (with the reason) when /usr/bin/chromium, node or tests/browser/node_modules is missing,
 //! unless LANDPAY_REQUIRE_ALL is set (CI), where it fails instead.
 
-use std::process::Command;
-
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    browser_available, expect_json, notice_body, project_root, spawn_app, TestApp, CHROMIUM,
+    browser_available, expect_json, notice_body, run_browser_script, spawn_app, TestApp,
 };
 
 /// A payment of two notice lines (sub-items 2801 and 1006) paid today through the VNPay sandbox,
@@ -87,7 +85,6 @@ async fn the_finance_dashboard_renders_its_chart_and_resolves_a_flag_in_headless
     if !browser_available("the finance browser test") {
         return;
     }
-    let root = project_root();
     let app = spawn_app().await;
     let paid = paid_today_through_the_sandbox(&app).await;
     let flagged = flagged_amount_mismatch(&app).await;
@@ -109,7 +106,6 @@ async fn the_finance_dashboard_renders_its_chart_and_resolves_a_flag_in_headless
         "resolve": {"payment_id": flagged, "flag": "amount_mismatch", "note": note},
     });
     let args: Vec<String> = vec![
-        "tests/browser/finance_dashboard.mjs".into(),
         "--base".into(),
         app.address.clone(),
         "--finance".into(),
@@ -118,28 +114,8 @@ async fn the_finance_dashboard_renders_its_chart_and_resolves_a_flag_in_headless
         app.portal(),
         "--expect".into(),
         expect.to_string(),
-        "--screenshots".into(),
-        root.join("tests/browser/screenshots").display().to_string(),
-        "--chromium".into(),
-        CHROMIUM.into(),
     ];
-    // The service runs on this test's runtime: wait for the browser off it.
-    let dir = root.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("node").current_dir(dir).args(&args).output()
-    })
-    .await
-    .unwrap()
-    .expect("node starts");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("{stdout}");
-    eprintln!("{stderr}");
-    assert!(
-        out.status.success(),
-        "finance_dashboard.mjs failed ({}):\n{stdout}\n{stderr}",
-        out.status
-    );
+    run_browser_script("finance_dashboard.mjs", args).await;
 
     // What the browser did is what the API records: resolved, with the note, and audited.
     let after = app.payment_status(&flagged).await;

@@ -607,3 +607,34 @@ pub fn browser_available(test: &str) -> bool {
         }
     }
 }
+
+/// Runs a browser script of `tests/browser/` with `args`, plus the screenshot folder and Chromium,
+/// off the test's runtime (the service under test runs on it), and asserts that it passed.
+pub async fn run_browser_script(script: &str, mut args: Vec<String>) {
+    let root = project_root();
+    args.insert(0, format!("tests/browser/{script}"));
+    args.extend([
+        "--screenshots".to_owned(),
+        root.join("tests/browser/screenshots").display().to_string(),
+        "--chromium".to_owned(),
+        CHROMIUM.to_owned(),
+    ]);
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .current_dir(root)
+            .args(&args)
+            .output()
+    })
+    .await
+    .unwrap()
+    .expect("node starts");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    eprintln!("{stderr}");
+    assert!(
+        out.status.success(),
+        "{script} failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+}
