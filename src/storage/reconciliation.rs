@@ -282,8 +282,32 @@ impl Store {
         on_pool!(self, pool => {
             sqlx::query_as(
                 "select r.payment_id, r.updated_at, r.amount from refund r join payment p on p.payment_id = r.payment_id
-                 where r.status = 'succeeded' and r.updated_at >= $1 and r.updated_at < $2 and ($3 is null or p.agency_code = $3)
+                 where r.status = 'succeeded' and r.attempt_id = p.paid_attempt_id
+                   and r.updated_at >= $1 and r.updated_at < $2 and ($3 is null or p.agency_code = $3)
                  order by r.updated_at",
+            )
+            .bind(ts(from))
+            .bind(ts(to))
+            .bind(agency)
+            .fetch_all(pool)
+            .await
+        })
+    }
+
+    /// Money held on attempts with their money time in `[from, to)` that did not pay their
+    /// order, net of its refunds: (gateway, amount) per attempt.
+    pub async fn unapplied_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        agency: Option<&str>,
+    ) -> Result<Vec<(String, i64)>, sqlx::Error> {
+        on_pool!(self, pool => {
+            sqlx::query_as(
+                "select a.gateway, a.paid_amount - a.refunded_amount from attempt a join payment p on p.payment_id = a.payment_id
+                 where a.status = 'succeeded' and a.paid_amount is not null and a.paid_amount > a.refunded_amount
+                   and (p.paid_attempt_id is null or p.paid_attempt_id <> a.attempt_id)
+                   and a.money_at >= $1 and a.money_at < $2 and ($3 is null or p.agency_code = $3)",
             )
             .bind(ts(from))
             .bind(ts(to))

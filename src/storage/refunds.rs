@@ -9,6 +9,43 @@ use super::{in_write_tx, on_pool, ts, Store};
 use crate::events::EventType;
 use crate::payments::order::{self, OrderEvent, PaymentStatus};
 
+/// Gives a fully refunded order's notice lines back to the taxpayer as unpaid, recomputes their
+/// notices, and releases the order's holds so that the lines can be paid again.
+macro_rules! unpay_notice_lines {
+    ($tx:ident, $ops:ident, $pid:expr, $actor:expr, $now:expr) => {{
+        let lines: Vec<(String, String)> = sqlx::query_as(
+            "update notice_line set status = 'unpaid', paid_by = null, paid_at = null
+             where paid_by = $1 and status = 'paid' returning notice_line_id, notice_id",
+        )
+        .bind($pid)
+        .fetch_all(&mut *$tx)
+        .await?;
+        let mut notices: Vec<&str> = lines.iter().map(|(_, n)| n.as_str()).collect();
+        notices.sort_unstable();
+        notices.dedup();
+        for notice_id in &notices {
+            sqlx::query(
+                "update notice set status = case when exists (select 1 from notice_line where notice_id = $1 and status = 'paid')
+                                                 then 'partially_paid' else 'unpaid' end,
+                                   updated_at = $2
+                 where notice_id = $1",
+            )
+            .bind(*notice_id)
+            .bind(ts($now))
+            .execute(&mut *$tx)
+            .await?;
+        }
+        sqlx::query("delete from payment_hold where payment_id = $1")
+            .bind($pid)
+            .execute(&mut *$tx)
+            .await?;
+        if !lines.is_empty() {
+            let ids: Vec<&str> = lines.iter().map(|(l, _)| l.as_str()).collect();
+            $ops::audit(&mut $tx, $pid, "notice_lines.unpaid", $actor, &json!({"notice_line_ids": ids, "notices": notices}), $now).await?;
+        }
+    }};
+}
+
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct RefundRow {
     #[serde(rename = "id")]
@@ -27,6 +64,12 @@ pub struct RefundRow {
 pub enum RefundError {
     #[error("refunds would exceed what was paid ({available} đ left)")]
     Exceeds { available: i64 },
+    /// More than one attempt holds money and the request did not say which.
+    #[error("more than one attempt of this payment holds money: {0}")]
+    AttemptRequired(String),
+    /// The named attempt is not one of this payment's attempts that hold money.
+    #[error("not an attempt of this payment that holds money")]
+    NotAHolder,
     #[error(transparent)]
     Store(#[from] PaymentStoreError),
 }
@@ -37,11 +80,48 @@ impl From<sqlx::Error> for RefundError {
     }
 }
 
+/// An attempt that received money: what it received and what is already refunded or being refunded.
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct Holder {
+    attempt_id: String,
+    paid: i64,
+    reserved: i64,
+}
+
+/// Picks the attempt a refund draws on: the one named, or else the only one holding money,
+/// or else the one that paid the order.
+fn choose<'a>(
+    holders: &'a [Holder],
+    named: Option<&str>,
+    paying: Option<&str>,
+) -> Result<Option<&'a Holder>, RefundError> {
+    if let Some(named) = named {
+        return holders
+            .iter()
+            .find(|h| h.attempt_id == named && h.paid > 0)
+            .map(Some)
+            .ok_or(RefundError::NotAHolder);
+    }
+    let holding: Vec<&Holder> = holders.iter().filter(|h| h.paid > h.reserved).collect();
+    if holding.len() > 1 {
+        let ids: Vec<&str> = holding.iter().map(|h| h.attempt_id.as_str()).collect();
+        return Err(RefundError::AttemptRequired(ids.join(", ")));
+    }
+    Ok(holding
+        .first()
+        .copied()
+        .or_else(|| holders.iter().find(|h| Some(h.attempt_id.as_str()) == paying)))
+}
+
 impl Store {
-    /// Reserves a refund of `amount` on a paid order's paying attempt.
+    /// Reserves a refund of `amount` drawn on one attempt's money: the attempt that paid the
+    /// order (then the order must be paid), or one whose money the order did not take
+    /// (a duplicate, money after expiry, a transfer of the wrong amount).
+    #[allow(clippy::too_many_arguments)]
     pub async fn reserve_refund(
         &self,
         payment_id: &str,
+        attempt_id: Option<&str>,
         refund_id: &str,
         amount: i64,
         reason: &str,
@@ -49,25 +129,34 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<RefundRow, RefundError> {
         in_write_tx!(self, tx, ops => {
-            let row: Option<(String, i64, Option<String>)> =
-                sqlx::query_as("select status, amount, paid_attempt_id from payment where payment_id = $1")
+            let row: Option<(String, Option<String>)> =
+                sqlx::query_as("select status, paid_attempt_id from payment where payment_id = $1")
                     .bind(payment_id)
                     .fetch_optional(&mut *tx)
                     .await?;
-            let Some((status, paid, attempt_id)) = row else { return Err(PaymentStoreError::NotFound.into()) };
-            let Some(attempt_id) = attempt_id.filter(|_| PaymentStatus::parse(&status).is_some_and(|s| order::next(s, OrderEvent::PartialRefund).is_ok())) else {
-                return Err(PaymentStoreError::NotPayable(status).into());
-            };
-            let (reserved,): (i64,) = sqlx::query_as(
-                "select cast(coalesce(sum(amount), 0) as bigint) from refund where payment_id = $1 and status in ('pending', 'succeeded')",
+            let Some((status, paying)) = row else { return Err(PaymentStoreError::NotFound.into()) };
+            let holders: Vec<Holder> = sqlx::query_as(
+                "select a.attempt_id, coalesce(a.paid_amount, 0) as paid,
+                        cast(coalesce((select sum(r.amount) from refund r
+                                       where r.attempt_id = a.attempt_id and r.status in ('pending', 'succeeded')), 0) as bigint) as reserved
+                 from attempt a where a.payment_id = $1 and a.status = 'succeeded' and a.paid_amount is not null
+                 order by a.created_at, a.attempt_id",
             )
             .bind(payment_id)
-            .fetch_one(&mut *tx)
+            .fetch_all(&mut *tx)
             .await?;
-            let available = paid - reserved;
+            let Some(holder) = choose(&holders, attempt_id, paying.as_deref())? else {
+                return Err(PaymentStoreError::NotPayable(status).into());
+            };
+            let applied = paying.as_deref() == Some(holder.attempt_id.as_str());
+            if applied && !PaymentStatus::parse(&status).is_some_and(|s| order::next(s, OrderEvent::PartialRefund).is_ok()) {
+                return Err(PaymentStoreError::NotPayable(status).into());
+            }
+            let available = holder.paid.saturating_sub(holder.reserved);
             if amount > available {
                 return Err(RefundError::Exceeds { available });
             }
+            let attempt_id = holder.attempt_id.clone();
             sqlx::query(
                 "insert into refund (refund_id, payment_id, attempt_id, amount, reason, status, created_by, created_at, updated_at)
                  values ($1, $2, $3, $4, $5, 'pending', $6, $7, $7)",
@@ -81,7 +170,8 @@ impl Store {
             .bind(ts(now))
             .execute(&mut *tx)
             .await?;
-            ops::audit(&mut tx, payment_id, "refund.requested", actor, &json!({"refund_id": refund_id, "amount": amount, "reason": reason}), now).await?;
+            ops::audit(&mut tx, payment_id, "refund.requested", actor,
+                &json!({"refund_id": refund_id, "attempt_id": attempt_id, "amount": amount, "reason": reason, "of_unapplied": !applied}), now).await?;
             tx.commit().await?;
             Ok(RefundRow {
                 refund_id: refund_id.to_owned(),
@@ -97,8 +187,10 @@ impl Store {
         })
     }
 
-    /// Settles a pending refund; a success moves the order to `partially_refunded` or
-    /// `refunded` and emits `payment.refunded`.
+    /// Settles a pending refund and emits `payment.refunded`. A refund of the paying attempt
+    /// moves the order to `partially_refunded` or `refunded` (and a fully refunded order's
+    /// notice lines are unpaid again); a refund of money the order did not take leaves the
+    /// order as it is and, once that attempt holds nothing more, resolves its open flag.
     pub async fn finish_refund(
         &self,
         refund_id: &str,
@@ -108,41 +200,73 @@ impl Store {
     ) -> Result<(), RefundError> {
         let to = if succeeded { "succeeded" } else { "failed" };
         in_write_tx!(self, tx, ops => {
-            let row: Option<(String, String, i64)> = sqlx::query_as(
+            let row: Option<(String, String, i64, String)> = sqlx::query_as(
                 "update refund set status = $2, updated_at = $3 where refund_id = $1 and status = 'pending'
-                 returning payment_id, attempt_id, amount",
+                 returning payment_id, attempt_id, amount, reason",
             )
             .bind(refund_id)
             .bind(to)
             .bind(ts(now))
             .fetch_optional(&mut *tx)
             .await?;
-            let Some((payment_id, attempt_id, amount)) = row else {
+            let Some((payment_id, attempt_id, amount, reason)) = row else {
                 tx.commit().await?;
                 return Ok(());
             };
-            if succeeded {
-                sqlx::query(
+            if !succeeded {
+                ops::audit(&mut tx, &payment_id, "refund.failed", actor, &json!({"refund_id": refund_id, "attempt_id": attempt_id, "amount": amount}), now).await?;
+                tx.commit().await?;
+                return Ok(());
+            }
+            let (paying,): (Option<String>,) = sqlx::query_as("select paid_attempt_id from payment where payment_id = $1")
+                .bind(&payment_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            let applied = paying.as_deref() == Some(attempt_id.as_str());
+            let (paid, refunded): (Option<i64>, i64) = sqlx::query_as(
+                "update attempt set refunded_amount = refunded_amount + $2 where attempt_id = $1
+                 returning paid_amount, refunded_amount",
+            )
+            .bind(&attempt_id)
+            .bind(amount)
+            .fetch_one(&mut *tx)
+            .await?;
+            ops::audit(&mut tx, &payment_id, "refund.succeeded", actor,
+                &json!({"refund_id": refund_id, "attempt_id": attempt_id, "amount": amount, "of_unapplied": !applied}), now).await?;
+            if applied {
+                let (status,): (String,) = sqlx::query_as(
                     "update payment set refunded_amount = refunded_amount + $2,
                             status = case when refunded_amount + $2 >= amount then 'refunded' else 'partially_refunded' end,
                             updated_at = $3
-                     where payment_id = $1",
+                     where payment_id = $1 returning status",
                 )
                 .bind(&payment_id)
                 .bind(amount)
                 .bind(ts(now))
-                .execute(&mut *tx)
+                .fetch_one(&mut *tx)
                 .await?;
-                sqlx::query("update attempt set refunded_amount = refunded_amount + $2 where attempt_id = $1")
-                    .bind(&attempt_id)
-                    .bind(amount)
-                    .execute(&mut *tx)
-                    .await?;
-                ops::audit(&mut tx, &payment_id, "refund.succeeded", actor, &json!({"refund_id": refund_id, "amount": amount}), now).await?;
-                ops::emit_payment_with(&mut tx, &payment_id, EventType::PaymentRefunded, json!({"refund": {"id": refund_id, "amount": amount}}), now).await?;
-            } else {
-                ops::audit(&mut tx, &payment_id, "refund.failed", actor, &json!({"refund_id": refund_id, "amount": amount}), now).await?;
+                if status == "refunded" {
+                    unpay_notice_lines!(tx, ops, &payment_id, actor, now);
+                }
+            } else if paid.unwrap_or(0) <= refunded {
+                let flags: Vec<(String,)> = sqlx::query_as(
+                    "update payment_flag set status = 'resolved', note = $3, resolved_by = $4, resolved_at = $5
+                     where payment_id = $1 and attempt_id = $2 and status = 'open' returning flag",
+                )
+                .bind(&payment_id)
+                .bind(&attempt_id)
+                .bind(&reason)
+                .bind(actor)
+                .bind(ts(now))
+                .fetch_all(&mut *tx)
+                .await?;
+                for (flag,) in flags {
+                    ops::audit(&mut tx, &payment_id, "flag.resolved", actor,
+                        &json!({"flag": flag, "note": reason, "refund_id": refund_id, "attempt_id": attempt_id}), now).await?;
+                }
             }
+            let refund = json!({"refund": {"id": refund_id, "attempt_id": attempt_id, "amount": amount, "of_unapplied": !applied}});
+            ops::emit_payment_with(&mut tx, &payment_id, EventType::PaymentRefunded, refund, now).await?;
             tx.commit().await?;
             Ok(())
         })
