@@ -176,6 +176,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/v1/flags").get(payments::flags))
         .service(web::resource("/v1/reconciliations").post(reconciliation::create))
         .service(web::resource("/v1/reconciliations/{id}").get(reconciliation::get))
+        .service(web::resource("/v1/reconciliations/{id}/items").get(reconciliation::items))
         .service(web::resource("/v1/reports/collections").get(reconciliation::report))
         .service(
             web::resource("/v1/webhook-endpoints")

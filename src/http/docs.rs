@@ -28,7 +28,7 @@ use crate::http::{
         callbacks::vnpay_ipn, callbacks::vnpay_return, callbacks::momo_ipn, callbacks::zalopay_callback,
         webhooks::create, webhooks::list, webhooks::get, webhooks::delete, webhooks::rotate, webhooks::deliveries,
         webhooks::redeliver, webhooks::feed,
-        reconciliation::create, reconciliation::get, reconciliation::report,
+        reconciliation::create, reconciliation::get, reconciliation::items, reconciliation::report,
         pages::pay, pages::choose, pages::result, finance::dashboard, sandbox::payment_page, sandbox::transaction_api,
     ),
     components(schemas(Problem, FieldError, crate::notices::Notice, crate::notices::NoticeInput)),

@@ -268,7 +268,7 @@ async fn render(state: &AppState, who: &Caller) -> anyhow::Result<String> {
         .collect();
     let findings = state
         .store
-        .current_findings(100)
+        .current_findings(100, agency)
         .await?
         .into_iter()
         .map(|(_, gateway, date, i)| FindingView {

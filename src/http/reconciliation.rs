@@ -7,7 +7,11 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::auth::{Auth, FinanceAccess};
+use actix_web::web::Bytes;
+use futures_util::StreamExt;
+
+use crate::auth::{Auth, Caller, FinanceAccess};
+use crate::http::paging::{Page, PageRequest};
 use crate::clock::vietnam_date;
 use crate::error::ApiError;
 use crate::gateways::GatewayId;
@@ -16,7 +20,7 @@ use crate::reconciliation::job::{self, vietnam_day};
 use crate::reconciliation::report::{split_refund, Collections, GroupBy, Totals};
 use crate::startup::AppState;
 use crate::storage::parse_ts;
-use crate::storage::reconciliation::{ItemRow, MoneyLine};
+use crate::storage::reconciliation::{ItemRow, MoneyLine, PositionedItem, RunRow};
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct RunQuery {
@@ -39,23 +43,75 @@ fn wants_csv(req: &HttpRequest) -> bool {
         .is_some_and(|a| a.contains("text/csv"))
 }
 
-fn run_view(run: &crate::storage::reconciliation::RunRow, items: &[ItemRow]) -> Value {
-    json!({
+/// Findings shown with a run; the rest are paged through `/items`.
+const RUN_ITEMS: i64 = 1000;
+/// Findings read per query while a CSV streams.
+const CSV_PAGE: i64 = 1000;
+const KINDS: [&str; 5] = [
+    "missing_in_ledger",
+    "missing_in_statement",
+    "amount_mismatch",
+    "status_mismatch",
+    "other_agency",
+];
+
+/// A run that the caller may read: an agency-bound token reads only its agency's runs.
+async fn visible_run(state: &AppState, caller: &Caller, id: &str) -> Result<RunRow, ApiError> {
+    state
+        .store
+        .run(id)
+        .await?
+        .filter(|r| caller.agency.is_none() || caller.agency == r.agency_code)
+        .ok_or_else(|| ApiError::NotFound(format!("reconciliation {id}")))
+}
+
+/// A page of findings, with the cursor of the next one.
+async fn items_page(
+    state: &AppState,
+    rec_id: &str,
+    kind: Option<&str>,
+    page: &PageRequest,
+) -> Result<Page<PositionedItem>, ApiError> {
+    let after = match page.after.as_deref() {
+        None => None,
+        Some(a) => Some(
+            a.parse::<i64>()
+                .map_err(|_| ApiError::invalid_field("cursor", "is not a cursor this service issued"))?,
+        ),
+    };
+    let items = state
+        .store
+        .run_items_page(rec_id, kind, after, page.fetch_limit())
+        .await?;
+    Ok(Page::build(items, page, |i| i.position.to_string()))
+}
+
+async fn run_view(state: &AppState, run: &RunRow) -> Result<Value, ApiError> {
+    let page = PageRequest {
+        limit: RUN_ITEMS,
+        after: None,
+    };
+    let items = items_page(state, &run.rec_id, None, &page).await?;
+    let data: Vec<&ItemRow> = items.data.iter().map(|i| &i.item).collect();
+    Ok(json!({
         "id": run.rec_id, "status": run.status, "superseded_by": run.superseded_by, "gateway": run.gateway,
-        "statement_date": run.statement_date, "rows": run.rows_total, "created_at": run.created_at,
+        "statement_date": run.statement_date, "agency_code": run.agency_code, "rows": run.rows_total,
+        "created_at": run.created_at,
         "summary": serde_json::from_str::<Value>(&run.summary).unwrap_or(Value::Null),
-        "items": items,
-    })
+        "items": data,
+        "next_cursor": items.next_cursor,
+    }))
 }
 
 #[utoipa::path(post, path = "/v1/reconciliations", tag = "finance", security(("bearer" = [])), params(RunQuery),
-    request_body(content = String, content_type = "text/csv", description = "The settlement file: `gateway_txn_no,txn_ref,amount,status,paid_at,bank_code,fee`",
-        example = "gateway_txn_no,txn_ref,amount,status,paid_at,bank_code,fee\n14226112,01JD8Z…,45171500,success,2026-11-20T10:15:00+07:00,NCB,11000\n"),
+    request_body(content = String, content_type = "text/csv", description = "The settlement file: `gateway_txn_no,txn_ref,amount,status,paid_at,bank_code,fee`. Each row is judged against the whole ledger by `txn_ref`; the ledger day runs from the previous day's `gateways.<g>.settlement_cutoff` to this day's. A run posted with an agency-bound token covers that agency only.",
+        example = "gateway_txn_no,txn_ref,amount,status,paid_at,bank_code,fee\n14226112,01JD8Z6Q3F4K5M6N7P8Q9R0S1T,45171500,success,2026-11-20T10:15:00+07:00,NCB,11000\n"),
     responses(
-        (status = 201, description = "The run with its summary and the findings that did not match", example = json!({
-            "id": "rec_…", "status": "current", "gateway": "vnpay", "statement_date": "2026-11-20",
-            "summary": {"matched": 41, "matched_amount": 1250000000, "missing_in_ledger": 1, "missing_in_statement": 0, "amount_mismatch": 1, "status_mismatch": 0},
-            "items": [{"kind": "amount_mismatch", "txn_ref": "01JD…", "gateway_txn_no": "14226112", "ledger_amount": 45171500, "statement_amount": 45000000}]})),
+        (status = 201, description = "The run with its summary and the first 1,000 findings that did not match (`next_cursor` pages the rest through `/items`)", example = json!({
+            "id": "rec_01JD8Z6Q3F4K5M6N7P8Q9R0S1T", "status": "current", "gateway": "vnpay", "statement_date": "2026-11-20", "agency_code": null,
+            "summary": {"matched": 41, "matched_amount": 1250000000, "missing_in_ledger": 1, "missing_in_statement": 0, "amount_mismatch": 1, "status_mismatch": 0, "matched_other_day": 2, "other_agency": 0},
+            "items": [{"kind": "amount_mismatch", "txn_ref": "01JD8Z6Q3F4K5M6N7P8Q9R0S1T", "gateway_txn_no": "14226112", "payment_id": "pay_01JD8Z6Q3F4K5M6N7P8Q9R0S1T", "ledger_amount": 45171500, "statement_amount": 45000000, "status": "open", "resolved_by": null}],
+            "next_cursor": null})),
         (status = 422, description = "One entry per problem, `line <n>, column <name>`; nothing stored", body = crate::error::Problem)))]
 pub async fn create(
     auth: Auth<FinanceAccess>,
@@ -84,58 +140,117 @@ pub async fn create(
         ));
     }
     let mut inner: Payload = payload.into_inner();
-    let result = job::run(&state, &auth.sub, gateway, date, &mut inner).await?;
-    let run = state
-        .store
-        .run(&result.id)
-        .await?
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("run vanished")))?;
-    let items = state.store.run_items(&result.id).await?;
-    Ok(HttpResponse::Created().json(run_view(&run, &items)))
+    let result = job::run(&state, &auth.caller, gateway, date, &mut inner).await?;
+    let run = visible_run(&state, &auth.caller, &result.id).await?;
+    Ok(HttpResponse::Created().json(run_view(&state, &run).await?))
 }
 
 #[utoipa::path(get, path = "/v1/reconciliations/{id}", tag = "finance", security(("bearer" = [])),
     params(("id" = String, Path, description = "rec_…")),
-    responses((status = 200, description = "The run as JSON, or its items as CSV with `Accept: text/csv`"), (status = 404, body = crate::error::Problem)))]
+    responses((status = 200, description = "The run with its summary and its first 1,000 findings (`next_cursor`); with `Accept: text/csv`, every finding streamed as CSV"), (status = 404, body = crate::error::Problem)))]
 pub async fn get(
-    _auth: Auth<FinanceAccess>,
+    auth: Auth<FinanceAccess>,
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let run = state
-        .store
-        .run(&id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("reconciliation {id}")))?;
-    let items = state.store.run_items(&id).await?;
+    let run = visible_run(&state, &auth.caller, &id).await?;
     if !wants_csv(&req) {
-        return Ok(HttpResponse::Ok().json(run_view(&run, &items)));
+        return Ok(HttpResponse::Ok().json(run_view(&state, &run).await?));
     }
-    let mut out = String::from("kind,txn_ref,gateway_txn_no,payment_id,ledger_amount,statement_amount,ledger_status,statement_status,line\n");
-    let opt = |v: &Option<String>| v.as_deref().map(csv_text).unwrap_or_default();
-    let num = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
-    for i in &items {
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{}\n",
-            i.kind,
-            csv_text(&i.txn_ref),
-            opt(&i.gateway_txn_no),
-            opt(&i.payment_id),
-            num(i.ledger_amount),
-            num(i.statement_amount),
-            opt(&i.ledger_status),
-            opt(&i.statement_status),
-            num(i.line)
-        ));
-    }
+    let rec_id = run.rec_id.clone();
+    let state = state.into_inner();
+    let header = Bytes::from_static(
+        b"kind,txn_ref,gateway_txn_no,payment_id,ledger_amount,statement_amount,ledger_status,statement_status,line,status,resolved_by\n",
+    );
+    let pages = futures_util::stream::unfold(Some(-1i64), move |after| {
+        let state = state.clone();
+        let rec_id = rec_id.clone();
+        async move {
+            let after = after?;
+            match state
+                .store
+                .run_items_page(&rec_id, None, Some(after), CSV_PAGE)
+                .await
+            {
+                Err(e) => {
+                    tracing::error!(error = %e, %rec_id, "reading findings for CSV");
+                    Some((Err(actix_web::error::ErrorInternalServerError("read failed")), None))
+                }
+                Ok(items) if items.is_empty() => None,
+                Ok(items) => {
+                    let next = (items.len() == usize::try_from(CSV_PAGE).unwrap_or(usize::MAX))
+                        .then(|| items.last().map(|i| i.position))
+                        .flatten();
+                    let mut out = String::new();
+                    for i in &items {
+                        csv_row(&mut out, &i.item);
+                    }
+                    Some((Ok(Bytes::from(out)), Some(next.unwrap_or(i64::MAX))))
+                }
+            }
+        }
+    });
+    let body = futures_util::stream::once(async move { Ok::<_, actix_web::Error>(header) }).chain(pages);
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"{}.csv\"", run.rec_id),
         ))
-        .body(out))
+        .streaming(body))
+}
+
+fn csv_row(out: &mut String, i: &ItemRow) {
+    let opt = |v: &Option<String>| v.as_deref().map(csv_text).unwrap_or_default();
+    let num = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
+    out.push_str(&format!(
+        "{},{},{},{},{},{},{},{},{},{},{}\n",
+        csv_text(&i.kind),
+        csv_text(&i.txn_ref),
+        opt(&i.gateway_txn_no),
+        opt(&i.payment_id),
+        num(i.ledger_amount),
+        num(i.statement_amount),
+        opt(&i.ledger_status),
+        opt(&i.statement_status),
+        num(i.line),
+        csv_text(&i.status),
+        opt(&i.resolved_by),
+    ));
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ItemsQuery {
+    /// missing_in_ledger, missing_in_statement, amount_mismatch, status_mismatch or other_agency
+    kind: Option<String>,
+    cursor: Option<String>,
+    /// 1 to 500, default 50
+    limit: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/v1/reconciliations/{id}/items", tag = "finance", security(("bearer" = [])),
+    params(("id" = String, Path, description = "rec_…"), ItemsQuery),
+    responses((status = 200, description = "`{data: [findings], next_cursor}` in the run's order; the run's own `next_cursor` continues here"),
+        (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn items(
+    auth: Auth<FinanceAccess>,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    q: web::Query<ItemsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let run = visible_run(&state, &auth.caller, &id).await?;
+    let kind = q.kind.as_deref();
+    if kind.is_some_and(|k| !KINDS.contains(&k)) {
+        return Err(ApiError::invalid_field(
+            "kind",
+            format!("must be one of: {}", KINDS.join(", ")),
+        ));
+    }
+    let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
+    let items = items_page(&state, &run.rec_id, kind, &page).await?;
+    let data: Vec<&ItemRow> = items.data.iter().map(|i| &i.item).collect();
+    Ok(HttpResponse::Ok().json(json!({"data": data, "next_cursor": items.next_cursor})))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

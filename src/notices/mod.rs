@@ -147,6 +147,17 @@ pub fn validate(input: NoticeInput) -> Result<NewNotice, Vec<FieldError>> {
             Err(_) => errors.push(FieldError::new(at("due_date"), "must be a date YYYY-MM-DD")),
         }
     }
+    if input
+        .lines
+        .iter()
+        .try_fold(0i64, |sum, l| sum.checked_add(l.amount.max(0)))
+        .is_none()
+    {
+        errors.push(FieldError::new(
+            "lines",
+            "the lines add up to more than 9,223,372,036,854,775,807 đ",
+        ));
+    }
     match (errors.is_empty(), issued_at) {
         (true, Some(issued_at)) => {
             let mut input = input;

@@ -77,6 +77,8 @@ pub struct StatementParser {
     header_seen: bool,
     pub errors: Vec<FieldError>,
     pub rows: u64,
+    /// The sum of the rows' amounts so far: a file whose sum does not fit in 64 bits is refused.
+    total: i64,
 }
 
 impl Default for StatementParser {
@@ -95,6 +97,7 @@ impl StatementParser {
             header_seen: false,
             errors: Vec::new(),
             rows: 0,
+            total: 0,
         }
     }
 
@@ -191,6 +194,14 @@ impl StatementParser {
                 0
             }
         };
+        match self.total.checked_add(amount) {
+            Some(t) => self.total = t,
+            None => self.error(
+                line,
+                "amount",
+                "brings the file's total past 9,223,372,036,854,775,807 đ",
+            ),
+        }
         let status = match get(3) {
             "success" => RowStatus::Success,
             "failed" => RowStatus::Failed,
@@ -291,6 +302,18 @@ mod tests {
                 "line 3, column *"
             ]
         );
+    }
+
+    #[test]
+    fn a_file_whose_total_overflows_is_refused() {
+        let text = format!(
+            "{}\n1,A,{max},success,2026-11-20T10:15:00Z,,\n2,B,{max},success,2026-11-20T10:15:00Z,,\n",
+            HEADER.join(","),
+            max = i64::MAX
+        );
+        let (_, errors) = parse_all(&text, 7);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].field, "line 3, column amount");
     }
 
     #[test]

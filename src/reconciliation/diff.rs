@@ -26,6 +26,8 @@ pub enum Kind {
     MissingInStatement,
     AmountMismatch,
     StatusMismatch,
+    /// A row of another agency's reference, in a run of an agency-bound token: it moves nothing.
+    OtherAgency,
 }
 
 impl Kind {
@@ -35,6 +37,7 @@ impl Kind {
             Self::MissingInStatement => "missing_in_statement",
             Self::AmountMismatch => "amount_mismatch",
             Self::StatusMismatch => "status_mismatch",
+            Self::OtherAgency => "other_agency",
         }
     }
 }
@@ -62,6 +65,9 @@ pub struct Summary {
     pub missing_in_statement: u64,
     pub amount_mismatch: u64,
     pub status_mismatch: u64,
+    /// Matched rows whose ledger money falls on another day than the statement's.
+    pub matched_other_day: u64,
+    pub other_agency: u64,
 }
 
 /// The diff in progress: statement rows are pushed one by one as the file streams in.
@@ -89,6 +95,34 @@ impl Diff {
             self.unresolved.push(row);
             return;
         };
+        self.compare(&entry, &row);
+    }
+
+    /// A row whose ledger money falls on another day; `true` when it matched.
+    pub fn push_other_day(&mut self, entry: &LedgerEntry, row: &StatementRow) -> bool {
+        let matched = self.compare(entry, row);
+        if matched {
+            self.summary.matched_other_day += 1;
+        }
+        matched
+    }
+
+    /// A row of another agency's reference.
+    pub fn other_agency(&mut self, row: &StatementRow) {
+        self.finding(Kind::OtherAgency, None, Some(row));
+    }
+
+    /// A row for a known attempt whose money is not in the ledger (or a transfer of the
+    /// wrong amount, just recorded without paying its order): `kind` names the finding.
+    pub fn known_unmatched(&mut self, kind: Kind, row: &StatementRow, payment_id: &str, ledger_amount: Option<i64>) {
+        self.finding(kind, None, Some(row));
+        if let Some(item) = self.items.last_mut() {
+            item.payment_id = Some(payment_id.to_owned());
+            item.ledger_amount = ledger_amount;
+        }
+    }
+
+    fn compare(&mut self, entry: &LedgerEntry, row: &StatementRow) -> bool {
         let kind = if entry.amount != row.amount {
             Some(Kind::AmountMismatch)
         } else if entry.status != row.status {
@@ -99,9 +133,13 @@ impl Diff {
         match kind {
             None => {
                 self.summary.matched += 1;
-                self.summary.matched_amount += row.amount;
+                self.summary.matched_amount = self.summary.matched_amount.saturating_add(row.amount);
+                true
             }
-            Some(kind) => self.finding(kind, Some(&entry), Some(&row)),
+            Some(kind) => {
+                self.finding(kind, Some(entry), Some(row));
+                false
+            }
         }
     }
 
@@ -110,13 +148,18 @@ impl Diff {
     pub fn matched_without_ledger(&mut self, row: &StatementRow) {
         self.summary.matched += 1;
         if row.status == RowStatus::Success {
-            self.summary.matched_amount += row.amount;
+            self.summary.matched_amount = self.summary.matched_amount.saturating_add(row.amount);
         }
     }
 
     /// A row the ledger does not know.
     pub fn unmatched(&mut self, row: &StatementRow) {
         self.finding(Kind::MissingInLedger, None, Some(row));
+    }
+
+    /// Whether the day's ledger still holds an entry for `txn_ref` (not yet matched).
+    pub fn in_day(&self, txn_ref: &str) -> bool {
+        self.ledger.contains_key(txn_ref)
     }
 
     /// Ends the diff: what the ledger has and the statement lacks.
@@ -135,6 +178,7 @@ impl Diff {
             Kind::MissingInStatement => self.summary.missing_in_statement += 1,
             Kind::AmountMismatch => self.summary.amount_mismatch += 1,
             Kind::StatusMismatch => self.summary.status_mismatch += 1,
+            Kind::OtherAgency => self.summary.other_agency += 1,
         }
         self.items.push(Item {
             kind,
@@ -260,6 +304,7 @@ mod tests {
                     missing_in_statement: 1,
                     amount_mismatch: 1,
                     status_mismatch: 0,
+                    ..Summary::default()
                 },
                 vec![
                     (Kind::AmountMismatch, "B"),

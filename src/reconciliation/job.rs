@@ -1,29 +1,42 @@
-//! One reconciliation run: stream the statement through the parser and the diff, decide the
-//! rows the ledger lacks, settle bank transfers that pay live orders, store the run.
+//! One reconciliation run. The statement is read twice: first streamed through the parser to
+//! a spool file, so that a malformed file is refused before anything moves; then read back in
+//! batches, each row judged against the whole ledger by its reference, bank transfers settled,
+//! and the findings written as they are found. Memory stays bounded by the day's ledger and one
+//! batch, whatever the size of the file.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::{BufWriter, Read, Write};
+use std::path::PathBuf;
 
 use actix_web::dev::Payload;
 use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
-use std::collections::HashMap;
-
 use futures_util::StreamExt;
 
-use super::csv::{RowStatus, StatementParser};
-use super::diff::{Diff, Item, Summary};
+use super::csv::{RowStatus, StatementParser, StatementRow};
+use super::diff::{Diff, Kind, Summary};
+use crate::auth::Caller;
 use crate::clock::vietnam;
+use crate::config::SettlementCutoff;
 use crate::error::ApiError;
 use crate::gateways::GatewayId;
 use crate::ids::{new_id, IdKind};
 use crate::payments::service;
 use crate::startup::AppState;
-use crate::storage::payments::{AttemptRow, GatewayResult};
+use crate::storage::parse_ts;
+use crate::storage::payments::GatewayResult;
+use crate::storage::reconciliation::RefRow;
 
 /// Largest settlement file accepted.
 pub const MAX_FILE_BYTES: usize = 256 * 1024 * 1024;
+/// Rows judged together (one lookup of their references).
+const ROW_BATCH: usize = 1000;
+/// Findings held before they are written.
+const ITEM_FLUSH: usize = 1000;
 
 pub struct RunResult {
     pub id: String,
     pub summary: Summary,
-    pub items: Vec<Item>,
 }
 
 /// `[00:00, 24:00)` of `date` in Vietnam, as UTC.
@@ -36,16 +49,37 @@ pub fn vietnam_day(date: NaiveDate) -> (chrono::DateTime<Utc>, chrono::DateTime<
     (start, start + chrono::Duration::days(1))
 }
 
-pub async fn run(
-    state: &AppState,
-    actor: &str,
-    gateway: GatewayId,
+/// The ledger day of a statement date: from the previous day's cut-off to this day's.
+pub fn settlement_day(
     date: NaiveDate,
-    payload: &mut Payload,
-) -> Result<RunResult, ApiError> {
-    let (from, to) = vietnam_day(date);
-    let ledger = state.store.ledger_for(gateway.as_str(), from, to).await?;
-    let mut diff = Diff::new(ledger);
+    cutoff: SettlementCutoff,
+) -> (chrono::DateTime<Utc>, chrono::DateTime<Utc>) {
+    let (midnight, _) = vietnam_day(date);
+    let end = midnight + chrono::Duration::minutes(i64::from(cutoff.minutes));
+    (end - chrono::Duration::days(1), end)
+}
+
+/// The spooled statement; removed when dropped.
+struct Spool {
+    path: PathBuf,
+}
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+fn io_error(e: std::io::Error) -> ApiError {
+    ApiError::Internal(anyhow::Error::new(e).context("spooling the settlement file"))
+}
+
+/// Pass one: validate the whole file while writing it to a spool file.
+async fn spool(payload: &mut Payload, id: &str) -> Result<(Spool, u64), ApiError> {
+    let spool = Spool {
+        path: std::env::temp_dir().join(format!("landpay-{id}.csv")),
+    };
+    let mut out = BufWriter::new(File::create(&spool.path).map_err(io_error)?);
     let mut parser = StatementParser::new();
     let mut size = 0usize;
     while let Some(chunk) = payload.next().await {
@@ -55,71 +89,254 @@ pub async fn run(
         if size > MAX_FILE_BYTES {
             return Err(ApiError::PayloadTooLarge(MAX_FILE_BYTES));
         }
-        parser.push(&chunk, &mut |row| diff.push(row));
+        out.write_all(&chunk).map_err(io_error)?;
+        parser.push(&chunk, &mut |_| {});
     }
-    let (rows, errors) = parser.finish(&mut |row| diff.push(row));
+    out.flush().map_err(io_error)?;
+    let (rows, errors) = parser.finish(&mut |_| {});
     if !errors.is_empty() {
         return Err(ApiError::invalid(errors));
     }
-    let unresolved = std::mem::take(&mut diff.unresolved);
-    let refs: Vec<String> = unresolved.iter().map(|r| r.txn_ref.clone()).collect();
-    let known: HashMap<String, AttemptRow> = state
-        .store
-        .attempts_by_refs(&refs)
-        .await?
-        .into_iter()
-        .filter(|a| a.gateway == gateway.as_str())
-        .map(|a| (a.txn_ref.clone(), a))
-        .collect();
-    for row in unresolved {
-        let Some(attempt) = known.get(&row.txn_ref) else {
-            diff.unmatched(&row);
-            continue;
-        };
+    Ok((spool, rows))
+}
+
+/// The state of pass two.
+struct Judge<'a> {
+    state: &'a AppState,
+    gateway: GatewayId,
+    agency: Option<&'a str>,
+    rec_id: String,
+    /// The statement's ledger day.
+    window: (chrono::DateTime<Utc>, chrono::DateTime<Utc>),
+    diff: Diff,
+    written: u64,
+    /// References matched against money of another day: their open findings get closed.
+    other_day: Vec<String>,
+    seen_other_day: HashSet<String>,
+}
+
+impl Judge<'_> {
+    async fn flush(&mut self, force: bool) -> Result<(), ApiError> {
+        if self.diff.items.len() >= ITEM_FLUSH || (force && !self.diff.items.is_empty()) {
+            let items = std::mem::take(&mut self.diff.items);
+            self.state
+                .store
+                .insert_items(&self.rec_id, self.written, &items)
+                .await?;
+            self.written += u64::try_from(items.len()).unwrap_or(0);
+        }
+        Ok(())
+    }
+
+    /// Judges the rows that the day's ledger did not hold.
+    async fn batch(&mut self) -> Result<(), ApiError> {
+        let rows = std::mem::take(&mut self.diff.unresolved);
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let refs: Vec<&str> = rows.iter().map(|r| r.txn_ref.as_str()).collect();
+        let known: HashMap<String, RefRow> = self
+            .state
+            .store
+            .refs_of(self.gateway.as_str(), &refs)
+            .await?
+            .into_iter()
+            .map(|a| (a.txn_ref.clone(), a))
+            .collect();
+        for row in rows {
+            match known.get(&row.txn_ref) {
+                None => self.diff.unmatched(&row),
+                Some(attempt) => self.known(attempt, &row).await?,
+            }
+        }
+        self.flush(false).await
+    }
+
+    async fn known(&mut self, attempt: &RefRow, row: &StatementRow) -> Result<(), ApiError> {
+        if self
+            .agency
+            .is_some_and(|a| attempt.agency_code.as_deref() != Some(a))
+        {
+            self.diff.other_agency(row);
+            return Ok(());
+        }
+        if let Some(entry) = attempt.ledger_entry() {
+            let (from, to) = self.window;
+            let on_this_day = attempt
+                .money_at
+                .as_deref()
+                .and_then(|t| parse_ts(t).ok())
+                .is_some_and(|t| t >= from && t < to);
+            // The day's own money was matched already: a second row for it is not in the ledger.
+            if on_this_day || self.seen_other_day.contains(&row.txn_ref) {
+                self.diff
+                    .known_unmatched(Kind::MissingInLedger, row, &attempt.payment_id, None);
+            } else if self.diff.push_other_day(&entry, row) {
+                self.seen_other_day.insert(row.txn_ref.clone());
+                self.other_day.push(row.txn_ref.clone());
+            }
+            return Ok(());
+        }
         let open = matches!(
             attempt.status.as_str(),
             "redirected" | "unknown" | "expired"
         );
         if row.status == RowStatus::Failed && (open || attempt.status == "failed") {
-            diff.matched_without_ledger(&row);
-        } else if gateway == GatewayId::Vietqr
-            && row.status == RowStatus::Success
-            && open
-            && row.amount == attempt.amount
-        {
-            // The bank statement is the VietQR "callback": the same transition as an IPN.
+            self.diff.matched_without_ledger(row);
+        } else if self.gateway == GatewayId::Vietqr && row.status == RowStatus::Success && open {
+            self.transfer(attempt, row).await?;
+        } else {
+            self.diff.known_unmatched(
+                Kind::MissingInLedger,
+                row,
+                &attempt.payment_id,
+                None,
+            );
+        }
+        Ok(())
+    }
+
+    /// A bank statement row for a live VietQR reference: the statement is the transfer's
+    /// "callback". The right amount pays the order as an IPN does; another amount is recorded
+    /// on the attempt and flagged, and the order stays unpaid.
+    async fn transfer(&mut self, attempt: &RefRow, row: &StatementRow) -> Result<(), ApiError> {
+        let gateway_txn_no = Some(row.gateway_txn_no.clone()).filter(|n| !n.is_empty());
+        if row.amount == attempt.amount {
             service::settle(
-                state,
+                self.state,
                 &GatewayResult {
                     txn_ref: row.txn_ref.clone(),
                     success: true,
                     amount: row.amount,
-                    gateway_txn_no: Some(row.gateway_txn_no.clone()).filter(|n| !n.is_empty()),
+                    gateway_txn_no,
                     bank_code: row.bank_code.clone(),
                     paid_at: Some(row.paid_at),
                     source: "reconciliation.vietqr".into(),
                 },
             )
             .await?;
-            diff.matched_without_ledger(&row);
-        } else {
-            diff.unmatched(&row);
+            self.diff.matched_without_ledger(row);
+            return Ok(());
         }
+        let recorded = self
+            .state
+            .store
+            .record_wrong_transfer(
+                &attempt.attempt_id,
+                &attempt.payment_id,
+                row.amount,
+                gateway_txn_no.as_deref(),
+                row.bank_code.as_deref(),
+                row.paid_at,
+                "reconciliation.vietqr",
+                self.state.clock.now(),
+            )
+            .await?;
+        if recorded {
+            self.state.delivery_kick.notify_one();
+        }
+        self.diff.known_unmatched(
+            Kind::AmountMismatch,
+            row,
+            &attempt.payment_id,
+            Some(attempt.amount),
+        );
+        Ok(())
     }
-    let (summary, items) = diff.finish();
+}
+
+pub async fn run(
+    state: &AppState,
+    caller: &Caller,
+    gateway: GatewayId,
+    date: NaiveDate,
+    payload: &mut Payload,
+) -> Result<RunResult, ApiError> {
     let id = new_id(IdKind::Reconciliation);
+    let (spooled, rows) = spool(payload, &id).await?;
+    let agency = caller.agency.as_deref();
+    let window = settlement_day(
+        date,
+        state.settings.gateways.settlement_cutoff(gateway.as_str()),
+    );
+    let ledger = state
+        .store
+        .ledger_for(gateway.as_str(), window.0, window.1, agency)
+        .await?;
+    let statement_date = date.format("%Y-%m-%d").to_string();
     state
         .store
-        .save_run(
+        .begin_run(
             &id,
             gateway.as_str(),
-            &date.format("%Y-%m-%d").to_string(),
-            &summary,
-            &items,
-            rows,
-            actor,
+            &statement_date,
+            agency,
+            &caller.sub,
             state.clock.now(),
         )
         .await?;
-    Ok(RunResult { id, summary, items })
+    let mut j = Judge {
+        state,
+        gateway,
+        agency,
+        rec_id: id.clone(),
+        window,
+        diff: Diff::new(ledger),
+        written: 0,
+        other_day: Vec::new(),
+        seen_other_day: HashSet::new(),
+    };
+    let mut file = File::open(&spooled.path).map_err(io_error)?;
+    let mut parser = StatementParser::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buf).map_err(io_error)?;
+        if n == 0 {
+            break;
+        }
+        parser.push(&buf[..n], &mut |row| j.diff.push(row));
+        if j.diff.unresolved.len() >= ROW_BATCH || j.diff.items.len() >= ITEM_FLUSH {
+            j.batch().await?;
+        }
+    }
+    let _ = parser.finish(&mut |row| j.diff.push(row));
+    j.batch().await?;
+    let mut judge = j;
+    judge.flush(true).await?;
+    let written = judge.written;
+    let (summary, rest) = judge.diff.finish();
+    state.store.insert_items(&id, written, &rest).await?;
+    state
+        .store
+        .resolve_missing(gateway.as_str(), &id, &judge.other_day)
+        .await?;
+    state
+        .store
+        .finish_run(
+            &id,
+            gateway.as_str(),
+            &statement_date,
+            agency,
+            &summary,
+            rows,
+        )
+        .await?;
+    Ok(RunResult { id, summary })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_ledger_day_runs_from_the_previous_cutoff() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        let (from, to) = settlement_day(d, SettlementCutoff::default());
+        assert_eq!(from.to_rfc3339(), "2026-11-19T17:00:00+00:00");
+        assert_eq!(to.to_rfc3339(), "2026-11-20T17:00:00+00:00");
+        let (from, to) = settlement_day(d, SettlementCutoff::parse("22:00").unwrap());
+        assert_eq!(from.to_rfc3339(), "2026-11-19T15:00:00+00:00");
+        assert_eq!(to.to_rfc3339(), "2026-11-20T15:00:00+00:00");
+    }
 }

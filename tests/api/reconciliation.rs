@@ -64,7 +64,8 @@ async fn a_file_with_each_discrepancy_yields_exactly_those_findings() {
     assert_eq!(run["status"], "current");
     assert_eq!(
         run["summary"],
-        json!({"matched": 1, "matched_amount": 1_000_000, "missing_in_ledger": 1, "missing_in_statement": 1, "amount_mismatch": 1, "status_mismatch": 0})
+        json!({"matched": 1, "matched_amount": 1_000_000, "missing_in_ledger": 1, "missing_in_statement": 1, "amount_mismatch": 1, "status_mismatch": 0,
+               "matched_other_day": 0, "other_agency": 0})
     );
     let items = run["items"].as_array().unwrap();
     assert_eq!(items.len(), 3);
@@ -392,5 +393,20 @@ async fn a_file_of_100_000_rows_streams_through() {
     assert_eq!(run["rows"], 100_000);
     assert_eq!(run["summary"]["matched"], 1);
     assert_eq!(run["summary"]["missing_in_ledger"], 99_999);
-    assert_eq!(run["items"].as_array().unwrap().len(), 99_999);
+    // The run answers with its first 1,000 findings and a cursor; the CSV streams them all.
+    assert_eq!(run["items"].as_array().unwrap().len(), 1_000);
+    assert!(run["next_cursor"].is_string());
+    let id = run["id"].as_str().unwrap();
+    let csv = app
+        .request(reqwest::Method::GET, &format!("/v1/reconciliations/{id}"))
+        .bearer_auth(app.finance())
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(csv.lines().count(), 1 + 99_999);
+    assert!(csv.lines().last().unwrap().contains("REF00099998"));
 }
