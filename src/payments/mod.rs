@@ -102,6 +102,10 @@ pub struct Attempt {
     pub created_at: String,
     pub gateway_txn_no: Option<String>,
     pub paid_at: Option<String>,
+    /// Whole đồng the gateway or the bank reported as received on this attempt (null when none).
+    pub paid_amount: Option<i64>,
+    /// Whole đồng of this attempt's money refunded so far.
+    pub refunded_amount: i64,
 }
 
 /// The payment resource.
@@ -189,6 +193,8 @@ impl PaymentRecord {
                     created_at: a.created_at.clone(),
                     gateway_txn_no: a.gateway_txn_no.clone(),
                     paid_at: a.money_at.clone(),
+                    paid_amount: a.paid_amount,
+                    refunded_amount: a.refunded_amount,
                 })
                 .collect(),
         }

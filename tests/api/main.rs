@@ -6,6 +6,7 @@ mod browser;
 mod cli;
 mod crash;
 mod finance_browser;
+mod finance_truth;
 mod gateways;
 mod helpers;
 mod idempotency;
