@@ -199,7 +199,9 @@ impl SettlementCutoff {
         if m > 59 || h > 24 || (h == 24 && m > 0) {
             return Err(bad());
         }
-        Ok(Self { minutes: h * 60 + m })
+        Ok(Self {
+            minutes: h * 60 + m,
+        })
     }
 }
 

@@ -11,10 +11,10 @@ use actix_web::web::Bytes;
 use futures_util::StreamExt;
 
 use crate::auth::{Auth, Caller, FinanceAccess};
-use crate::http::paging::{Page, PageRequest};
 use crate::clock::vietnam_date;
 use crate::error::ApiError;
 use crate::gateways::GatewayId;
+use crate::http::paging::{Page, PageRequest};
 use crate::reconciliation::csv::text_cell as csv_text;
 use crate::reconciliation::job::{self, vietnam_day};
 use crate::reconciliation::report::{split_refund, Collections, GroupBy, Totals};
@@ -74,10 +74,9 @@ async fn items_page(
 ) -> Result<Page<PositionedItem>, ApiError> {
     let after = match page.after.as_deref() {
         None => None,
-        Some(a) => Some(
-            a.parse::<i64>()
-                .map_err(|_| ApiError::invalid_field("cursor", "is not a cursor this service issued"))?,
-        ),
+        Some(a) => Some(a.parse::<i64>().map_err(|_| {
+            ApiError::invalid_field("cursor", "is not a cursor this service issued")
+        })?),
     };
     let items = state
         .store
@@ -175,7 +174,10 @@ pub async fn get(
             {
                 Err(e) => {
                     tracing::error!(error = %e, %rec_id, "reading findings for CSV");
-                    Some((Err(actix_web::error::ErrorInternalServerError("read failed")), None))
+                    Some((
+                        Err(actix_web::error::ErrorInternalServerError("read failed")),
+                        None,
+                    ))
                 }
                 Ok(items) if items.is_empty() => None,
                 Ok(items) => {
@@ -191,7 +193,8 @@ pub async fn get(
             }
         }
     });
-    let body = futures_util::stream::once(async move { Ok::<_, actix_web::Error>(header) }).chain(pages);
+    let body =
+        futures_util::stream::once(async move { Ok::<_, actix_web::Error>(header) }).chain(pages);
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((

@@ -114,7 +114,13 @@ impl Diff {
 
     /// A row for a known attempt whose money is not in the ledger (or a transfer of the
     /// wrong amount, just recorded without paying its order): `kind` names the finding.
-    pub fn known_unmatched(&mut self, kind: Kind, row: &StatementRow, payment_id: &str, ledger_amount: Option<i64>) {
+    pub fn known_unmatched(
+        &mut self,
+        kind: Kind,
+        row: &StatementRow,
+        payment_id: &str,
+        ledger_amount: Option<i64>,
+    ) {
         self.finding(kind, None, Some(row));
         if let Some(item) = self.items.last_mut() {
             item.payment_id = Some(payment_id.to_owned());
@@ -133,7 +139,8 @@ impl Diff {
         match kind {
             None => {
                 self.summary.matched += 1;
-                self.summary.matched_amount = self.summary.matched_amount.saturating_add(row.amount);
+                self.summary.matched_amount =
+                    self.summary.matched_amount.saturating_add(row.amount);
                 true
             }
             Some(kind) => {

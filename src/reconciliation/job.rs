@@ -186,12 +186,8 @@ impl Judge<'_> {
         } else if self.gateway == GatewayId::Vietqr && row.status == RowStatus::Success && open {
             self.transfer(attempt, row).await?;
         } else {
-            self.diff.known_unmatched(
-                Kind::MissingInLedger,
-                row,
-                &attempt.payment_id,
-                None,
-            );
+            self.diff
+                .known_unmatched(Kind::MissingInLedger, row, &attempt.payment_id, None);
         }
         Ok(())
     }

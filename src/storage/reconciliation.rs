@@ -98,7 +98,8 @@ impl RefRow {
 
 /// Findings written per statement.
 const ITEM_BATCH: usize = 200;
-const ITEM_COLUMNS: &str = "kind, txn_ref, gateway_txn_no, payment_id, ledger_amount, statement_amount, ledger_status, \
+const ITEM_COLUMNS: &str =
+    "kind, txn_ref, gateway_txn_no, payment_id, ledger_amount, statement_amount, ledger_status, \
                             statement_status, line, status, resolved_by";
 
 impl Store {

