@@ -289,6 +289,38 @@ async fn a_late_payment_settled_the_next_day_is_matched_and_closes_the_first_day
     assert_eq!(d["items"][0]["status"], "resolved");
     assert_eq!(d["items"][0]["resolved_by"], next["id"]);
     assert_eq!(d["items"][0]["payment_id"], pid.as_str());
+    let page = expect_json(
+        app.get(
+            &format!("/v1/reconciliations/{d_id}/items?kind=missing_in_statement&limit=1"),
+            &app.finance(),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(page["data"][0]["resolved_by"], next["id"]);
+    assert_eq!(page["next_cursor"], Value::Null);
+    let none = expect_json(
+        app.get(
+            &format!("/v1/reconciliations/{d_id}/items?kind=amount_mismatch"),
+            &app.finance(),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(none["data"], json!([]));
+    let p = expect_problem(
+        app.get(
+            &format!("/v1/reconciliations/{d_id}/items?kind=paid"),
+            &app.finance(),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "kind");
     // The same row again the day after: its money is matched already, once.
     let dup = post_csv(
         &app,

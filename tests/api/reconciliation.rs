@@ -408,5 +408,20 @@ async fn a_file_of_100_000_rows_streams_through() {
         .await
         .unwrap();
     assert_eq!(csv.lines().count(), 1 + 99_999);
+    // The run's cursor continues on /items.
+    let cursor = run["next_cursor"].as_str().unwrap();
+    let next = expect_json(
+        app.get(
+            &format!("/v1/reconciliations/{id}/items?limit=500&cursor={cursor}"),
+            &app.finance(),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(run["items"][999]["line"], 1002);
+    assert_eq!(next["data"].as_array().unwrap().len(), 500);
+    assert_eq!(next["data"][0]["line"], 1003);
+    assert!(next["next_cursor"].is_string());
     assert!(csv.lines().last().unwrap().contains("REF00099998"));
 }
