@@ -6,6 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
+use std::hash::{BuildHasher, RandomState};
 use std::io::{BufWriter, Read, Write};
 use std::path::PathBuf;
 
@@ -110,13 +111,24 @@ struct Judge<'a> {
     window: (chrono::DateTime<Utc>, chrono::DateTime<Utc>),
     diff: Diff,
     written: u64,
-    /// References matched against money of another day: their open findings get closed.
+    /// References matched against money of another day since the last flush: their open
+    /// findings get closed.
     other_day: Vec<String>,
-    seen_other_day: HashSet<String>,
+    /// Hashes of every reference matched against another day's money, to tell a repeated row
+    /// (8 bytes a row, not the reference itself).
+    seen_other_day: HashSet<u64>,
+    hasher: RandomState,
 }
 
 impl Judge<'_> {
     async fn flush(&mut self, force: bool) -> Result<(), ApiError> {
+        if !self.other_day.is_empty() {
+            let refs = std::mem::take(&mut self.other_day);
+            self.state
+                .store
+                .resolve_missing(self.gateway.as_str(), &self.rec_id, &refs)
+                .await?;
+        }
         if self.diff.items.len() >= ITEM_FLUSH || (force && !self.diff.items.is_empty()) {
             let items = std::mem::take(&mut self.diff.items);
             self.state
@@ -167,12 +179,13 @@ impl Judge<'_> {
                 .as_deref()
                 .and_then(|t| parse_ts(t).ok())
                 .is_some_and(|t| t >= from && t < to);
+            let key = self.hasher.hash_one(&row.txn_ref);
             // The day's own money was matched already: a second row for it is not in the ledger.
-            if on_this_day || self.seen_other_day.contains(&row.txn_ref) {
+            if on_this_day || self.seen_other_day.contains(&key) {
                 self.diff
                     .known_unmatched(Kind::MissingInLedger, row, &attempt.payment_id, None);
             } else if self.diff.push_other_day(&entry, row) {
-                self.seen_other_day.insert(row.txn_ref.clone());
+                self.seen_other_day.insert(key);
                 self.other_day.push(row.txn_ref.clone());
             }
             return Ok(());
@@ -281,6 +294,7 @@ pub async fn run(
         written: 0,
         other_day: Vec::new(),
         seen_other_day: HashSet::new(),
+        hasher: RandomState::new(),
     };
     let mut file = File::open(&spooled.path).map_err(io_error)?;
     let mut parser = StatementParser::new();
@@ -302,10 +316,6 @@ pub async fn run(
     let written = judge.written;
     let (summary, rest) = judge.diff.finish();
     state.store.insert_items(&id, written, &rest).await?;
-    state
-        .store
-        .resolve_missing(gateway.as_str(), &id, &judge.other_day)
-        .await?;
     state
         .store
         .finish_run(
