@@ -107,11 +107,20 @@ fn choose<'a>(
         let ids: Vec<&str> = holding.iter().map(|h| h.attempt_id.as_str()).collect();
         return Err(RefundError::AttemptRequired(ids.join(", ")));
     }
-    Ok(holding.first().copied().or_else(|| {
-        holders
-            .iter()
-            .find(|h| Some(h.attempt_id.as_str()) == paying)
-    }))
+    // With nothing held any more, the paying attempt (or the only one that received money)
+    // answers, so that the caller hears how much is left: nothing.
+    Ok(holding
+        .first()
+        .copied()
+        .or_else(|| {
+            holders
+                .iter()
+                .find(|h| Some(h.attempt_id.as_str()) == paying)
+        })
+        .or_else(|| match holders {
+            [only] => Some(only),
+            _ => None,
+        }))
 }
 
 impl Store {

@@ -716,3 +716,84 @@ async fn csv_exports_never_carry_a_live_formula() {
     // The ledger's own money row stays a plain integer.
     assert!(csv.contains(",1000000,,success,,,open,"), "{csv}");
 }
+
+#[tokio::test]
+async fn refunding_money_that_came_after_expiry_leaves_the_order_expired() {
+    let app = spawn_app().await;
+    let p = app.payment(6_000_000).await;
+    let pid = p["id"].as_str().unwrap();
+    let a = app.attempt(pid, "vnpay").await;
+    app.state.clock.advance(chrono::Duration::hours(25));
+    landpay::workers::sweep(&app.state).await.unwrap();
+    assert_eq!(app.payment_status(pid).await["status"], "expired");
+    // The payer had paid at the last second after all: the gateway holds the transaction (the
+    // simulator's ledger, which its refund API reads) and its IPN arrives late.
+    let reference = a["reference"].as_str().unwrap();
+    let params = app.ipn_params(reference, 6_000_000, "00");
+    let query = crate::helpers::vnpay_sign(&params, &app.vnpay_secret());
+    app.store()
+        .record_sandbox_txn(reference, &query, "00", "14226112", app.state.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(app.ipn(&params, &app.vnpay_secret()).await["RspCode"], "00");
+    let s = app.payment_status(pid).await;
+    assert_eq!(s["status"], "expired");
+    assert_eq!(s["flags"][0]["flag"], "paid_after_expiry");
+    let p = expect_problem(
+        refund(
+            &app,
+            pid,
+            "x0",
+            json!({"amount": 1, "reason": "Hoàn", "attempt_id": "att_00000000000000000000000000"}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "attempt_id");
+    // A part first: the flag stays open while money is still held.
+    let r = expect_json(
+        refund(
+            &app,
+            pid,
+            "x1",
+            json!({"amount": 1_000_000, "reason": "Hoàn một phần"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(r["status"], "succeeded");
+    assert_eq!(r["attempt_id"], a["id"]);
+    assert_eq!(app.payment_status(pid).await["flags"][0]["status"], "open");
+    let r = expect_json(
+        refund(
+            &app,
+            pid,
+            "x2",
+            json!({"amount": 5_000_000, "reason": "Hoàn phần còn lại"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(r["status"], "succeeded");
+    let s = app.payment_status(pid).await;
+    assert_eq!(
+        s["status"], "expired",
+        "refunding unapplied money does not move the order"
+    );
+    assert_eq!(s["refunded_amount"], 0);
+    assert_eq!(s["attempts"][0]["refunded_amount"], 6_000_000);
+    assert_eq!(s["flags"][0]["status"], "resolved");
+    assert_eq!(s["flags"][0]["note"], "Hoàn phần còn lại");
+    // Nothing left to refund.
+    let p = expect_problem(
+        refund(&app, pid, "x3", json!({"amount": 1, "reason": "Thêm"})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "amount");
+}
