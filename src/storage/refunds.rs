@@ -117,7 +117,7 @@ fn choose<'a>(
                 .iter()
                 .find(|h| Some(h.attempt_id.as_str()) == paying)
         })
-        .or_else(|| match holders {
+        .or(match holders {
             [only] => Some(only),
             _ => None,
         }))
