@@ -81,19 +81,11 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
                     format!("is not valid JSON: {inner}"),
                 ))
             } else {
-                let field = if path == "." { "body".to_owned() } else { path };
-                Err(ApiError::invalid_field(
-                    field,
-                    strip_position(&inner.to_string()),
-                ))
+                Err(ApiError::invalid(vec![crate::wording::field_error(
+                    &path,
+                    &inner.to_string(),
+                )]))
             }
         }
-    }
-}
-
-fn strip_position(message: &str) -> String {
-    match message.find(" at line ") {
-        Some(i) => message[..i].to_owned(),
-        None => message.to_owned(),
     }
 }

@@ -56,14 +56,15 @@ fn run_view(run: &crate::storage::reconciliation::RunRow, items: &[ItemRow]) -> 
     })
 }
 
+/// Reconcile a gateway's settlement file or a bank statement.
 #[utoipa::path(post, path = "/v1/reconciliations", tag = "finance", security(("bearer" = [])), params(RunQuery),
     request_body(content = String, content_type = "text/csv", description = "The settlement file: `gateway_txn_no,txn_ref,amount,status,paid_at,bank_code,fee`",
-        example = "gateway_txn_no,txn_ref,amount,status,paid_at,bank_code,fee\n14226112,01JD8Z…,45171500,success,2026-11-20T10:15:00+07:00,NCB,11000\n"),
+        example = "gateway_txn_no,txn_ref,amount,status,paid_at,bank_code,fee\n14226112,01KBF6B3M0D5N6D2CQ1W3V9HZX,45171500,success,2026-11-20T10:15:00+07:00,NCB,11000\n"),
     responses(
         (status = 201, description = "The run with its summary and the findings that did not match", example = json!({
-            "id": "rec_…", "status": "current", "gateway": "vnpay", "statement_date": "2026-11-20",
+            "id": "rec_01kbf6c9x2a7q4r8t0v3w5y6z1", "status": "current", "gateway": "vnpay", "statement_date": "2026-11-20",
             "summary": {"matched": 41, "matched_amount": 1250000000, "missing_in_ledger": 1, "missing_in_statement": 0, "amount_mismatch": 1, "status_mismatch": 0},
-            "items": [{"kind": "amount_mismatch", "txn_ref": "01JD…", "gateway_txn_no": "14226112", "ledger_amount": 45171500, "statement_amount": 45000000}]})),
+            "items": [{"kind": "amount_mismatch", "txn_ref": "01KBF6B3M0D5N6D2CQ1W3V9HZX", "gateway_txn_no": "14226112", "ledger_amount": 45171500, "statement_amount": 45000000}]})),
         (status = 422, description = "One entry per problem, `line <n>, column <name>`; nothing stored", body = crate::error::Problem)))]
 pub async fn create(
     auth: Auth<FinanceAccess>,
@@ -78,7 +79,10 @@ pub async fn create(
         .ok_or_else(|| ApiError::invalid_field("gateway", "is required"))?
         .parse()
         .map_err(|_| {
-            ApiError::invalid_field("gateway", "must be vnpay, momo, zalopay or vietqr")
+            ApiError::invalid_field(
+                "gateway",
+                crate::wording::one_of(GatewayId::ALL.iter().map(|g| g.as_str())),
+            )
         })?;
     let date = date_param("statement_date", q.statement_date.as_deref())?;
     let ct = req
@@ -102,6 +106,7 @@ pub async fn create(
     Ok(HttpResponse::Created().json(run_view(&run, &items)))
 }
 
+/// Read a reconciliation run and its findings.
 #[utoipa::path(get, path = "/v1/reconciliations/{id}", tag = "finance", security(("bearer" = [])),
     params(("id" = String, Path, description = "rec_…")),
     responses((status = 200, description = "The run as JSON, or its items as CSV with `Accept: text/csv`"), (status = 404, body = crate::error::Problem)))]
@@ -196,6 +201,7 @@ pub async fn collections(
     Ok(acc.finish())
 }
 
+/// Collections report by day, budget sub-item, gateway or agency.
 #[utoipa::path(get, path = "/v1/reports/collections", tag = "finance", security(("bearer" = [])), params(ReportQuery),
     responses((status = 200, description = "JSON, or CSV with `Accept: text/csv`; `amount` = paid − refunded", example = json!({
         "group_by": "sub_item", "from": "2026-11-01", "to": "2026-11-30",
@@ -214,7 +220,10 @@ pub async fn report(
     let group = match q.group_by.as_deref() {
         None => GroupBy::Day,
         Some(g) => GroupBy::parse(g).ok_or_else(|| {
-            ApiError::invalid_field("group_by", "must be day, sub_item, gateway or agency")
+            ApiError::invalid_field(
+                "group_by",
+                crate::wording::one_of(["day", "sub_item", "gateway", "agency"]),
+            )
         })?,
     };
     let rows = collections(&state, from, to, group, auth.agency_scope()).await?;

@@ -15,8 +15,8 @@ use crate::money::Vnd;
 use crate::obligations::late_interest;
 use crate::startup::AppState;
 use crate::storage::payments::{
-    AttemptRow, GatewayResult, NewAttempt, NewPayment, PaymentLineRow, PaymentRecord, PaymentRow,
-    PaymentStoreError, ResultApplied,
+    AttemptRow, GatewayResult, HeldItem, NewAttempt, NewPayment, PaymentLineRow, PaymentRecord,
+    PaymentRow, PaymentStoreError, ResultApplied,
 };
 use crate::storage::{parse_ts, ts};
 
@@ -135,7 +135,10 @@ fn validate_input(input: &PaymentInput) -> Vec<FieldError> {
     }
     if let Some(locale) = &input.locale {
         if !matches!(locale.as_str(), "vi" | "en") {
-            errors.push(FieldError::new("locale", "must be `vi` or `en`"));
+            errors.push(FieldError::new(
+                "locale",
+                crate::wording::one_of(["vi", "en"]),
+            ));
         }
     }
     errors
@@ -230,6 +233,13 @@ async fn resolve_items(
             .filter(|l| only_line.as_ref().is_none_or(|id| *id == l.id))
         {
             if line.status == "paid" {
+                let held = state
+                    .store
+                    .held_items(std::slice::from_ref(&line.id))
+                    .await?;
+                if !held.is_empty() {
+                    return Err(held_conflict(caller, &held));
+                }
                 return Err(ApiError::Conflict(format!(
                     "notice line {} is already paid",
                     line.id
@@ -274,6 +284,34 @@ async fn resolve_items(
     Ok((lines, holds))
 }
 
+/// 409 naming, for each held item, the order that holds it when `caller` may see that order.
+fn held_conflict(caller: &Caller, held: &[HeldItem]) -> ApiError {
+    if held.is_empty() {
+        return ApiError::Conflict(
+            "an item is already paid or held by another live payment".into(),
+        );
+    }
+    let parts: Vec<String> = held
+        .iter()
+        .map(|h| {
+            if !caller.can_see(h.agency_code.as_deref()) {
+                format!(
+                    "{} is already paid or held by another live payment",
+                    h.item_key
+                )
+            } else if h.status == "pending" || h.status == "processing" {
+                format!(
+                    "{} is held by another live payment, {}",
+                    h.item_key, h.payment_id
+                )
+            } else {
+                format!("{} is already paid by payment {}", h.item_key, h.payment_id)
+            }
+        })
+        .collect();
+    ApiError::Conflict(parts.join("; "))
+}
+
 /// Creates an order from the items. Interest is computed for today (UTC+7); an order with an
 /// interest line expires at the end of today, since tomorrow's amount differs.
 pub async fn create(
@@ -295,10 +333,7 @@ pub async fn create(
         .dong();
     let held = state.store.held_items(&holds).await?;
     if !held.is_empty() {
-        return Err(ApiError::Conflict(format!(
-            "already paid or held by another live payment: {}",
-            held.join(", ")
-        )));
+        return Err(held_conflict(caller, &held));
     }
     let mut expires = now
         + chrono::Duration::from_std(state.settings.payments.order_ttl.0)
@@ -327,7 +362,14 @@ pub async fn create(
         lines,
         holds,
     };
-    state.store.insert_payment(&new, now).await?;
+    match state.store.insert_payment(&new, now).await {
+        // Another order took an item between the check and the insert: name it as well.
+        Err(PaymentStoreError::ItemHeld) => {
+            let held = state.store.held_items(&new.holds).await?;
+            return Err(held_conflict(caller, &held));
+        }
+        other => other?,
+    }
     state
         .store
         .payment(&id)
@@ -357,7 +399,10 @@ pub async fn start_attempt(
     actor: &str,
 ) -> Result<AttemptView, ApiError> {
     let gateway_id: GatewayId = input.gateway.parse().map_err(|_| {
-        ApiError::invalid_field("gateway", "must be one of vnpay, momo, zalopay, vietqr")
+        ApiError::invalid_field(
+            "gateway",
+            crate::wording::one_of(GatewayId::ALL.iter().map(|g| g.as_str())),
+        )
     })?;
     let gateway = state.gateways.get(&gateway_id).ok_or_else(|| {
         ApiError::invalid_field("gateway", format!("{gateway_id} is not enabled here"))

@@ -10,6 +10,7 @@ mod gateways;
 mod helpers;
 mod idempotency;
 mod obligations;
+mod openapi_examples;
 mod operations;
 mod payments;
 mod reconciliation;
