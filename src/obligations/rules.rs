@@ -292,6 +292,34 @@ mod tests {
         assert!(RuleBook::from_dir(Path::new("/nonexistent")).is_err());
     }
 
+    #[test]
+    fn a_file_of_the_rules_folder_replaces_only_its_built_in_namesake() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let text = builtin_text("late_interest.toml")
+            .expect("built in")
+            .replace("rate_per_day = \"0.0003\"", "rate_per_day = \"0.0005\"");
+        std::fs::write(dir.path().join("late_interest.toml"), text).expect("write");
+        let book = RuleBook::from_dir(dir.path()).expect("rules");
+        let row = book.late_interest.pick(date("2026-11-20")).expect("row");
+        assert_eq!(row.values.rate_per_day.to_string(), "0.0005");
+        // Every other table is the built-in one.
+        assert!(book.fee_schedules.contains_key("01"));
+        assert_eq!(
+            book.rule_set_id(date("2026-11-20")).as_deref(),
+            Some("VN-2026-07-01")
+        );
+    }
+
+    #[test]
+    fn every_rule_file_of_the_source_tree_is_built_in() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/rules");
+        for entry in std::fs::read_dir(dir).expect("config/rules") {
+            let name = entry.expect("entry").file_name();
+            let name = name.to_string_lossy();
+            assert!(builtin_text(&name).is_ok(), "{name} is not built in");
+        }
+    }
+
     fn with_late_interest(rows: &str) -> Result<RuleBook, RuleError> {
         let texts = load_texts(None).expect("built-in rules");
         let mut src: [&str; FILES.len()] = [""; FILES.len()];

@@ -4,6 +4,7 @@
 mod auth;
 mod browser;
 mod cli;
+mod conventions;
 mod crash;
 mod finance_browser;
 mod gateways;
