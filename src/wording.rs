@@ -60,6 +60,14 @@ pub fn value_message(message: &str) -> String {
     {
         return must_be(expected);
     }
+    // What Rust's integer parsing says of a query value such as `limit=ten`.
+    if message.contains("invalid digit")
+        || message.contains("parse integer")
+        || message.contains("number too large")
+        || message.contains("number too small")
+    {
+        return "must be an integer".to_owned();
+    }
     if message.starts_with("invalid length ") {
         return "has the wrong number of items".to_owned();
     }

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use crate::auth::{Auth, PortalAccess, ReadAccess};
 use crate::error::ApiError;
-use crate::http::extract::JsonBody;
+use crate::http::extract::{JsonBody, Query};
 use crate::http::paging::{Page, PageRequest};
 use crate::notices::{self, Notice, NoticeInput};
 use crate::startup::AppState;
@@ -92,7 +92,7 @@ pub struct ListQuery {
 pub async fn list(
     auth: Auth<ReadAccess>,
     state: web::Data<AppState>,
-    query: web::Query<ListQuery>,
+    query: Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let items = state

@@ -8,7 +8,7 @@ use crate::auth::{Auth, FinanceAccess, PortalAccess, ReadAccess};
 use crate::error::ApiError;
 use crate::gateways::adapters::{AttemptRef, RefundOutcome};
 use crate::gateways::GatewayId;
-use crate::http::extract::JsonBody;
+use crate::http::extract::{JsonBody, Query};
 use crate::http::paging::{Page, PageRequest};
 use crate::idempotency::{self, IdempotencyKey, JsonReply};
 use crate::ids::{new_id, IdKind};
@@ -95,7 +95,7 @@ fn time_param(field: &str, value: &Option<String>) -> Result<Option<String>, Api
 pub async fn list(
     auth: Auth<ReadAccess>,
     state: web::Data<AppState>,
-    q: web::Query<ListQuery>,
+    q: Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     if let Some(s) = &q.status {
@@ -207,7 +207,7 @@ pub async fn events(
     auth: Auth<ReadAccess>,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    q: web::Query<EventsQuery>,
+    q: Query<EventsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let record = service::visible(&state, &auth, &id).await?;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
@@ -335,7 +335,7 @@ pub struct FlagsQuery {
 pub async fn flags(
     auth: Auth<FinanceAccess>,
     state: web::Data<AppState>,
-    q: web::Query<FlagsQuery>,
+    q: Query<FlagsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let status = match q.status.as_deref().unwrap_or("open") {
         "all" => None,

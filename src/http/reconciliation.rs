@@ -11,6 +11,7 @@ use crate::auth::{Auth, FinanceAccess};
 use crate::clock::vietnam_date;
 use crate::error::ApiError;
 use crate::gateways::GatewayId;
+use crate::http::extract::Query;
 use crate::reconciliation::job::{self, vietnam_day};
 use crate::reconciliation::report::{split_refund, Collections, GroupBy, Totals};
 use crate::startup::AppState;
@@ -70,7 +71,7 @@ pub async fn create(
     auth: Auth<FinanceAccess>,
     req: HttpRequest,
     state: web::Data<AppState>,
-    q: web::Query<RunQuery>,
+    q: Query<RunQuery>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let gateway: GatewayId = q
@@ -210,7 +211,7 @@ pub async fn report(
     auth: Auth<FinanceAccess>,
     req: HttpRequest,
     state: web::Data<AppState>,
-    q: web::Query<ReportQuery>,
+    q: Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let from = date_param("from", q.from.as_deref())?;
     let to = date_param("to", q.to.as_deref())?;

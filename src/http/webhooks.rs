@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use crate::auth::{AdminAccess, Auth, ReadAccess};
 use crate::error::{ApiError, FieldError};
 use crate::events::EventType;
-use crate::http::extract::JsonBody;
+use crate::http::extract::{JsonBody, Query};
 use crate::ids::{new_id, IdKind};
 use crate::startup::AppState;
 use crate::storage::ts;
@@ -212,7 +212,7 @@ pub async fn deliveries(
     auth: Auth<AdminAccess>,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    q: web::Query<DeliveriesQuery>,
+    q: Query<DeliveriesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let e = visible(&state, &auth, &id).await?;
     let page = crate::http::paging::PageRequest::parse(q.limit, q.cursor.as_deref())?;
@@ -295,7 +295,7 @@ pub struct FeedQuery {
 pub async fn feed(
     auth: Auth<ReadAccess>,
     state: web::Data<AppState>,
-    q: web::Query<FeedQuery>,
+    q: Query<FeedQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = crate::http::paging::PageRequest::parse(q.limit, None)?;
     let after = q.after.unwrap_or(0);

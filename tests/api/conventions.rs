@@ -90,6 +90,23 @@ async fn a_value_of_the_wrong_type_names_the_expected_type_in_plain_words() {
 }
 
 #[tokio::test]
+async fn unknown_fields_and_bad_query_values_are_named_too() {
+    let app = spawn_app().await;
+    let mut notice = notice_body("N-EXTRA", "HN-VPDKDD", 45_000_000, "2099-12-31");
+    notice["lines"][0]["amonut"] = json!(45_000_000);
+    let (field, message) =
+        only_error(app.post_json("/v1/notices", &app.portal(), &notice).await).await;
+    assert_eq!(
+        (field.as_str(), message.as_str()),
+        ("lines[0].amonut", "is not a known field")
+    );
+    let res = app.get("/v1/payments?limit=ten", &app.portal()).await;
+    let body = expect_problem(res, 400, "validation_failed").await;
+    assert_eq!(body["errors"][0]["field"], "limit", "{body}");
+    assert_eq!(body["errors"][0]["message"], "must be an integer", "{body}");
+}
+
+#[tokio::test]
 async fn money_that_is_not_a_json_integer_gets_one_message_everywhere() {
     let app = spawn_app().await;
     for bad in [json!(35_000_000.0), json!("35000000"), json!(1.5)] {
