@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 
+use super::holds::held_conflict;
 use super::{AttemptInput, ItemInput, PaymentInput};
 use crate::auth::Caller;
 use crate::clock::{vietnam, vietnam_date};
@@ -15,8 +16,8 @@ use crate::money::Vnd;
 use crate::obligations::late_interest;
 use crate::startup::AppState;
 use crate::storage::payments::{
-    AttemptRow, GatewayResult, HeldItem, NewAttempt, NewPayment, PaymentLineRow, PaymentRecord,
-    PaymentRow, PaymentStoreError, ResultApplied,
+    AttemptRow, GatewayResult, NewAttempt, NewPayment, PaymentLineRow, PaymentRecord, PaymentRow,
+    PaymentStoreError, ResultApplied,
 };
 use crate::storage::{parse_ts, ts};
 
@@ -282,34 +283,6 @@ async fn resolve_items(
         }
     }
     Ok((lines, holds))
-}
-
-/// 409 naming, for each held item, the order that holds it when `caller` may see that order.
-fn held_conflict(caller: &Caller, held: &[HeldItem]) -> ApiError {
-    if held.is_empty() {
-        return ApiError::Conflict(
-            "an item is already paid or held by another live payment".into(),
-        );
-    }
-    let parts: Vec<String> = held
-        .iter()
-        .map(|h| {
-            if !caller.can_see(h.agency_code.as_deref()) {
-                format!(
-                    "{} is already paid or held by another live payment",
-                    h.item_key
-                )
-            } else if h.status == "pending" || h.status == "processing" {
-                format!(
-                    "{} is held by another live payment, {}",
-                    h.item_key, h.payment_id
-                )
-            } else {
-                format!("{} is already paid by payment {}", h.item_key, h.payment_id)
-            }
-        })
-        .collect();
-    ApiError::Conflict(parts.join("; "))
 }
 
 /// Creates an order from the items. Interest is computed for today (UTC+7); an order with an
