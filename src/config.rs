@@ -343,9 +343,13 @@ pub struct LogSettings {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSettings {
-    /// Folder of effective-dated reference data; empty = the tables built into the binary.
+    /// Folder of effective-dated reference data whose files replace the built-in ones of the same
+    /// name. Empty = `<config folder>/rules` when it exists, else only the built-in tables.
     pub dir: String,
 }
+
+/// `config/default.toml`, built into the binary so that it runs from any working directory.
+pub const BUILTIN_DEFAULTS: &str = include_str!("../config/default.toml");
 
 /// The development defaults that production refuses, by key.
 const DEVELOPMENT_SECRETS: &[(&str, &str)] = &[
@@ -367,7 +371,8 @@ pub struct ConfigSources {
 }
 
 impl ConfigSources {
-    /// `config/` beside the working directory, `LANDPAY_ENV` (default `local`), and `--config`.
+    /// `LANDPAY_CONFIG_DIR` (default `config/` in the working directory; it need not exist),
+    /// `LANDPAY_ENV` (default `local`), and `--config`.
     pub fn from_env(extra_file: Option<PathBuf>) -> Self {
         let environment = std::env::var("LANDPAY_ENV").unwrap_or_else(|_| "local".to_owned());
         let dir = std::env::var("LANDPAY_CONFIG_DIR")
@@ -393,15 +398,10 @@ impl Settings {
         sources: &ConfigSources,
         env: &[(String, String)],
     ) -> Result<Self, ConfigError> {
-        let default_file = sources.dir.join("default.toml");
-        if !default_file.exists() {
-            return Err(ConfigError::Load(format!(
-                "{} not found (run from the project folder or set LANDPAY_CONFIG_DIR)",
-                default_file.display()
-            )));
-        }
+        // The built-in defaults first; files of the config folder, when present, only override.
         let mut figment = Figment::new()
-            .merge(Toml::file(default_file))
+            .merge(Toml::string(BUILTIN_DEFAULTS))
+            .merge(Toml::file(sources.dir.join("default.toml")))
             .merge(Toml::file(
                 sources.dir.join(format!("{}.toml", sources.environment)),
             ));
@@ -417,7 +417,11 @@ impl Settings {
         for (key, value) in env_overrides(env)? {
             figment = figment.merge(Serialized::default(&key, value));
         }
-        let settings: Settings = figment.extract_lossy().map_err(figment_error)?;
+        let mut settings: Settings = figment.extract_lossy().map_err(figment_error)?;
+        let rules_dir = sources.dir.join("rules");
+        if settings.rules.dir.is_empty() && rules_dir.is_dir() {
+            settings.rules.dir = rules_dir.display().to_string();
+        }
         settings.validate()?;
         if sources.environment == "production" {
             settings.check_production()?;

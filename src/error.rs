@@ -40,6 +40,24 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, in the order `/docs/errors` explains them.
+    pub const ALL: [ErrorCode; 14] = [
+        Self::ValidationFailed,
+        Self::Unauthorized,
+        Self::Forbidden,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::Conflict,
+        Self::PayloadTooLarge,
+        Self::UnsupportedMediaType,
+        Self::IdempotencyKeyReused,
+        Self::IdempotencyKeyInUse,
+        Self::InvalidState,
+        Self::RateLimited,
+        Self::GatewayUnavailable,
+        Self::Internal,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ValidationFailed => "validation_failed",
@@ -59,7 +77,7 @@ impl ErrorCode {
         }
     }
 
-    fn title(self) -> &'static str {
+    pub fn title(self) -> &'static str {
         match self {
             Self::ValidationFailed => "The request is not valid",
             Self::Unauthorized => "Authentication is required",
@@ -81,7 +99,13 @@ impl ErrorCode {
 
 /// The problem+json body.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "type": "http://localhost:8080/docs/errors#validation_failed", "title": "The request is not valid",
+    "status": 422, "code": "validation_failed", "detail": "payer: is required",
+    "errors": [{"field": "payer", "message": "is required"}],
+    "request_id": "01kbf6b3m0d5n6d2cq1w3v9hzx"}))]
 pub struct Problem {
+    /// `<public_base_url>/docs/errors#<code>`: a page of this service explaining the code.
     #[serde(rename = "type")]
     pub kind: String,
     pub title: String,
@@ -90,6 +114,9 @@ pub struct Problem {
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Equal to the `X-Request-Id` response header: quote it when asking for support.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// The only error type handlers return.
@@ -207,14 +234,21 @@ impl ApiError {
             ),
         };
         Problem {
-            kind: format!("https://landpay.dev/errors/{}", code.as_str()),
+            // Made absolute, with the request id added, as the response leaves (http::errors).
+            kind: problem_type("", code.as_str()),
             title: code.title().to_owned(),
             status: status.as_u16(),
             code: code.as_str().to_owned(),
             detail,
             errors,
+            request_id: None,
         }
     }
+}
+
+/// The `type` of a problem: the anchor of its code on this service's `/docs/errors` page.
+pub fn problem_type(base_url: &str, code: &str) -> String {
+    format!("{}/docs/errors#{code}", base_url.trim_end_matches('/'))
 }
 
 fn summarize(errors: &[FieldError]) -> String {
@@ -292,6 +326,6 @@ mod tests {
         let p = err.problem();
         assert_eq!(p.status, 422);
         assert_eq!(p.errors[0].field, "parcel.area_m2");
-        assert_eq!(p.kind, "https://landpay.dev/errors/validation_failed");
+        assert_eq!(p.kind, "/docs/errors#validation_failed");
     }
 }

@@ -18,4 +18,5 @@ pub mod startup;
 pub mod storage;
 pub mod telemetry;
 pub mod webhooks;
+pub mod wording;
 pub mod workers;

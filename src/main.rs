@@ -27,6 +27,7 @@ enum Command {
     Migrate,
     /// Mint an API token from the configured secret; prints only the token.
     Token {
+        /// The caller's client id, written as the token's `sub` (idempotency keys are scoped to it).
         #[arg(long)]
         sub: String,
         /// A role: portal, finance or admin; may repeat.
@@ -96,5 +97,36 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             print!("{}", settings.to_redacted_toml()?);
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// Every command and every flag, nested ones included, says what it is for in `--help`.
+    #[test]
+    fn every_command_and_flag_has_help_text() {
+        let mut missing = Vec::new();
+        let mut stack = vec![(String::from("landpay"), Cli::command())];
+        while let Some((name, cmd)) = stack.pop() {
+            if name != "landpay" && cmd.get_about().is_none() {
+                missing.push(name.clone());
+            }
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id != "help" && id != "version" && arg.get_help().is_none() {
+                    missing.push(format!("{name} --{id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                if sub.get_name() != "help" {
+                    stack.push((format!("{name} {}", sub.get_name()), sub.clone()));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "without help text: {missing:?}");
     }
 }

@@ -18,8 +18,8 @@ use crate::auth::jwt::JwtKeys;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::http::{
-    callbacks, docs, errors, finance, notices, obligations, ops, pages, payments, reconciliation,
-    sandbox, webhooks,
+    callbacks, docs, error_docs, errors, finance, notices, obligations, ops, pages, payments,
+    reconciliation, sandbox, webhooks,
 };
 use crate::obligations::RuleBook;
 use crate::storage::Store;
@@ -149,6 +149,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/readyz").get(ops::readyz))
         .service(web::resource("/metrics").get(ops::metrics))
         .service(web::resource("/docs").get(docs::docs_redirect))
+        .service(web::resource("/docs/errors").get(error_docs::errors_page))
         .service(web::resource("/v1/quotes").post(obligations::quote))
         .service(web::resource("/v1/assessments").post(obligations::create_assessment))
         .service(web::resource("/v1/assessments/{id}").get(obligations::get_assessment))

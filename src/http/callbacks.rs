@@ -108,6 +108,7 @@ fn vnpay_answer(answer: &IpnAnswer) -> HttpResponse {
         .body(answer.to_json())
 }
 
+/// VNPay IPN: the gateway's signed word on a payment.
 #[utoipa::path(get, path = "/callbacks/vnpay/ipn", tag = "callbacks",
     params(("vnp_TxnRef" = String, Query, description = "…and every other vnp_* field VNPay signs")),
     responses((status = 200, description = "VNPay's answer codes: 00 recorded, 01 order not found, 02 already confirmed, 04 amount differs, 97 bad signature, 99 other",
@@ -245,6 +246,7 @@ async fn vnpay_odd_amount(state: &AppState, query: &str) -> anyhow::Result<IpnAn
     Ok(answer)
 }
 
+/// VNPay browser return: verify, then show the payer the result.
 #[utoipa::path(get, path = "/callbacks/vnpay/return", tag = "callbacks",
     responses((status = 303, description = "Verified, changes nothing; redirects to the payer's result page")))]
 pub async fn vnpay_return(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
@@ -283,6 +285,7 @@ async fn result_redirect(state: &AppState, txn_ref: &str) -> HttpResponse {
     }
 }
 
+/// MoMo IPN: the gateway's signed word on a payment.
 #[utoipa::path(post, path = "/callbacks/momo/ipn", tag = "callbacks",
     request_body(content = Object, description = "MoMo's signed IPN (HMAC-SHA256)"),
     responses((status = 204, description = "Recorded"), (status = 400, description = "Bad signature or body")))]
@@ -376,6 +379,7 @@ async fn momo_ipn_inner(state: &AppState, body: &[u8]) -> anyhow::Result<bool> {
     Ok(true)
 }
 
+/// ZaloPay callback: the gateway's signed word on a payment.
 #[utoipa::path(post, path = "/callbacks/zalopay", tag = "callbacks",
     request_body(content = Object, description = "`{data, mac, type}`: mac = HMAC-SHA256(key2, data)"),
     responses((status = 200, description = "1 recorded, 2 duplicate, -1 bad mac", example = json!({"return_code": 1, "return_message": "success"}))))]

@@ -16,7 +16,8 @@ use crate::http::{
         title = "landpay",
         description = "Pay the financial obligations of Vietnamese land procedures online, and report \
                        paid status to the procedure workflow. Money is a JSON integer of whole đồng; \
-                       rates are decimal strings; errors are application/problem+json.",
+                       rates are decimal strings; errors are application/problem+json, and each \
+                       problem's `type` links the explanation of its `code` at /docs/errors.",
         license(name = "MIT OR Apache-2.0")
     ),
     paths(

@@ -1,9 +1,10 @@
 //! Framework-level failures (unknown routes, wrong methods, bad path or query) as problem+json.
 
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::ServiceResponse;
 use actix_web::http::header;
 use actix_web::middleware::ErrorHandlerResponse;
-use actix_web::{error, HttpRequest, HttpResponse};
+use actix_web::{error, web, HttpRequest, HttpResponse};
 
 use crate::error::ApiError;
 
@@ -47,4 +48,47 @@ pub fn query_error(err: error::QueryPayloadError, _: &HttpRequest) -> actix_web:
     let message = err.to_string();
     // serde_urlencoded names the field in its message: "unknown variant `x` for `group_by`".
     ApiError::bad_request("query", message).into()
+}
+
+/// Gives every problem+json body leaving the service its `request_id` (the `X-Request-Id` of
+/// the answer) and an absolute `type`: `<public_base_url>/docs/errors#<code>`.
+pub async fn stamp_problem<B>(
+    res: ServiceResponse<B>,
+    request_id: &str,
+    base_url: &str,
+) -> ServiceResponse<BoxBody>
+where
+    B: MessageBody + 'static,
+{
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/problem+json"));
+    if !is_problem {
+        return res.map_into_boxed_body();
+    }
+    let (req, response) = res.into_parts();
+    let (response, body) = response.into_parts();
+    let bytes = match actix_web::body::to_bytes_limited(body, 1 << 20).await {
+        Ok(Ok(bytes)) => bytes,
+        _ => return ServiceResponse::new(req, response.set_body(BoxBody::new(()))),
+    };
+    let stamped = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(serde_json::Value::Object(mut problem)) => {
+            let code = problem
+                .get("code")
+                .and_then(|c| c.as_str())
+                .unwrap_or("internal")
+                .to_owned();
+            problem.insert(
+                "type".into(),
+                crate::error::problem_type(base_url, &code).into(),
+            );
+            problem.insert("request_id".into(), request_id.into());
+            serde_json::to_vec(&problem).map_or(bytes, web::Bytes::from)
+        }
+        _ => bytes,
+    };
+    ServiceResponse::new(req, response.set_body(BoxBody::new(stamped)))
 }

@@ -81,19 +81,52 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
                     format!("is not valid JSON: {inner}"),
                 ))
             } else {
-                let field = if path == "." { "body".to_owned() } else { path };
-                Err(ApiError::invalid_field(
-                    field,
-                    strip_position(&inner.to_string()),
-                ))
+                Err(ApiError::invalid(vec![crate::wording::field_error(
+                    &path,
+                    &inner.to_string(),
+                )]))
             }
         }
     }
 }
 
-fn strip_position(message: &str) -> String {
-    match message.find(" at line ") {
-        Some(i) => message[..i].to_owned(),
-        None => message.to_owned(),
+/// Query parameters parsed into `T`; a value of the wrong type is a 400 naming the parameter.
+pub struct Query<T>(pub T);
+
+impl<T> std::ops::Deref for Query<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
     }
+}
+
+impl<T> Query<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(Query))
+    }
+}
+
+/// Parses a query string into `T`, naming the parameter at fault.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let pairs = form_urlencoded::parse(query.as_bytes());
+    let de = serde_urlencoded::Deserializer::new(pairs);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let error = crate::wording::field_error(&path, &e.into_inner().to_string());
+        let field = if error.field == "body" {
+            "query".to_owned()
+        } else {
+            error.field
+        };
+        ApiError::bad_request(field, error.message)
+    })
 }

@@ -2,6 +2,7 @@
 
 pub mod callbacks;
 pub mod docs;
+pub mod error_docs;
 pub mod errors;
 pub mod extract;
 pub mod finance;

@@ -5,12 +5,13 @@ use serde::Deserialize;
 
 use crate::auth::{Auth, PortalAccess, ReadAccess};
 use crate::error::ApiError;
-use crate::http::extract::JsonBody;
+use crate::http::extract::{JsonBody, Query};
 use crate::http::paging::{Page, PageRequest};
 use crate::notices::{self, Notice, NoticeInput};
 use crate::startup::AppState;
 use crate::storage::notices::NoticeInsert;
 
+/// Register an official payment notice of the tax authority.
 #[utoipa::path(post, path = "/v1/notices", tag = "notices", security(("bearer" = [])),
     request_body(content = NoticeInput, example = json!({
         "notice_no": "LTB2171317-TK0029952/TB-CCT", "issued_at": "2026-11-20T09:00:00+07:00",
@@ -66,6 +67,7 @@ async fn visible(
         .ok_or_else(|| ApiError::NotFound(format!("notice {id}")))
 }
 
+/// Read a payment notice with its lines and their status.
 #[utoipa::path(get, path = "/v1/notices/{id}", tag = "notices", security(("bearer" = [])),
     params(("id" = String, Path, description = "ntc_…")),
     responses((status = 200, body = Notice), (status = 404, body = crate::error::Problem)))]
@@ -84,12 +86,13 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
+/// List payment notices, newest first.
 #[utoipa::path(get, path = "/v1/notices", tag = "notices", security(("bearer" = [])), params(ListQuery),
     responses((status = 200, description = "`{data: [Notice], next_cursor}`")))]
 pub async fn list(
     auth: Auth<ReadAccess>,
     state: web::Data<AppState>,
-    query: web::Query<ListQuery>,
+    query: Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
     let items = state

@@ -33,6 +33,7 @@ fn compute(
     Ok((request, quote))
 }
 
+/// Compute what a land procedure costs, without storing it.
 #[utoipa::path(post, path = "/v1/quotes", tag = "obligations", security(("bearer" = [])),
     request_body(content = Object, description = "Procedure facts (API.md §3)", examples(
         ("transfer" = (summary = "Transfer of a house and land", value = json!(transfer_example()))),
@@ -61,6 +62,7 @@ pub async fn quote(
     Ok(HttpResponse::Ok().json(&quote))
 }
 
+/// Compute and store an estimate of a land procedure's obligations.
 #[utoipa::path(post, path = "/v1/assessments", tag = "obligations", security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body")),
     request_body(content = Object, description = "Same body as /v1/quotes", example = json!(transfer_example())),
@@ -114,6 +116,7 @@ pub async fn create_assessment(
     .await
 }
 
+/// Read a stored estimate.
 #[utoipa::path(get, path = "/v1/assessments/{id}", tag = "obligations", security(("bearer" = [])),
     params(("id" = String, Path, description = "asm_…")),
     responses((status = 200, description = "The stored estimate"), (status = 404, body = crate::error::Problem)))]
@@ -131,6 +134,7 @@ pub async fn get_assessment(
     Ok(HttpResponse::Ok().json(found.response))
 }
 
+/// Compute late-payment interest on an amount.
 #[utoipa::path(post, path = "/v1/late-interest", tag = "obligations", security(("bearer" = [])),
     request_body(content = Object, example = json!({"amount": 40000000, "due_date": "2026-04-01", "paid_on": "2026-04-21"})),
     responses((status = 200, description = "Late-payment interest", example = json!({

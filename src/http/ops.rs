@@ -84,7 +84,7 @@ impl Metrics {
 /// Middleware: request id (echoed or new), a span for the request, metrics and one access log line.
 pub async fn observe(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
+    next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = req
         .headers()
@@ -99,7 +99,9 @@ pub async fn observe(
     let span =
         tracing::info_span!("request", request_id = %id, method = %method, path = %req.path());
     let started = Instant::now();
-    let mut res = next.call(req).instrument(span.clone()).await?;
+    let res = next.call(req).instrument(span.clone()).await?;
+    let base_url = state.as_ref().map_or("", |s| s.settings.base_url());
+    let mut res = crate::http::errors::stamp_problem(res, &id, base_url).await;
     let elapsed = started.elapsed();
     let status = res.status().as_u16();
     let route = res
@@ -121,12 +123,14 @@ pub async fn observe(
     Ok(res)
 }
 
+/// Liveness: the process is up.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
     responses((status = 200, description = "The process is up", example = json!({"status": "ok"}))))]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
+/// Readiness: the database is reachable and migrated.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Database reachable and migrated", example = json!({"status": "ready"})),
@@ -141,6 +145,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
+/// Prometheus metrics.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {

@@ -8,7 +8,7 @@ use crate::auth::{Auth, FinanceAccess, PortalAccess, ReadAccess};
 use crate::error::ApiError;
 use crate::gateways::adapters::{AttemptRef, RefundOutcome};
 use crate::gateways::GatewayId;
-use crate::http::extract::JsonBody;
+use crate::http::extract::{JsonBody, Query};
 use crate::http::paging::{Page, PageRequest};
 use crate::idempotency::{self, IdempotencyKey, JsonReply};
 use crate::ids::{new_id, IdKind};
@@ -23,6 +23,7 @@ fn with_link(state: &AppState, record: &crate::storage::payments::PaymentRecord)
     record.to_resource(Some(service::pay_url(state, record)))
 }
 
+/// Create a payment order from notices, notice lines or assessment fee lines.
 #[utoipa::path(post, path = "/v1/payments", tag = "payments", security(("bearer" = [])),
     params(("Idempotency-Key" = String, Header, description = "Required")),
     request_body(content = PaymentInput, example = json!({
@@ -51,6 +52,7 @@ pub async fn create(
     .await
 }
 
+/// Read a payment order with its lines, attempts and flags.
 #[utoipa::path(get, path = "/v1/payments/{id}", tag = "payments", security(("bearer" = [])),
     params(("id" = String, Path, description = "pay_…")),
     responses((status = 200, body = Payment), (status = 404, body = crate::error::Problem)))]
@@ -87,17 +89,25 @@ fn time_param(field: &str, value: &Option<String>) -> Result<Option<String>, Api
         .transpose()
 }
 
+/// List payment orders, newest first.
 #[utoipa::path(get, path = "/v1/payments", tag = "payments", security(("bearer" = [])), params(ListQuery),
     responses((status = 200, description = "`{data: [Payment], next_cursor}`")))]
 pub async fn list(
     auth: Auth<ReadAccess>,
     state: web::Data<AppState>,
-    q: web::Query<ListQuery>,
+    q: Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     if let Some(s) = &q.status {
         if crate::payments::order::PaymentStatus::parse(s).is_none() {
-            return Err(ApiError::invalid_field("status", "is not a payment status"));
+            return Err(ApiError::invalid_field(
+                "status",
+                crate::wording::one_of(
+                    crate::payments::order::ALL_STATUSES
+                        .iter()
+                        .map(|s| s.as_str()),
+                ),
+            ));
         }
     }
     let agency = match (auth.agency_scope(), q.agency_code.as_deref()) {
@@ -123,6 +133,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(Page::build(items, &page, |p| p.id.clone())))
 }
 
+/// Cancel a pending payment order.
 #[utoipa::path(post, path = "/v1/payments/{id}/cancel", tag = "payments", security(("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 200, body = Payment), (status = 409, description = "Not pending (a processing order may have money in flight)", body = crate::error::Problem)))]
@@ -141,6 +152,7 @@ pub async fn cancel(
     Ok(HttpResponse::Ok().json(record.to_resource(None)))
 }
 
+/// Issue a fresh payer link for a payment order.
 #[utoipa::path(post, path = "/v1/payments/{id}/pay-link", tag = "payments", security(("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 200, description = "`{pay_url, expires_at}` with a fresh token", example = json!({"pay_url": "http://localhost:8080/pay/pay_…?t=…", "expires_at": "2026-11-21T09:00:00.000000Z"}))))]
@@ -153,6 +165,7 @@ pub async fn pay_link(
     Ok(HttpResponse::Ok().json(json!({"pay_url": service::pay_url(&state, &record), "expires_at": record.payment.expires_at})))
 }
 
+/// Start a payment attempt at a gateway.
 #[utoipa::path(post, path = "/v1/payments/{id}/attempts", tag = "payments", security(("bearer" = [])),
     params(("id" = String, Path)),
     request_body(content = AttemptInput, example = json!({"gateway": "vnpay", "bank_code": null, "client_ip": "203.0.113.10"})),
@@ -186,6 +199,7 @@ pub struct EventsQuery {
     cursor: Option<String>,
 }
 
+/// Read a payment's events and audit trail, oldest first.
 #[utoipa::path(get, path = "/v1/payments/{id}/events", tag = "payments", security(("bearer" = [])),
     params(("id" = String, Path), EventsQuery),
     responses((status = 200, description = "The payment's events and audit records, oldest first: `{data, next_cursor}`")))]
@@ -193,7 +207,7 @@ pub async fn events(
     auth: Auth<ReadAccess>,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    q: web::Query<EventsQuery>,
+    q: Query<EventsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let record = service::visible(&state, &auth, &id).await?;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
@@ -223,6 +237,7 @@ pub async fn events(
 #[serde(deny_unknown_fields)]
 pub struct RefundInput {
     /// Whole đồng.
+    #[serde(deserialize_with = "crate::wording::whole_dong")]
     amount: i64,
     reason: String,
     /// The attempt whose money is refunded (`att_…`). Required when more than one attempt of
@@ -231,9 +246,10 @@ pub struct RefundInput {
     attempt_id: Option<String>,
 }
 
+/// Refund all or part of a paid order.
 #[utoipa::path(post, path = "/v1/payments/{id}/refunds", tag = "payments", security(("bearer" = [])),
     params(("id" = String, Path), ("Idempotency-Key" = String, Header, description = "Required")),
-    request_body(content = RefundInput, example = json!({"amount": 45171500, "reason": "Hồ sơ bị từ chối", "attempt_id": "att_01JD8Z6Q3F4K5M6N7P8Q9R0S1T"})),
+    request_body(content = RefundInput, example = json!({"amount": 45171500, "reason": "Hồ sơ bị từ chối", "attempt_id": "att_01kbf6b3m0d5n6d2cq1w3v9hzx"})),
     responses(
         (status = 201, body = RefundRow, description = "`succeeded` when the gateway refunded; `pending` when finance pays it back by hand (bank transfer, MoMo, ZaloPay)"),
         (status = 409, description = "Not paid", body = crate::error::Problem),
@@ -322,12 +338,13 @@ pub struct FlagsQuery {
     limit: Option<i64>,
 }
 
+/// List flagged payment orders for finance.
 #[utoipa::path(get, path = "/v1/flags", tag = "payments", security(("bearer" = [])), params(FlagsQuery),
     responses((status = 200, description = "Flagged payments: `{data: [{payment_id, flag, status, detail, …}], next_cursor}`")))]
 pub async fn flags(
     auth: Auth<FinanceAccess>,
     state: web::Data<AppState>,
-    q: web::Query<FlagsQuery>,
+    q: Query<FlagsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let status = match q.status.as_deref().unwrap_or("open") {
         "all" => None,
@@ -335,7 +352,7 @@ pub async fn flags(
         _ => {
             return Err(ApiError::invalid_field(
                 "status",
-                "must be open, resolved or all",
+                crate::wording::one_of(["open", "resolved", "all"]),
             ))
         }
     };
@@ -357,6 +374,7 @@ pub struct ResolveInput {
     note: String,
 }
 
+/// Resolve a flag on a payment order, with a note.
 #[utoipa::path(post, path = "/v1/payments/{id}/flags/{flag}/resolve", tag = "payments", security(("bearer" = [])),
     params(("id" = String, Path), ("flag" = String, Path, description = "amount_mismatch, paid_after_expiry or duplicate_payment")),
     request_body(content = ResolveInput, example = json!({"note": "Đã hoàn tiền cho người nộp ngày 21/11"})),

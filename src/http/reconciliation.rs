@@ -14,6 +14,7 @@ use crate::auth::{Auth, Caller, FinanceAccess};
 use crate::clock::vietnam_date;
 use crate::error::ApiError;
 use crate::gateways::GatewayId;
+use crate::http::extract::Query;
 use crate::http::paging::{Page, PageRequest};
 use crate::reconciliation::csv::text_cell as csv_text;
 use crate::reconciliation::job::{self, vietnam_day};
@@ -102,21 +103,22 @@ async fn run_view(state: &AppState, run: &RunRow) -> Result<Value, ApiError> {
     }))
 }
 
+/// Reconcile a gateway's settlement file or a bank statement.
 #[utoipa::path(post, path = "/v1/reconciliations", tag = "finance", security(("bearer" = [])), params(RunQuery),
     request_body(content = String, content_type = "text/csv", description = "The settlement file: `gateway_txn_no,txn_ref,amount,status,paid_at,bank_code,fee`. Each row is judged against the whole ledger by `txn_ref`; the ledger day runs from the previous day's `gateways.<g>.settlement_cutoff` to this day's. A run posted with an agency-bound token covers that agency only.",
-        example = "gateway_txn_no,txn_ref,amount,status,paid_at,bank_code,fee\n14226112,01JD8Z6Q3F4K5M6N7P8Q9R0S1T,45171500,success,2026-11-20T10:15:00+07:00,NCB,11000\n"),
+        example = "gateway_txn_no,txn_ref,amount,status,paid_at,bank_code,fee\n14226112,01KBF6B3M0D5N6D2CQ1W3V9HZX,45171500,success,2026-11-20T10:15:00+07:00,NCB,11000\n"),
     responses(
         (status = 201, description = "The run with its summary and the first 1,000 findings that did not match (`next_cursor` pages the rest through `/items`)", example = json!({
-            "id": "rec_01JD8Z6Q3F4K5M6N7P8Q9R0S1T", "status": "current", "gateway": "vnpay", "statement_date": "2026-11-20", "agency_code": null,
+            "id": "rec_01KBF6B3M0D5N6D2CQ1W3V9HZX", "status": "current", "gateway": "vnpay", "statement_date": "2026-11-20", "agency_code": null,
             "summary": {"matched": 41, "matched_amount": 1250000000, "missing_in_ledger": 1, "missing_in_statement": 0, "amount_mismatch": 1, "status_mismatch": 0, "matched_other_day": 2, "other_agency": 0},
-            "items": [{"kind": "amount_mismatch", "txn_ref": "01JD8Z6Q3F4K5M6N7P8Q9R0S1T", "gateway_txn_no": "14226112", "payment_id": "pay_01JD8Z6Q3F4K5M6N7P8Q9R0S1T", "ledger_amount": 45171500, "statement_amount": 45000000, "status": "open", "resolved_by": null}],
+            "items": [{"kind": "amount_mismatch", "txn_ref": "01KBF6B3M0D5N6D2CQ1W3V9HZX", "gateway_txn_no": "14226112", "payment_id": "pay_01KBF6B3M0D5N6D2CQ1W3V9HZX", "ledger_amount": 45171500, "statement_amount": 45000000, "status": "open", "resolved_by": null}],
             "next_cursor": null})),
         (status = 422, description = "One entry per problem, `line <n>, column <name>`; nothing stored", body = crate::error::Problem)))]
 pub async fn create(
     auth: Auth<FinanceAccess>,
     req: HttpRequest,
     state: web::Data<AppState>,
-    q: web::Query<RunQuery>,
+    q: Query<RunQuery>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let gateway: GatewayId = q
@@ -125,7 +127,10 @@ pub async fn create(
         .ok_or_else(|| ApiError::invalid_field("gateway", "is required"))?
         .parse()
         .map_err(|_| {
-            ApiError::invalid_field("gateway", "must be vnpay, momo, zalopay or vietqr")
+            ApiError::invalid_field(
+                "gateway",
+                crate::wording::one_of(GatewayId::ALL.iter().map(|g| g.as_str())),
+            )
         })?;
     let date = date_param("statement_date", q.statement_date.as_deref())?;
     let ct = req
@@ -144,6 +149,7 @@ pub async fn create(
     Ok(HttpResponse::Created().json(run_view(&state, &run).await?))
 }
 
+/// Read a reconciliation run and its findings.
 #[utoipa::path(get, path = "/v1/reconciliations/{id}", tag = "finance", security(("bearer" = [])),
     params(("id" = String, Path, description = "rec_…")),
     responses((status = 200, description = "The run with its summary and its first 1,000 findings (`next_cursor`); with `Accept: text/csv`, every finding streamed as CSV"), (status = 404, body = crate::error::Problem)))]
@@ -232,6 +238,7 @@ pub struct ItemsQuery {
     limit: Option<i64>,
 }
 
+/// Page through a run's findings, optionally of one kind.
 #[utoipa::path(get, path = "/v1/reconciliations/{id}/items", tag = "finance", security(("bearer" = [])),
     params(("id" = String, Path, description = "rec_…"), ItemsQuery),
     responses((status = 200, description = "`{data: [findings], next_cursor}` in the run's order; the run's own `next_cursor` continues here"),
@@ -240,7 +247,7 @@ pub async fn items(
     auth: Auth<FinanceAccess>,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    q: web::Query<ItemsQuery>,
+    q: Query<ItemsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let run = visible_run(&state, &auth.caller, &id).await?;
     let kind = q.kind.as_deref();
@@ -344,6 +351,7 @@ pub async fn collections(
     Ok(acc.finish())
 }
 
+/// Collections report by day, budget sub-item, gateway or agency.
 #[utoipa::path(get, path = "/v1/reports/collections", tag = "finance", security(("bearer" = [])), params(ReportQuery),
     responses((status = 200, description = "JSON, or CSV with `Accept: text/csv`; `amount` = paid − refunded", example = json!({
         "group_by": "sub_item", "from": "2026-11-01", "to": "2026-11-30",
@@ -352,7 +360,7 @@ pub async fn report(
     auth: Auth<FinanceAccess>,
     req: HttpRequest,
     state: web::Data<AppState>,
-    q: web::Query<ReportQuery>,
+    q: Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let from = date_param("from", q.from.as_deref())?;
     let to = date_param("to", q.to.as_deref())?;
@@ -362,7 +370,10 @@ pub async fn report(
     let group = match q.group_by.as_deref() {
         None => GroupBy::Day,
         Some(g) => GroupBy::parse(g).ok_or_else(|| {
-            ApiError::invalid_field("group_by", "must be day, sub_item, gateway or agency")
+            ApiError::invalid_field(
+                "group_by",
+                crate::wording::one_of(["day", "sub_item", "gateway", "agency"]),
+            )
         })?,
     };
     let rows = collections(&state, from, to, group, auth.agency_scope()).await?;

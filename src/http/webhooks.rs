@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use crate::auth::{AdminAccess, Auth, ReadAccess};
 use crate::error::{ApiError, FieldError};
 use crate::events::EventType;
-use crate::http::extract::JsonBody;
+use crate::http::extract::{JsonBody, Query};
 use crate::ids::{new_id, IdKind};
 use crate::startup::AppState;
 use crate::storage::ts;
@@ -74,6 +74,7 @@ fn check_url(state: &AppState, url: &str) -> Result<(), FieldError> {
     }
 }
 
+/// Subscribe a webhook endpoint to event types.
 #[utoipa::path(post, path = "/v1/webhook-endpoints", tag = "webhooks", security(("bearer" = [])),
     request_body(content = EndpointInput, example = json!({"url": "https://motcua.example.gov.vn/landpay/webhook", "agency_code": "HN-VPDKDD", "events": ["payment.paid", "payment.expired"]})),
     responses((status = 201, description = "The endpoint with its secret (shown once)", example = json!({
@@ -98,10 +99,7 @@ pub async fn create(
     }
     for (i, e) in input.events.iter().enumerate() {
         if EventType::parse(e).is_none() {
-            errors.push(FieldError::new(
-                format!("events[{i}]"),
-                "is not an event type",
-            ));
+            errors.push(FieldError::new(format!("events[{i}]"), event_types()));
         }
     }
     if !errors.is_empty() {
@@ -137,6 +135,7 @@ async fn visible(
         .ok_or_else(|| ApiError::NotFound(format!("webhook endpoint {id}")))
 }
 
+/// List webhook endpoints.
 #[utoipa::path(get, path = "/v1/webhook-endpoints", tag = "webhooks", security(("bearer" = [])),
     responses((status = 200, description = "`{data: [endpoint], next_cursor: null}` (secrets are not shown)")))]
 pub async fn list(
@@ -147,6 +146,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(json!({"data": rows.iter().map(|e| view(e, None)).collect::<Vec<_>>(), "next_cursor": null})))
 }
 
+/// Read a webhook endpoint.
 #[utoipa::path(get, path = "/v1/webhook-endpoints/{id}", tag = "webhooks", security(("bearer" = [])),
     params(("id" = String, Path)), responses((status = 200, description = "The endpoint (no secret)")))]
 pub async fn get(
@@ -157,6 +157,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(view(&visible(&state, &auth, &id).await?, None)))
 }
 
+/// Delete a webhook endpoint.
 #[utoipa::path(delete, path = "/v1/webhook-endpoints/{id}", tag = "webhooks", security(("bearer" = [])),
     params(("id" = String, Path)), responses((status = 204, description = "Deleted; pending deliveries end")))]
 pub async fn delete(
@@ -172,6 +173,7 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Rotate a webhook endpoint's signing secret.
 #[utoipa::path(post, path = "/v1/webhook-endpoints/{id}/rotate-secret", tag = "webhooks", security(("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 200, description = "The new secret; the old one stays valid for 24 h and both sign meanwhile")))]
@@ -201,6 +203,7 @@ pub struct DeliveriesQuery {
     cursor: Option<String>,
 }
 
+/// List an endpoint's deliveries with every try.
 #[utoipa::path(get, path = "/v1/webhook-endpoints/{id}/deliveries", tag = "webhooks", security(("bearer" = [])),
     params(("id" = String, Path), DeliveriesQuery),
     responses((status = 200, description = "Newest first, each with every try", example = json!({"data": [{"id": "dlv_…", "event_id": "evt_…",
@@ -209,7 +212,7 @@ pub async fn deliveries(
     auth: Auth<AdminAccess>,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    q: web::Query<DeliveriesQuery>,
+    q: Query<DeliveriesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let e = visible(&state, &auth, &id).await?;
     let page = crate::http::paging::PageRequest::parse(q.limit, q.cursor.as_deref())?;
@@ -238,6 +241,7 @@ pub struct RedeliverInput {
     endpoint_id: Option<String>,
 }
 
+/// Deliver an event again to its subscribed endpoints.
 #[utoipa::path(post, path = "/v1/events/{id}/redeliver", tag = "webhooks", security(("bearer" = [])),
     params(("id" = String, Path, description = "evt_…")),
     request_body(content = Option<RedeliverInput>, description = "Optional: narrow to one endpoint"),
@@ -285,12 +289,13 @@ pub struct FeedQuery {
     event_type: Option<String>,
 }
 
+/// The ordered event feed, for pollers.
 #[utoipa::path(get, path = "/v1/events", tag = "webhooks", security(("bearer" = [])), params(FeedQuery),
     responses((status = 200, description = "Events in commit order: `{data: [event], next_cursor}`; pass the last `sequence` as `after`")))]
 pub async fn feed(
     auth: Auth<ReadAccess>,
     state: web::Data<AppState>,
-    q: web::Query<FeedQuery>,
+    q: Query<FeedQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = crate::http::paging::PageRequest::parse(q.limit, None)?;
     let after = q.after.unwrap_or(0);
@@ -299,7 +304,7 @@ pub async fn feed(
     }
     if let Some(t) = &q.event_type {
         if EventType::parse(t).is_none() {
-            return Err(ApiError::invalid_field("type", "is not an event type"));
+            return Err(ApiError::invalid_field("type", event_types()));
         }
     }
     let rows = state
@@ -319,4 +324,9 @@ pub async fn feed(
         .map(|(_, body)| serde_json::from_str(&body).unwrap_or(Value::Null))
         .collect();
     Ok(HttpResponse::Ok().json(json!({"data": data, "next_cursor": next})))
+}
+
+/// "must be one of: payment.created, …".
+fn event_types() -> String {
+    crate::wording::one_of(crate::events::ALL_EVENT_TYPES.iter().map(|t| t.as_str()))
 }

@@ -36,6 +36,7 @@ pub struct NoticeLineInput {
     pub sub_item: String,
     pub name: String,
     /// Whole đồng.
+    #[serde(deserialize_with = "crate::wording::whole_dong")]
     pub amount: i64,
     /// `YYYY-MM-DD`.
     pub due_date: String,

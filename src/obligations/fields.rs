@@ -146,7 +146,7 @@ impl Reader {
                 None
             }
             None => {
-                self.fail(field, "must be an integer number of đồng");
+                self.fail(field, crate::wording::MONEY_MESSAGE);
                 None
             }
         }
@@ -205,12 +205,17 @@ impl Reader {
     }
 
     pub fn choice_value<T: DeserializeOwned>(&mut self, value: &Value, field: &str) -> Option<T> {
-        let parsed = value
-            .as_str()
-            .and_then(|s| serde_json::from_value(Value::String(s.to_string())).ok());
-        if parsed.is_none() {
-            self.fail(field, format!("unknown value {value}"));
+        let parsed = match value.as_str() {
+            Some(s) => serde_json::from_value(Value::String(s.to_string()))
+                .map_err(|e| crate::wording::value_message(&e.to_string())),
+            None => Err("must be a string".to_owned()),
+        };
+        match parsed {
+            Ok(v) => Some(v),
+            Err(message) => {
+                self.fail(field, message);
+                None
+            }
         }
-        parsed
     }
 }

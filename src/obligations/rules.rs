@@ -96,17 +96,36 @@ const FILES: [&str; 9] = [
     "house_quality.toml",
 ];
 
-const BUILTIN: [&str; 9] = [
-    include_str!("../../config/rules/changes.toml"),
-    include_str!("../../config/rules/registration_fee.toml"),
-    include_str!("../../config/rules/pit.toml"),
-    include_str!("../../config/rules/land_use_levy.toml"),
-    include_str!("../../config/rules/land_rent.toml"),
-    include_str!("../../config/rules/land_tax.toml"),
-    include_str!("../../config/rules/late_interest.toml"),
-    include_str!("../../config/rules/procedure_fees.toml"),
-    include_str!("../../config/rules/house_quality.toml"),
-];
+/// Every file of `config/rules/`, built into the binary: it runs from any working directory.
+static BUILTIN_DIR: include_dir::Dir<'static> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/config/rules");
+
+/// The text of a built-in rule file.
+fn builtin_text(file: &str) -> Result<&'static str, RuleError> {
+    BUILTIN_DIR
+        .get_file(file)
+        .and_then(|f| f.contents_utf8())
+        .ok_or_else(|| RuleError::Invalid {
+            table: file.to_owned(),
+            message: "is not built into this binary".to_owned(),
+        })
+}
+
+/// The texts of [`FILES`]: each from `dir` when the folder has that file, else built in.
+fn load_texts(dir: Option<&Path>) -> Result<Vec<String>, RuleError> {
+    let mut texts = Vec::with_capacity(FILES.len());
+    for file in FILES {
+        let path = dir.map(|d| d.join(file)).filter(|p| p.is_file());
+        let text = match path {
+            Some(path) => {
+                std::fs::read_to_string(&path).map_err(|source| RuleError::Io { path, source })?
+            }
+            None => builtin_text(file)?.to_owned(),
+        };
+        texts.push(text);
+    }
+    Ok(texts)
+}
 
 #[derive(Deserialize)]
 struct ChangesFile {
@@ -149,24 +168,26 @@ fn parse_file<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, RuleErro
 impl RuleBook {
     /// The reference data compiled into the binary from `config/rules/`.
     pub fn builtin() -> Result<RuleBook, RuleError> {
-        Self::from_sources(BUILTIN)
+        Self::from_texts(&load_texts(None)?)
     }
 
-    /// Loads `<dir>/changes.toml`, `<dir>/registration_fee.toml`, … (the same files
-    /// as `config/rules/`), so an operator can extend the tables without a rebuild.
+    /// Loads the rule files of `dir` (the same names as `config/rules/`), each replacing the
+    /// built-in file of its name; a file the folder lacks comes from the built-in set. An
+    /// operator can so update one table without a rebuild.
     pub fn from_dir(dir: &Path) -> Result<RuleBook, RuleError> {
-        let mut texts: Vec<String> = Vec::with_capacity(FILES.len());
-        for file in FILES {
-            let path = dir.join(file);
-            let text = std::fs::read_to_string(&path).map_err(|source| RuleError::Io {
-                path: path.clone(),
-                source,
-            })?;
-            texts.push(text);
+        if !dir.is_dir() {
+            return Err(RuleError::Io {
+                path: dir.to_path_buf(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "not a folder"),
+            });
         }
+        Self::from_texts(&load_texts(Some(dir))?)
+    }
+
+    fn from_texts(texts: &[String]) -> Result<RuleBook, RuleError> {
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let sources: [&str; 9] = refs.try_into().map_err(|_| RuleError::Invalid {
-            table: dir.display().to_string(),
+        let sources: [&str; FILES.len()] = refs.try_into().map_err(|_| RuleError::Invalid {
+            table: "config/rules".to_string(),
             message: "wrong number of rule files".to_string(),
         })?;
         Self::from_sources(sources)
@@ -271,8 +292,40 @@ mod tests {
         assert!(RuleBook::from_dir(Path::new("/nonexistent")).is_err());
     }
 
+    #[test]
+    fn a_file_of_the_rules_folder_replaces_only_its_built_in_namesake() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let text = builtin_text("late_interest.toml")
+            .expect("built in")
+            .replace("rate_per_day = \"0.0003\"", "rate_per_day = \"0.0005\"");
+        std::fs::write(dir.path().join("late_interest.toml"), text).expect("write");
+        let book = RuleBook::from_dir(dir.path()).expect("rules");
+        let row = book.late_interest.pick(date("2026-11-20")).expect("row");
+        assert_eq!(row.values.rate_per_day.to_string(), "0.0005");
+        // Every other table is the built-in one.
+        assert!(book.fee_schedules.contains_key("01"));
+        assert_eq!(
+            book.rule_set_id(date("2026-11-20")).as_deref(),
+            Some("VN-2026-07-01")
+        );
+    }
+
+    #[test]
+    fn every_rule_file_of_the_source_tree_is_built_in() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/rules");
+        for entry in std::fs::read_dir(dir).expect("config/rules") {
+            let name = entry.expect("entry").file_name();
+            let name = name.to_string_lossy();
+            assert!(builtin_text(&name).is_ok(), "{name} is not built in");
+        }
+    }
+
     fn with_late_interest(rows: &str) -> Result<RuleBook, RuleError> {
-        let mut src = BUILTIN;
+        let texts = load_texts(None).expect("built-in rules");
+        let mut src: [&str; FILES.len()] = [""; FILES.len()];
+        for (slot, text) in src.iter_mut().zip(&texts) {
+            *slot = text;
+        }
         src[6] = rows;
         RuleBook::from_sources(src)
     }

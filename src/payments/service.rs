@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 
+use super::holds::held_conflict;
 use super::{AttemptInput, ItemInput, PaymentInput};
 use crate::auth::Caller;
 use crate::clock::{vietnam, vietnam_date};
@@ -135,7 +136,10 @@ fn validate_input(input: &PaymentInput) -> Vec<FieldError> {
     }
     if let Some(locale) = &input.locale {
         if !matches!(locale.as_str(), "vi" | "en") {
-            errors.push(FieldError::new("locale", "must be `vi` or `en`"));
+            errors.push(FieldError::new(
+                "locale",
+                crate::wording::one_of(["vi", "en"]),
+            ));
         }
     }
     errors
@@ -230,6 +234,13 @@ async fn resolve_items(
             .filter(|l| only_line.as_ref().is_none_or(|id| *id == l.id))
         {
             if line.status == "paid" {
+                let held = state
+                    .store
+                    .held_items(std::slice::from_ref(&line.id))
+                    .await?;
+                if !held.is_empty() {
+                    return Err(held_conflict(caller, &held));
+                }
                 return Err(ApiError::Conflict(format!(
                     "notice line {} is already paid",
                     line.id
@@ -295,10 +306,7 @@ pub async fn create(
         .dong();
     let held = state.store.held_items(&holds).await?;
     if !held.is_empty() {
-        return Err(ApiError::Conflict(format!(
-            "already paid or held by another live payment: {}",
-            held.join(", ")
-        )));
+        return Err(held_conflict(caller, &held));
     }
     let mut expires = now
         + chrono::Duration::from_std(state.settings.payments.order_ttl.0)
@@ -327,7 +335,14 @@ pub async fn create(
         lines,
         holds,
     };
-    state.store.insert_payment(&new, now).await?;
+    match state.store.insert_payment(&new, now).await {
+        // Another order took an item between the check and the insert: name it as well.
+        Err(PaymentStoreError::ItemHeld) => {
+            let held = state.store.held_items(&new.holds).await?;
+            return Err(held_conflict(caller, &held));
+        }
+        other => other?,
+    }
     state
         .store
         .payment(&id)
@@ -357,7 +372,10 @@ pub async fn start_attempt(
     actor: &str,
 ) -> Result<AttemptView, ApiError> {
     let gateway_id: GatewayId = input.gateway.parse().map_err(|_| {
-        ApiError::invalid_field("gateway", "must be one of vnpay, momo, zalopay, vietqr")
+        ApiError::invalid_field(
+            "gateway",
+            crate::wording::one_of(GatewayId::ALL.iter().map(|g| g.as_str())),
+        )
     })?;
     let gateway = state.gateways.get(&gateway_id).ok_or_else(|| {
         ApiError::invalid_field("gateway", format!("{gateway_id} is not enabled here"))

@@ -95,6 +95,16 @@ pub struct NewPayment {
     pub holds: Vec<String>,
 }
 
+/// An item held by an order: paid by it, or in it while it is live.
+#[derive(Debug, Clone)]
+pub struct HeldItem {
+    /// A notice line id, or `asm_…:certificate_fee`.
+    pub item_key: String,
+    pub payment_id: String,
+    pub agency_code: Option<String>,
+    pub status: String,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum PaymentStoreError {
     #[error("an item is already paid or held by another live payment")]
@@ -230,18 +240,27 @@ impl Store {
         }
     }
 
-    /// Which of these item keys are held (paid or in a live order).
-    pub async fn held_items(&self, keys: &[String]) -> Result<Vec<String>, sqlx::Error> {
+    /// Which of these item keys are held (paid or in a live order), and by which order.
+    pub async fn held_items(&self, keys: &[String]) -> Result<Vec<HeldItem>, sqlx::Error> {
         let mut held = Vec::new();
         for key in keys {
-            let found: Option<(String,)> = on_pool!(self, pool => {
-                sqlx::query_as("select item_key from payment_hold where item_key = $1")
-                    .bind(key)
-                    .fetch_optional(pool)
-                    .await
+            let found: Option<(String, String, Option<String>, String)> = on_pool!(self, pool => {
+                sqlx::query_as(
+                    "select h.item_key, h.payment_id, p.agency_code, p.status
+                     from payment_hold h join payment p on p.payment_id = h.payment_id
+                     where h.item_key = $1",
+                )
+                .bind(key)
+                .fetch_optional(pool)
+                .await
             })?;
-            if let Some((k,)) = found {
-                held.push(k);
+            if let Some((item_key, payment_id, agency_code, status)) = found {
+                held.push(HeldItem {
+                    item_key,
+                    payment_id,
+                    agency_code,
+                    status,
+                });
             }
         }
         Ok(held)

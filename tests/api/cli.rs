@@ -157,3 +157,125 @@ async fn sigterm_stops_the_service_gracefully() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Kills the child process when the test ends, passed or failed.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The binary cargo built, run in `dir` with no configuration folder and no `LANDPAY_…` variables.
+fn bare_landpay(dir: &std::path::Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_landpay"));
+    c.current_dir(dir)
+        .env_remove("LANDPAY_CONFIG_DIR")
+        .env_remove("LANDPAY_ENV");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("LANDPAY__") {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+#[tokio::test]
+async fn the_binary_serves_from_an_empty_directory_with_built_in_defaults_and_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let _child = Running(
+        bare_landpay(dir.path())
+            .arg("serve")
+            .env("LANDPAY__SERVER__HOST", "127.0.0.1")
+            .env("LANDPAY__SERVER__PORT", port.to_string())
+            .env("LANDPAY__SERVER__PUBLIC_BASE_URL", &base)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    let mut ready = false;
+    while started.elapsed() < Duration::from_secs(20) {
+        if client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(ready, "/readyz never answered 200");
+    assert!(
+        dir.path().join("data/landpay.db").is_file(),
+        "the default SQLite file is created under the working directory"
+    );
+    // The built-in rule tables answer a quote; the token comes from the built-in defaults too.
+    let out = bare_landpay(dir.path())
+        .args(["token", "--sub", "portal-hn", "--role", "portal"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let quote = serde_json::json!({"procedure": "transfer", "as_of": "2026-11-20", "province_code": "01",
+        "parcel": {"area_m2": "100", "land_use": "residential_urban", "table_price_per_m2": "50000000"},
+        "contract": {"total_price": 7000000000i64}});
+    let res = client
+        .post(format!("{base}/v1/quotes"))
+        .bearer_auth(token)
+        .json(&quote)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["rule_set"], "VN-2026-07-01", "{body}");
+    assert!(!body["lines"].as_array().unwrap().is_empty(), "{body}");
+}
+
+#[test]
+fn files_of_the_config_folder_only_override_the_built_in_defaults() {
+    let cwd = tempfile::tempdir().unwrap();
+    let config = tempfile::tempdir().unwrap();
+    std::fs::write(
+        config.path().join("default.toml"),
+        "[payments]\norder_ttl = \"2h\"\n",
+    )
+    .unwrap();
+    let out = bare_landpay(cwd.path())
+        .arg("check-config")
+        .env("LANDPAY_CONFIG_DIR", config.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("order_ttl = \"2h\""), "{text}");
+    // Every other key still comes from the built-in defaults.
+    for key in [
+        "tmn_code = \"LANDPAY1\"",
+        "attempt_ttl = \"15m\"",
+        "retry_schedule",
+    ] {
+        assert!(text.contains(key), "{key} missing from {text}");
+    }
+}

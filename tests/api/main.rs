@@ -4,6 +4,7 @@
 mod auth;
 mod browser;
 mod cli;
+mod conventions;
 mod crash;
 mod finance_browser;
 mod finance_truth;
@@ -11,6 +12,7 @@ mod gateways;
 mod helpers;
 mod idempotency;
 mod obligations;
+mod openapi_examples;
 mod operations;
 mod payments;
 mod reconciliation;

@@ -165,7 +165,7 @@ async fn oversized_bodies_and_bad_queries_are_problems() {
         "validation_failed",
     )
     .await;
-    assert_eq!(p["errors"][0]["field"], "query");
+    assert_eq!(p["errors"][0]["field"], "limit");
     let res = app
         .request(Method::POST, "/v1/quotes")
         .bearer_auth(app.portal())
