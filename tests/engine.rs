@@ -152,7 +152,7 @@ fn missing_reference_data_warns_and_leaves_the_line_out() {
         .iter()
         .all(|l| l.code != landpay::obligations::request::ObligationCode::CertificateFee));
     assert!(q.warnings.iter().any(|w| w.contains("79")));
-    let levy_2023 = json!({"procedure": "allocation", "as_of": "2023-05-01",
+    let levy_2023 = json!({"procedure": "allocation", "as_of": "2023-05-01", "obligations": ["land_use_levy"],
         "allocation": {"area_m2": "100", "price_per_m2": "1000000"}});
     let q = run(&levy_2023);
     assert!(q.lines.is_empty() && q.total.dong() == 0 && q.warnings.len() == 1);

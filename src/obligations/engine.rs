@@ -7,11 +7,13 @@ use std::collections::BTreeSet;
 use crate::money::Vnd;
 use crate::obligations::fields::FieldError;
 use crate::obligations::line::{Line, Quote};
-use crate::obligations::request::{ObligationCode, Procedure, QuoteRequest};
+use crate::obligations::request::{
+    ExtensionPayment, ObligationCode, PriorRegistrationFee, Procedure, QuoteRequest, SellerKind,
+};
 use crate::obligations::rules::RuleBook;
 use crate::obligations::{
-    land_rent, land_tax, land_use_levy, pit_inheritance_gift, pit_transfer, procedure_fees,
-    registration_fee,
+    due, land_rent, land_tax, land_use_levy, pit_inheritance_gift, pit_transfer, procedure_fees,
+    registration_fee, relief_apply, relief_check, term_extension,
 };
 
 use ObligationCode as O;
@@ -56,7 +58,9 @@ pub fn possible_obligations(procedure: Procedure) -> &'static [ObligationCode] {
             O::AppraisalFee,
             O::LandUseLevy,
         ],
-        Procedure::PurposeConversion | Procedure::Allocation => &[O::LandUseLevy],
+        Procedure::PurposeConversion | Procedure::Allocation => &[O::LandUseLevy, O::RegistrationFee],
+        Procedure::TermExtension => &[O::LandRentOneOff, O::LandRentAnnual, O::LandUseLevy],
+        Procedure::LeaseToAllocation => &[O::LandUseLevy],
         Procedure::LeaseAnnual => &[O::LandRentAnnual],
         Procedure::LeaseOneOff => &[O::LandRentOneOff],
         Procedure::LandUseExtension => &[O::LandUseLevy, O::LandRentAnnual],
@@ -78,12 +82,18 @@ pub fn selected_obligations(req: &QuoteRequest) -> Result<Vec<ObligationCode>, V
     let errors: Vec<FieldError> = requested
         .iter()
         .enumerate()
-        .filter(|(_, code)| !possible.contains(code))
-        .map(|(i, _)| {
-            FieldError::new(
-                format!("obligations[{i}]"),
-                "does not arise from this procedure",
-            )
+        .filter_map(|(i, code)| {
+            let field = format!("obligations[{i}]");
+            if !possible.contains(code) || !arises(req, *code) {
+                Some(FieldError::new(field, "does not arise from this procedure"))
+            } else if *code == O::PitTransfer && req.seller_kind == SellerKind::Organisation {
+                Some(FieldError::new(
+                    field,
+                    "does not arise: the transferor is an organisation",
+                ))
+            } else {
+                None
+            }
         })
         .collect();
     if !errors.is_empty() {
@@ -96,8 +106,33 @@ pub fn selected_obligations(req: &QuoteRequest) -> Result<Vec<ObligationCode>, V
         .collect())
 }
 
-fn is_default(req: &QuoteRequest, code: ObligationCode) -> bool {
+/// Whether a possible obligation arises at all from the request's facts.
+fn arises(req: &QuoteRequest, code: ObligationCode) -> bool {
     match (req.procedure, code) {
+        (Procedure::TermExtension, _) => {
+            let payment = req.term_extension.as_ref().map(|t| t.payment);
+            matches!(
+                (payment, code),
+                (None, _)
+                    | (Some(ExtensionPayment::OneOff), O::LandRentOneOff)
+                    | (Some(ExtensionPayment::Annual), O::LandRentAnnual)
+                    | (Some(ExtensionPayment::Levy), O::LandUseLevy)
+            )
+        }
+        _ => true,
+    }
+}
+
+fn is_default(req: &QuoteRequest, code: ObligationCode) -> bool {
+    if !arises(req, code) {
+        return false;
+    }
+    match (req.procedure, code) {
+        (Procedure::Transfer, O::PitTransfer) => req.seller_kind == SellerKind::Individual,
+        (Procedure::PurposeConversion, O::RegistrationFee) => req
+            .conversion
+            .as_ref()
+            .is_some_and(|c| c.prior_registration_fee == Some(PriorRegistrationFee::Exempt)),
         (Procedure::FirstCertificate, O::LandUseLevy) => req.recognition.is_some(),
         (Procedure::LandUseExtension, O::LandUseLevy) => {
             req.extension.as_ref().is_none_or(|e| e.rent_rate.is_none())
@@ -124,6 +159,7 @@ pub fn requirement_errors(req: &QuoteRequest, invalid: &BTreeSet<&str>) -> Vec<F
     needed
         .into_iter()
         .filter(|path| !invalid.contains(path.split('.').next().unwrap_or(path)))
+        .filter(|path| !(*path == "parcel" && invalid.contains("apartment")))
         .filter(|path| !is_present(req, path))
         .map(|path| FieldError::new(path, "is required for the requested obligations"))
         .collect()
@@ -131,7 +167,19 @@ pub fn requirement_errors(req: &QuoteRequest, invalid: &BTreeSet<&str>) -> Vec<F
 
 fn needs(req: &QuoteRequest, code: ObligationCode) -> Vec<&'static str> {
     match (code, req.procedure) {
-        (O::RegistrationFee | O::PitTransfer | O::PitInheritanceGift, _) => vec!["parcel"],
+        (O::RegistrationFee, Procedure::PurposeConversion) => {
+            vec!["conversion", "conversion.prior_registration_fee"]
+        }
+        (O::RegistrationFee, Procedure::Allocation) => vec!["allocation"],
+        (_, Procedure::TermExtension) => vec!["term_extension"],
+        (O::LandUseLevy, Procedure::LeaseToAllocation) => vec!["lease_to_allocation"],
+        (O::RegistrationFee | O::PitTransfer | O::PitInheritanceGift, _) => {
+            if req.apartment.is_some() {
+                vec![]
+            } else {
+                vec!["parcel"]
+            }
+        }
         (O::LandUseLevy, Procedure::PurposeConversion) => vec!["conversion"],
         (O::LandUseLevy, Procedure::Allocation) => vec!["allocation"],
         (O::LandUseLevy, Procedure::FirstCertificate) => vec!["recognition"],
@@ -149,6 +197,12 @@ fn needs(req: &QuoteRequest, code: ObligationCode) -> Vec<&'static str> {
 fn is_present(req: &QuoteRequest, path: &str) -> bool {
     match path {
         "parcel" => req.parcel.is_some(),
+        "conversion.prior_registration_fee" => req
+            .conversion
+            .as_ref()
+            .is_none_or(|c| c.prior_registration_fee.is_some()),
+        "term_extension" => req.term_extension.is_some(),
+        "lease_to_allocation" => req.lease_to_allocation.is_some(),
         "conversion" => req.conversion.is_some(),
         "allocation" => req.allocation.is_some(),
         "recognition" => req.recognition.is_some(),
@@ -175,6 +229,10 @@ pub fn quote(req: &QuoteRequest, rules: &RuleBook) -> Result<Quote, Vec<FieldErr
         )]);
     };
     let codes = selected_obligations(req)?;
+    let relief_errors = relief_check::validate(req, rules, &codes);
+    if !relief_errors.is_empty() {
+        return Err(relief_errors);
+    }
     let mut ctx = Ctx {
         req,
         rules,
@@ -193,6 +251,9 @@ pub fn quote(req: &QuoteRequest, rules: &RuleBook) -> Result<Quote, Vec<FieldErr
         errors.retain(|e| seen.insert((e.field.clone(), e.message.clone())));
         return Err(errors);
     }
+    leave_out(&mut ctx, &mut lines);
+    relief_apply::apply(req, rules, &mut lines).map_err(|e| vec![e])?;
+    due::assign(req, &rules.deadlines, &mut lines).map_err(|e| vec![e])?;
     let total = lines
         .iter()
         .try_fold(Vnd::ZERO, |sum, line| sum.checked_add(line.amount))
@@ -208,14 +269,40 @@ pub fn quote(req: &QuoteRequest, rules: &RuleBook) -> Result<Quote, Vec<FieldErr
     })
 }
 
+/// Lines the facts rule out, with a warning: PIT when the transferor is an
+/// organisation; the registration fee on a conversion whose earlier registration
+/// paid it.
+fn leave_out(ctx: &mut Ctx<'_>, lines: &mut Vec<Line>) {
+    let req = ctx.req;
+    if req.procedure == Procedure::Transfer && req.seller_kind == SellerKind::Organisation {
+        ctx.warnings.push("pit_transfer: the transferor is an organisation; personal income tax does not arise (corporate income tax is not quoted); the line is left out".to_string());
+    }
+    let paid = req
+        .conversion
+        .as_ref()
+        .is_some_and(|c| c.prior_registration_fee == Some(PriorRegistrationFee::Paid));
+    if req.procedure == Procedure::PurposeConversion && paid {
+        lines.retain(|l| l.code != O::RegistrationFee);
+        ctx.warnings.push("registration_fee: the fee was paid when the land was first registered; whether it arises again on the conversion is not established, so the line is left out".to_string());
+    }
+}
+
 fn compute(ctx: &mut Ctx<'_>, code: ObligationCode) -> Result<Vec<Line>, Vec<FieldError>> {
     let one = |r: Result<Option<Line>, FieldError>| {
         r.map(|l| l.into_iter().collect()).map_err(|e| vec![e])
     };
     match code {
         O::RegistrationFee => one(registration_fee::line(ctx)),
+        O::LandRentAnnual | O::LandRentOneOff | O::LandUseLevy
+            if ctx.req.procedure == Procedure::TermExtension =>
+        {
+            one(term_extension::line(ctx, code))
+        }
         O::PitTransfer => pit_transfer::lines(ctx).map_err(|e| vec![e]),
         O::PitInheritanceGift => one(pit_inheritance_gift::line(ctx)),
+        O::LandUseLevy if ctx.req.procedure == Procedure::LeaseToAllocation => {
+            one(term_extension::lease_to_allocation_line(ctx))
+        }
         O::LandUseLevy => one(land_use_levy::line(ctx)),
         O::LandRentAnnual => one(land_rent::annual_line(ctx)),
         O::LandRentOneOff => one(land_rent::one_off_line(ctx)),

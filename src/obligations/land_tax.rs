@@ -9,6 +9,7 @@ use crate::money::{format_percent, Vnd};
 use crate::obligations::engine::Ctx;
 use crate::obligations::fields::FieldError;
 use crate::obligations::line::{show, to_vnd, Line, Payer};
+use crate::obligations::relief_apply;
 use crate::obligations::request::{
     ApplicantKind, Consolidation, ObligationCode, TaxParcel, TaxParcelKind,
 };
@@ -36,6 +37,9 @@ pub fn lines(ctx: &mut Ctx<'_>) -> Result<Vec<Line>, Vec<FieldError>> {
         let exact = parcel_tax(parcel, rule, &mut line).map_err(|e| vec![e])?;
         line.round(exact, &field).map_err(|e| vec![e])?;
         line.explain(format!("tax = {}", line.amount));
+        let quota_tax = quota_tax(parcel, rule, exact);
+        relief_apply::nalt_parcel(ctx.req, ctx.rules, parcel, quota_tax, &mut line)
+            .map_err(|e| vec![e])?;
         parcels_total = add(parcels_total, line.amount)?;
         lines.push(line);
     }
@@ -71,15 +75,26 @@ pub fn lines(ctx: &mut Ctx<'_>) -> Result<Vec<Line>, Vec<FieldError>> {
     if ctx.req.applicant_kind == ApplicantKind::Individual
         && request_total <= rule.exemption_threshold
     {
-        for line in &mut lines {
+        for line in lines.iter_mut().filter(|l| !l.exempt) {
             line.explain(format!(
                 "the request's annual tax {request_total} ≤ {}",
                 rule.exemption_threshold
             ));
-            line.exempt_by(&rule.exemption, &rule.exemption_basis);
+            line.exempt_by("nalt_small_amount", &rule.exemption, &rule.exemption_basis);
         }
     }
     Ok(lines)
+}
+
+/// The exact tax on the part of a parcel within its quota at the first tier's rate
+/// (apartments: the whole tax), which in-quota reliefs act on.
+fn quota_tax(p: &TaxParcel, rule: &LandTaxRule, exact: Decimal) -> Decimal {
+    match (p.kind, p.quota_m2) {
+        (TaxParcelKind::Residential, Some(quota)) => {
+            p.area_m2.min(quota) * p.price_per_m2 * flat_rate(p.kind, rule)
+        }
+        _ => exact,
+    }
 }
 
 fn add(a: Vnd, b: Vnd) -> Result<Vnd, Vec<FieldError>> {

@@ -121,7 +121,14 @@ fn garden_pond_levy(
         c.residential_quota_m2.as_ref(),
         "conversion.residential_quota_m2",
     )?;
-    let old = c.old_price_per_m2.unwrap_or(Decimal::ZERO);
+    // The tiers are shares of (residential − agricultural price): never price the
+    // agricultural land at 0 (NQ 254 Art 10(2)(c); Decree 50/2026 Art 6).
+    let old = c.old_price_per_m2.ok_or_else(|| {
+        FieldError::new(
+            "conversion.old_price_per_m2",
+            "is required: the agricultural land price of the table (NQ 254 tiers)",
+        )
+    })?;
     let diff = (c.new_price_per_m2 - old) * k;
     line.explain(format!(
         "difference per m² = {} − {} = {}",
@@ -139,6 +146,9 @@ fn garden_pond_levy(
         }
         .max(Decimal::ZERO);
         let part = tier.rate * tier_area * diff;
+        if line.in_quota_exact.is_none() {
+            line.in_quota_exact = Some(part.max(Decimal::ZERO));
+        }
         exact += part;
         line.explain(format!(
             "{} × {} m² × {} = {}",
@@ -248,7 +258,12 @@ fn allocation(ctx: &mut Ctx<'_>) -> Result<Option<Line>, FieldError> {
     line.budget_sub_item = row.values.allocation_budget_sub_item.clone();
     let rate = row.values.collection_rate;
     line.rate = Some(rate);
-    let price = a.price_per_m2 * coefficient(ctx, &mut line);
+    let price = if a.auction {
+        line.explain("auction: the winning bid is the price (no adjustment coefficient)");
+        a.price_per_m2
+    } else {
+        a.price_per_m2 * coefficient(ctx, &mut line)
+    };
     let gross = a.area_m2 * price * rate;
     let infra = a.infra_cost_per_m2.unwrap_or(Decimal::ZERO) * a.area_m2;
     line.explain(format!(

@@ -7,7 +7,9 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::money::{format_decimal_approx, round_half_up, Vnd};
+use crate::obligations::due::{Due, Instalment};
 use crate::obligations::fields::FieldError;
+use crate::obligations::relief::{Reduction, ReliefKind};
 use crate::obligations::request::{ObligationCode, Procedure};
 
 /// Who pays a line.
@@ -41,6 +43,26 @@ pub struct Line {
     pub legal_basis: Vec<String>,
     pub explanation: Vec<String>,
     pub uncertain: Vec<String>,
+    /// The amount before any exemption or reduction.
+    pub full_amount: Vnd,
+    pub reduction: Option<Reduction>,
+    pub due: Due,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instalments: Option<Vec<Instalment>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub co_owner_index: Option<usize>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
+    pub share: Option<Decimal>,
+    /// The exact amount before reliefs (set by [`Line::round`]).
+    #[serde(skip)]
+    pub exact: Decimal,
+    /// The exact part of `exact` that falls within the residential quota, when the
+    /// calculator knows it (NQ 254 tiers: the first tier).
+    #[serde(skip)]
+    pub in_quota_exact: Option<Decimal>,
 }
 
 impl Line {
@@ -59,11 +81,31 @@ impl Line {
             legal_basis: legal_basis.to_vec(),
             explanation: Vec::new(),
             uncertain: Vec::new(),
+            full_amount: Vnd::ZERO,
+            reduction: None,
+            due: Due::default(),
+            instalments: None,
+            co_owner_index: None,
+            share: None,
+            exact: Decimal::ZERO,
+            in_quota_exact: None,
         }
     }
 
-    /// Marks the line exempt: amount 0, the exemption named with its legal basis.
-    pub fn exempt_by(&mut self, exemption: &str, basis: &str) {
+    /// Marks the line exempt by relief `code`: amount 0, `full_amount` and the
+    /// reduction keep what would have been due; any relief already applied is
+    /// listed as not applied.
+    pub fn exempt_by(&mut self, code: &str, exemption: &str, basis: &str) {
+        let previous = self.reduction.take();
+        if previous.is_none() {
+            self.full_amount = self.amount;
+        }
+        let mut reduction = Reduction::new(code, ReliefKind::Exemption, Some(Decimal::ONE), basis);
+        reduction.amount = self.full_amount;
+        if let Some(p) = previous {
+            reduction.not_applied.push(p.code);
+        }
+        self.reduction = Some(reduction);
         self.exempt = true;
         self.amount = Vnd::ZERO;
         self.uncertain.retain(|u| u != ROUNDING_DOUBT);
@@ -83,6 +125,8 @@ impl Line {
     /// rounding changed the value, the line relied on the half-up assumption.
     pub fn round(&mut self, exact: Decimal, field: &str) -> Result<(), FieldError> {
         self.amount = to_vnd(exact, field)?;
+        self.full_amount = self.amount;
+        self.exact = exact;
         if self.amount.to_decimal() != exact {
             self.doubt(ROUNDING_DOUBT);
         }

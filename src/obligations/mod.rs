@@ -2,6 +2,8 @@
 //! Exact decimals throughout; each line is rounded once (`crate::money::round_half_up`).
 #![warn(clippy::float_arithmetic)]
 
+pub mod apartment;
+pub mod due;
 pub mod engine;
 pub mod fields;
 pub mod house;
@@ -13,14 +15,19 @@ pub mod levy_recognition;
 pub mod line;
 pub mod parse;
 pub mod parse_land_tax;
+pub mod parse_more;
 pub mod pit_inheritance_gift;
 pub mod pit_transfer;
 pub mod procedure_fees;
 pub mod registration_fee;
+pub mod relief;
+pub mod relief_apply;
+pub mod relief_check;
 pub mod request;
 pub mod rule_types;
 pub mod rules;
 pub mod rules_check;
+pub mod term_extension;
 
 pub use engine::quote;
 pub use fields::FieldError;

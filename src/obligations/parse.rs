@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use crate::obligations::engine::requirement_errors;
 use crate::obligations::fields::{join, Bound, FieldError, Reader};
 use crate::obligations::parse_land_tax::annual_land_tax;
+use crate::obligations::parse_more;
 use crate::obligations::request::{
     Allocation, AnnualLandTax, Contract, Conversion, ConversionOrigin, Extension, House, Lease,
     Parcel, QuoteRequest, Recognition, TransferFacts,
@@ -33,7 +34,28 @@ pub fn parse_request(body: &Value) -> Result<QuoteRequest, Vec<FieldError>> {
             );
         }
     }
-    let sections = Sections::read(&mut r, obj);
+    let mut sections = Sections::read(&mut r, obj);
+    let relationship = r.choice(obj, "", "relationship").unwrap_or_default();
+    let transfer_map = obj.get("transfer").and_then(Value::as_object);
+    if let (Some(facts), Some(m)) = (sections.transfer.as_mut(), transfer_map) {
+        match parse_more::co_owners(&mut r, m, facts, relationship) {
+            Some(owners) => {
+                facts.ownership_shares = owners.iter().map(|o| o.share).collect();
+                facts.co_owners = owners;
+            }
+            None if m.get("co_owners").is_some_and(|v| !v.is_null()) => {
+                sections.invalid.insert("transfer");
+            }
+            None => {}
+        }
+    }
+    let notice_date = r.date(obj, "", "notice_date");
+    if let (Some(n), Some(a)) = (notice_date, as_of) {
+        if n < a {
+            r.fail("notice_date", "must not be before as_of");
+        }
+    }
+    let extra = Extra::read(&mut r, obj, &mut sections);
     let request = QuoteRequest {
         procedure: procedure.unwrap_or(crate::obligations::request::Procedure::Transfer),
         as_of: as_of.unwrap_or_default(),
@@ -42,7 +64,7 @@ pub fn parse_request(body: &Value) -> Result<QuoteRequest, Vec<FieldError>> {
         dossier_code: r.string(obj, "", "dossier_code"),
         channel: r.choice(obj, "", "channel").unwrap_or_default(),
         applicant_kind: r.choice(obj, "", "applicant_kind").unwrap_or_default(),
-        relationship: r.choice(obj, "", "relationship").unwrap_or_default(),
+        relationship,
         obligations: obligations(&mut r, obj),
         parcel: sections.parcel,
         house: sections.house,
@@ -54,6 +76,13 @@ pub fn parse_request(body: &Value) -> Result<QuoteRequest, Vec<FieldError>> {
         allocation: sections.allocation,
         extension: sections.extension,
         annual_land_tax: sections.annual_land_tax,
+        notice_date,
+        exemptions: parse_more::codes(&mut r, obj, "", "exemptions"),
+        reductions: parse_more::codes(&mut r, obj, "", "reductions"),
+        seller_kind: parse_more::seller(&mut r, obj),
+        apartment: extra.apartment,
+        term_extension: extra.term_extension,
+        lease_to_allocation: extra.lease_to_allocation,
     };
     if procedure.is_some() {
         r.errors
@@ -81,6 +110,56 @@ fn obligations(
         .filter_map(|(i, v)| r.choice_value(v, &format!("obligations[{i}]")))
         .collect();
     Some(codes)
+}
+
+/// The sections of procedures and assets added later (apartment, term extension,
+/// lease → allocation), with their cross-checks.
+struct Extra {
+    apartment: Option<crate::obligations::request::Apartment>,
+    term_extension: Option<crate::obligations::request::TermExtension>,
+    lease_to_allocation: Option<crate::obligations::request::LeaseToAllocation>,
+}
+
+impl Extra {
+    fn read(r: &mut Reader, obj: &Map<String, Value>, sections: &mut Sections) -> Extra {
+        let mut read = |r: &mut Reader, key: &'static str| {
+            let before = r.errors.len();
+            let map = r.object(obj, "", key);
+            if r.errors.len() > before {
+                sections.invalid.insert(key);
+            }
+            map
+        };
+        let apartment = read(r, "apartment").and_then(|m| parse_more::apartment(r, m));
+        let term = read(r, "term_extension").and_then(|m| parse_more::term_extension(r, m));
+        let lease = read(r, "lease_to_allocation")
+            .and_then(|m| parse_more::lease_to_allocation(r, m));
+        if obj.get("apartment").is_some_and(|v| !v.is_null()) && apartment.is_none() {
+            sections.invalid.insert("apartment");
+        }
+        if let Some(a) = &apartment {
+            if obj.get("house").is_some_and(|v| !v.is_null()) {
+                r.fail(
+                    "apartment",
+                    "an apartment is not a house on a parcel; give one of them",
+                );
+            }
+            let total = sections.contract.as_ref().and_then(|c| c.total_price);
+            if let (Some(fund), Some(total)) = (a.maintenance_fund, total) {
+                if fund >= total {
+                    r.fail(
+                        "apartment.maintenance_fund",
+                        "must be less than contract.total_price",
+                    );
+                }
+            }
+        }
+        Extra {
+            apartment,
+            term_extension: term,
+            lease_to_allocation: lease,
+        }
+    }
 }
 
 /// The optional sections; `invalid` names those present but rejected, so that a
@@ -217,7 +296,8 @@ fn contract(r: &mut Reader, m: &Map<String, Value>) -> Contract {
 fn transfer(r: &mut Reader, m: &Map<String, Value>) -> Option<TransferFacts> {
     let p = "transfer";
     let defaults = TransferFacts::default();
-    let shares = match m.get("ownership_shares").filter(|v| !v.is_null()) {
+    let both = m.get("co_owners").is_some_and(|v| !v.is_null());
+    let shares = match m.get("ownership_shares").filter(|v| !v.is_null() && !both) {
         None => defaults.ownership_shares.clone(),
         Some(value) => ownership_shares(r, value)?,
     };
@@ -229,6 +309,7 @@ fn transfer(r: &mut Reader, m: &Map<String, Value>) -> Option<TransferFacts> {
             .unwrap_or(defaults.whole_property),
         owns_off_plan_home: r.boolean(m, p, "owns_off_plan_home").unwrap_or(false),
         ownership_shares: shares,
+        co_owners: Vec::new(),
     })
 }
 
@@ -277,6 +358,7 @@ fn conversion(r: &mut Reader, m: &Map<String, Value>) -> Option<Conversion> {
     let term = r.count(m, p, "term_months").filter(|t| *t > 0);
     let remaining = r.count(m, p, "remaining_term_months");
     let recompute = r.boolean(m, p, "nq254_recompute").unwrap_or(false);
+    let prior = r.choice(m, p, "prior_registration_fee");
     let origin = origin?;
     let mut ok = true;
     let needs_old = origin != ConversionOrigin::LeasedAnnual;
@@ -319,6 +401,7 @@ fn conversion(r: &mut Reader, m: &Map<String, Value>) -> Option<Conversion> {
         term_months: term,
         remaining_term_months: remaining,
         nq254_recompute: recompute,
+        prior_registration_fee: prior,
     })
 }
 
@@ -330,12 +413,14 @@ fn recognition(r: &mut Reader, m: &Map<String, Value>) -> Option<Recognition> {
     let case = r.required(case, m.contains_key("case"), join(p, "case"));
     let paid = r.money(m, p, "paid_amount");
     let paid_per_m2 = r.decimal(m, p, "paid_levy_per_m2", Bound::Positive);
+    let quota = r.decimal(m, p, "residential_quota_m2", Bound::Positive);
     Some(Recognition {
         residential_area_m2: area?,
         price_per_m2: price?,
         case: case?,
         paid_amount: paid,
         paid_levy_per_m2: paid_per_m2,
+        residential_quota_m2: quota,
     })
 }
 
@@ -344,10 +429,14 @@ fn allocation(r: &mut Reader, m: &Map<String, Value>) -> Option<Allocation> {
     let area = r.req_decimal(m, p, "area_m2", Bound::Positive);
     let price = r.req_decimal(m, p, "price_per_m2", Bound::Positive);
     let infra = r.decimal(m, p, "infra_cost_per_m2", Bound::NonNegative);
+    let auction = r.boolean(m, p, "auction").unwrap_or(false);
+    let quota = r.decimal(m, p, "residential_quota_m2", Bound::Positive);
     Some(Allocation {
         area_m2: area?,
         price_per_m2: price?,
         infra_cost_per_m2: infra,
+        auction,
+        residential_quota_m2: quota,
     })
 }
 

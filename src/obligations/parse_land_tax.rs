@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value};
 
 use crate::obligations::fields::{join, Bound, Reader};
+use crate::obligations::parse_more::codes;
 use crate::obligations::request::{AnnualLandTax, Consolidation, TaxParcel, TaxParcelKind};
 
 pub fn annual_land_tax(r: &mut Reader, m: &Map<String, Value>) -> Option<AnnualLandTax> {
@@ -31,9 +32,17 @@ pub fn annual_land_tax(r: &mut Reader, m: &Map<String, Value>) -> Option<AnnualL
     let consolidate = r
         .object(m, "annual_land_tax", "consolidate")
         .and_then(|c| consolidation(r, c, &parcels));
+    let tax_year = r
+        .count(m, "annual_land_tax", "tax_year")
+        .and_then(|y| i32::try_from(y).ok());
+    let first_year = r
+        .boolean(m, "annual_land_tax", "first_year")
+        .unwrap_or(false);
     (r.errors.len() == before).then_some(AnnualLandTax {
         parcels,
         consolidate,
+        tax_year,
+        first_year,
     })
 }
 
@@ -62,7 +71,11 @@ fn tax_parcel(r: &mut Reader, v: &Value, p: &str) -> Option<TaxParcel> {
             r.fail(join(p, "total_floor_area_m2"), "is required for apartments");
         }
     }
+    let exemptions = codes(r, m, p, "exemptions");
+    let reductions = codes(r, m, p, "reductions");
     Some(TaxParcel {
+        exemptions,
+        reductions,
         parcel_ref: parcel_ref?,
         area_m2: area?,
         quota_m2: quota,

@@ -28,7 +28,6 @@ pub fn line(ctx: &mut Ctx<'_>) -> Result<Option<Line>, FieldError> {
         return Ok(None);
     }
     let rule = &row.values;
-    let parcel = need(req.parcel.as_ref(), "parcel")?;
     let mut line = Line::new(
         ObligationCode::PitInheritanceGift,
         NAME,
@@ -37,7 +36,13 @@ pub fn line(ctx: &mut Ctx<'_>) -> Result<Option<Line>, FieldError> {
     );
     line.budget_sub_item = rule.budget_sub_item.clone();
     line.rate = Some(rule.rate);
-    let mut value = land_floor(parcel, &mut line);
+    let mut value = match &req.apartment {
+        Some(a) => {
+            line.doubt("the gift/inheritance value of an apartment is taken as the provincial apartment value (floor area × price × remaining quality)");
+            crate::obligations::apartment::value(a, &mut line)
+        }
+        None => land_floor(need(req.parcel.as_ref(), "parcel")?, &mut line),
+    };
     if let Some(house) = house_value(req, ctx.rules)? {
         line.explain(house.step.clone());
         line.uncertain.extend(house.uncertain);
@@ -60,7 +65,7 @@ pub fn line(ctx: &mut Ctx<'_>) -> Result<Option<Line>, FieldError> {
         line.amount
     ));
     if req.relationship.is_family_exempt() {
-        line.exempt_by(&rule.family_exemption, &rule.family_exemption_basis);
+        line.exempt_by("pit_family", &rule.family_exemption, &rule.family_exemption_basis);
     }
     Ok(Some(line))
 }

@@ -9,12 +9,14 @@ use crate::obligations::fields::FieldError;
 use crate::obligations::house::house_value;
 use crate::obligations::line::{need, show, to_vnd, Line, Payer, COEFFICIENT_DOUBT};
 use crate::obligations::registration_fee::contract_base;
-use crate::obligations::request::{ObligationCode, Parcel, QuoteRequest, TransferFacts};
+use crate::obligations::apartment;
+use crate::obligations::request::{CoOwner, ObligationCode, Parcel, QuoteRequest, TransferFacts};
 use crate::obligations::rule_types::PitTransferRule;
 
 const NAME: &str = "Thuế thu nhập cá nhân từ chuyển nhượng bất động sản";
 
-/// One line per co-owner (Decree 253/2026 Art 57(6)(a)).
+/// One line per co-owner (Decree 253/2026 Art 57(6)(a)), each judged alone
+/// (Art 19(2)(a), second paragraph).
 pub fn lines(ctx: &mut Ctx<'_>) -> Result<Vec<Line>, FieldError> {
     let req = ctx.req;
     let Some(row) = ctx.rules.pit_transfer.pick(req.as_of) else {
@@ -25,7 +27,6 @@ pub fn lines(ctx: &mut Ctx<'_>) -> Result<Vec<Line>, FieldError> {
         return Ok(Vec::new());
     };
     let rule = &row.values;
-    let parcel = need(req.parcel.as_ref(), "parcel")?;
     let facts = req.transfer.clone().unwrap_or_default();
     let mut template = Line::new(
         ObligationCode::PitTransfer,
@@ -35,23 +36,42 @@ pub fn lines(ctx: &mut Ctx<'_>) -> Result<Vec<Line>, FieldError> {
     );
     template.budget_sub_item = rule.budget_sub_item.clone();
     template.rate = Some(rule.rate);
-    let price = transfer_price(ctx, parcel, &mut template)?;
+    let price = match &req.apartment {
+        Some(a) => {
+            template.doubt("apartment: the PIT price is floored at the provincial apartment value, like the registration fee");
+            apartment::transfer_base(a, req.contract.as_ref(), &mut template)
+        }
+        None => transfer_price(ctx, need(req.parcel.as_ref(), "parcel")?, &mut template)?,
+    };
     template.base = Some(to_vnd(price, "contract")?);
-    let shares = &facts.ownership_shares;
-    shares
+    let owners = co_owners(req, &facts);
+    owners
         .iter()
         .enumerate()
-        .map(|(i, share)| {
+        .map(|(i, owner)| {
             let mut line = template.clone();
-            co_owner_line(
-                req,
-                rule,
-                &facts,
-                price,
-                (i, *share, shares.len()),
-                &mut line,
-            )?;
+            line.co_owner_index = Some(i);
+            line.share = Some(owner.share);
+            co_owner_line(req, rule, &facts, price, (i, owner, owners.len()), &mut line)?;
             Ok(line)
+        })
+        .collect()
+}
+
+/// The co-owners given, or one per ownership share with the transfer's facts.
+fn co_owners(req: &QuoteRequest, facts: &TransferFacts) -> Vec<CoOwner> {
+    if !facts.co_owners.is_empty() {
+        return facts.co_owners.clone();
+    }
+    facts
+        .ownership_shares
+        .iter()
+        .map(|share| CoOwner {
+            share: *share,
+            sole_home: facts.sole_home,
+            held_since: facts.held_since,
+            owns_off_plan_home: facts.owns_off_plan_home,
+            relationship: req.relationship,
         })
         .collect()
 }
@@ -61,9 +81,10 @@ fn co_owner_line(
     rule: &PitTransferRule,
     facts: &TransferFacts,
     price: Decimal,
-    (index, share, count): (usize, Decimal, usize),
+    (index, owner, count): (usize, &CoOwner, usize),
     line: &mut Line,
 ) -> Result<(), FieldError> {
+    let share = owner.share;
     let exact = rule.rate * price * share;
     line.round(exact, "contract")?;
     if count > 1 {
@@ -87,7 +108,7 @@ fn co_owner_line(
             line.amount
         ));
     }
-    apply_exemptions(req, rule, facts, line);
+    apply_exemptions(req, rule, facts.whole_property, owner, line);
     Ok(())
 }
 
@@ -144,34 +165,43 @@ pub fn land_floor(parcel: &Parcel, line: &mut Line) -> Decimal {
 fn apply_exemptions(
     req: &QuoteRequest,
     rule: &PitTransferRule,
-    facts: &TransferFacts,
+    whole_property: bool,
+    owner: &CoOwner,
     line: &mut Line,
 ) {
-    if req.relationship.is_family_exempt() {
-        line.exempt_by(&rule.family_exemption, &rule.family_exemption_basis);
+    if owner.relationship.is_family_exempt() {
+        line.exempt_by(
+            "pit_family",
+            &rule.family_exemption,
+            &rule.family_exemption_basis,
+        );
         return;
     }
-    if !facts.sole_home {
+    if !owner.sole_home {
         return;
     }
-    let Some(since) = facts.held_since else {
+    let Some(since) = owner.held_since else {
         line.explain(
             "sole-home exemption not claimed: held_since (certificate issue date) not given",
         );
         return;
     };
     let days = (req.as_of - since).num_days();
-    if days >= rule.sole_home_min_days && facts.whole_property && !facts.owns_off_plan_home {
+    if days >= rule.sole_home_min_days && whole_property && !owner.owns_off_plan_home {
         line.explain(format!(
             "sole home held {days} days (≥ {}), whole property transferred",
             rule.sole_home_min_days
         ));
-        line.exempt_by(&rule.sole_home_exemption, &rule.sole_home_exemption_basis);
-        line.doubt("sole-home status is self-declared; it applies to every co-owner given");
+        line.exempt_by(
+            "pit_sole_home",
+            &rule.sole_home_exemption,
+            &rule.sole_home_exemption_basis,
+        );
+        line.doubt("sole-home status is self-declared by each co-owner");
     } else {
         line.explain(format!(
             "sole-home exemption not met: held {days} days (needs ≥ {}), whole property {}, off-plan home {}",
-            rule.sole_home_min_days, facts.whole_property, facts.owns_off_plan_home
+            rule.sole_home_min_days, whole_property, owner.owns_off_plan_home
         ));
     }
 }

@@ -74,6 +74,7 @@ pub fn line(ctx: &mut Ctx<'_>, code: ObligationCode) -> Result<Option<Line>, Fie
     let counter = column(item);
     let mut line = Line::new(code, name, Payer::Applicant, &row.legal_basis);
     line.amount = counter;
+    line.full_amount = counter;
     line.explain(format!(
         "{}: {item_name}, {column_name}: {counter}",
         schedule.province_name
@@ -92,11 +93,11 @@ pub fn line(ctx: &mut Ctx<'_>, code: ObligationCode) -> Result<Option<Line>, Fie
 type Column = fn(&FeeColumns) -> Vnd;
 
 fn column(ctx: &Ctx<'_>) -> (Column, &'static str) {
-    let ward = ctx
-        .req
-        .parcel
-        .as_ref()
-        .map_or(WardKind::Ward, |p| p.ward_kind);
+    let ward = match (&ctx.req.parcel, &ctx.req.apartment) {
+        (Some(p), _) => p.ward_kind,
+        (None, Some(a)) => a.ward_kind,
+        (None, None) => WardKind::Ward,
+    };
     match (ctx.req.applicant_kind, ward) {
         (ApplicantKind::Organisation, _) => (|c| c.organisation, "organisation"),
         (ApplicantKind::Individual, WardKind::Ward) => (|c| c.ward, "individual, ward"),
@@ -138,6 +139,7 @@ fn apply_online(channel: Channel, code: ObligationCode, schedule: &FeeSchedule, 
             .as_deref()
             .unwrap_or("online channel");
         line.exempt_by(
+            "online_channel",
             "thu 0 đồng khi thực hiện thủ tục qua dịch vụ công trực tuyến",
             basis,
         );

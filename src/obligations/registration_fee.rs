@@ -6,7 +6,9 @@ use rust_decimal::Decimal;
 use crate::money::format_percent;
 use crate::obligations::engine::Ctx;
 use crate::obligations::fields::FieldError;
+use crate::obligations::apartment;
 use crate::obligations::house::{house_value, HouseValue};
+use crate::obligations::relief::{Reduction, ReliefKind};
 use crate::obligations::line::{need, show, to_vnd, Line, Payer};
 use crate::obligations::request::ObligationCode;
 use crate::obligations::request::{
@@ -28,7 +30,6 @@ pub fn line(ctx: &mut Ctx<'_>) -> Result<Option<Line>, FieldError> {
         return Ok(None);
     };
     let rule = &row.values;
-    let parcel = need(req.parcel.as_ref(), FIELD)?;
     let mut line = Line::new(
         ObligationCode::RegistrationFee,
         NAME,
@@ -39,60 +40,152 @@ pub fn line(ctx: &mut Ctx<'_>) -> Result<Option<Line>, FieldError> {
     line.rate = Some(rule.rate);
     let family = matches!(req.procedure, Procedure::Gift | Procedure::Inheritance)
         && req.relationship.is_family_exempt();
-    let mut land = land_value(req, parcel, rule, &mut line);
-    let mut house = house_value(req, ctx.rules)?;
+    let (full, due) = match special_base(req, &mut line) {
+        Some(base) => {
+            let base = capped(base, rule, &mut line);
+            (base, base)
+        }
+        None => parcel_bases(ctx, rule, family, &mut line)?,
+    };
+    line.base = Some(to_vnd(full, FIELD)?);
+    line.round(rule.rate * full, FIELD)?;
+    line.explain(format!(
+        "fee = {} × {} = {}",
+        format_percent(rule.rate),
+        show(full),
+        line.amount
+    ));
+    if family {
+        line.exempt_by(
+            "rf_family",
+            &rule.family_exemption,
+            &rule.family_exemption_basis,
+        );
+    } else if due < full {
+        item_relief(ctx, rule, rule.rate * due, &mut line)?;
+    }
+    Ok(Some(line))
+}
+
+/// Conversion (Circular 13/2022 Art 3(1)(a): the new purpose's table price),
+/// allocation (Decree 10/2022 Art 7(1): the table price or the winning bid) and
+/// apartments: their base, or `None` for a parcel (and house).
+fn special_base(req: &QuoteRequest, line: &mut Line) -> Option<Decimal> {
+    if let (Procedure::PurposeConversion, Some(c)) = (req.procedure, &req.conversion) {
+        let base = c.area_m2 * c.new_price_per_m2;
+        line.explain(format!(
+            "converted land at the new purpose's table price = {} m² × {} = {}",
+            show(c.area_m2),
+            show(c.new_price_per_m2),
+            show(base)
+        ));
+        line.legal_basis
+            .push("Thông tư 13/2022/TT-BTC Điều 3 khoản 1 điểm a".to_string());
+        return Some(base);
+    }
+    if let (Procedure::Allocation, Some(a)) = (req.procedure, &req.allocation) {
+        let base = a.area_m2 * a.price_per_m2;
+        let what = if a.auction { "winning bid" } else { "table price" };
+        line.explain(format!(
+            "allocated land at the {what} = {} m² × {} = {}",
+            show(a.area_m2),
+            show(a.price_per_m2),
+            show(base)
+        ));
+        line.legal_basis
+            .push("Nghị định 10/2022/NĐ-CP Điều 7 khoản 1".to_string());
+        return Some(base);
+    }
+    let a = req.apartment.as_ref()?;
+    line.legal_basis.push(
+        "Nghị định 10/2022/NĐ-CP Điều 7; Thông tư 13/2022/TT-BTC Điều 3 (giá căn hộ gồm giá trị đất phân bổ, không gồm kinh phí bảo trì)".to_string(),
+    );
+    Some(if req.procedure == Procedure::Transfer {
+        apartment::transfer_base(a, req.contract.as_ref(), line)
+    } else {
+        apartment::value(a, line)
+    })
+}
+
+/// A parcel (and house): the base before item exemptions and the base after them.
+fn parcel_bases(
+    ctx: &Ctx<'_>,
+    rule: &RegistrationFeeRule,
+    family: bool,
+    line: &mut Line,
+) -> Result<(Decimal, Decimal), FieldError> {
+    let req = ctx.req;
+    let parcel = need(req.parcel.as_ref(), FIELD)?;
+    let land = land_value(req, parcel, rule, line);
+    let house = house_value(req, ctx.rules)?;
     if let Some(h) = &house {
         line.explain(h.step.clone());
         line.uncertain.extend(h.uncertain.iter().cloned());
     }
-    // Exempt items contribute 0 (spec §2.3).
+    let full = capped(base(req, land, house.as_ref(), line), rule, line);
+    // Exempt items contribute 0 (Decree 10/2022 Art 10 k4, k11).
     let land_exempt = !family && agricultural_land_exempt(req, parcel);
     let house_exempt = !family && house.is_some() && self_built_house_exempt(req, rule);
+    if !land_exempt && !house_exempt {
+        return Ok((full, full));
+    }
     if land_exempt {
         item_exempt(
-            &mut line,
+            line,
             "land",
             &rule.agricultural_exemption,
             &rule.agricultural_exemption_basis,
         );
         line.doubt("agricultural land at first certification is taken to be allocated/recognised for agricultural production");
-        land = Decimal::ZERO;
     }
     if house_exempt {
         let (name, basis) = self_built_names(rule);
-        item_exempt(&mut line, "house", name, basis);
+        item_exempt(line, "house", name, basis);
         line.doubt("the house is taken to be self-built by the household/individual (phát triển nhà ở riêng lẻ; set house.self_built = false otherwise); clause number k11 unconfirmed");
-        house = None;
     }
-    let base = base(req, land, house.as_ref(), &mut line);
-    let base = capped(base, rule, &mut line);
-    line.base = Some(to_vnd(base, FIELD)?);
-    let exact = rule.rate * base;
-    line.round(exact, FIELD)?;
-    line.explain(format!(
-        "fee = {} × {} = {}",
-        format_percent(rule.rate),
-        show(base),
-        line.amount
-    ));
-    if family {
-        line.exempt_by(&rule.family_exemption, &rule.family_exemption_basis);
-    } else if land_exempt && (req.house.is_none() || house_exempt) {
-        let mut names = vec![format!(
-            "{} ({})",
-            rule.agricultural_exemption, rule.agricultural_exemption_basis
-        )];
-        if house_exempt {
-            let (name, basis) = self_built_names(rule);
-            names.push(format!("{name} ({basis})"));
-        }
-        line.exempt = true;
-        line.amount = crate::money::Vnd::ZERO;
-        line.exemption = Some(names.join("; "));
-        line.uncertain
-            .retain(|u| u != crate::obligations::line::ROUNDING_DOUBT);
+    let land = if land_exempt { Decimal::ZERO } else { land };
+    let house = if house_exempt { None } else { house };
+    let mut scratch = line.clone();
+    let due = capped(base(req, land, house.as_ref(), &mut scratch), rule, &mut scratch);
+    Ok((full, due))
+}
+
+/// The exempt items of a parcel line: the whole line exempt when nothing taxable
+/// is left, else the house item removed (a fixed amount, rate `null`).
+fn item_relief(
+    ctx: &Ctx<'_>,
+    rule: &RegistrationFeeRule,
+    due_exact: Decimal,
+    line: &mut Line,
+) -> Result<(), FieldError> {
+    let req = ctx.req;
+    let land_exempt = req
+        .parcel
+        .as_ref()
+        .is_some_and(|p| agricultural_land_exempt(req, p));
+    let whole = due_exact == Decimal::ZERO;
+    let (code, name, basis) = if land_exempt {
+        (
+            "rf_agricultural_first_certificate",
+            rule.agricultural_exemption.as_str(),
+            rule.agricultural_exemption_basis.as_str(),
+        )
+    } else {
+        let (name, basis) = self_built_names(rule);
+        ("rf_self_built_house", name, basis)
+    };
+    if whole {
+        line.exempt_by(code, name, basis);
+        return Ok(());
     }
-    Ok(Some(line))
+    let full = line.full_amount;
+    line.round(due_exact, FIELD)?;
+    line.full_amount = full;
+    let mut r = Reduction::new(code, ReliefKind::Exemption, None, basis);
+    r.amount = full.checked_sub(line.amount).unwrap_or(full);
+    line.explain(format!("exempt item removed ({code}): fee due = {}", line.amount));
+    line.reduction = Some(r);
+    Ok(())
 }
 
 /// Agricultural land allocated/leased/recognised for production (Decree 10/2022 Art 10).

@@ -22,6 +22,8 @@ pub enum Procedure {
     LandUseExtension,
     AnnualLandTax,
     CertificateChange,
+    TermExtension,
+    LeaseToAllocation,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -55,8 +57,9 @@ pub enum ApplicantKind {
     Organisation,
 }
 
-/// Family relationships of domain spec §1.5; every value but `None` is in the
-/// exempt set (registration fee on gifts/inheritance; PIT on all three).
+/// Family relationships between transferor and transferee; every value but `None`
+/// and `OtherRelative` is in the exempt set (registration fee on gifts/inheritance;
+/// PIT on all three).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Relationship {
@@ -68,12 +71,46 @@ pub enum Relationship {
     ParentInLaw,
     GrandparentGrandchild,
     Siblings,
+    /// Uncles, aunts, nephews, nieces, cousins, other in-laws, step-relations: not exempt.
+    OtherRelative,
 }
 
 impl Relationship {
     pub fn is_family_exempt(self) -> bool {
-        !matches!(self, Relationship::None)
+        !matches!(self, Relationship::None | Relationship::OtherRelative)
     }
+}
+
+/// The transferor's kind: PIT taxpayers are individuals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SellerKind {
+    #[default]
+    Individual,
+    Organisation,
+}
+
+/// Whether the certificate being converted was registered with the registration fee.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PriorRegistrationFee {
+    Exempt,
+    Paid,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExtensionPayment {
+    OneOff,
+    Annual,
+    Levy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeasePayment {
+    Annual,
+    OneOff,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -196,6 +233,63 @@ pub struct Contract {
     pub house_price: Option<Vnd>,
 }
 
+/// One co-owner's PIT facts; absent facts default to the transfer's and the
+/// request's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CoOwner {
+    #[serde(with = "rust_decimal::serde::str")]
+    pub share: Decimal,
+    pub sole_home: bool,
+    pub held_since: Option<NaiveDate>,
+    pub owns_off_plan_home: bool,
+    pub relationship: Relationship,
+}
+
+/// An apartment (căn hộ chung cư) instead of a parcel and a house.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Apartment {
+    #[serde(with = "rust_decimal::serde::str")]
+    pub floor_area_m2: Decimal,
+    /// The province's price per m² of floor area, including the allocated land.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub price_per_m2: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub remaining_quality_pct: Decimal,
+    /// The part of the contract price that is the maintenance fund.
+    pub maintenance_fund: Option<Vnd>,
+    pub ward_kind: WardKind,
+}
+
+/// Gia hạn thời hạn sử dụng đất.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TermExtension {
+    #[serde(with = "rust_decimal::serde::str")]
+    pub area_m2: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub price_per_m2: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub table_term_years: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub extension_years: Decimal,
+    pub payment: ExtensionPayment,
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub rent_rate: Option<Decimal>,
+}
+
+/// Chuyển từ thuê đất sang giao đất có thu tiền sử dụng đất.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeaseToAllocation {
+    #[serde(with = "rust_decimal::serde::str")]
+    pub area_m2: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub price_per_m2: Decimal,
+    pub lease_payment: LeasePayment,
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub lease_price_per_m2: Option<Decimal>,
+    pub term_months: Option<u32>,
+    pub remaining_term_months: Option<u32>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TransferFacts {
     pub sole_home: bool,
@@ -205,6 +299,10 @@ pub struct TransferFacts {
     /// Decimal fractions summing to 1; one PIT line per co-owner.
     #[serde(with = "decimal_list")]
     pub ownership_shares: Vec<Decimal>,
+    /// Per-co-owner facts (given, or built from `ownership_shares`); empty = one
+    /// owner with the transfer's facts.
+    #[serde(default)]
+    pub co_owners: Vec<CoOwner>,
 }
 
 impl Default for TransferFacts {
@@ -215,6 +313,7 @@ impl Default for TransferFacts {
             whole_property: true,
             owns_off_plan_home: false,
             ownership_shares: vec![Decimal::ONE],
+            co_owners: Vec::new(),
         }
     }
 }
@@ -246,6 +345,7 @@ pub struct Conversion {
     pub residential_quota_m2: Option<Decimal>,
     pub term_months: Option<u32>,
     pub remaining_term_months: Option<u32>,
+    pub prior_registration_fee: Option<PriorRegistrationFee>,
     /// A decision of 01/08/2024–31/12/2025 re-computed under NQ 254 on request
     /// (Decree 50/2026 Art 12(2)).
     #[serde(default)]
@@ -264,6 +364,8 @@ pub struct Recognition {
     /// payment date, to convert the amount paid into area completed.
     #[serde(with = "rust_decimal::serde::str_option", default)]
     pub paid_levy_per_m2: Option<Decimal>,
+    #[serde(with = "rust_decimal::serde::str_option", default)]
+    pub residential_quota_m2: Option<Decimal>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -274,6 +376,11 @@ pub struct Allocation {
     pub price_per_m2: Decimal,
     #[serde(with = "rust_decimal::serde::str_option")]
     pub infra_cost_per_m2: Option<Decimal>,
+    /// `price_per_m2` is the winning bid.
+    #[serde(default)]
+    pub auction: bool,
+    #[serde(with = "rust_decimal::serde::str_option", default)]
+    pub residential_quota_m2: Option<Decimal>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -304,6 +411,11 @@ pub struct TaxParcel {
     pub building_land_m2: Option<Decimal>,
     #[serde(with = "rust_decimal::serde::str_option")]
     pub total_floor_area_m2: Option<Decimal>,
+    /// Claimed NALT relief codes.
+    #[serde(default)]
+    pub exemptions: Vec<String>,
+    #[serde(default)]
+    pub reductions: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -316,6 +428,11 @@ pub struct Consolidation {
 pub struct AnnualLandTax {
     pub parcels: Vec<TaxParcel>,
     pub consolidate: Option<Consolidation>,
+    /// Default: the year of `as_of`.
+    pub tax_year: Option<i32>,
+    /// The taxpayer's first year: due 30 days from the notice.
+    #[serde(default)]
+    pub first_year: bool,
 }
 
 /// A validated quote request. Build it with [`crate::obligations::parse_request`].
@@ -340,6 +457,15 @@ pub struct QuoteRequest {
     pub allocation: Option<Allocation>,
     pub extension: Option<Extension>,
     pub annual_land_tax: Option<AnnualLandTax>,
+    /// Issue date of the tax authority's payment notice: drives due dates.
+    pub notice_date: Option<NaiveDate>,
+    /// Claimed relief codes (top level).
+    pub exemptions: Vec<String>,
+    pub reductions: Vec<String>,
+    pub seller_kind: SellerKind,
+    pub apartment: Option<Apartment>,
+    pub term_extension: Option<TermExtension>,
+    pub lease_to_allocation: Option<LeaseToAllocation>,
 }
 
 mod decimal_list {

@@ -12,6 +12,8 @@ use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
+use crate::obligations::due::Deadlines;
+use crate::obligations::relief::ReliefBook;
 use crate::obligations::rule_types::{
     Change, ExtensionRule, FeeSchedule, GardenPondRule, HouseQualityTable, LandRentRule,
     LandTaxRule, LateInterestRule, LevyGeneralRule, PitInheritanceRule, PitTransferRule,
@@ -82,9 +84,11 @@ pub struct RuleBook {
     pub(crate) fee_schedules: BTreeMap<String, Table<FeeSchedule>>,
     /// Keyed by province code.
     pub(crate) house_quality: BTreeMap<String, Table<HouseQualityTable>>,
+    pub(crate) reliefs: ReliefBook,
+    pub(crate) deadlines: Deadlines,
 }
 
-const FILES: [&str; 9] = [
+const FILES: [&str; 11] = [
     "changes.toml",
     "registration_fee.toml",
     "pit.toml",
@@ -94,6 +98,8 @@ const FILES: [&str; 9] = [
     "late_interest.toml",
     "procedure_fees.toml",
     "house_quality.toml",
+    "reliefs.toml",
+    "deadlines.toml",
 ];
 
 /// Every file of `config/rules/`, built into the binary: it runs from any working directory.
@@ -193,7 +199,7 @@ impl RuleBook {
         Self::from_sources(sources)
     }
 
-    fn from_sources(src: [&str; 9]) -> Result<RuleBook, RuleError> {
+    fn from_sources(src: [&str; FILES.len()]) -> Result<RuleBook, RuleError> {
         let changes: ChangesFile = parse_file(FILES[0], src[0])?;
         let reg: RowsFile<RegistrationFeeRule> = parse_file(FILES[1], src[1])?;
         let pit: PitFile = parse_file(FILES[2], src[2])?;
@@ -222,6 +228,8 @@ impl RuleBook {
             house_quality: check.by_province("house_quality.table", quality.table, |t| {
                 t.province_code.clone()
             })?,
+            reliefs: ReliefBook::load(src[9], &check)?,
+            deadlines: Deadlines::load(src[10], &check)?,
             changes: changes.change,
         };
         book.check_values()?;
