@@ -20,10 +20,14 @@ use crate::obligations::rules_check::{invalid, ChangeCheck};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DueRule {
+    #[serde(rename = "notice_30_days")]
     Notice30Days,
+    #[serde(rename = "notice_half_30_rest_90")]
     NoticeHalf30Rest90,
     AuctionDecision,
+    #[serde(rename = "annual_31_october")]
     Annual31October,
+    #[serde(rename = "consolidated_31_march")]
     Consolidated31March,
     #[default]
     AtFiling,
@@ -101,14 +105,20 @@ impl Deadlines {
         })?;
         let rules = check.table("deadlines.row", file.row)?;
         for row in &rules.rows {
-            if let Some(key) = BASIS_KEYS.iter().find(|k| !row.values.basis.contains_key(**k)) {
+            if let Some(key) = BASIS_KEYS
+                .iter()
+                .find(|k| !row.values.basis.contains_key(**k))
+            {
                 return Err(invalid("deadlines.row", &format!("no basis for {key}")));
             }
         }
         let mut non_working = BTreeMap::new();
         for year in file.calendar {
             if year.legal_basis.is_empty() || year.days.iter().any(|d| d.year() != year.year) {
-                return Err(invalid("deadlines.calendar", "a year needs a legal basis and its own days"));
+                return Err(invalid(
+                    "deadlines.calendar",
+                    "a year needs a legal basis and its own days",
+                ));
             }
             non_working.insert(year.year, year.days.into_iter().collect());
         }
@@ -216,7 +226,10 @@ pub fn assign(req: &QuoteRequest, book: &Deadlines, lines: &mut [Line]) -> Resul
         if uncovered {
             line.doubt("the non-working-day calendar does not cover the year of a due date: rolled over weekends only");
         }
-        if req.notice_date.is_some() && payable && matches!(rule, DueRule::Notice30Days | DueRule::NoticeHalf30Rest90) {
+        if req.notice_date.is_some()
+            && payable
+            && matches!(rule, DueRule::Notice30Days | DueRule::NoticeHalf30Rest90)
+        {
             line.doubt(DAY_COUNT_DOUBT);
         }
         for u in &r.uncertain {
@@ -228,7 +241,11 @@ pub fn assign(req: &QuoteRequest, book: &Deadlines, lines: &mut [Line]) -> Resul
 }
 
 /// First share rounded half-up, the remainder in the last; no dates without a notice.
-fn instalments(amount: Vnd, share: Decimal, dates: &[NaiveDate]) -> Result<Vec<Instalment>, FieldError> {
+fn instalments(
+    amount: Vnd,
+    share: Decimal,
+    dates: &[NaiveDate],
+) -> Result<Vec<Instalment>, FieldError> {
     if amount.dong() == 0 {
         return Ok(Vec::new());
     }

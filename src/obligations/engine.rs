@@ -58,7 +58,9 @@ pub fn possible_obligations(procedure: Procedure) -> &'static [ObligationCode] {
             O::AppraisalFee,
             O::LandUseLevy,
         ],
-        Procedure::PurposeConversion | Procedure::Allocation => &[O::LandUseLevy, O::RegistrationFee],
+        Procedure::PurposeConversion | Procedure::Allocation => {
+            &[O::LandUseLevy, O::RegistrationFee]
+        }
         Procedure::TermExtension => &[O::LandRentOneOff, O::LandRentAnnual, O::LandUseLevy],
         Procedure::LeaseToAllocation => &[O::LandUseLevy],
         Procedure::LeaseAnnual => &[O::LandRentAnnual],

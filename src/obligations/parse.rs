@@ -132,8 +132,8 @@ impl Extra {
         };
         let apartment = read(r, "apartment").and_then(|m| parse_more::apartment(r, m));
         let term = read(r, "term_extension").and_then(|m| parse_more::term_extension(r, m));
-        let lease = read(r, "lease_to_allocation")
-            .and_then(|m| parse_more::lease_to_allocation(r, m));
+        let lease =
+            read(r, "lease_to_allocation").and_then(|m| parse_more::lease_to_allocation(r, m));
         if obj.get("apartment").is_some_and(|v| !v.is_null()) && apartment.is_none() {
             sections.invalid.insert("apartment");
         }

@@ -154,7 +154,10 @@ pub fn lease_to_allocation(r: &mut Reader, m: &Map<String, Value>) -> Option<Lea
     let remaining = r.count(m, p, "remaining_term_months");
     if payment == Some(LeasePayment::OneOff) {
         if lease_price.is_none() && !m.contains_key("lease_price_per_m2") {
-            r.fail(join(p, "lease_price_per_m2"), "is required for a one-off lease");
+            r.fail(
+                join(p, "lease_price_per_m2"),
+                "is required for a one-off lease",
+            );
         }
         match (term, remaining) {
             (Some(t), Some(rem)) if rem > t => {

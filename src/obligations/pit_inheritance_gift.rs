@@ -65,7 +65,11 @@ pub fn line(ctx: &mut Ctx<'_>) -> Result<Option<Line>, FieldError> {
         line.amount
     ));
     if req.relationship.is_family_exempt() {
-        line.exempt_by("pit_family", &rule.family_exemption, &rule.family_exemption_basis);
+        line.exempt_by(
+            "pit_family",
+            &rule.family_exemption,
+            &rule.family_exemption_basis,
+        );
     }
     Ok(Some(line))
 }

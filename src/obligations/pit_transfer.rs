@@ -4,12 +4,12 @@
 use rust_decimal::Decimal;
 
 use crate::money::{format_decimal, format_percent};
+use crate::obligations::apartment;
 use crate::obligations::engine::Ctx;
 use crate::obligations::fields::FieldError;
 use crate::obligations::house::house_value;
 use crate::obligations::line::{need, show, to_vnd, Line, Payer, COEFFICIENT_DOUBT};
 use crate::obligations::registration_fee::contract_base;
-use crate::obligations::apartment;
 use crate::obligations::request::{CoOwner, ObligationCode, Parcel, QuoteRequest, TransferFacts};
 use crate::obligations::rule_types::PitTransferRule;
 
@@ -52,7 +52,14 @@ pub fn lines(ctx: &mut Ctx<'_>) -> Result<Vec<Line>, FieldError> {
             let mut line = template.clone();
             line.co_owner_index = Some(i);
             line.share = Some(owner.share);
-            co_owner_line(req, rule, &facts, price, (i, owner, owners.len()), &mut line)?;
+            co_owner_line(
+                req,
+                rule,
+                &facts,
+                price,
+                (i, owner, owners.len()),
+                &mut line,
+            )?;
             Ok(line)
         })
         .collect()

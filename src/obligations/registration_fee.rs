@@ -4,12 +4,12 @@
 use rust_decimal::Decimal;
 
 use crate::money::format_percent;
+use crate::obligations::apartment;
 use crate::obligations::engine::Ctx;
 use crate::obligations::fields::FieldError;
-use crate::obligations::apartment;
 use crate::obligations::house::{house_value, HouseValue};
-use crate::obligations::relief::{Reduction, ReliefKind};
 use crate::obligations::line::{need, show, to_vnd, Line, Payer};
+use crate::obligations::relief::{Reduction, ReliefKind};
 use crate::obligations::request::ObligationCode;
 use crate::obligations::request::{
     ApplicantKind, Contract, LandUse, Parcel, Procedure, QuoteRequest,
@@ -85,7 +85,11 @@ fn special_base(req: &QuoteRequest, line: &mut Line) -> Option<Decimal> {
     }
     if let (Procedure::Allocation, Some(a)) = (req.procedure, &req.allocation) {
         let base = a.area_m2 * a.price_per_m2;
-        let what = if a.auction { "winning bid" } else { "table price" };
+        let what = if a.auction {
+            "winning bid"
+        } else {
+            "table price"
+        };
         line.explain(format!(
             "allocated land at the {what} = {} m² × {} = {}",
             show(a.area_m2),
@@ -146,7 +150,11 @@ fn parcel_bases(
     let land = if land_exempt { Decimal::ZERO } else { land };
     let house = if house_exempt { None } else { house };
     let mut scratch = line.clone();
-    let due = capped(base(req, land, house.as_ref(), &mut scratch), rule, &mut scratch);
+    let due = capped(
+        base(req, land, house.as_ref(), &mut scratch),
+        rule,
+        &mut scratch,
+    );
     Ok((full, due))
 }
 
@@ -183,7 +191,10 @@ fn item_relief(
     line.full_amount = full;
     let mut r = Reduction::new(code, ReliefKind::Exemption, None, basis);
     r.amount = full.checked_sub(line.amount).unwrap_or(full);
-    line.explain(format!("exempt item removed ({code}): fee due = {}", line.amount));
+    line.explain(format!(
+        "exempt item removed ({code}): fee due = {}",
+        line.amount
+    ));
     line.reduction = Some(r);
     Ok(())
 }

@@ -39,7 +39,7 @@ impl Reduction {
         Reduction {
             code: code.to_string(),
             kind,
-            rate,
+            rate: rate.map(|r| r.normalize()),
             amount: Vnd::ZERO,
             legal_basis: basis.to_string(),
             not_applied: Vec::new(),

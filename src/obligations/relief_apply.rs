@@ -64,7 +64,8 @@ fn exempt_line(req: &QuoteRequest, reliefs: &[&Relief], line: &mut Line) {
     let basis = first.basis(req.as_of);
     line.exempt_by(&first.def.code, &first.def.name, &basis);
     if let Some(r) = line.reduction.as_mut() {
-        r.not_applied.extend(rest.iter().map(|x| x.def.code.clone()));
+        r.not_applied
+            .extend(rest.iter().map(|x| x.def.code.clone()));
     }
     note(line, first, req);
 }
@@ -104,9 +105,7 @@ fn removed(req: &QuoteRequest, relief: &Relief, line: &Line) -> Decimal {
 
 /// Land use levy: relief computed on the levy of Decree 103 Arts 6–12 (Art 17(4)).
 fn levy(req: &QuoteRequest, reliefs: &[&Relief], line: &mut Line) -> Result<(), FieldError> {
-    let exemption = reliefs
-        .iter()
-        .find(|r| r.def.kind == ReliefKind::Exemption);
+    let exemption = reliefs.iter().find(|r| r.def.kind == ReliefKind::Exemption);
     let chosen = match exemption {
         Some(e) => *e,
         None => {

@@ -18,11 +18,7 @@ struct Claim<'a> {
     listed_as: ReliefKind,
 }
 
-fn claims<'a>(
-    prefix: &str,
-    exemptions: &'a [String],
-    reductions: &'a [String],
-) -> Vec<Claim<'a>> {
+fn claims<'a>(prefix: &str, exemptions: &'a [String], reductions: &'a [String]) -> Vec<Claim<'a>> {
     let list = |key: &str, codes: &'a [String], kind: ReliefKind| {
         let path = if prefix.is_empty() {
             key.to_string()
@@ -52,7 +48,11 @@ fn name<T: serde::Serialize>(value: T) -> String {
 }
 
 /// Every error in the request's claimed codes (top level and per NALT parcel).
-pub fn validate(req: &QuoteRequest, rules: &RuleBook, computed: &[ObligationCode]) -> Vec<FieldError> {
+pub fn validate(
+    req: &QuoteRequest,
+    rules: &RuleBook,
+    computed: &[ObligationCode],
+) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let top = claims("", &req.exemptions, &req.reductions);
     check_list(req, rules, computed, &top, None, &mut errors);

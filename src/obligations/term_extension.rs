@@ -25,7 +25,10 @@ fn coefficient(ctx: &Ctx<'_>, line: &mut Line) -> Decimal {
     if k == Decimal::ONE {
         line.doubt(COEFFICIENT_DOUBT);
     } else {
-        line.explain(format!("price × adjustment coefficient {}", format_decimal(k)));
+        line.explain(format!(
+            "price × adjustment coefficient {}",
+            format_decimal(k)
+        ));
     }
     k
 }
@@ -42,7 +45,11 @@ pub fn line(ctx: &mut Ctx<'_>, code: ObligationCode) -> Result<Option<Line>, Fie
             };
             let mut basis = row.legal_basis.clone();
             basis.push(ONE_OFF_BASIS.to_string());
-            (basis, "Tiền thuê đất một lần cho thời gian gia hạn", Payer::Lessee)
+            (
+                basis,
+                "Tiền thuê đất một lần cho thời gian gia hạn",
+                Payer::Lessee,
+            )
         }
         ObligationCode::LandRentAnnual => {
             let Some(row) = ctx.rules.land_rent.pick(req.as_of) else {
@@ -61,7 +68,11 @@ pub fn line(ctx: &mut Ctx<'_>, code: ObligationCode) -> Result<Option<Line>, Fie
             }
             let mut basis = row.legal_basis.clone();
             basis.push(ANNUAL_BASIS.to_string());
-            (basis, "Tiền thuê đất hằng năm sau khi gia hạn", Payer::Lessee)
+            (
+                basis,
+                "Tiền thuê đất hằng năm sau khi gia hạn",
+                Payer::Lessee,
+            )
         }
         _ => {
             let Some(row) = ctx.rules.levy_general.pick(req.as_of) else {

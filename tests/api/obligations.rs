@@ -4,6 +4,9 @@ use serde_json::{json, Value};
 
 use crate::helpers::{expect_json, expect_problem, spawn_app};
 
+#[path = "../support/w2_cases.rs"]
+mod w2_cases;
+
 fn transfer() -> Value {
     json!({
         "procedure": "transfer", "as_of": "2026-11-20", "province_code": "01", "channel": "online",
@@ -291,4 +294,42 @@ async fn notices_are_idempotent_on_their_number() {
         "conflict",
     )
     .await;
+}
+
+/// Every worked case given as a request body (W01–W18: exemptions, reductions,
+/// co-owners, apartments, conversions, deadlines, instalments) through
+/// `POST /v1/quotes`, line by line.
+#[tokio::test]
+async fn w2_cases_through_the_api() {
+    let app = spawn_app().await;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/cases.json");
+    let all: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let cases = w2_cases::request_cases(&all);
+    let ids: Vec<&str> = cases.iter().filter_map(|c| c["id"].as_str()).collect();
+    for n in 1..=18 {
+        assert!(
+            ids.contains(&format!("W{n:02}").as_str()),
+            "W{n:02} in {ids:?}"
+        );
+    }
+    let mut failures = Vec::new();
+    for case in &cases {
+        let res = app
+            .post_json("/v1/quotes", &app.finance(), &case["inputs"]["request"])
+            .await;
+        let status = res.status().as_u16();
+        let problem = res.headers().get("content-type").is_some_and(|v| {
+            v.to_str()
+                .unwrap_or("")
+                .starts_with("application/problem+json")
+        });
+        let body: Value = res.json().await.unwrap_or(Value::Null);
+        if status == 422 && (!problem || body["code"] != "validation_failed") {
+            failures.push(format!("{}: not a validation problem: {body}", case["id"]));
+        }
+        if let Err(e) = w2_cases::check(case, status, &body) {
+            failures.push(e);
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
 }
