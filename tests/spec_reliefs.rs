@@ -59,48 +59,143 @@ fn transfer(extra: Value) -> Value {
 
 #[test]
 fn claimed_codes_are_checked_and_each_error_names_its_path() {
-    let errs = errors(&transfer(json!({"reductions": ["rf_moon"], "exemptions": ["pit_family"]})));
-    assert!(has(&errs, "reductions[0]", "unknown reduction code"), "{errs:?}");
-    assert!(has(&errs, "exemptions[0]", "is decided from the request"), "{errs:?}");
-    let errs = errors(&transfer(json!({"exemptions": ["rf_divorce_court", "rf_divorce_court"]})));
+    let errs = errors(&transfer(
+        json!({"reductions": ["rf_moon"], "exemptions": ["pit_family"]}),
+    ));
+    assert!(
+        has(&errs, "reductions[0]", "unknown reduction code"),
+        "{errs:?}"
+    );
+    assert!(
+        has(&errs, "exemptions[0]", "is decided from the request"),
+        "{errs:?}"
+    );
+    let errs = errors(&transfer(
+        json!({"exemptions": ["rf_divorce_court", "rf_divorce_court"]}),
+    ));
     assert!(has(&errs, "exemptions[1]", "listed twice"), "{errs:?}");
     // rf_agricultural_exchange needs agricultural land (Decree 10/2022 Art 10 k5).
-    let errs = errors(&transfer(json!({"exemptions": ["rf_agricultural_exchange"]})));
-    assert!(has(&errs, "exemptions[0]", "needs parcel.land_use agricultural"), "{errs:?}");
+    let errs = errors(&transfer(
+        json!({"exemptions": ["rf_agricultural_exchange"]}),
+    ));
+    assert!(
+        has(&errs, "exemptions[0]", "needs parcel.land_use agricultural"),
+        "{errs:?}"
+    );
     // A divorce split is a transfer, not a gift.
     let mut gift = transfer(json!({"exemptions": ["rf_divorce_court"]}));
     gift["procedure"] = json!("gift");
     let errs = errors(&gift);
-    assert!(has(&errs, "exemptions[0]", "applies to registration_fee on transfer"), "{errs:?}");
+    assert!(
+        has(
+            &errs,
+            "exemptions[0]",
+            "applies to registration_fee on transfer"
+        ),
+        "{errs:?}"
+    );
     // PIT is not computed: its code does not apply.
     let errs = errors(&transfer(json!({"exemptions": ["pit_divorce_split"]})));
-    assert!(has(&errs, "exemptions[0]", "which this request does not compute"), "{errs:?}");
+    assert!(
+        has(
+            &errs,
+            "exemptions[0]",
+            "which this request does not compute"
+        ),
+        "{errs:?}"
+    );
 }
 
 #[test]
 fn levy_codes_check_kind_period_quota_auction_and_pairs() {
-    let errs = errors(&allocation("150", Some("200"), json!({"exemptions": ["levy_poor_or_ethnic_minority_50"]})));
-    assert!(has(&errs, "exemptions[0]", "is a reduction; list it under reductions"), "{errs:?}");
+    let errs = errors(&allocation(
+        "150",
+        Some("200"),
+        json!({"exemptions": ["levy_poor_or_ethnic_minority_50"]}),
+    ));
+    assert!(
+        has(
+            &errs,
+            "exemptions[0]",
+            "is a reduction; list it under reductions"
+        ),
+        "{errs:?}"
+    );
     // Decree 103/2024 is in force from 01/08/2024.
-    let mut early = allocation("150", Some("200"), json!({"reductions": ["levy_revolutionary_merit_70"]}));
+    let mut early = allocation(
+        "150",
+        Some("200"),
+        json!({"reductions": ["levy_revolutionary_merit_70"]}),
+    );
     early["as_of"] = json!("2024-05-01");
     let errs = errors(&early);
-    assert!(has(&errs, "reductions[0]", "not in force on 2024-05-01"), "{errs:?}");
+    assert!(
+        has(&errs, "reductions[0]", "not in force on 2024-05-01"),
+        "{errs:?}"
+    );
     // An in-quota relief without the quota names the missing input.
-    let errs = errors(&allocation("150", None, json!({"reductions": ["levy_revolutionary_merit_70"]})));
-    assert!(has(&errs, "allocation.residential_quota_m2", "is required by levy_revolutionary_merit_70"), "{errs:?}");
-    let mut auction = allocation("150", Some("200"), json!({"reductions": ["levy_revolutionary_merit_70"]}));
+    let errs = errors(&allocation(
+        "150",
+        None,
+        json!({"reductions": ["levy_revolutionary_merit_70"]}),
+    ));
+    assert!(
+        has(
+            &errs,
+            "allocation.residential_quota_m2",
+            "is required by levy_revolutionary_merit_70"
+        ),
+        "{errs:?}"
+    );
+    let mut auction = allocation(
+        "150",
+        Some("200"),
+        json!({"reductions": ["levy_revolutionary_merit_70"]}),
+    );
     auction["allocation"]["auction"] = json!(true);
     let errs = errors(&auction);
-    assert!(has(&errs, "reductions[0]", "not on auctions (allocation.auction)"), "{errs:?}");
+    assert!(
+        has(
+            &errs,
+            "reductions[0]",
+            "not on auctions (allocation.auction)"
+        ),
+        "{errs:?}"
+    );
     // Decree 103 Art 19(2) and 19(3): especially difficult or difficult, not both.
-    let errs = errors(&allocation("150", Some("200"), json!({"reductions":
-        ["levy_border_staff_especially_difficult_50", "levy_border_staff_difficult_30"]})));
-    assert!(has(&errs, "reductions[0]", "cannot be combined with levy_border_staff_difficult_30 (reductions[1])"), "{errs:?}");
-    assert!(has(&errs, "reductions[1]", "cannot be combined with levy_border_staff_especially_difficult_50 (reductions[0])"), "{errs:?}");
-    let mut org = allocation("150", Some("200"), json!({"reductions": ["levy_revolutionary_merit_70"]}));
+    let errs = errors(&allocation(
+        "150",
+        Some("200"),
+        json!({"reductions":
+        ["levy_border_staff_especially_difficult_50", "levy_border_staff_difficult_30"]}),
+    ));
+    assert!(
+        has(
+            &errs,
+            "reductions[0]",
+            "cannot be combined with levy_border_staff_difficult_30 (reductions[1])"
+        ),
+        "{errs:?}"
+    );
+    assert!(
+        has(
+            &errs,
+            "reductions[1]",
+            "cannot be combined with levy_border_staff_especially_difficult_50 (reductions[0])"
+        ),
+        "{errs:?}"
+    );
+    let mut org = allocation(
+        "150",
+        Some("200"),
+        json!({"reductions": ["levy_revolutionary_merit_70"]}),
+    );
     org["applicant_kind"] = json!("organisation");
-    assert!(has(&errors(&org), "reductions[0]", "households and individuals only"));
+    assert!(has(
+        &errors(&org),
+        "reductions[0]",
+        "households and individuals only"
+    ));
 }
 
 /// Decree 103/2024 Art 19(4) (in quota) against Art 19(1) (whole levy), Art 17(3):
@@ -109,33 +204,57 @@ fn levy_codes_check_kind_period_quota_auction_and_pairs() {
 /// 50% whole:    0.5 × 600,000,000          = 300,000,000 → the larger applies.
 #[test]
 fn the_levy_reduction_removing_the_most_applies_and_in_quota_is_prorated() {
-    let alone = ok(&allocation("300", Some("200"), json!({"reductions": ["levy_revolutionary_merit_70"]})));
+    let alone = ok(&allocation(
+        "300",
+        Some("200"),
+        json!({"reductions": ["levy_revolutionary_merit_70"]}),
+    ));
     let levy = line(&alone, "land_use_levy");
     assert_eq!(levy["full_amount"], 600_000_000);
     assert_eq!(levy["amount"], 320_000_000);
     assert_eq!(levy["reduction"]["amount"], 280_000_000);
     assert_eq!(levy["exempt"], false);
-    let both = ok(&allocation("300", Some("200"), json!({"reductions":
-        ["levy_revolutionary_merit_70", "levy_poor_or_ethnic_minority_50"]})));
+    let both = ok(&allocation(
+        "300",
+        Some("200"),
+        json!({"reductions":
+        ["levy_revolutionary_merit_70", "levy_poor_or_ethnic_minority_50"]}),
+    ));
     let levy = line(&both, "land_use_levy");
     assert_eq!(levy["amount"], 300_000_000);
     assert_eq!(levy["reduction"]["code"], "levy_poor_or_ethnic_minority_50");
-    assert_eq!(levy["reduction"]["not_applied"], json!(["levy_revolutionary_merit_70"]));
+    assert_eq!(
+        levy["reduction"]["not_applied"],
+        json!(["levy_revolutionary_merit_70"])
+    );
     // Instalments: 50% in 30 days, the rest in 90 (Decree 252/2026 Art 21(4)).
-    assert_eq!(levy["instalments"], json!([{"due_date": null, "amount": 150_000_000}, {"due_date": null, "amount": 150_000_000}]));
+    assert_eq!(
+        levy["instalments"],
+        json!([{"due_date": null, "amount": 150_000_000}, {"due_date": null, "amount": 150_000_000}])
+    );
 }
 
 /// Decree 103/2024 Art 17(3): an exemption beats reductions. 150 m² ≤ quota 200,
 /// so the in-quota exemption covers the whole 300,000,000.
 #[test]
 fn an_exemption_beats_reductions_on_the_levy() {
-    let q = ok(&allocation("150", Some("200"), json!({"exemptions": ["levy_revolutionary_merit_exempt"],
-        "reductions": ["levy_revolutionary_merit_90"]})));
+    let q = ok(&allocation(
+        "150",
+        Some("200"),
+        json!({"exemptions": ["levy_revolutionary_merit_exempt"],
+        "reductions": ["levy_revolutionary_merit_90"]}),
+    ));
     let levy = line(&q, "land_use_levy");
-    assert_eq!((levy["amount"].as_i64(), levy["full_amount"].as_i64()), (Some(0), Some(300_000_000)));
+    assert_eq!(
+        (levy["amount"].as_i64(), levy["full_amount"].as_i64()),
+        (Some(0), Some(300_000_000))
+    );
     assert_eq!(levy["exempt"], true);
     assert_eq!(levy["reduction"]["kind"], "exemption");
-    assert_eq!(levy["reduction"]["not_applied"], json!(["levy_revolutionary_merit_90"]));
+    assert_eq!(
+        levy["reduction"]["not_applied"],
+        json!(["levy_revolutionary_merit_90"])
+    );
     assert_eq!(levy["instalments"], json!([]));
     assert_eq!(levy["due"]["dates"], json!([]));
 }
@@ -167,22 +286,52 @@ fn nalt_reliefs_combine_per_parcel() {
         {"ref": "B", "area_m2": "200", "quota_m2": "100", "price_per_m2": "10000000", "kind": "residential",
          "reductions": ["nalt_war_invalid_50"]}]}});
     let errs = errors(&body);
-    assert!(has(&errs, "annual_land_tax.parcels[0].reductions[0]", "cannot be combined with nalt_force_majeure_exempt"), "{errs:?}");
+    assert!(
+        has(
+            &errs,
+            "annual_land_tax.parcels[0].reductions[0]",
+            "cannot be combined with nalt_force_majeure_exempt"
+        ),
+        "{errs:?}"
+    );
     let mut body = body;
     body["annual_land_tax"]["parcels"][0]["reductions"] = json!([]);
     let q = ok(&body);
     let lines = q["lines"].as_array().unwrap();
-    assert_eq!((lines[0]["amount"].as_i64(), lines[0]["full_amount"].as_i64()), (Some(0), Some(300_000)));
+    assert_eq!(
+        (
+            lines[0]["amount"].as_i64(),
+            lines[0]["full_amount"].as_i64()
+        ),
+        (Some(0), Some(300_000))
+    );
     assert_eq!(lines[0]["reduction"]["code"], "nalt_force_majeure_exempt");
-    assert_eq!((lines[1]["amount"].as_i64(), lines[1]["full_amount"].as_i64()), (Some(850_000), Some(1_000_000)));
+    assert_eq!(
+        (
+            lines[1]["amount"].as_i64(),
+            lines[1]["full_amount"].as_i64()
+        ),
+        (Some(850_000), Some(1_000_000))
+    );
     // A residential-only relief on a business parcel is refused.
     body["annual_land_tax"]["parcels"][0]["exemptions"] = json!(["nalt_poor_household"]);
     let errs = errors(&body);
-    assert!(has(&errs, "annual_land_tax.parcels[0].exemptions[0]", "kind residential or apartment"), "{errs:?}");
+    assert!(
+        has(
+            &errs,
+            "annual_land_tax.parcels[0].exemptions[0]",
+            "kind residential or apartment"
+        ),
+        "{errs:?}"
+    );
     // NALT codes go on the parcels, not at the top level.
     body["annual_land_tax"]["parcels"][0]["exemptions"] = json!([]);
     body["exemptions"] = json!(["nalt_force_majeure_exempt"]);
-    assert!(has(&errors(&body), "exemptions[0]", "claimed on an annual_land_tax parcel"));
+    assert!(has(
+        &errors(&body),
+        "exemptions[0]",
+        "claimed on an annual_land_tax parcel"
+    ));
 }
 
 /// The ≤ 50,000 đ exemption is judged after reliefs: 100 m² × 3,000,000 × 0.03% =
@@ -194,12 +343,23 @@ fn the_small_amount_exemption_is_judged_after_reliefs() {
          "reductions": ["nalt_difficult_area_50"]}]}});
     let q = ok(&body);
     let a = line(&q, "non_agricultural_land_tax");
-    assert_eq!((a["amount"].as_i64(), a["full_amount"].as_i64()), (Some(0), Some(90_000)));
+    assert_eq!(
+        (a["amount"].as_i64(), a["full_amount"].as_i64()),
+        (Some(0), Some(90_000))
+    );
     assert_eq!(a["reduction"]["code"], "nalt_small_amount");
-    assert_eq!(a["reduction"]["not_applied"], json!(["nalt_difficult_area_50"]));
+    assert_eq!(
+        a["reduction"]["not_applied"],
+        json!(["nalt_difficult_area_50"])
+    );
     let mut consolidated = body.clone();
-    consolidated["annual_land_tax"]["consolidate"] = json!({"quota_parcel": "A", "fill_order": ["A"]});
-    assert!(has(&errors(&consolidated), "annual_land_tax.consolidate", "not supported"));
+    consolidated["annual_land_tax"]["consolidate"] =
+        json!({"quota_parcel": "A", "fill_order": ["A"]});
+    assert!(has(
+        &errors(&consolidated),
+        "annual_land_tax.consolidate",
+        "not supported"
+    ));
 }
 
 /// The relief's legal basis follows `as_of`: Decree 253/2026 Art 18(2) from
@@ -213,13 +373,36 @@ fn relief_bases_follow_as_of() {
     };
     let after = ok(&body("2026-10-12"));
     let pit = line(&after, "pit_transfer");
-    assert!(pit["reduction"]["legal_basis"].as_str().unwrap().contains("253/2026"), "{pit}");
-    assert!(line(&after, "registration_fee")["reduction"]["legal_basis"].as_str().unwrap().contains("175/2025"));
+    assert!(
+        pit["reduction"]["legal_basis"]
+            .as_str()
+            .unwrap()
+            .contains("253/2026"),
+        "{pit}"
+    );
+    assert!(line(&after, "registration_fee")["reduction"]["legal_basis"]
+        .as_str()
+        .unwrap()
+        .contains("175/2025"));
     let before = ok(&body("2025-03-01"));
     let pit = line(&before, "pit_transfer");
-    assert!(pit["reduction"]["legal_basis"].as_str().unwrap().contains("111/2013"), "{pit}");
-    assert!(pit["uncertain"].to_string().contains("not confirmed"), "{pit}");
-    assert!(!line(&before, "registration_fee")["reduction"]["legal_basis"].as_str().unwrap().contains("175/2025"));
+    assert!(
+        pit["reduction"]["legal_basis"]
+            .as_str()
+            .unwrap()
+            .contains("111/2013"),
+        "{pit}"
+    );
+    assert!(
+        pit["uncertain"].to_string().contains("not confirmed"),
+        "{pit}"
+    );
+    assert!(
+        !line(&before, "registration_fee")["reduction"]["legal_basis"]
+            .as_str()
+            .unwrap()
+            .contains("175/2025")
+    );
     assert_eq!(before["rule_set"], "VN-2024-08-01");
 }
 
@@ -227,11 +410,15 @@ fn relief_bases_follow_as_of() {
 /// (gift between siblings, Decree 10/2022 Art 10 k10; k16(c) claimed as well).
 #[test]
 fn an_automatic_relief_comes_before_a_claimed_one() {
-    let mut body = transfer(json!({"relationship": "siblings", "exemptions": ["rf_household_division"]}));
+    let mut body =
+        transfer(json!({"relationship": "siblings", "exemptions": ["rf_household_division"]}));
     body["procedure"] = json!("gift");
     let q = ok(&body);
     let fee = line(&q, "registration_fee");
     assert_eq!(fee["reduction"]["code"], "rf_family");
-    assert_eq!(fee["reduction"]["not_applied"], json!(["rf_household_division"]));
+    assert_eq!(
+        fee["reduction"]["not_applied"],
+        json!(["rf_household_division"])
+    );
     assert_eq!(fee["full_amount"], 10_000_000); // 0.5% × 80 × 25,000,000
 }
