@@ -162,7 +162,12 @@ fn levy_codes_check_kind_period_quota_auction_and_pairs() {
         ),
         "{errs:?}"
     );
-    // Decree 103 Art 19(2) and 19(3): especially difficult or difficult, not both.
+}
+
+/// Decree 103 Art 19(2) and 19(3): especially difficult or difficult, not both;
+/// every levy relief is for households and individuals (Art 17).
+#[test]
+fn levy_codes_that_exclude_each_other_are_refused_naming_both() {
     let errs = errors(&allocation(
         "150",
         Some("200"),

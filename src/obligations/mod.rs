@@ -24,6 +24,7 @@ pub mod relief;
 pub mod relief_apply;
 pub mod relief_check;
 pub mod request;
+pub mod request_more;
 pub mod rule_types;
 pub mod rules;
 pub mod rules_check;

@@ -184,6 +184,11 @@ fn item_relief(
     };
     if whole {
         line.exempt_by(code, name, basis);
+        let house_too = req.house.is_some() && self_built_house_exempt(req, rule);
+        if land_exempt && house_too {
+            let (house_name, house_basis) = self_built_names(rule);
+            line.exemption = Some(format!("{name} ({basis}); {house_name} ({house_basis})"));
+        }
         return Ok(());
     }
     let full = line.full_amount;

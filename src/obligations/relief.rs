@@ -201,13 +201,4 @@ impl ReliefBook {
             .find(|p| (p.codes[0] == a && p.codes[1] == b) || (p.codes[0] == b && p.codes[1] == a))
             .map(|p| p.reason.as_str())
     }
-
-    /// The automatic relief `code` in force on `date`: its reduction object
-    /// (amount still 0) or, when the catalogue lacks it, one with `fallback_basis`.
-    pub fn automatic(&self, code: &str, date: chrono::NaiveDate, fallback_basis: &str) -> String {
-        self.get(code)
-            .map(|r| r.basis(date))
-            .filter(|b| !b.is_empty())
-            .unwrap_or_else(|| fallback_basis.to_string())
-    }
 }

@@ -141,7 +141,7 @@ fn levy(req: &QuoteRequest, reliefs: &[&Relief], line: &mut Line) -> Result<(), 
         show(cut),
         amount
     ));
-    if !line.legal_basis.iter().any(|b| *b == basis) {
+    if !line.legal_basis.contains(&basis) {
         line.legal_basis.push(basis);
     }
     if !reduction.not_applied.is_empty() {
@@ -177,37 +177,10 @@ pub fn nalt_parcel(
         .chain(parcel.reductions.iter())
         .filter_map(|c| rules.reliefs.get(c))
         .collect();
-    let Some(first) = claimed.first() else {
+    let Some(first) = claimed.first().copied() else {
         return Ok(());
     };
-    let scoped = |scope: Scope| match scope {
-        Scope::Whole => line.exact,
-        Scope::InQuota => quota_tax.min(line.exact),
-    };
-    let exemption = claimed.iter().find(|r| r.def.kind == ReliefKind::Exemption);
-    let reductions: Vec<&&Relief> = claimed
-        .iter()
-        .filter(|r| r.def.kind == ReliefKind::Reduction)
-        .collect();
-    let (chosen, cut, combined): (&Relief, Decimal, Vec<String>) = match exemption {
-        Some(e) => (*e, scoped(e.def.scope), Vec::new()),
-        None if reductions.len() >= 2 => {
-            let Some(combo) = rules.reliefs.get("nalt_combined_exemption") else {
-                return Err(FieldError::new(
-                    "annual_land_tax",
-                    "the combined-exemption rule is not loaded",
-                ));
-            };
-            let scope = if reductions.iter().any(|r| r.def.scope == Scope::Whole) {
-                Scope::Whole
-            } else {
-                Scope::InQuota
-            };
-            let codes = reductions.iter().map(|r| r.def.code.clone()).collect();
-            (combo, scoped(scope), codes)
-        }
-        None => (*first, first.def.rate * scoped(first.def.scope), Vec::new()),
-    };
+    let (chosen, cut, combined) = nalt_choice(rules, &claimed, first, quota_tax, line.exact)?;
     let basis = chosen.basis(req.as_of);
     let full = line.full_amount;
     let amount = to_vnd((line.exact - cut).max(Decimal::ZERO), "annual_land_tax")?;
@@ -237,7 +210,7 @@ pub fn nalt_parcel(
         ));
     }
     reduction.combined = combined;
-    if !line.legal_basis.iter().any(|b| *b == basis) {
+    if !line.legal_basis.contains(&basis) {
         line.legal_basis.push(basis);
     }
     line.amount = amount;
@@ -249,4 +222,38 @@ pub fn nalt_parcel(
     line.reduction = Some(reduction);
     note(line, chosen, req);
     Ok(())
+}
+
+/// Law 48/2010 Art 11(1): the relief that applies to a parcel, the exact amount it
+/// removes, and the reductions combined into an exemption.
+fn nalt_choice<'r>(
+    rules: &'r RuleBook,
+    claimed: &[&'r Relief],
+    first: &'r Relief,
+    quota_tax: Decimal,
+    exact: Decimal,
+) -> Result<(&'r Relief, Decimal, Vec<String>), FieldError> {
+    let scoped = |scope: Scope| match scope {
+        Scope::Whole => exact,
+        Scope::InQuota => quota_tax.min(exact),
+    };
+    if let Some(e) = claimed.iter().find(|r| r.def.kind == ReliefKind::Exemption) {
+        return Ok((*e, scoped(e.def.scope), Vec::new()));
+    }
+    if claimed.len() < 2 {
+        return Ok((first, first.def.rate * scoped(first.def.scope), Vec::new()));
+    }
+    let Some(combo) = rules.reliefs.get("nalt_combined_exemption") else {
+        return Err(FieldError::new(
+            "annual_land_tax",
+            "the combined-exemption rule is not loaded",
+        ));
+    };
+    let scope = if claimed.iter().any(|r| r.def.scope == Scope::Whole) {
+        Scope::Whole
+    } else {
+        Scope::InQuota
+    };
+    let codes = claimed.iter().map(|r| r.def.code.clone()).collect();
+    Ok((combo, scoped(scope), codes))
 }

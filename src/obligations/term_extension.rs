@@ -33,59 +33,53 @@ fn coefficient(ctx: &Ctx<'_>, line: &mut Line) -> Decimal {
     k
 }
 
-/// The line of a term extension: one-off rent, annual rent or levy by `payment`.
-pub fn line(ctx: &mut Ctx<'_>, code: ObligationCode) -> Result<Option<Line>, FieldError> {
+/// The legal basis, name and payer of a term-extension line; `None` (with a
+/// warning) when no rule is loaded for as_of.
+fn heading(
+    ctx: &mut Ctx<'_>,
+    code: ObligationCode,
+) -> Result<Option<(Vec<String>, &'static str, Payer)>, FieldError> {
     let req = ctx.req;
     let t = need(req.term_extension.as_ref(), "term_extension")?;
-    let (basis, name, payer) = match code {
-        ObligationCode::LandRentOneOff => {
-            let Some(row) = ctx.rules.land_rent.pick(req.as_of) else {
-                ctx.missing(code, "no land-rent rule is loaded for as_of");
-                return Ok(None);
-            };
-            let mut basis = row.legal_basis.clone();
-            basis.push(ONE_OFF_BASIS.to_string());
-            (
-                basis,
-                "Tiền thuê đất một lần cho thời gian gia hạn",
-                Payer::Lessee,
-            )
-        }
-        ObligationCode::LandRentAnnual => {
-            let Some(row) = ctx.rules.land_rent.pick(req.as_of) else {
-                ctx.missing(code, "no land-rent rule is loaded for as_of");
-                return Ok(None);
-            };
-            let rate = *need(t.rent_rate.as_ref(), "term_extension.rent_rate")?;
-            if rate < row.values.min_rate || rate > row.values.max_rate {
-                return Err(FieldError::new(
-                    "term_extension.rent_rate",
-                    format!(
-                        "must be between {} and {}",
-                        row.values.min_rate, row.values.max_rate
-                    ),
-                ));
-            }
-            let mut basis = row.legal_basis.clone();
-            basis.push(ANNUAL_BASIS.to_string());
-            (
-                basis,
-                "Tiền thuê đất hằng năm sau khi gia hạn",
-                Payer::Lessee,
-            )
-        }
-        _ => {
-            let Some(row) = ctx.rules.levy_general.pick(req.as_of) else {
-                ctx.missing(code, "no land-use-levy rule is loaded for as_of");
-                return Ok(None);
-            };
-            (
-                row.legal_basis.clone(),
-                "Tiền sử dụng đất khi gia hạn thời hạn sử dụng đất",
-                Payer::LandUser,
-            )
-        }
+    if code == ObligationCode::LandUseLevy {
+        let Some(row) = ctx.rules.levy_general.pick(req.as_of) else {
+            ctx.missing(code, "no land-use-levy rule is loaded for as_of");
+            return Ok(None);
+        };
+        let name = "Tiền sử dụng đất khi gia hạn thời hạn sử dụng đất";
+        return Ok(Some((row.legal_basis.clone(), name, Payer::LandUser)));
+    }
+    let Some(row) = ctx.rules.land_rent.pick(req.as_of) else {
+        ctx.missing(code, "no land-rent rule is loaded for as_of");
+        return Ok(None);
     };
+    let mut basis = row.legal_basis.clone();
+    if code == ObligationCode::LandRentOneOff {
+        basis.push(ONE_OFF_BASIS.to_string());
+        let name = "Tiền thuê đất một lần cho thời gian gia hạn";
+        return Ok(Some((basis, name, Payer::Lessee)));
+    }
+    let rate = *need(t.rent_rate.as_ref(), "term_extension.rent_rate")?;
+    if rate < row.values.min_rate || rate > row.values.max_rate {
+        return Err(FieldError::new(
+            "term_extension.rent_rate",
+            format!(
+                "must be between {} and {}",
+                row.values.min_rate, row.values.max_rate
+            ),
+        ));
+    }
+    basis.push(ANNUAL_BASIS.to_string());
+    let name = "Tiền thuê đất hằng năm sau khi gia hạn";
+    Ok(Some((basis, name, Payer::Lessee)))
+}
+
+/// The line of a term extension: one-off rent, annual rent or levy by `payment`.
+pub fn line(ctx: &mut Ctx<'_>, code: ObligationCode) -> Result<Option<Line>, FieldError> {
+    let Some((basis, name, payer)) = heading(ctx, code)? else {
+        return Ok(None);
+    };
+    let t = need(ctx.req.term_extension.as_ref(), "term_extension")?;
     let mut line = Line::new(code, name, payer, &basis);
     let price = t.price_per_m2 * coefficient(ctx, &mut line);
     let value = t.area_m2 * price;
