@@ -40,6 +40,15 @@ fn compute(
         ("gift_between_parent_and_child" = (summary = "Gift between parent and child (exempt)", value = json!({
             "procedure": "gift", "as_of": "2026-11-20", "province_code": "01", "relationship": "parent_child",
             "parcel": {"area_m2": "80", "land_use": "residential_urban", "table_price_per_m2": "40000000"}}))),
+        ("levy_with_reduction" = (summary = "Recognition with a claimed reduction, due dates and instalments (docs/quote-requests.md)", value = json!({
+            "procedure": "first_certificate", "as_of": "2026-07-14", "province_code": "01", "notice_date": "2026-07-20",
+            "recognition": {"residential_area_m2": "120", "price_per_m2": "6000000", "case": "unauthorized_allocation_no_proof"},
+            "reductions": ["levy_poor_or_ethnic_minority_50"], "obligations": ["land_use_levy"]}))),
+        ("co_owners" = (summary = "Co-owners judged one by one for PIT", value = json!({
+            "procedure": "transfer", "as_of": "2026-08-20", "province_code": "01", "notice_date": "2026-08-27",
+            "parcel": {"area_m2": "90", "land_use": "residential_urban", "table_price_per_m2": "40000000"},
+            "contract": {"total_price": 5000000000i64},
+            "transfer": {"co_owners": [{"share": "0.6", "sole_home": false}, {"share": "0.4", "sole_home": true, "held_since": "2021-03-15"}]}}))),
         ("annual_land_tax" = (summary = "Non-agricultural land use tax", value = json!({
             "procedure": "annual_land_tax", "as_of": "2026-11-20",
             "annual_land_tax": {"parcels": [{"ref": "A", "area_m2": "120", "quota_m2": "100", "price_per_m2": "20000000", "kind": "residential"}]}})))
@@ -50,7 +59,9 @@ fn compute(
             "lines": [{"code": "registration_fee", "name": "Lệ phí trước bạ nhà, đất", "payer": "transferee", "amount": 35000000,
                        "base": 7000000000i64, "rate": "0.005", "exempt": false, "exemption": null, "parcel_ref": null,
                        "budget_sub_item": "2801", "legal_basis": ["Nghị định 10/2022/NĐ-CP Điều 8 khoản 1"],
-                       "explanation": ["fee = 0,5% × 7.000.000.000 = 35.000.000"], "uncertain": []}],
+                       "explanation": ["fee = 0,5% × 7.000.000.000 = 35.000.000"], "uncertain": [],
+                       "full_amount": 35000000, "reduction": null,
+                       "due": {"rule": "notice_30_days", "legal_basis": "Nghị định 252/2026/NĐ-CP Điều 21 khoản 7", "dates": []}}],
             "warnings": []})),
         (status = 422, description = "Invalid facts, naming the field", body = crate::error::Problem)))]
 pub async fn quote(

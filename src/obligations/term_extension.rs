@@ -38,10 +38,7 @@ type Heading = (Vec<String>, &'static str, Payer);
 
 /// The legal basis, name and payer of a term-extension line; `None` (with a
 /// warning) when no rule is loaded for as_of.
-fn heading(
-    ctx: &mut Ctx<'_>,
-    code: ObligationCode,
-) -> Result<Option<Heading>, FieldError> {
+fn heading(ctx: &mut Ctx<'_>, code: ObligationCode) -> Result<Option<Heading>, FieldError> {
     let req = ctx.req;
     let t = need(req.term_extension.as_ref(), "term_extension")?;
     if code == ObligationCode::LandUseLevy {
