@@ -179,6 +179,13 @@ fn apartments_are_checked_and_valued() {
         (fee["amount"].as_i64(), fee["full_amount"].as_i64()),
         (Some(0), Some(4_000_000))
     );
+    // PIT on the gift to a non-relative (Decree 253/2026, rule in force from
+    // 01/07/2026): 10% × (800,000,000 − 20,000,000) = 78,000,000.
+    let mut stranger = body.clone();
+    stranger["relationship"] = json!("other_relative");
+    stranger["obligations"] = json!(["pit_inheritance_gift"]);
+    let pit = ok(&stranger);
+    assert_eq!(line(&pit, "pit_inheritance_gift")["amount"], 78_000_000);
     let mut house = body.clone();
     house["house"] = json!({"floor_area_m2": "50", "new_build_price_per_m2": "1", "grade": "III", "age_years": 1});
     has(&house, "apartment", "give one of them");

@@ -427,3 +427,71 @@ fn an_automatic_relief_comes_before_a_claimed_one() {
     );
     assert_eq!(fee["full_amount"], 10_000_000); // 0.5% × 80 × 25,000,000
 }
+
+/// A re-issued certificate asked for with its registration fee: 0.5% × 80 ×
+/// 25,000,000 = 10,000,000, exempt by Decree 10/2022 Art 10 k16(a), (d); not by
+/// default. A spouse merger needs `relationship: spouse` (k16(c)); the poor-household
+/// exemption needs residential land or a house; a charity house needs a house.
+#[test]
+fn certificate_change_and_conditions_of_registration_fee_exemptions() {
+    let mut body = transfer(json!({"exemptions": ["rf_certificate_reissue"]}));
+    body["procedure"] = json!("certificate_change");
+    let fee = ok(&body);
+    let fee = line(&fee, "registration_fee");
+    assert_eq!(
+        (fee["amount"].as_i64(), fee["full_amount"].as_i64()),
+        (Some(0), Some(10_000_000))
+    );
+    assert!(fee["reduction"]["legal_basis"]
+        .as_str()
+        .unwrap()
+        .contains("khoản 16 điểm a, d"));
+    body.as_object_mut().unwrap().remove("obligations");
+    body.as_object_mut().unwrap().remove("exemptions");
+    body["province_code"] = json!("01");
+    assert!(ok(&body)["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|l| l["code"] != "registration_fee"));
+    let errs = errors(&transfer(json!({"exemptions": ["rf_spouse_merger"]})));
+    assert!(
+        has(&errs, "exemptions[0]", "needs relationship spouse"),
+        "{errs:?}"
+    );
+    let spouse = ok(&transfer(
+        json!({"relationship": "spouse", "exemptions": ["rf_spouse_merger"]}),
+    ));
+    assert_eq!(
+        line(&spouse, "registration_fee")["reduction"]["code"],
+        "rf_spouse_merger"
+    );
+    let mut farm = transfer(json!({"exemptions": ["rf_poor_household"]}));
+    farm["parcel"]["land_use"] = json!("agricultural");
+    let errs = errors(&farm);
+    assert!(
+        has(&errs, "exemptions[0]", "needs residential land"),
+        "{errs:?}"
+    );
+    let mut gift = transfer(json!({"exemptions": ["rf_charity_house"]}));
+    gift["procedure"] = json!("gift");
+    let errs = errors(&gift);
+    assert!(has(&errs, "exemptions[0]", "needs a house"), "{errs:?}");
+}
+
+/// NALT on an apartment: 70 m² × (500 / 10,000) = 3.5 m² × 60,000,000 × 0.03% =
+/// 63,000; the poor-household exemption covers an apartment's whole tax (Law 48/2010
+/// Art 9).
+#[test]
+fn an_in_quota_nalt_exemption_covers_an_apartments_whole_tax() {
+    let body = json!({"procedure": "annual_land_tax", "as_of": "2026-05-20", "annual_land_tax": {"parcels": [
+        {"ref": "C", "area_m2": "70", "price_per_m2": "60000000", "kind": "apartment", "building_land_m2": "500",
+         "total_floor_area_m2": "10000", "exemptions": ["nalt_poor_household"]}]}});
+    let q = ok(&body);
+    let c = line(&q, "non_agricultural_land_tax");
+    assert_eq!(
+        (c["amount"].as_i64(), c["full_amount"].as_i64()),
+        (Some(0), Some(63_000))
+    );
+    assert_eq!(c["reduction"]["code"], "nalt_poor_household");
+}

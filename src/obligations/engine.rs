@@ -67,7 +67,9 @@ pub fn possible_obligations(procedure: Procedure) -> &'static [ObligationCode] {
         Procedure::LeaseOneOff => &[O::LandRentOneOff],
         Procedure::LandUseExtension => &[O::LandUseLevy, O::LandRentAnnual],
         Procedure::AnnualLandTax => &[O::NonAgriculturalLandTax],
-        Procedure::CertificateChange => &[O::CertificateFee, O::AppraisalFee],
+        // The registration fee only when asked for (a household division or a
+        // re-issue, where its exemptions are claimed).
+        Procedure::CertificateChange => &[O::CertificateFee, O::AppraisalFee, O::RegistrationFee],
     }
 }
 
@@ -130,6 +132,7 @@ fn is_default(req: &QuoteRequest, code: ObligationCode) -> bool {
         return false;
     }
     match (req.procedure, code) {
+        (Procedure::CertificateChange, O::RegistrationFee) => false,
         (Procedure::Transfer, O::PitTransfer) => req.seller_kind == SellerKind::Individual,
         (Procedure::PurposeConversion, O::RegistrationFee) => req
             .conversion
