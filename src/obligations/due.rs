@@ -263,3 +263,57 @@ fn instalments(
         },
     ])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn book() -> Deadlines {
+        crate::obligations::RuleBook::builtin()
+            .expect("rules")
+            .deadlines
+            .clone()
+    }
+
+    fn date(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+    }
+
+    #[test]
+    fn the_first_half_is_rounded_up_and_the_rest_goes_last() {
+        // 40,740,711 × 50% = 20,370,355.5 → 20,370,356; 40,740,711 − 20,370,356 = 20,370,355.
+        let parts = instalments(Vnd::new(40_740_711), Decimal::new(5, 1), &[]).expect("parts");
+        let amounts: Vec<i64> = parts.iter().map(|p| p.amount.dong()).collect();
+        assert_eq!(amounts, [20_370_356, 20_370_355]);
+        assert!(parts.iter().all(|p| p.due_date.is_none()));
+        assert!(instalments(Vnd::ZERO, Decimal::new(5, 1), &[])
+            .expect("none")
+            .is_empty());
+    }
+
+    #[test]
+    fn dates_roll_over_weekends_and_listed_days() {
+        let b = book();
+        // 2026-10-17 is a Saturday; 2026-09-02 National Day (Wednesday); 2026-02-16..20 Tết.
+        assert_eq!(b.roll(date("2026-10-17")), (date("2026-10-19"), false));
+        assert_eq!(b.roll(date("2026-09-02")), (date("2026-09-03"), false));
+        assert_eq!(b.roll(date("2026-02-14")), (date("2026-02-23"), false));
+        assert_eq!(b.roll(date("2026-10-20")), (date("2026-10-20"), false));
+        // 2027 is not listed: weekends only, flagged.
+        assert_eq!(b.roll(date("2027-01-09")), (date("2027-01-11"), true));
+        // Day 30 counting the issue date as day 1.
+        assert_eq!(b.day(date("2026-09-18"), 30).0, date("2026-10-19"));
+    }
+
+    proptest! {
+        #[test]
+        fn instalments_add_up_to_the_amount(amount in 1i64..1_000_000_000_000) {
+            let parts = instalments(Vnd::new(amount), Decimal::new(5, 1), &[]).expect("parts");
+            let sum: i64 = parts.iter().map(|p| p.amount.dong()).sum();
+            prop_assert_eq!(sum, amount);
+            prop_assert!(parts[0].amount.dong() >= parts[1].amount.dong());
+            prop_assert!(parts[0].amount.dong() - parts[1].amount.dong() <= 1);
+        }
+    }
+}

@@ -202,3 +202,60 @@ impl ReliefBook {
             .map(|p| p.reason.as_str())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::obligations::rule_types::Change;
+    use chrono::NaiveDate;
+
+    fn check() -> ChangeCheck {
+        let changes = [Change {
+            id: "VN-2022-03-01".to_string(),
+            valid_from: NaiveDate::from_ymd_opt(2022, 3, 1).expect("date"),
+            instrument: "x".to_string(),
+        }];
+        ChangeCheck::new(&changes).expect("check")
+    }
+
+    const ONE: &str = r#"
+[[relief]]
+code = "a"
+kind = "exemption"
+obligation = "registration_fee"
+name = "A"
+[[relief.period]]
+valid_from = "2022-03-01"
+legal_basis = ["basis A"]
+"#;
+
+    #[test]
+    fn the_builtin_catalogue_loads_with_bases_by_date() {
+        let book = crate::obligations::RuleBook::builtin().expect("rules");
+        let r = book.reliefs.get("pit_divorce_split").expect("code");
+        assert!(r
+            .basis(NaiveDate::from_ymd_opt(2026, 7, 1).expect("d"))
+            .contains("253/2026"));
+        assert!(r
+            .basis(NaiveDate::from_ymd_opt(2026, 6, 30).expect("d"))
+            .contains("111/2013"));
+        assert!(book
+            .reliefs
+            .conflict("nalt_force_majeure_50", "nalt_force_majeure_exempt")
+            .is_some());
+    }
+
+    #[test]
+    fn a_bad_catalogue_is_refused_naming_the_code() {
+        assert!(ReliefBook::load(ONE, &check()).is_ok());
+        let twice = format!("{ONE}{ONE}");
+        let err = ReliefBook::load(&twice, &check()).expect_err("twice");
+        assert!(err.to_string().contains("reliefs.relief[a]"), "{err}");
+        let rate = ONE.replace("name = \"A\"", "name = \"A\"\nrate = \"1.5\"");
+        assert!(ReliefBook::load(&rate, &check()).is_err());
+        let no_basis = ONE.replace("[\"basis A\"]", "[]");
+        assert!(ReliefBook::load(&no_basis, &check()).is_err());
+        let pair = format!("{ONE}\n[[incompatible]]\ncodes = [\"a\", \"zz\"]\nreason = \"r\"\n");
+        assert!(ReliefBook::load(&pair, &check()).is_err());
+    }
+}
