@@ -23,6 +23,21 @@ fn claimed<'r>(req: &QuoteRequest, rules: &'r RuleBook, code: ObligationCode) ->
         .collect()
 }
 
+/// The relief's legal basis, item by item, on the line (once each); the joined
+/// form stays on the `reduction` object only.
+fn add_bases(line: &mut Line, relief: &Relief, req: &QuoteRequest, joined: &str) {
+    line.legal_basis.retain(|b| b != joined);
+    for b in relief
+        .in_force(req.as_of)
+        .map(|row| row.legal_basis.clone())
+        .unwrap_or_default()
+    {
+        if !line.legal_basis.contains(&b) {
+            line.legal_basis.push(b);
+        }
+    }
+}
+
 fn note(line: &mut Line, relief: &Relief, req: &QuoteRequest) {
     if let Some(u) = relief
         .in_force(req.as_of)
@@ -63,6 +78,7 @@ fn exempt_line(req: &QuoteRequest, reliefs: &[&Relief], line: &mut Line) {
     let (first, rest) = (reliefs[0], &reliefs[1..]);
     let basis = first.basis(req.as_of);
     line.exempt_by(&first.def.code, &first.def.name, &basis);
+    add_bases(line, first, req, &basis);
     if let Some(r) = line.reduction.as_mut() {
         r.not_applied
             .extend(rest.iter().map(|x| x.def.code.clone()));
@@ -141,9 +157,7 @@ fn levy(req: &QuoteRequest, reliefs: &[&Relief], line: &mut Line) -> Result<(), 
         show(cut),
         amount
     ));
-    if !line.legal_basis.contains(&basis) {
-        line.legal_basis.push(basis);
-    }
+    add_bases(line, chosen, req, &basis);
     if !reduction.not_applied.is_empty() {
         line.explain(format!(
             "not cumulative (Decree 103/2024 Art 17(3)): {} not applied",
@@ -210,9 +224,7 @@ pub fn nalt_parcel(
         ));
     }
     reduction.combined = combined;
-    if !line.legal_basis.contains(&basis) {
-        line.legal_basis.push(basis);
-    }
+    add_bases(line, chosen, req, &basis);
     line.amount = amount;
     line.exempt = chosen.def.kind == ReliefKind::Exemption && amount.dong() == 0;
     if line.exempt {
