@@ -12,6 +12,9 @@ use figment::Figment;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+mod hardening;
+pub use hardening::{canonical, check_environment, Cidr, Rate, RateLimitSettings, RetentionSettings};
+
 /// What the loader and the validator can refuse, always naming the key.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -77,7 +80,7 @@ impl ConfigDuration {
         let text = text.trim();
         let split = text
             .find(|c: char| !c.is_ascii_digit())
-            .ok_or_else(|| format!("`{text}` has no unit (ms, s, m, h, d)"))?;
+            .ok_or_else(|| format!("`{text}` has no unit (ms, s, m, h, d, y)"))?;
         let (digits, unit) = text.split_at(split);
         let n: u64 = digits
             .parse()
@@ -89,7 +92,8 @@ impl ConfigDuration {
             "m" => secs(60),
             "h" => secs(3600),
             "d" => secs(86_400),
-            _ => return Err(format!("`{text}` has an unknown unit (ms, s, m, h, d)")),
+            "y" => secs(365 * 86_400),
+            _ => return Err(format!("`{text}` has an unknown unit (ms, s, m, h, d, y)")),
         };
         Ok(Self(duration))
     }
@@ -106,6 +110,7 @@ impl fmt::Display for ConfigDuration {
         let ms = self.0.as_millis();
         let (n, unit) = match ms {
             0 => (0, "s"),
+            _ if ms.is_multiple_of(31_536_000_000) => (ms / 31_536_000_000, "y"),
             _ if ms.is_multiple_of(86_400_000) => (ms / 86_400_000, "d"),
             _ if ms.is_multiple_of(3_600_000) => (ms / 3_600_000, "h"),
             _ if ms.is_multiple_of(60_000) => (ms / 60_000, "m"),
@@ -140,6 +145,8 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     pub log: LogSettings,
     pub rules: RuleSettings,
+    pub rate_limits: RateLimitSettings,
+    pub retention: RetentionSettings,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -152,6 +159,10 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// How long in-flight requests get to finish after SIGTERM.
     pub shutdown_timeout: ConfigDuration,
+    /// A request body that stalls longer than this is answered 408 and closed.
+    pub body_timeout: ConfigDuration,
+    /// Proxies (CIDR networks) whose `X-Forwarded-For` is believed; empty = none.
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -329,6 +340,9 @@ pub struct WebhookSettings {
     pub allowed_hosts: Vec<String>,
     /// How often the delivery worker looks for due deliveries.
     pub poll_interval: ConfigDuration,
+    /// Production: allow webhook URLs resolving to loopback, private, link-local, CGNAT or
+    /// metadata addresses.
+    pub allow_private: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -398,6 +412,7 @@ impl Settings {
         sources: &ConfigSources,
         env: &[(String, String)],
     ) -> Result<Self, ConfigError> {
+        check_environment(&sources.environment).map_err(ConfigError::Load)?;
         // The built-in defaults first; files of the config folder, when present, only override.
         let mut figment = Figment::new()
             .merge(Toml::string(BUILTIN_DEFAULTS))
@@ -492,10 +507,16 @@ impl Settings {
             ("webhooks.request_timeout", self.webhooks.request_timeout),
             ("webhooks.poll_interval", self.webhooks.poll_interval),
             ("gateways.vietqr.order_ttl", self.gateways.vietqr.order_ttl),
+            ("server.body_timeout", self.server.body_timeout),
+            ("retention.sweep_interval", self.retention.sweep_interval),
         ] {
             if d.0.is_zero() {
                 return Err(ConfigError::invalid(key, "must be longer than 0"));
             }
+        }
+        for (i, net) in self.server.trusted_proxies.iter().enumerate() {
+            Cidr::parse(net)
+                .map_err(|m| ConfigError::invalid(&format!("server.trusted_proxies[{i}]"), m))?;
         }
         if !matches!(self.log.format.as_str(), "json" | "pretty") {
             return Err(ConfigError::invalid(
@@ -506,20 +527,10 @@ impl Settings {
         Ok(())
     }
 
-    /// Production refuses development secrets, plain-http public URLs and the sandbox gateway.
+    /// Production refuses development secrets of what is enabled, short keys, plain-http public
+    /// URLs, the sandbox and the demo beneficiary, naming every problem at once.
     pub fn check_production(&self) -> Result<(), ConfigError> {
-        let mut problems = Vec::new();
-        for (key, default) in DEVELOPMENT_SECRETS {
-            if self.secret_by_key(key).map(Secret::expose) == Some(*default) {
-                problems.push(format!("`{key}` still has its development default"));
-            }
-        }
-        if !self.server.public_base_url.starts_with("https://") {
-            problems.push("`server.public_base_url` must be an https URL".to_owned());
-        }
-        if self.gateways.sandbox.enabled {
-            problems.push("`gateways.sandbox.enabled` must be false".to_owned());
-        }
+        let problems = self.production_problems();
         if problems.is_empty() {
             Ok(())
         } else {

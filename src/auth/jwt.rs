@@ -23,6 +23,8 @@ struct Claims {
     aud: String,
     exp: u64,
     iat: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nbf: Option<u64>,
 }
 
 /// Keys and rules for the API's bearer tokens.
@@ -40,6 +42,7 @@ impl JwtKeys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.algorithms = vec![Algorithm::HS256];
         validation.leeway = LEEWAY_SECONDS;
+        validation.validate_nbf = true;
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.set_issuer(&[settings.issuer.as_str()]);
         validation.set_audience(&[settings.audience.as_str()]);
@@ -58,6 +61,7 @@ impl JwtKeys {
             use jsonwebtoken::errors::ErrorKind;
             let why = match e.kind() {
                 ErrorKind::ExpiredSignature => "the token has expired",
+                ErrorKind::ImmatureSignature => "the token is not valid yet (nbf)",
                 ErrorKind::InvalidIssuer => "the token's issuer is not accepted",
                 ErrorKind::InvalidAudience => "the token's audience is not accepted",
                 ErrorKind::InvalidAlgorithm => "the token's algorithm is not accepted",
@@ -73,10 +77,16 @@ impl JwtKeys {
                 "the token's subject is empty".into(),
             ));
         }
+        // A present but empty agency must never widen into "every agency".
+        if claims.agency.as_deref().is_some_and(|a| a.trim().is_empty()) {
+            return Err(ApiError::Unauthorized(
+                "the token's agency claim is empty".into(),
+            ));
+        }
         Ok(Caller {
             sub: claims.sub,
             roles: claims.roles,
-            agency: claims.agency.filter(|a| !a.is_empty()),
+            agency: claims.agency,
         })
     }
 
@@ -88,6 +98,9 @@ impl JwtKeys {
         agency: Option<&str>,
         ttl: Duration,
     ) -> anyhow::Result<String> {
+        if agency.is_some_and(|a| a.trim().is_empty()) {
+            anyhow::bail!("--agency must not be blank (omit it for a token that sees every agency)");
+        }
         let now = jsonwebtoken::get_current_timestamp();
         let claims = Claims {
             sub: sub.to_owned(),
@@ -97,6 +110,7 @@ impl JwtKeys {
             aud: self.audience.clone(),
             exp: now.saturating_add(ttl.as_secs()),
             iat: now,
+            nbf: None,
         };
         Ok(encode(
             &Header::new(Algorithm::HS256),
@@ -161,5 +175,31 @@ mod tests {
             b64.encode(r#"{"sub":"x","roles":["admin"],"iss":"landpay","aud":"landpay","exp":99999999999,"iat":1}"#)
         );
         assert!(good.verify(&none).is_err());
+    }
+
+    fn forge(k: &JwtKeys, claims: serde_json::Value) -> String {
+        encode(&Header::new(Algorithm::HS256), &claims, &k.encoding).unwrap()
+    }
+
+    #[test]
+    fn a_blank_agency_or_a_future_nbf_is_refused() {
+        let k = keys("a-secret-of-enough-length", "landpay", "landpay");
+        let now = jsonwebtoken::get_current_timestamp();
+        let base = serde_json::json!({"sub": "p", "roles": ["portal"], "iss": "landpay",
+            "aud": "landpay", "exp": now + 600, "iat": now});
+        for blank in ["", "   "] {
+            let mut c = base.clone();
+            c["agency"] = blank.into();
+            let err = k.verify(&forge(&k, c)).unwrap_err();
+            assert!(matches!(err, ApiError::Unauthorized(_)), "{blank:?}");
+        }
+        let mut c = base.clone();
+        c["nbf"] = (now + 300).into();
+        assert!(matches!(k.verify(&forge(&k, c)).unwrap_err(), ApiError::Unauthorized(_)));
+        let mut c = base.clone();
+        c["nbf"] = (now - 5).into();
+        assert!(k.verify(&forge(&k, c)).is_ok());
+        assert!(k.verify(&forge(&k, base)).is_ok());
+        assert!(k.mint("p", &[Role::Portal], Some(" "), Duration::from_secs(60)).is_err());
     }
 }

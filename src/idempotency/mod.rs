@@ -1,4 +1,4 @@
-//! Inbound idempotency (API.md §1): a key scoped to the caller, a fingerprint of the request,
+//! Inbound idempotency: a key scoped to the caller's subject and agency, a fingerprint of the request,
 //! replay of the stored response, and refusal of a reused key or a concurrent duplicate.
 
 use std::future::Future;
@@ -104,11 +104,12 @@ where
         let reply = work().await?;
         return Ok(respond(&reply.status, reply.body.to_string(), false));
     };
+    let scope = scope_of(caller);
     let now = state.clock.now();
     let lock_until = now + chrono::Duration::from_std(IN_FLIGHT_LOCK).unwrap_or_default();
     let claim = state
         .store
-        .claim_idempotency_key(&caller.sub, key.as_str(), &fingerprint, now, lock_until)
+        .claim_idempotency_key(&scope, key.as_str(), &fingerprint, now, lock_until)
         .await?;
     match claim {
         crate::storage::idempotency::Claim::Mismatch => Err(ApiError::IdempotencyKeyReused),
@@ -123,7 +124,7 @@ where
                 state
                     .store
                     .complete_idempotency_key(
-                        &caller.sub,
+                        &scope,
                         key.as_str(),
                         reply.status.as_u16(),
                         &body,
@@ -134,7 +135,7 @@ where
             Err(e) => {
                 if let Err(release) = state
                     .store
-                    .release_idempotency_key(&caller.sub, key.as_str())
+                    .release_idempotency_key(&scope, key.as_str())
                     .await
                 {
                     tracing::warn!(error = %release, "could not release an idempotency key");
@@ -143,6 +144,12 @@ where
             }
         },
     }
+}
+
+/// The owner of a key: the token's `sub` and `agency` together, written as a JSON array so that
+/// no pair of values can spell another pair.
+fn scope_of(caller: &Caller) -> String {
+    serde_json::json!([caller.sub, caller.agency]).to_string()
 }
 
 fn respond(status: &StatusCode, body: String, replayed: bool) -> HttpResponse {

@@ -64,8 +64,12 @@ const NOTICE_COLUMNS: &str =
 const LINE_COLUMNS: &str =
     "notice_line_id, chapter, sub_item, name, amount, due_date, interest_sub_item, status, paid_at";
 
+/// The notice of the same number in the same agency: numbers are unique per agency only.
+const SAME_NUMBER: &str = "select notice_id, content_hash from notice
+     where notice_no = $1 and coalesce(agency_code, '') = $2";
+
 impl Store {
-    /// Registers a notice once per number; a repeat reports whether its content matched.
+    /// Registers a notice once per number and agency; a repeat reports whether its content matched.
     pub async fn insert_notice(
         &self,
         notice: &NewNotice,
@@ -77,15 +81,20 @@ impl Store {
             .try_insert_notice(notice, agency, created_by, now)
             .await
         {
-            Err(e) if is_unique_violation(&e) => self.existing_notice(notice).await,
+            Err(e) if is_unique_violation(&e) => self.existing_notice(notice, agency).await,
             other => other,
         }
     }
 
-    async fn existing_notice(&self, notice: &NewNotice) -> Result<NoticeInsert, sqlx::Error> {
+    async fn existing_notice(
+        &self,
+        notice: &NewNotice,
+        agency: Option<&str>,
+    ) -> Result<NoticeInsert, sqlx::Error> {
         let (id, hash): (String, String) = on_pool!(self, pool => {
-            sqlx::query_as("select notice_id, content_hash from notice where notice_no = $1")
+            sqlx::query_as(SAME_NUMBER)
                 .bind(&notice.input.notice_no)
+                .bind(agency.unwrap_or(""))
                 .fetch_one(pool)
                 .await
         })?;
@@ -107,8 +116,9 @@ impl Store {
         let treasury = serde_json::to_string(&input.treasury).unwrap_or_default();
         in_write_tx!(self, tx => {
             let known: Option<(String, String)> =
-                sqlx::query_as("select notice_id, content_hash from notice where notice_no = $1")
+                sqlx::query_as(SAME_NUMBER)
                     .bind(&input.notice_no)
+                    .bind(agency.unwrap_or(""))
                     .fetch_optional(&mut *tx)
                     .await?;
             if let Some((id, hash)) = known {
