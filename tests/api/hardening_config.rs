@@ -1,0 +1,148 @@
+//! Start-up: the three environments, a production check that names every problem at once and
+//! requires only what is enabled, and the README's `docker run` example starting as written.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::helpers::{config_dir, project_root, TestDb};
+
+fn landpay(env: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_landpay"));
+    c.env("LANDPAY_CONFIG_DIR", config_dir())
+        .env("LANDPAY_ENV", env);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("LANDPAY__") {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+#[test]
+fn an_unknown_environment_stops_start_up_naming_the_three() {
+    for env in ["prod", "Production", "staging", ""] {
+        let out = landpay(env).arg("check-config").output().unwrap();
+        assert!(!out.status.success(), "{env:?} was accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("local, test, production"), "{env:?}: {err}");
+    }
+}
+
+#[test]
+fn production_names_every_problem_at_once_and_only_for_what_is_enabled() {
+    let out = landpay("production")
+        .arg("check-config")
+        .env("LANDPAY__AUTH__JWT_SECRET", "only-twenty-bytes-xx")
+        .env("LANDPAY__AUTH__LINK_SECRET", "l".repeat(40))
+        .env("LANDPAY__GATEWAYS__VNPAY__HASH_SECRET", "h".repeat(40))
+        .env("LANDPAY__GATEWAYS__VNPAY__PAYMENT_URL", "")
+        .env(
+            "LANDPAY__GATEWAYS__VNPAY__API_URL",
+            "https://pay.example.gov.vn/sandbox/vnpay/merchant_webapi/api/transaction",
+        )
+        .env("LANDPAY__SERVER__PUBLIC_BASE_URL", "https://pay.example.gov.vn")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    for key in [
+        "auth.jwt_secret",
+        "gateways.vnpay.tmn_code",
+        "gateways.vnpay.payment_url",
+        "gateways.vnpay.api_url",
+        "gateways.vietqr.account_no",
+    ] {
+        assert!(err.contains(key), "{key} not named in: {err}");
+    }
+    // MoMo and ZaloPay are disabled: their development keys are no problem.
+    for key in ["gateways.momo", "gateways.zalopay", "auth.link_secret"] {
+        assert!(!err.contains(key), "{key} named in: {err}");
+    }
+    assert!(!err.contains("only-twenty-bytes"), "{err}");
+}
+
+/// The `-e KEY=VALUE` pairs of the README's `docker run` example.
+fn readme_docker_env() -> Vec<(String, String)> {
+    let readme = std::fs::read_to_string(project_root().join("README.md")).unwrap();
+    let start = readme.find("docker run ").expect("a docker run example");
+    let example: String = readme[start..]
+        .lines()
+        .take_while(|l| !l.starts_with("```"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    example
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .windows(2)
+        .filter(|w| w[0] == "-e")
+        .map(|w| {
+            let (k, v) = w[1].split_once('=').unwrap();
+            (k.to_owned(), v.to_owned())
+        })
+        .collect()
+}
+
+async fn start(vars: &[(String, String)], db: &TestDb) -> Result<(), String> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cmd = landpay("production");
+    for (k, v) in vars {
+        // The example's placeholders become real values; the database is this test's.
+        let v = match (k.as_str(), v.as_str()) {
+            ("LANDPAY__DATABASE__URL", _) => db.url.clone(),
+            (_, "…") => format!("{}-{}", k.to_ascii_lowercase(), "x".repeat(32)),
+            _ => v.clone(),
+        };
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .arg("serve")
+        .env("LANDPAY__SERVER__HOST", "127.0.0.1")
+        .env("LANDPAY__SERVER__PORT", port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(20) {
+        if let Some(status) = child.try_wait().unwrap() {
+            let out = child.wait_with_output().unwrap();
+            return Err(format!(
+                "exited {status}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        let ready = client
+            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success());
+        if ready {
+            child.kill().unwrap();
+            let _ = child.wait();
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    child.kill().unwrap();
+    Err("not ready within 20 s".into())
+}
+
+#[tokio::test]
+async fn the_readme_docker_example_starts_with_exactly_the_settings_it_names() {
+    let vars = readme_docker_env();
+    assert!(vars.len() >= 5, "{vars:?}");
+    let db = TestDb::new().await;
+    start(&vars, &db).await.expect("the README example starts");
+    // Each named setting is needed: without it production refuses to start.
+    for skip in vars.iter().filter(|(k, _)| k != "LANDPAY__DATABASE__URL") {
+        let fewer: Vec<_> = vars.iter().filter(|v| *v != skip).cloned().collect();
+        let err = start(&fewer, &db).await.expect_err(&skip.0);
+        assert!(err.contains("production configuration refused"), "{err}");
+    }
+}
