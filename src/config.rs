@@ -13,7 +13,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 mod hardening;
-pub use hardening::{canonical, check_environment, Cidr, Rate, RateLimitSettings, RetentionSettings};
+pub use hardening::{
+    canonical, check_environment, Cidr, Rate, RateLimitSettings, RetentionSettings,
+};
 
 /// What the loader and the validator can refuse, always naming the key.
 #[derive(Debug, thiserror::Error)]
@@ -508,7 +510,11 @@ impl Settings {
             ("webhooks.poll_interval", self.webhooks.poll_interval),
             ("gateways.vietqr.order_ttl", self.gateways.vietqr.order_ttl),
             ("server.body_timeout", self.server.body_timeout),
-            ("retention.sweep_interval", self.retention.sweep_interval),
+            (
+                "retention.unverified_callbacks",
+                self.retention.unverified_callbacks,
+            ),
+            ("retention.personal_data", self.retention.personal_data),
         ] {
             if d.0.is_zero() {
                 return Err(ConfigError::invalid(key, "must be longer than 0"));

@@ -37,11 +37,12 @@ pub enum ErrorCode {
     RateLimited,
     GatewayUnavailable,
     Internal,
+    RequestTimeout,
 }
 
 impl ErrorCode {
     /// Every code, in the order `/docs/errors` explains them.
-    pub const ALL: [ErrorCode; 14] = [
+    pub const ALL: [ErrorCode; 15] = [
         Self::ValidationFailed,
         Self::Unauthorized,
         Self::Forbidden,
@@ -56,6 +57,7 @@ impl ErrorCode {
         Self::RateLimited,
         Self::GatewayUnavailable,
         Self::Internal,
+        Self::RequestTimeout,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -74,6 +76,7 @@ impl ErrorCode {
             Self::RateLimited => "rate_limited",
             Self::GatewayUnavailable => "gateway_unavailable",
             Self::Internal => "internal",
+            Self::RequestTimeout => "request_timeout",
         }
     }
 
@@ -93,6 +96,7 @@ impl ErrorCode {
             Self::RateLimited => "Too many requests",
             Self::GatewayUnavailable => "The payment gateway is unavailable",
             Self::Internal => "Internal error",
+            Self::RequestTimeout => "The request body did not arrive in time",
         }
     }
 }
@@ -152,6 +156,11 @@ pub enum ApiError {
     GatewayUnavailable(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+    /// Over a rate limit; the client may retry after this many seconds.
+    #[error("rate limited")]
+    RateLimited(u64),
+    #[error("request body timed out")]
+    RequestTimeout,
 }
 
 impl ApiError {
@@ -195,6 +204,8 @@ impl ApiError {
             Self::InvalidState(_) => ErrorCode::InvalidState,
             Self::GatewayUnavailable(_) => ErrorCode::GatewayUnavailable,
             Self::Internal(_) => ErrorCode::Internal,
+            Self::RateLimited(_) => ErrorCode::RateLimited,
+            Self::RequestTimeout => ErrorCode::RequestTimeout,
         }
     }
 
@@ -230,6 +241,14 @@ impl ApiError {
             ),
             Self::Internal(_) => (
                 "an internal error occurred; quote the X-Request-Id when reporting it".to_owned(),
+                Vec::new(),
+            ),
+            Self::RateLimited(secs) => (
+                format!("too many requests; retry after {secs} s"),
+                Vec::new(),
+            ),
+            Self::RequestTimeout => (
+                "the request body stalled and was not read to its end".to_owned(),
                 Vec::new(),
             ),
         };
@@ -280,6 +299,8 @@ impl ResponseError for ApiError {
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::GatewayUnavailable(_) => StatusCode::BAD_GATEWAY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
         }
     }
 
@@ -290,7 +311,19 @@ impl ResponseError for ApiError {
             Self::GatewayUnavailable(cause) => tracing::warn!(%cause, "gateway unavailable"),
             _ => {}
         }
-        problem_response(self.status_code(), &self.problem())
+        let mut res = problem_response(self.status_code(), &self.problem());
+        if let Self::RateLimited(secs) = self {
+            if let Ok(v) = header::HeaderValue::from_str(&secs.to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        if matches!(self, Self::RequestTimeout) {
+            res.headers_mut().insert(
+                header::CONNECTION,
+                header::HeaderValue::from_static("close"),
+            );
+        }
+        res
     }
 }
 

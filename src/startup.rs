@@ -35,6 +35,8 @@ pub struct AppState {
     pub gateways: Registry,
     /// Wakes the delivery worker when an event was just committed.
     pub delivery_kick: Arc<Notify>,
+    /// Per-address and per-subject rate limits.
+    pub limits: crate::http::rate_limit::Limits,
 }
 
 impl AppState {
@@ -48,6 +50,7 @@ impl AppState {
         Ok(Self {
             gateways: crate::gateways::adapters::registry(&settings)?,
             delivery_kick: Arc::new(Notify::new()),
+            limits: crate::http::rate_limit::Limits::new(&settings),
             rules,
             jwt: JwtKeys::new(&settings.auth),
             metrics: ops::Metrics::new()?,
@@ -97,6 +100,8 @@ impl Application {
                             errors::problem_for_framework_error,
                         ),
                 )
+                .wrap(from_fn(crate::http::rate_limit::per_ip))
+                .wrap(from_fn(crate::http::guard::guard))
                 .wrap(from_fn(ops::observe))
                 .app_data(server_state.clone())
                 .app_data(web::PathConfig::default().error_handler(errors::path_error))

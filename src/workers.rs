@@ -47,5 +47,18 @@ pub async fn sweep(state: &AppState) -> anyhow::Result<()> {
     if removed > 0 {
         tracing::info!(removed, "swept idempotency keys");
     }
+    retention_sweep(state).await
+}
+
+/// Deletes callbacks that failed verification after `retention.unverified_callbacks`.
+pub async fn retention_sweep(state: &AppState) -> anyhow::Result<()> {
+    let keep = chrono::Duration::from_std(state.settings.retention.unverified_callbacks.0)?;
+    let removed = state
+        .store
+        .sweep_unverified_callbacks(state.clock.now() - keep)
+        .await?;
+    if removed > 0 {
+        tracing::info!(removed, "swept unverified callbacks");
+    }
     Ok(())
 }

@@ -78,7 +78,11 @@ impl JwtKeys {
             ));
         }
         // A present but empty agency must never widen into "every agency".
-        if claims.agency.as_deref().is_some_and(|a| a.trim().is_empty()) {
+        if claims
+            .agency
+            .as_deref()
+            .is_some_and(|a| a.trim().is_empty())
+        {
             return Err(ApiError::Unauthorized(
                 "the token's agency claim is empty".into(),
             ));
@@ -99,7 +103,9 @@ impl JwtKeys {
         ttl: Duration,
     ) -> anyhow::Result<String> {
         if agency.is_some_and(|a| a.trim().is_empty()) {
-            anyhow::bail!("--agency must not be blank (omit it for a token that sees every agency)");
+            anyhow::bail!(
+                "--agency must not be blank (omit it for a token that sees every agency)"
+            );
         }
         let now = jsonwebtoken::get_current_timestamp();
         let claims = Claims {
@@ -195,11 +201,16 @@ mod tests {
         }
         let mut c = base.clone();
         c["nbf"] = (now + 300).into();
-        assert!(matches!(k.verify(&forge(&k, c)).unwrap_err(), ApiError::Unauthorized(_)));
+        assert!(matches!(
+            k.verify(&forge(&k, c)).unwrap_err(),
+            ApiError::Unauthorized(_)
+        ));
         let mut c = base.clone();
         c["nbf"] = (now - 5).into();
         assert!(k.verify(&forge(&k, c)).is_ok());
         assert!(k.verify(&forge(&k, base)).is_ok());
-        assert!(k.mint("p", &[Role::Portal], Some(" "), Duration::from_secs(60)).is_err());
+        assert!(k
+            .mint("p", &[Role::Portal], Some(" "), Duration::from_secs(60))
+            .is_err());
     }
 }

@@ -156,5 +156,7 @@ fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
         .ok_or_else(|| {
             ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
         })?;
-    state.jwt.verify(token)
+    let caller = state.jwt.verify(token)?;
+    state.limits.api.admit(&caller.sub)?;
+    Ok(caller)
 }

@@ -6,6 +6,8 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
+mod bounded;
+
 use crate::gateways::momo;
 use crate::gateways::vnpay::codes::IpnAnswer;
 use crate::gateways::vnpay::wire::{parse_callback, verify_query};
@@ -41,6 +43,37 @@ impl Verdict {
             Self::Valid => "valid",
         }
     }
+
+    /// Failed verification: kept bounded, limited per address, swept after retention.
+    fn is_unverified(self) -> bool {
+        matches!(
+            self,
+            Self::BadSignature | Self::Malformed | Self::WrongMerchant
+        )
+    }
+}
+
+/// An unverified callback over its sender's limit: answered 429, stored nowhere.
+#[derive(Debug, thiserror::Error)]
+#[error("unverified callbacks over the limit; retry after {0} s")]
+struct Limited(u64);
+
+/// The answer for a callback that failed: 429 when it was over the limit, else `fallback`.
+fn failed(e: &anyhow::Error, what: &str, fallback: HttpResponse) -> HttpResponse {
+    if let Some(Limited(secs)) = e.downcast_ref::<Limited>() {
+        return actix_web::ResponseError::error_response(&crate::error::ApiError::RateLimited(
+            *secs,
+        ));
+    }
+    tracing::error!(error = ?e, "{what} failed");
+    fallback
+}
+
+/// 404 for the routes of a gateway that is not enabled: nothing is read or stored.
+fn disabled() -> HttpResponse {
+    actix_web::ResponseError::error_response(&crate::error::ApiError::NotFound(
+        "this gateway is not enabled".into(),
+    ))
 }
 
 /// Judges a verified callback against our attempt: unknown, wrong amount, already settled or valid.
@@ -62,10 +95,22 @@ struct Received<'a> {
     attempt: Option<&'a AttemptRow>,
     verdict: Verdict,
     answer: &'a str,
-    payload: &'a str,
+    /// The callback as received: the query string or the body.
+    payload: &'a [u8],
+    /// The sender's address, for the limit on unverified callbacks.
+    client: &'a str,
 }
 
 async fn record(state: &AppState, r: Received<'_>) -> anyhow::Result<()> {
+    let unverified = r.verdict.is_unverified();
+    if unverified {
+        state
+            .limits
+            .unverified_callbacks
+            .check(r.client, std::time::Instant::now())
+            .map_err(Limited)?;
+    }
+    let kept = bounded::kept_text(r.payload, unverified);
     state
         .store
         .record_callback(
@@ -76,7 +121,9 @@ async fn record(state: &AppState, r: Received<'_>) -> anyhow::Result<()> {
                 payment_id: r.attempt.map(|a| a.payment_id.as_str()),
                 verdict: r.verdict.as_str(),
                 answer: r.answer,
-                payload: r.payload,
+                payload: &kept,
+                payload_bytes: i64::try_from(r.payload.len()).unwrap_or(i64::MAX),
+                payload_sha256: &bounded::sha256_hex(r.payload),
             },
             state.clock.now(),
         )
@@ -114,18 +161,26 @@ fn vnpay_answer(answer: &IpnAnswer) -> HttpResponse {
     responses((status = 200, description = "VNPay's answer codes: 00 recorded, 01 order not found, 02 already confirmed, 04 amount differs, 97 bad signature, 99 other",
         example = json!({"RspCode": "00", "Message": "Confirm Success"}))))]
 pub async fn vnpay_ipn(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    match vnpay_ipn_inner(&state, req.query_string()).await {
+    if !state.settings.gateways.vnpay.enabled {
+        return disabled();
+    }
+    let client = state.limits.client_of(&req);
+    match vnpay_ipn_inner(&state, req.query_string(), &client).await {
         Ok(answer) => vnpay_answer(&answer),
-        Err(e) => {
-            tracing::error!(error = ?e, "VNPay IPN failed");
-            vnpay_answer(&IpnAnswer::unknown_error())
-        }
+        Err(e) => failed(&e, "VNPay IPN", vnpay_answer(&IpnAnswer::unknown_error())),
     }
 }
 
-async fn vnpay_ipn_inner(state: &AppState, query: &str) -> anyhow::Result<IpnAnswer> {
+async fn vnpay_ipn_inner(state: &AppState, query: &str, client: &str) -> anyhow::Result<IpnAnswer> {
     let cfg = &state.settings.gateways.vnpay;
-    let parsed = parse_callback(query, cfg.hash_secret.expose());
+    let parsed = if bounded::query_has_nul(query) {
+        Err(GatewayError::invalid(
+            "query",
+            "a value holds a NUL character",
+        ))
+    } else {
+        parse_callback(query, cfg.hash_secret.expose())
+    };
     let callback = match parsed {
         Ok(cb) => cb,
         // Signed, but an amount that is not whole đồng: it cannot be the attempt's amount.
@@ -133,7 +188,7 @@ async fn vnpay_ipn_inner(state: &AppState, query: &str) -> anyhow::Result<IpnAns
             field: "vnp_Amount",
             ..
         }) => {
-            return vnpay_odd_amount(state, query).await;
+            return vnpay_odd_amount(state, query, client).await;
         }
         Err(e) => {
             let (verdict, answer) = if e.is_signature() {
@@ -150,7 +205,8 @@ async fn vnpay_ipn_inner(state: &AppState, query: &str) -> anyhow::Result<IpnAns
                     attempt: None,
                     verdict,
                     answer: &answer.rsp_code,
-                    payload: query,
+                    payload: query.as_bytes(),
+                    client,
                 },
             )
             .await?;
@@ -168,7 +224,8 @@ async fn vnpay_ipn_inner(state: &AppState, query: &str) -> anyhow::Result<IpnAns
                 attempt: None,
                 verdict: Verdict::WrongMerchant,
                 answer: &answer.rsp_code,
-                payload: query,
+                payload: query.as_bytes(),
+                client,
             },
         )
         .await?;
@@ -192,7 +249,8 @@ async fn vnpay_ipn_inner(state: &AppState, query: &str) -> anyhow::Result<IpnAns
             attempt: attempt.as_ref(),
             verdict,
             answer: &provisional.rsp_code,
-            payload: query,
+            payload: query.as_bytes(),
+            client,
         },
     )
     .await?;
@@ -218,7 +276,11 @@ async fn vnpay_ipn_inner(state: &AppState, query: &str) -> anyhow::Result<IpnAns
 
 /// A correctly signed IPN whose `vnp_Amount` is not a whole number of đồng: `04` for a known
 /// reference (flagged), `01` otherwise.
-async fn vnpay_odd_amount(state: &AppState, query: &str) -> anyhow::Result<IpnAnswer> {
+async fn vnpay_odd_amount(
+    state: &AppState,
+    query: &str,
+    client: &str,
+) -> anyhow::Result<IpnAnswer> {
     let verified = verify_query(query, state.settings.gateways.vnpay.hash_secret.expose())?;
     let txn_ref = verified.get("vnp_TxnRef").unwrap_or_default().to_owned();
     let attempt = state
@@ -239,7 +301,8 @@ async fn vnpay_odd_amount(state: &AppState, query: &str) -> anyhow::Result<IpnAn
             attempt: attempt.as_ref(),
             verdict,
             answer: &answer.rsp_code,
-            payload: query,
+            payload: query.as_bytes(),
+            client,
         },
     )
     .await?;
@@ -250,6 +313,9 @@ async fn vnpay_odd_amount(state: &AppState, query: &str) -> anyhow::Result<IpnAn
 #[utoipa::path(get, path = "/callbacks/vnpay/return", tag = "callbacks",
     responses((status = 303, description = "Verified, changes nothing; redirects to the payer's result page")))]
 pub async fn vnpay_return(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    if !state.settings.gateways.vnpay.enabled {
+        return disabled();
+    }
     let secret = state.settings.gateways.vnpay.hash_secret.expose();
     let Ok(callback) = parse_callback(req.query_string(), secret) else {
         return crate::http::pages::error_page(
@@ -289,23 +355,33 @@ async fn result_redirect(state: &AppState, txn_ref: &str) -> HttpResponse {
 #[utoipa::path(post, path = "/callbacks/momo/ipn", tag = "callbacks",
     request_body(content = Object, description = "MoMo's signed IPN (HMAC-SHA256)"),
     responses((status = 204, description = "Recorded"), (status = 400, description = "Bad signature or body")))]
-pub async fn momo_ipn(state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
-    match momo_ipn_inner(&state, &body).await {
+pub async fn momo_ipn(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    if !state.settings.gateways.momo.enabled {
+        return disabled();
+    }
+    let client = state.limits.client_of(&req);
+    match momo_ipn_inner(&state, &body, &client).await {
         Ok(true) => HttpResponse::NoContent().finish(),
         Ok(false) => {
             HttpResponse::BadRequest().json(json!({"resultCode": 1, "message": "rejected"}))
         }
-        Err(e) => {
-            tracing::error!(error = ?e, "MoMo IPN failed");
-            HttpResponse::InternalServerError().finish()
-        }
+        Err(e) => failed(&e, "MoMo IPN", HttpResponse::InternalServerError().finish()),
     }
 }
 
-async fn momo_ipn_inner(state: &AppState, body: &[u8]) -> anyhow::Result<bool> {
+async fn momo_ipn_inner(state: &AppState, body: &[u8], client: &str) -> anyhow::Result<bool> {
     let cfg = &state.settings.gateways.momo;
-    let payload = String::from_utf8_lossy(body);
-    let ipn = match momo::wire::parse_ipn(body, cfg.access_key.expose(), cfg.secret_key.expose()) {
+    let payload = body;
+    let parsed = if bounded::body_has_nul(body) {
+        Err(GatewayError::Json("the body holds a NUL character".into()))
+    } else {
+        momo::wire::parse_ipn(body, cfg.access_key.expose(), cfg.secret_key.expose())
+    };
+    let ipn = match parsed {
         Ok(ipn) if ipn.partner_code == cfg.partner_code => ipn,
         Ok(ipn) => {
             record(
@@ -317,7 +393,8 @@ async fn momo_ipn_inner(state: &AppState, body: &[u8]) -> anyhow::Result<bool> {
                     attempt: None,
                     verdict: Verdict::WrongMerchant,
                     answer: "400",
-                    payload: &payload,
+                    payload,
+                    client,
                 },
             )
             .await?;
@@ -338,7 +415,8 @@ async fn momo_ipn_inner(state: &AppState, body: &[u8]) -> anyhow::Result<bool> {
                     attempt: None,
                     verdict,
                     answer: "400",
-                    payload: &payload,
+                    payload,
+                    client,
                 },
             )
             .await?;
@@ -356,7 +434,8 @@ async fn momo_ipn_inner(state: &AppState, body: &[u8]) -> anyhow::Result<bool> {
             attempt: attempt.as_ref(),
             verdict,
             answer: "204",
-            payload: &payload,
+            payload,
+            client,
         },
     )
     .await?;
@@ -383,25 +462,39 @@ async fn momo_ipn_inner(state: &AppState, body: &[u8]) -> anyhow::Result<bool> {
 #[utoipa::path(post, path = "/callbacks/zalopay", tag = "callbacks",
     request_body(content = Object, description = "`{data, mac, type}`: mac = HMAC-SHA256(key2, data)"),
     responses((status = 200, description = "1 recorded, 2 duplicate, -1 bad mac", example = json!({"return_code": 1, "return_message": "success"}))))]
-pub async fn zalopay_callback(state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
-    let answer = match zalopay_inner(&state, &body).await {
-        Ok(a) => a,
-        Err(e) => {
-            tracing::error!(error = ?e, "ZaloPay callback failed");
-            zalopay::wire::CallbackAnswer::retry()
-        }
-    };
-    HttpResponse::Ok().json(answer)
+pub async fn zalopay_callback(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    if !state.settings.gateways.zalopay.enabled {
+        return disabled();
+    }
+    let client = state.limits.client_of(&req);
+    match zalopay_inner(&state, &body, &client).await {
+        Ok(a) => HttpResponse::Ok().json(a),
+        Err(e) => failed(
+            &e,
+            "ZaloPay callback",
+            HttpResponse::Ok().json(zalopay::wire::CallbackAnswer::retry()),
+        ),
+    }
 }
 
 async fn zalopay_inner(
     state: &AppState,
     body: &[u8],
+    client: &str,
 ) -> anyhow::Result<zalopay::wire::CallbackAnswer> {
     use zalopay::wire::CallbackAnswer;
     let cfg = &state.settings.gateways.zalopay;
-    let payload = String::from_utf8_lossy(body);
-    let cb = match zalopay::wire::parse_callback(body, cfg.key2.expose()) {
+    let payload = body;
+    let parsed = if bounded::body_has_nul(body) {
+        Err(GatewayError::Json("the body holds a NUL character".into()))
+    } else {
+        zalopay::wire::parse_callback(body, cfg.key2.expose())
+    };
+    let cb = match parsed {
         Ok(cb) => cb,
         Err(e) => {
             let verdict = if e.is_signature() {
@@ -418,7 +511,8 @@ async fn zalopay_inner(
                     attempt: None,
                     verdict,
                     answer: "-1",
-                    payload: &payload,
+                    payload,
+                    client,
                 },
             )
             .await?;
@@ -441,7 +535,8 @@ async fn zalopay_inner(
             attempt: attempt.as_ref(),
             verdict,
             answer: &answer.return_code.to_string(),
-            payload: &payload,
+            payload,
+            client,
         },
     )
     .await?;
@@ -471,6 +566,9 @@ async fn zalopay_inner(
 /// MoMo and ZaloPay browser returns: verified by the result page's own lookup; they only
 /// redirect to the payer's result page.
 pub async fn momo_return(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    if !state.settings.gateways.momo.enabled {
+        return disabled();
+    }
     let cfg = &state.settings.gateways.momo;
     match momo::wire::parse_redirect(
         req.query_string(),
@@ -488,6 +586,9 @@ pub async fn momo_return(state: web::Data<AppState>, req: HttpRequest) -> HttpRe
 }
 
 pub async fn zalopay_return(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    if !state.settings.gateways.zalopay.enabled {
+        return disabled();
+    }
     let cfg = &state.settings.gateways.zalopay;
     match zalopay::wire::parse_redirect(req.query_string(), cfg.key2.expose()) {
         Ok(r) => result_redirect(&state, &r.app_trans_id).await,

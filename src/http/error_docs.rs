@@ -77,6 +77,11 @@ fn explain(code: ErrorCode) -> (&'static str, &'static str) {
             "Retry later; if it persists, report it quoting `request_id` (also in the \
              `X-Request-Id` header).",
         ),
+        ErrorCode::RequestTimeout => (
+            "The request body stopped arriving for longer than the service waits \
+             (`server.body_timeout`); the connection was closed.",
+            "Send the whole body without pausing; retry on a new connection.",
+        ),
     }
 }
 

@@ -54,8 +54,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 pub async fn read_limited(payload: &mut Payload, limit: usize) -> Result<web::Bytes, ApiError> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|e| ApiError::bad_request("body", format!("could not be read: {e}")))?;
+        let chunk = chunk.map_err(|e| {
+            if crate::http::guard::is_timeout(&e) {
+                ApiError::RequestTimeout
+            } else {
+                ApiError::bad_request("body", format!("could not be read: {e}"))
+            }
+        })?;
         if body.len() + chunk.len() > limit {
             return Err(ApiError::PayloadTooLarge(limit));
         }
@@ -68,6 +73,19 @@ pub async fn read_limited(payload: &mut Payload, limit: usize) -> Result<web::By
 pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
     if raw.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request("body", "a JSON body is required"));
+    }
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(raw) {
+        if let Some(field) = control_char_at(&value, String::new()) {
+            let field = if field.is_empty() {
+                "body".to_owned()
+            } else {
+                field
+            };
+            return Err(ApiError::invalid_field(
+                field,
+                "must not contain control characters",
+            ));
+        }
     }
     let mut de = serde_json::Deserializer::from_slice(raw);
     match serde_path_to_error::deserialize::<_, T>(&mut de) {
@@ -87,6 +105,35 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
                 )]))
             }
         }
+    }
+}
+
+/// The JSON path of the first string (or key) holding a NUL or another control character.
+fn control_char_at(value: &serde_json::Value, path: String) -> Option<String> {
+    use crate::http::guard::is_forbidden_char;
+    match value {
+        serde_json::Value::String(s) => s.chars().any(is_forbidden_char).then_some(path),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| control_char_at(v, format!("{path}[{i}]"))),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let at = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            if k.chars().any(is_forbidden_char) {
+                Some(if path.is_empty() {
+                    "body".to_owned()
+                } else {
+                    path.clone()
+                })
+            } else {
+                control_char_at(v, at)
+            }
+        }),
+        _ => None,
     }
 }
 

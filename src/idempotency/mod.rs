@@ -123,12 +123,7 @@ where
                 let body = reply.body.to_string();
                 state
                     .store
-                    .complete_idempotency_key(
-                        &scope,
-                        key.as_str(),
-                        reply.status.as_u16(),
-                        &body,
-                    )
+                    .complete_idempotency_key(&scope, key.as_str(), reply.status.as_u16(), &body)
                     .await?;
                 Ok(respond(&reply.status, body, false))
             }

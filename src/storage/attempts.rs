@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::payments::{AttemptRow, CallbackRecord, NewAttempt, PaymentStoreError, ATTEMPT_COLUMNS};
-use super::{in_write_tx, on_pool, ts, Store};
+use super::{in_write_tx, on_pool, on_writer, ts, Store};
 use crate::events::EventType;
 use crate::payments::order::PaymentStatus;
 
@@ -109,8 +109,9 @@ impl Store {
     ) -> Result<(), sqlx::Error> {
         in_write_tx!(self, tx, ops => {
             sqlx::query(
-                "insert into callback (callback_id, gateway, txn_ref, payment_id, verdict, answer, payload, received_at)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "insert into callback (callback_id, gateway, txn_ref, payment_id, verdict, answer, payload, received_at,
+                                       payload_bytes, payload_sha256)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
             .bind(cb.callback_id)
             .bind(cb.gateway)
@@ -120,6 +121,8 @@ impl Store {
             .bind(cb.answer)
             .bind(cb.payload)
             .bind(ts(now))
+            .bind(cb.payload_bytes)
+            .bind(cb.payload_sha256)
             .execute(&mut *tx)
             .await?;
             if let Some(payment_id) = cb.payment_id {
@@ -128,6 +131,24 @@ impl Store {
             }
             tx.commit().await?;
             Ok(())
+        })
+    }
+
+    /// Deletes callbacks that failed verification received before `cutoff`; returns how many.
+    /// Verified callbacks are accounting records and stay.
+    pub async fn sweep_unverified_callbacks(
+        &self,
+        cutoff: DateTime<Utc>,
+    ) -> Result<u64, sqlx::Error> {
+        on_writer!(self, pool => {
+            sqlx::query(
+                "delete from callback where verdict in ('bad_signature', 'malformed', 'wrong_merchant')
+                 and received_at < $1",
+            )
+            .bind(ts(cutoff))
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
         })
     }
 

@@ -166,7 +166,11 @@ pub struct CallbackRecord<'a> {
     pub payment_id: Option<&'a str>,
     pub verdict: &'a str,
     pub answer: &'a str,
+    /// The text kept: whole for verified callbacks, the first 2,048 bytes otherwise.
     pub payload: &'a str,
+    /// The size and SHA-256 (hex) of the whole payload as received.
+    pub payload_bytes: i64,
+    pub payload_sha256: &'a str,
 }
 
 impl Store {

@@ -41,7 +41,10 @@ fn production_names_every_problem_at_once_and_only_for_what_is_enabled() {
             "LANDPAY__GATEWAYS__VNPAY__API_URL",
             "https://pay.example.gov.vn/sandbox/vnpay/merchant_webapi/api/transaction",
         )
-        .env("LANDPAY__SERVER__PUBLIC_BASE_URL", "https://pay.example.gov.vn")
+        .env(
+            "LANDPAY__SERVER__PUBLIC_BASE_URL",
+            "https://pay.example.gov.vn",
+        )
         .output()
         .unwrap();
     assert!(!out.status.success());

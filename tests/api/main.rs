@@ -9,6 +9,7 @@ mod crash;
 mod finance_browser;
 mod finance_truth;
 mod gateways;
+mod hardening_callbacks;
 mod hardening_config;
 mod hardening_scope;
 mod helpers;
