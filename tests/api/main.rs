@@ -11,6 +11,7 @@ mod finance_truth;
 mod gateways;
 mod hardening_callbacks;
 mod hardening_config;
+mod hardening_edge;
 mod hardening_scope;
 mod helpers;
 mod idempotency;
