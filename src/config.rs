@@ -149,6 +149,9 @@ pub struct Settings {
     pub rules: RuleSettings,
     pub rate_limits: RateLimitSettings,
     pub retention: RetentionSettings,
+    /// `LANDPAY_ENV`: local, test or production (not a key of the files).
+    #[serde(skip)]
+    pub environment: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -439,6 +442,7 @@ impl Settings {
         if settings.rules.dir.is_empty() && rules_dir.is_dir() {
             settings.rules.dir = rules_dir.display().to_string();
         }
+        settings.environment.clone_from(&sources.environment);
         settings.validate()?;
         if sources.environment == "production" {
             settings.check_production()?;

@@ -28,50 +28,21 @@ pub struct EndpointInput {
 
 fn view(e: &EndpointRow, secret: Option<&str>) -> Value {
     let events: Value = serde_json::from_str(&e.events).unwrap_or(Value::Null);
-    let mut v = json!({"id": e.endpoint_id, "url": e.url, "agency_code": e.agency_code, "events": events, "created_at": e.created_at});
+    let url = crate::webhooks::url_policy::masked(&e.url);
+    let mut v = json!({"id": e.endpoint_id, "url": url, "agency_code": e.agency_code, "events": events, "created_at": e.created_at});
     if let (Some(map), Some(secret)) = (v.as_object_mut(), secret) {
         map.insert("secret".into(), json!(secret));
     }
     v
 }
 
-/// Checks a receiver URL: any http(s) outside production; in production https to an allowed host.
-fn check_url(state: &AppState, url: &str) -> Result<(), FieldError> {
-    let production = std::env::var("LANDPAY_ENV").is_ok_and(|e| e == "production");
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or_else(|| FieldError::new("url", "must be an absolute http(s) URL"))?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host_name = host.rsplit_once('@').map_or(host, |(_, h)| h);
-    let host_name = host_name.split(':').next().unwrap_or_default();
-    if host_name.is_empty() || url.len() > 2000 || url.chars().any(char::is_whitespace) {
-        return Err(FieldError::new("url", "must be an absolute http(s) URL"));
-    }
-    match (production, scheme) {
-        (false, "http" | "https") => Ok(()),
-        (true, "https")
-            if state
-                .settings
-                .webhooks
-                .allowed_hosts
-                .iter()
-                .any(|h| h == host_name) =>
-        {
-            Ok(())
-        }
-        (true, "https") => Err(FieldError::new(
-            "url",
-            "the host is not on webhooks.allowed_hosts",
-        )),
-        _ => Err(FieldError::new(
-            "url",
-            if production {
-                "must be an https URL"
-            } else {
-                "must be an http(s) URL"
-            },
-        )),
-    }
+/// Checks a receiver URL with the sending client's parser (see `webhooks::url_policy`).
+async fn check_url(state: &AppState, url: &str) -> Result<(), FieldError> {
+    crate::webhooks::url_policy::Policy::from_settings(&state.settings)
+        .check_resolved(url)
+        .await
+        .map(|_| ())
+        .map_err(|m| FieldError::new("url", m))
 }
 
 /// Subscribe a webhook endpoint to event types.
@@ -88,7 +59,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let input = body.value;
     let mut errors = Vec::new();
-    if let Err(e) = check_url(&state, &input.url) {
+    if let Err(e) = check_url(&state, &input.url).await {
         errors.push(e);
     }
     if input.events.is_empty() {

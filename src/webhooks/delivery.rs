@@ -11,27 +11,37 @@ use rand::Rng;
 use tokio::sync::watch;
 
 use super::signing::signature_header;
+use super::url_policy::Policy;
 use crate::startup::AppState;
 use crate::storage::parse_ts;
 use crate::storage::webhooks::ClaimedDelivery;
 
+/// Why a try got no answer.
+enum Refused {
+    Policy(String),
+    Http(reqwest::Error),
+}
+
 /// Deliveries claimed per pass.
 const BATCH: i64 = 32;
 
-/// The HTTP client for deliveries: bounded time, no redirects.
-pub fn client(timeout: Duration) -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(timeout)
+/// The HTTP client for deliveries: bounded time, no redirects, and in production a resolver
+/// that never yields internal addresses.
+pub fn client(state: &AppState) -> reqwest::Client {
+    let mut builder = reqwest::Client::builder()
+        .timeout(state.settings.webhooks.request_timeout.0)
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("landpay-webhooks/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .unwrap_or_default()
+        .user_agent(concat!("landpay-webhooks/", env!("CARGO_PKG_VERSION")));
+    if let Some(resolver) = Policy::from_settings(&state.settings).resolver() {
+        builder = builder.dns_resolver(resolver);
+    }
+    builder.build().unwrap_or_default()
 }
 
 /// Runs until `stop`: a pass whenever an event is committed here (kick), and on a short poll
 /// for events committed by other instances and for retries that come due.
 pub async fn run(state: web::Data<AppState>, mut stop: watch::Receiver<bool>) {
-    let http = client(state.settings.webhooks.request_timeout.0);
+    let http = client(&state);
     let poll = state.settings.webhooks.poll_interval.0;
     loop {
         match run_once_with(&state, &http).await {
@@ -49,7 +59,7 @@ pub async fn run(state: web::Data<AppState>, mut stop: watch::Receiver<bool>) {
 
 /// One pass: claim due deliveries and try each; returns how many were tried.
 pub async fn run_once(state: &AppState) -> anyhow::Result<usize> {
-    run_once_with(state, &client(state.settings.webhooks.request_timeout.0)).await
+    run_once_with(state, &client(state)).await
 }
 
 async fn run_once_with(state: &AppState, http: &reqwest::Client) -> anyhow::Result<usize> {
@@ -110,15 +120,27 @@ async fn deliver(
     }
     let signature = signature_header(&secrets, Utc::now().timestamp(), body.as_bytes());
     let started = Instant::now();
-    let sent = http
-        .post(&endpoint.url)
-        .header("content-type", "application/json")
-        .header("Landpay-Event-Id", &claimed.event_id)
-        .header("Landpay-Event-Type", &claimed.event_type)
-        .header("Landpay-Signature", signature)
-        .body(body)
-        .send()
-        .await;
+    // The URL is checked again: the rules or the host's addresses may have changed.
+    let sent = match Policy::from_settings(&state.settings)
+        .check_resolved(&endpoint.url)
+        .await
+    {
+        Ok(url) => Ok(url),
+        Err(why) => Err(format!("the URL is refused: {why}")),
+    };
+    let sent = match sent {
+        Ok(url) => http
+            .post(url)
+            .header("content-type", "application/json")
+            .header("Landpay-Event-Id", &claimed.event_id)
+            .header("Landpay-Event-Type", &claimed.event_type)
+            .header("Landpay-Signature", signature)
+            .body(body)
+            .send()
+            .await
+            .map_err(Refused::Http),
+        Err(why) => Err(Refused::Policy(why)),
+    };
     let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
     let (status, error, retry_after) = match sent {
         Ok(res) => {
@@ -129,9 +151,12 @@ async fn deliver(
                 .and_then(|v| v.trim().parse::<u64>().ok());
             (Some(res.status().as_u16()), None, retry_after)
         }
-        Err(e) if e.is_timeout() => (None, Some("timed out".to_owned()), None),
-        Err(e) if e.is_connect() => (None, Some("connection failed".to_owned()), None),
-        Err(e) => (None, Some(e.without_url().to_string()), None),
+        Err(Refused::Policy(why)) => (None, Some(why), None),
+        Err(Refused::Http(e)) if e.is_timeout() => (None, Some("timed out".to_owned()), None),
+        Err(Refused::Http(e)) if e.is_connect() => {
+            (None, Some("connection failed".to_owned()), None)
+        }
+        Err(Refused::Http(e)) => (None, Some(e.without_url().to_string()), None),
     };
     let delivered = status.is_some_and(|s| (200..300).contains(&s));
     let schedule = &state.settings.webhooks.retry_schedule;

@@ -2,6 +2,7 @@
 
 pub mod delivery;
 pub mod signing;
+pub mod url_policy;
 
 /// Whether an endpoint (its `events` list as stored JSON, its agency) wants an event.
 pub fn subscribes(

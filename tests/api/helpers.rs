@@ -164,7 +164,16 @@ pub async fn spawn_app_on(db: Arc<TestDb>, overrides: &[(&str, &str)]) -> TestAp
         ("LANDPAY__SERVER__PUBLIC_BASE_URL", base.as_str()),
     ];
     all.extend_from_slice(overrides);
-    let settings = settings_for(&db, &all);
+    // `LANDPAY_ENV` among the overrides labels the environment (its file is not loaded).
+    let label = all
+        .iter()
+        .find(|(k, _)| *k == "LANDPAY_ENV")
+        .map(|(_, v)| *v);
+    all.retain(|(k, _)| *k != "LANDPAY_ENV");
+    let mut settings = settings_for(&db, &all);
+    if let Some(env) = label {
+        settings.environment = env.to_owned();
+    }
     if std::env::var("TEST_LOG").is_ok() {
         landpay::telemetry::init(&landpay::config::LogSettings {
             format: "pretty".into(),

@@ -1,0 +1,128 @@
+//! Webhook URLs are read by the sending client's parser: userinfo refused; in production only
+//! https to an allowed host with public addresses, checked again at delivery.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use landpay::storage::webhooks::EndpointRow;
+use serde_json::json;
+
+use crate::helpers::{expect_json, expect_problem, spawn_app, spawn_app_with};
+
+/// A TCP listener that only counts the connections made to it.
+async fn counting_listener() -> (u16, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let count = Arc::new(AtomicUsize::new(0));
+    let c = count.clone();
+    tokio::spawn(async move {
+        while let Ok((_s, _)) = listener.accept().await {
+            c.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    (port, count)
+}
+
+#[tokio::test]
+async fn userinfo_is_refused_naming_the_url() {
+    let app = spawn_app().await;
+    for url in [
+        "http://user:pass@127.0.0.1:9/hook",
+        "https://token@hooks.example.com/x",
+    ] {
+        let body = json!({"url": url, "events": ["payment.paid"]});
+        let res = app
+            .post_json("/v1/webhook-endpoints", &app.admin(), &body)
+            .await;
+        let p = expect_problem(res, 422, "validation_failed").await;
+        assert_eq!(p["errors"][0]["field"], "url");
+        assert!(!p.to_string().contains("pass@"), "{p}");
+    }
+}
+
+#[tokio::test]
+async fn production_refuses_the_backslash_trick_metadata_and_hosts_resolving_inside() {
+    let (port, connections) = counting_listener().await;
+    let app = spawn_app_with(&[
+        ("LANDPAY_ENV", "production"),
+        (
+            "LANDPAY__WEBHOOKS__ALLOWED_HOSTS",
+            r#"["allowed.example.com", "localhost", "127.0.0.1"]"#,
+        ),
+    ])
+    .await;
+    for url in [
+        format!(r"https://127.0.0.1:{port}\@allowed.example.com/hook"),
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
+        "https://169.254.169.254/latest/meta-data/".to_owned(),
+        format!("https://localhost:{port}/hook"),
+        format!("https://127.0.0.1:{port}/hook"),
+    ] {
+        let body = json!({"url": url, "events": ["payment.paid"]});
+        let res = app
+            .post_json("/v1/webhook-endpoints", &app.admin(), &body)
+            .await;
+        let p = expect_problem(res, 422, "validation_failed").await;
+        assert_eq!(p["errors"][0]["field"], "url", "{url}");
+    }
+    assert_eq!(connections.load(Ordering::SeqCst), 0);
+    let open = spawn_app_with(&[
+        ("LANDPAY_ENV", "production"),
+        ("LANDPAY__WEBHOOKS__ALLOWED_HOSTS", r#"["127.0.0.1"]"#),
+        ("LANDPAY__WEBHOOKS__ALLOW_PRIVATE", "true"),
+    ])
+    .await;
+    let body = json!({"url": format!("https://127.0.0.1:{port}/hook"), "events": ["payment.paid"]});
+    expect_json(
+        open.post_json("/v1/webhook-endpoints", &open.admin(), &body)
+            .await,
+        201,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn delivery_checks_the_url_again_and_never_connects_inside() {
+    let (port, connections) = counting_listener().await;
+    let app = spawn_app_with(&[
+        ("LANDPAY_ENV", "production"),
+        ("LANDPAY__WEBHOOKS__ALLOWED_HOSTS", r#"["127.0.0.1"]"#),
+    ])
+    .await;
+    // Registered before the rules tightened (written straight to the store), with userinfo.
+    let row = EndpointRow {
+        endpoint_id: "whe_legacy".into(),
+        url: format!("https://hook:s3cret@127.0.0.1:{port}/hook"),
+        agency_code: None,
+        events: r#"["payment.created"]"#.into(),
+        secret: "whsec_legacy".into(),
+        previous_secret: None,
+        previous_expires_at: None,
+        created_at: landpay::storage::ts(app.state.clock.now()),
+        deleted_at: None,
+    };
+    app.store().insert_endpoint(&row, "test").await.unwrap();
+    let listed = expect_json(app.get("/v1/webhook-endpoints", &app.admin()).await, 200).await;
+    let shown = listed["data"][0]["url"].as_str().unwrap();
+    assert!(
+        !shown.contains("s3cret") && !shown.contains("hook:"),
+        "{shown}"
+    );
+    app.payment(10_000).await;
+    landpay::webhooks::delivery::run_once(&app.state)
+        .await
+        .unwrap();
+    let deliveries = expect_json(
+        app.get("/v1/webhook-endpoints/whe_legacy/deliveries", &app.admin())
+            .await,
+        200,
+    )
+    .await;
+    let tries = &deliveries["data"][0]["tries"];
+    assert!(
+        tries[0]["error"].as_str().unwrap().contains("refused"),
+        "{deliveries}"
+    );
+    assert_eq!(connections.load(Ordering::SeqCst), 0);
+}
