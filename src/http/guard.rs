@@ -123,9 +123,8 @@ pub async fn guard(
         sleep: Box::pin(tokio::time::sleep(limit)),
         fired: false,
     };
-    req.set_payload(Payload::from(
-        Box::pin(deadline) as Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>>
-    ));
+    let boxed: Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>> = Box::pin(deadline);
+    req.set_payload(Payload::from(boxed));
     let res = next.call(req).await?.map_into_boxed_body();
     Ok(with_headers(&state, res))
 }

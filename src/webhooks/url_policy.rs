@@ -144,7 +144,8 @@ impl Resolve for PublicOnly {
             if public.is_empty() {
                 return Err("the webhook host resolves only to internal addresses".into());
             }
-            Ok(Box::new(public.into_iter()) as Addrs)
+            let addrs: Addrs = Box::new(public.into_iter());
+            Ok(addrs)
         })
     }
 }

@@ -133,6 +133,7 @@ async fn start(vars: &[(String, String)], db: &TestDb) -> Result<(), String> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     child.kill().unwrap();
+    let _ = child.wait();
     Err("not ready within 20 s".into())
 }
 
