@@ -325,7 +325,29 @@ pub async fn vnpay_return(state: web::Data<AppState>, req: HttpRequest) -> HttpR
             "The return link is not valid.",
         );
     };
+    // A return query never expires: once its attempt is settled and older than an attempt's
+    // life, it no longer leads to a payer link.
+    if let Ok(Some(attempt)) = state.store.attempt_by_ref(&callback.txn_ref).await {
+        if is_stale(&state, &attempt) {
+            return crate::http::pages::error_page(
+                actix_web::http::StatusCode::OK,
+                "vi",
+                "Liên kết trả về này đã hết hạn. Kết quả thanh toán được gửi về hồ sơ của bạn.",
+                "This return link has expired. The payment's outcome is reported to your dossier.",
+            );
+        }
+    }
     result_redirect(&state, &callback.txn_ref).await
+}
+
+/// An attempt no longer open whose life (`payments.attempt_ttl`) is over.
+fn is_stale(state: &AppState, attempt: &AttemptRow) -> bool {
+    let open = matches!(attempt.status.as_str(), "redirected" | "unknown");
+    let ttl = chrono::Duration::from_std(state.settings.payments.attempt_ttl.0)
+        .unwrap_or_else(|_| chrono::Duration::minutes(15));
+    let old = crate::storage::parse_ts(&attempt.created_at)
+        .map_or(true, |created| created + ttl < state.clock.now());
+    !open && old
 }
 
 /// Sends the payer to the result page of the payment that `txn_ref` belongs to.

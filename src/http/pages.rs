@@ -368,6 +368,26 @@ pub async fn choose(
             .map(|(h, _)| h.trim_matches(['[', ']']).to_owned())
             .unwrap_or_else(|| a.to_owned())
     });
+    // At most one live attempt per gateway from this page: asking again returns it.
+    let now = state.clock.now();
+    let live = record.attempts.iter().find(|a| {
+        a.gateway == form.gateway
+            && a.status == "redirected"
+            && crate::storage::parse_ts(&a.expires_at).is_ok_and(|e| e > now)
+    });
+    if let Some(a) = live {
+        let location = a.redirect_url.clone().unwrap_or_else(|| {
+            format!(
+                "/pay/{}?{}#qr-h",
+                record.payment.payment_id,
+                link_params(&q)
+            )
+        });
+        return HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, location))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .finish();
+    }
     let input = AttemptInput {
         gateway: form.gateway.clone(),
         bank_code: None,

@@ -12,6 +12,7 @@ mod gateways;
 mod hardening_callbacks;
 mod hardening_config;
 mod hardening_edge;
+mod hardening_payer;
 mod hardening_scope;
 mod hardening_webhooks;
 mod helpers;
