@@ -50,7 +50,8 @@ pub async fn sweep(state: &AppState) -> anyhow::Result<()> {
     retention_sweep(state).await
 }
 
-/// Deletes callbacks that failed verification after `retention.unverified_callbacks`.
+/// Deletes callbacks that failed verification after `retention.unverified_callbacks` and
+/// anonymises orders closed longer than `retention.personal_data` ago.
 pub async fn retention_sweep(state: &AppState) -> anyhow::Result<()> {
     let keep = chrono::Duration::from_std(state.settings.retention.unverified_callbacks.0)?;
     let removed = state
@@ -59,6 +60,14 @@ pub async fn retention_sweep(state: &AppState) -> anyhow::Result<()> {
         .await?;
     if removed > 0 {
         tracing::info!(removed, "swept unverified callbacks");
+    }
+    let keep = chrono::Duration::from_std(state.settings.retention.personal_data.0)?;
+    let (orders, notices) = state
+        .store
+        .anonymise_closed_before(state.clock.now() - keep)
+        .await?;
+    if orders + notices > 0 {
+        tracing::info!(orders, notices, "anonymised personal data");
     }
     Ok(())
 }

@@ -70,10 +70,13 @@ fn percent_decode(segment: &str) -> String {
         .unwrap_or_default()
 }
 
-/// A body stream that ends with a timeout error once its deadline passes.
+/// A body stream that ends with a timeout error when the client sends nothing for `limit`
+/// while the server waits for it. The clock starts when the reader starts waiting, so a
+/// handler that processes slowly between chunks is never counted against the client.
 struct Deadline {
     inner: Payload,
-    sleep: Pin<Box<tokio::time::Sleep>>,
+    limit: Duration,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
     fired: bool,
 }
 
@@ -85,9 +88,14 @@ impl Stream for Deadline {
             return Poll::Ready(None);
         }
         if let Poll::Ready(item) = Pin::new(&mut self.inner).poll_next(cx) {
+            self.sleep = None;
             return Poll::Ready(item);
         }
-        if self.sleep.as_mut().poll(cx).is_ready() {
+        let limit = self.limit;
+        let sleep = self
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        if sleep.as_mut().poll(cx).is_ready() {
             self.fired = true;
             let e = std::io::Error::new(std::io::ErrorKind::TimedOut, "body_timeout");
             return Poll::Ready(Some(Err(PayloadError::Io(e))));
@@ -120,7 +128,8 @@ pub async fn guard(
     let inner = req.take_payload();
     let deadline = Deadline {
         inner,
-        sleep: Box::pin(tokio::time::sleep(limit)),
+        limit,
+        sleep: None,
         fired: false,
     };
     let boxed: Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>> = Box::pin(deadline);

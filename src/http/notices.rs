@@ -104,5 +104,13 @@ pub async fn list(
             page.fetch_limit(),
         )
         .await?;
+    // Lists show personal numbers masked; a single read shows them whole.
+    let items = items
+        .into_iter()
+        .map(|mut n| {
+            n.taxpayer = n.taxpayer.masked();
+            n
+        })
+        .collect();
     Ok(HttpResponse::Ok().json(Page::build(items, &page, |n| n.id.clone())))
 }

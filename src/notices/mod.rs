@@ -17,6 +17,27 @@ pub struct Taxpayer {
     pub id_no: Option<String>,
 }
 
+impl Taxpayer {
+    /// As list endpoints and exports show it: `tax_code` and `id_no` masked but their last 4.
+    pub fn masked(&self) -> Self {
+        Self {
+            name: self.name.clone(),
+            tax_code: self.tax_code.as_deref().map(mask_number),
+            id_no: self.id_no.as_deref().map(mask_number),
+        }
+    }
+}
+
+/// Every character but the last 4 as `•`: `001080000001` → `••••••••0001`.
+pub fn mask_number(value: &str) -> String {
+    let count = value.chars().count();
+    value
+        .chars()
+        .enumerate()
+        .map(|(i, c)| if i + 4 < count { '•' } else { c })
+        .collect()
+}
+
 /// Where the money goes: the State Treasury (KBNN) account and the collecting tax office.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -13,6 +13,7 @@ pub mod notices;
 pub mod payments;
 pub mod reconciliation;
 pub mod refunds;
+pub mod retention;
 pub mod sandbox;
 pub mod txops;
 pub mod webhooks;

@@ -13,6 +13,7 @@ mod hardening_callbacks;
 mod hardening_config;
 mod hardening_edge;
 mod hardening_payer;
+mod hardening_privacy;
 mod hardening_scope;
 mod hardening_webhooks;
 mod helpers;
