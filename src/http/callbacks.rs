@@ -1,21 +1,21 @@
-//! Gateway callbacks (API.md §6): authenticated by the gateway's signature, verified over the
-//! exact bytes it signed before anything else, recorded with their verdict in their own
-//! transaction, then applied once by compare-and-set, then answered with the gateway's codes.
+//! Gateway callbacks: verified over the exact bytes signed, recorded with their verdict in their
+//! own transaction, applied once by compare-and-set, answered with the gateway's own codes.
 
-use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 mod bounded;
+mod returns;
 
-use crate::gateways::momo;
+use bounded::{disabled, failed, Limited};
+pub use returns::*;
+
 use crate::gateways::vnpay::codes::IpnAnswer;
 use crate::gateways::vnpay::wire::{parse_callback, verify_query};
-use crate::gateways::zalopay;
-use crate::gateways::GatewayError;
+use crate::gateways::{momo, zalopay, GatewayError};
 use crate::ids::{new_id, IdKind};
 use crate::money::format_vnd_plain;
-use crate::payments::service::{self, visible_link};
+use crate::payments::service;
 use crate::startup::AppState;
 use crate::storage::payments::{AttemptRow, CallbackRecord, GatewayResult, ResultApplied};
 
@@ -51,29 +51,6 @@ impl Verdict {
             Self::BadSignature | Self::Malformed | Self::WrongMerchant
         )
     }
-}
-
-/// An unverified callback over its sender's limit: answered 429, stored nowhere.
-#[derive(Debug, thiserror::Error)]
-#[error("unverified callbacks over the limit; retry after {0} s")]
-struct Limited(u64);
-
-/// The answer for a callback that failed: 429 when it was over the limit, else `fallback`.
-fn failed(e: &anyhow::Error, what: &str, fallback: HttpResponse) -> HttpResponse {
-    if let Some(Limited(secs)) = e.downcast_ref::<Limited>() {
-        return actix_web::ResponseError::error_response(&crate::error::ApiError::RateLimited(
-            *secs,
-        ));
-    }
-    tracing::error!(error = ?e, "{what} failed");
-    fallback
-}
-
-/// 404 for the routes of a gateway that is not enabled: nothing is read or stored.
-fn disabled() -> HttpResponse {
-    actix_web::ResponseError::error_response(&crate::error::ApiError::NotFound(
-        "this gateway is not enabled".into(),
-    ))
 }
 
 /// Judges a verified callback against our attempt: unknown, wrong amount, already settled or valid.
@@ -309,70 +286,6 @@ async fn vnpay_odd_amount(
     Ok(answer)
 }
 
-/// VNPay browser return: verify, then show the payer the result.
-#[utoipa::path(get, path = "/callbacks/vnpay/return", tag = "callbacks",
-    responses((status = 303, description = "Verified, changes nothing; redirects to the payer's result page")))]
-pub async fn vnpay_return(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    if !state.settings.gateways.vnpay.enabled {
-        return disabled();
-    }
-    let secret = state.settings.gateways.vnpay.hash_secret.expose();
-    let Ok(callback) = parse_callback(req.query_string(), secret) else {
-        return crate::http::pages::error_page(
-            actix_web::http::StatusCode::BAD_REQUEST,
-            "vi",
-            "Liên kết trả về không hợp lệ",
-            "The return link is not valid.",
-        );
-    };
-    // A return query never expires: once its attempt is settled and older than an attempt's
-    // life, it no longer leads to a payer link.
-    if let Ok(Some(attempt)) = state.store.attempt_by_ref(&callback.txn_ref).await {
-        if is_stale(&state, &attempt) {
-            return crate::http::pages::error_page(
-                actix_web::http::StatusCode::OK,
-                "vi",
-                "Liên kết trả về này đã hết hạn. Kết quả thanh toán được gửi về hồ sơ của bạn.",
-                "This return link has expired. The payment's outcome is reported to your dossier.",
-            );
-        }
-    }
-    result_redirect(&state, &callback.txn_ref).await
-}
-
-/// An attempt no longer open whose life (`payments.attempt_ttl`) is over.
-fn is_stale(state: &AppState, attempt: &AttemptRow) -> bool {
-    let open = matches!(attempt.status.as_str(), "redirected" | "unknown");
-    let ttl = chrono::Duration::from_std(state.settings.payments.attempt_ttl.0)
-        .unwrap_or_else(|_| chrono::Duration::minutes(15));
-    let old = crate::storage::parse_ts(&attempt.created_at)
-        .map_or(true, |created| created + ttl < state.clock.now());
-    !open && old
-}
-
-/// Sends the payer to the result page of the payment that `txn_ref` belongs to.
-async fn result_redirect(state: &AppState, txn_ref: &str) -> HttpResponse {
-    match state.store.attempt_by_ref(txn_ref).await {
-        Ok(Some(attempt)) => match state.store.payment(&attempt.payment_id).await {
-            Ok(Some(record)) => HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, visible_link(state, &record, "/result")))
-                .finish(),
-            _ => crate::http::pages::error_page(
-                actix_web::http::StatusCode::NOT_FOUND,
-                "vi",
-                "Không tìm thấy giao dịch",
-                "Payment not found.",
-            ),
-        },
-        _ => crate::http::pages::error_page(
-            actix_web::http::StatusCode::NOT_FOUND,
-            "vi",
-            "Không tìm thấy giao dịch",
-            "Payment not found.",
-        ),
-    }
-}
-
 /// MoMo IPN: the gateway's signed word on a payment.
 #[utoipa::path(post, path = "/callbacks/momo/ipn", tag = "callbacks",
     request_body(content = Object, description = "MoMo's signed IPN (HMAC-SHA256)"),
@@ -583,42 +496,4 @@ async fn zalopay_inner(
     } else {
         CallbackAnswer::success()
     })
-}
-
-/// MoMo and ZaloPay browser returns: verified by the result page's own lookup; they only
-/// redirect to the payer's result page.
-pub async fn momo_return(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    if !state.settings.gateways.momo.enabled {
-        return disabled();
-    }
-    let cfg = &state.settings.gateways.momo;
-    match momo::wire::parse_redirect(
-        req.query_string(),
-        cfg.access_key.expose(),
-        cfg.secret_key.expose(),
-    ) {
-        Ok(r) => result_redirect(&state, &r.order_id).await,
-        Err(_) => crate::http::pages::error_page(
-            actix_web::http::StatusCode::BAD_REQUEST,
-            "vi",
-            "Liên kết trả về không hợp lệ",
-            "The return link is not valid.",
-        ),
-    }
-}
-
-pub async fn zalopay_return(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    if !state.settings.gateways.zalopay.enabled {
-        return disabled();
-    }
-    let cfg = &state.settings.gateways.zalopay;
-    match zalopay::wire::parse_redirect(req.query_string(), cfg.key2.expose()) {
-        Ok(r) => result_redirect(&state, &r.app_trans_id).await,
-        Err(_) => crate::http::pages::error_page(
-            actix_web::http::StatusCode::BAD_REQUEST,
-            "vi",
-            "Liên kết trả về không hợp lệ",
-            "The return link is not valid.",
-        ),
-    }
 }

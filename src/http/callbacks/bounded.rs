@@ -1,5 +1,7 @@
-//! What is kept of a callback: verified ones whole, the others bounded, NUL never stored.
+//! What is kept of a callback (verified ones whole, the others bounded, NUL never stored) and
+//! what is refused (over the limit, a disabled gateway).
 
+use actix_web::HttpResponse;
 use sha2::{Digest, Sha256};
 
 /// How much of a callback that failed verification is kept.
@@ -29,6 +31,29 @@ pub fn body_has_nul(body: &[u8]) -> bool {
 /// A query string one of whose decoded names or values holds NUL.
 pub fn query_has_nul(query: &str) -> bool {
     form_urlencoded::parse(query.as_bytes()).any(|(k, v)| k.contains('\0') || v.contains('\0'))
+}
+
+/// An unverified callback over its sender's limit: answered 429, stored nowhere.
+#[derive(Debug, thiserror::Error)]
+#[error("unverified callbacks over the limit; retry after {0} s")]
+pub struct Limited(pub u64);
+
+/// The answer for a callback that failed: 429 when it was over the limit, else `fallback`.
+pub fn failed(e: &anyhow::Error, what: &str, fallback: HttpResponse) -> HttpResponse {
+    if let Some(Limited(secs)) = e.downcast_ref::<Limited>() {
+        return actix_web::ResponseError::error_response(&crate::error::ApiError::RateLimited(
+            *secs,
+        ));
+    }
+    tracing::error!(error = ?e, "{what} failed");
+    fallback
+}
+
+/// 404 for the routes of a gateway that is not enabled: nothing is read or stored.
+pub fn disabled() -> HttpResponse {
+    actix_web::ResponseError::error_response(&crate::error::ApiError::NotFound(
+        "this gateway is not enabled".into(),
+    ))
 }
 
 #[cfg(test)]
