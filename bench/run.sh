@@ -25,7 +25,7 @@ fi
 : "${PG_ADMIN_URL:=postgres://postgres@127.0.0.1:5432/postgres}"
 : "${PG_HOST:=127.0.0.1}" "${PG_PORT:=5432}" "${PG_USER:=postgres}"
 : "${PGBENCH:=$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | tail -1)}"
-: "${BENCH_PORT:=18080}" "${BARE_PORT:=18099}" "${STARTUP_PORT:=18081}"
+: "${BENCH_PORT:=18080}" "${BARE_PORT:=18099}" "${STARTUP_PORT:=18081}" "${NODE_PORT:=18082}"
 : "${DB_MAX_CONNECTIONS:=16}"
 : "${DRAIN_MAX_S:=180}"
 : "${WEBHOOK:=1}"          # 1 = one endpoint subscribed to payment.paid + notice.paid (the outbox rows)
@@ -57,6 +57,7 @@ cleanup() {
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
   done
+  [[ -n "${NODE_DIR:-}" ]] && rm -rf "$NODE_DIR"
   for db in "${PG_DBS[@]}"; do
     [[ "${KEEP_DB:-0}" == 1 ]] || dropdb -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" --if-exists --force "$db" 2>/dev/null || true
   done
@@ -88,6 +89,19 @@ cat >"$OUT/meta.json" <<EOF
  "smoke": $([[ $SMOKE == 1 ]] && echo true || echo false), "backends": "$BACKENDS",
  "load": "$(cut -d' ' -f1-3 /proc/loadavg)", "pgbench": "$("$PGBENCH" --version 2>/dev/null || true)", "wrk": "$(wrk -v 2>&1 | head -1 || true)"}
 EOF
+
+# --- the Node peer: installed into a temporary folder, removed at exit ------------------------
+NODE_DIR=""
+if [[ "$BACKENDS" == *postgres* ]] && command -v node >/dev/null && command -v npm >/dev/null; then
+  NODE_DIR=$(mktemp -d -t landpay-node-peer.XXXXXX)
+  cp "$BENCH/node-peer/package.json" "$BENCH/node-peer/server.js" "$NODE_DIR/"
+  log "installing the Node peer (express, pg, vnpay) into $NODE_DIR"
+  if ! (cd "$NODE_DIR" && npm install --no-audit --no-fund --loglevel=error) >"$OUT/node_install.log" 2>&1; then
+    log "npm install failed (see $OUT/node_install.log): the Node peer is skipped"
+    rm -rf "$NODE_DIR"
+    NODE_DIR=""
+  fi
+fi
 
 # --- the bare actix-web endpoint (plaintext baseline, and the webhook receiver) ---------------
 port_free "$BARE_PORT" || die "port $BARE_PORT in use (set BARE_PORT)"
@@ -260,32 +274,31 @@ run_backend() {
   wait "$SVC_PID" 2>/dev/null || true
 
   if [[ $backend == postgres ]]; then
-    run_pgbench "$dir" "$db_url" "$endpoint_id"
+    run_pgbench "$dir" "$db_url"
   fi
 }
 
-# pgbench with the IPN's SQL (bench/ipn.pgbench.sql) on the same database, fresh rows per transaction.
+# The yardsticks on the same database, after the service stopped: the Node peer (express + pg +
+# npm vnpay) over HTTP with wrk, then pgbench, both doing the plain shape of the IPN's durable
+# work (bench/ipn.pgbench.sql) on fresh rows of their own.
 run_pgbench() {
-  local dir=$1 db_url=$2 endpoint=$3
-  if [[ -z "$endpoint" ]]; then
-    log "  pgbench skipped: WEBHOOK=0 (the script inserts one delivery per event)"
-    return 0
-  fi
+  local dir=$1 db_url=$2
   local per_warm=$(((WARMUP * IPN_RATE_CAP + PG_CLIENTS - 1) / PG_CLIENTS + 50))
   local per_measure=$(((DURATION * IPN_RATE_CAP + PG_CLIENTS - 1) / PG_CLIENTS + 50))
   local per=$((per_warm + per_measure)) rows=$((PG_CLIENTS * (per_warm + per_measure)))
-  log "  pgbench: creating $rows payments/attempts like the service's"
-  psql "$db_url" -qX -v lo=1 -v hi="$rows" -f "$BENCH/ipn.pgbench.setup.sql" >"$dir/pgbench_setup.log" 2>&1 ||
+  local node_rows=$(((WARMUP + DURATION) * IPN_RATE_CAP + 100))
+  log "  yardsticks: creating $((rows + node_rows)) payments/attempts like the service's"
+  psql "$db_url" -qX -v lo=1 -v hi="$((rows + node_rows))" -f "$BENCH/ipn.pgbench.setup.sql" >"$dir/pgbench_setup.log" 2>&1 ||
     die "pgbench setup failed ($dir/pgbench_setup.log)"
-  local payload_len paid_len notice_len
-  payload_len=$(psql "$db_url" -qtAX -c "select coalesce(round(avg(length(payload))), 400) from callback where verdict = 'accepted'")
+  run_node_peer "$dir" "$db_url" "$((rows + 1))" "$((rows + node_rows))"
+  local payload_len paid_len
+  payload_len=$(psql "$db_url" -qtAX -c "select coalesce(round(avg(length(payload))), 400) from callback where verdict = 'valid'")
   paid_len=$(psql "$db_url" -qtAX -c "select coalesce(round(avg(length(body))), 1500) from event where type = 'payment.paid'")
-  notice_len=$(psql "$db_url" -qtAX -c "select coalesce(round(avg(length(body))), 200) from event where type = 'notice.paid'")
   local common=(-n -M prepared -c "$PG_CLIENTS" -j "$PG_JOBS" -f "$BENCH/ipn.pgbench.sql"
-    -D k=0 -D per="$per" -D endpoint="$endpoint" -D payload_len="$payload_len" -D paid_body_len="$paid_len"
-    -D notice_body_len="$notice_len" -D now=2026-11-20T03:15:00.123456Z -D money_at=2026-11-20T03:15:00.000000Z)
+    -D k=0 -D per="$per" -D payload_len="$payload_len" -D paid_body_len="$paid_len"
+    -D now=2026-11-20T03:15:00.123456Z -D money_at=2026-11-20T03:15:00.000000Z)
   # The warm-up runs with -r: its per-statement latencies are in pgbench_warm.txt.
-  log "  pgbench: the IPN's SQL, $PG_CLIENTS clients, -j $PG_JOBS"
+  log "  pgbench: the IPN's plain shape, $PG_CLIENTS clients, -j $PG_JOBS"
   "$PGBENCH" "${common[@]}" -r -T "$WARMUP" -D k0=0 "$db_url" >"$dir/pgbench_warm.txt" 2>&1 ||
     log "pgbench warm-up exited non-zero (see $dir/pgbench_warm.txt)"
   "$PGBENCH" "${common[@]}" -T "$DURATION" -D k0="$per_warm" "$db_url" >"$dir/pgbench.txt" 2>&1 ||
@@ -308,9 +321,37 @@ else:
     print(f"    pgbench      {tps:>10,.0f} tx/s   avg {r['latency_avg_ms']} ms  failed {r['failed']}"
           f"{'  CLIENTS ABORTED (rows ran out?)' if r['aborted'] else ''}")
 PY
-  local dup
-  dup=$(psql "$db_url" -qtAX -c "select count(*) from attempt where attempt_id like 'att_pgb%' and status = 'succeeded'")
-  log "  pgbench transitioned $dup attempts"
+  local done_n
+  done_n=$(psql "$db_url" -qtAX -c "select count(*) from attempt where attempt_id like 'att_pgb%' and status = 'succeeded'")
+  log "  the yardsticks transitioned $done_n attempts"
+}
+
+# The Node peer, installed into a temporary folder (never in the repository, never in CI) and
+# driven by wrk with signed IPNs for rows <first>..<last>.
+run_node_peer() {
+  local dir=$1 db_url=$2 first=$3 last=$4
+  if [[ -z "$NODE_DIR" ]]; then
+    log "  Node peer skipped (node or npm missing, or the install failed)"
+    return 0
+  fi
+  port_free "$NODE_PORT" || die "port $NODE_PORT in use (set NODE_PORT)"
+  PORT=$NODE_PORT DATABASE_URL="$db_url" VNPAY_TMN_CODE=LANDPAY1 VNPAY_SECRET=dev-only-vnpay-secret POOL="$DB_MAX_CONNECTIONS" \
+    node "$NODE_DIR/server.js" >"$dir/node_peer.log" 2>&1 &
+  local node_pid=$!
+  PIDS+=("$node_pid")
+  for _ in $(seq 1 100); do port_free "$NODE_PORT" || break; sleep 0.1; done
+  local amount
+  amount=$(psql "$db_url" -qtAX -c "select amount from attempt where attempt_id = 'att_pgb1'")
+  python3 "$BENCH/tools.py" sign-range --first "$first" --last "$last" --amount "$amount" --out "$dir/node.all.txt"
+  split_list "$dir/node.all.txt" "$dir/node.warm.txt" "$dir/node.measure.txt"
+  log "  Node peer (express + pg + npm vnpay), the IPN's plain shape"
+  local svc=$SVC_PID
+  SVC_PID=$node_pid
+  wrk_phase "$dir" node_ipn_warm "$WARMUP" "http://127.0.0.1:$NODE_PORT" ipn.lua "$dir/node.warm.txt" "$THREADS"
+  wrk_phase "$dir" node_ipn "$DURATION" "http://127.0.0.1:$NODE_PORT" ipn.lua "$dir/node.measure.txt" "$THREADS"
+  SVC_PID=$svc
+  kill "$node_pid" 2>/dev/null || true
+  wait "$node_pid" 2>/dev/null || true
 }
 
 for b in $BACKENDS; do

@@ -195,6 +195,14 @@ def cmd_seed_ipn(a):
           f"{RETRIES['count']} requests retried after a 5xx", file=sys.stderr)
 
 
+def cmd_sign_range(a):
+    """Signed first-time IPN queries for the rows pgb<from>..pgb<to> of ipn.pgbench.setup.sql
+    (the Node peer's share), one per line."""
+    queries = [vnpay_ipn_query(f"pgb{n}", a.amount, a.tmn_code, a.secret) for n in range(a.first, a.last + 1)]
+    with open(a.out, "w") as f:
+        f.write("\n".join(queries) + "\n")
+
+
 def cmd_settled(a):
     """Keeps the IPN queries whose attempt is already settled (for the duplicate phase)."""
     q = "select txn_ref from attempt where status = 'succeeded'"
@@ -294,6 +302,7 @@ def cmd_summary(a):
             ("GET /v1/payments/{id}", "get", "≥ 10,000 req/s, p99 ≤ 5 ms"),
             ("VNPay IPN, first-time transitions", "ipn", "≥ 75% of pgbench tx/s, p99 ≤ 15 ms (PostgreSQL)"),
             ("VNPay IPN, duplicates (answer 02)", "ipn_dup", "reported only"),
+            ("Node peer IPN (express + pg + npm vnpay, plain shape)", "node_ipn", "yardstick: landpay ≥ 1.5×"),
             ("POST /v1/quotes", "quotes", "≥ 50% of bare actix-web plaintext"),
             ("bare actix-web plaintext", "plaintext", "baseline")]
     head = "| path | " + " | ".join(f"{b} req/s | {b} p50 ms | {b} p99 ms" for b in backends) + " | target |"
@@ -319,6 +328,12 @@ def cmd_summary(a):
             return "–"
         return f"{ipn['rps']:,.0f} / {pgb['tps']:,.0f} = **{100 * ipn['rps'] / pgb['tps']:.0f}%**"
 
+    def ipn_vs_node(b):
+        ipn, node = load(os.path.join(d, b, "ipn.json")), load(os.path.join(d, b, "node_ipn.json"))
+        if not (ipn and node and node["rps"]):
+            return "–"
+        return f"{ipn['rps']:,.0f} / {node['rps']:,.0f} = **{ipn['rps'] / node['rps']:.2f}×**"
+
     def quotes_vs_plain(b):
         q, p = load(os.path.join(d, b, "quotes.json")), load(os.path.join(d, b, "plaintext.json"))
         if not (q and p and p["rps"]):
@@ -333,8 +348,9 @@ def cmd_summary(a):
         r = load(os.path.join(d, b, "rss.json"))
         return f"peak {r['hwm_kb'] / 1024:.1f} MB (max sampled {r['max_rss_kb'] / 1024:.1f} MB)" if r else "–"
 
-    lines.append(f"| IPN req/s ÷ pgbench tx/s (same SQL) | {per(ipn_vs_pgbench)} | ≥ 75% |")
-    lines.append(f"| pgbench, the IPN's SQL, 16 clients | {per(pgb)} | ceiling |")
+    lines.append(f"| IPN req/s ÷ pgbench tx/s (plain shape) | {per(ipn_vs_pgbench)} | ≥ 75% |")
+    lines.append(f"| IPN req/s ÷ Node peer req/s | {per(ipn_vs_node)} | ≥ 1.5× |")
+    lines.append(f"| pgbench, the IPN's plain shape, 16 clients | {per(pgb)} | yardstick |")
     lines.append(f"| quotes ÷ plaintext | {per(quotes_vs_plain)} | ≥ 50% |")
     lines.append(f"| service RSS under load | {per(rss)} | ≤ 60 MB |")
     st = load(os.path.join(d, "startup.json"))
@@ -373,6 +389,14 @@ def main():
     s.add_argument("--secret", default="dev-only-vnpay-secret")
     s.add_argument("--out", required=True)
     s.set_defaults(fn=cmd_seed_ipn)
+    s = sub.add_parser("sign-range")
+    s.add_argument("--first", type=int, required=True)
+    s.add_argument("--last", type=int, required=True)
+    s.add_argument("--amount", type=int, required=True)
+    s.add_argument("--tmn-code", default="LANDPAY1")
+    s.add_argument("--secret", default="dev-only-vnpay-secret")
+    s.add_argument("--out", required=True)
+    s.set_defaults(fn=cmd_sign_range)
     s = sub.add_parser("settled")
     s.add_argument("--db-url", required=True)
     s.add_argument("--input", required=True)

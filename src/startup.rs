@@ -18,8 +18,8 @@ use crate::auth::jwt::JwtKeys;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::http::{
-    callbacks, docs, error_docs, errors, finance, notices, obligations, ops, pages, payments,
-    reconciliation, sandbox, webhooks,
+    callback_log, callbacks, docs, error_docs, errors, finance, notices, obligations, ops, pages,
+    payments, reconciliation, sandbox, webhooks,
 };
 use crate::obligations::RuleBook;
 use crate::storage::Store;
@@ -180,6 +180,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
             web::resource("/v1/payments/{id}/flags/{flag}/resolve").post(payments::resolve_flag),
         )
         .service(web::resource("/v1/flags").get(payments::flags))
+        .service(web::resource("/v1/callbacks").get(callback_log::list))
         .service(web::resource("/v1/reconciliations").post(reconciliation::create))
         .service(web::resource("/v1/reconciliations/{id}").get(reconciliation::get))
         .service(web::resource("/v1/reconciliations/{id}/items").get(reconciliation::items))

@@ -21,9 +21,11 @@ pub enum EventType {
     PaymentFlagged,
     #[serde(rename = "notice.paid")]
     NoticePaid,
+    #[serde(rename = "payment.attempt_failed")]
+    PaymentAttemptFailed,
 }
 
-pub const ALL_EVENT_TYPES: [EventType; 8] = [
+pub const ALL_EVENT_TYPES: [EventType; 9] = [
     EventType::PaymentCreated,
     EventType::PaymentProcessing,
     EventType::PaymentPaid,
@@ -32,6 +34,7 @@ pub const ALL_EVENT_TYPES: [EventType; 8] = [
     EventType::PaymentRefunded,
     EventType::PaymentFlagged,
     EventType::NoticePaid,
+    EventType::PaymentAttemptFailed,
 ];
 
 impl EventType {
@@ -45,6 +48,7 @@ impl EventType {
             Self::PaymentRefunded => "payment.refunded",
             Self::PaymentFlagged => "payment.flagged",
             Self::NoticePaid => "notice.paid",
+            Self::PaymentAttemptFailed => "payment.attempt_failed",
         }
     }
 

@@ -1,5 +1,8 @@
-//! Gateway callbacks: verified over the exact bytes signed, recorded with their verdict in their
-//! own transaction, applied once by compare-and-set, answered with the gateway's own codes.
+//! Gateway callbacks: authenticated by the gateway's signature, verified over the exact bytes
+//! it signed before anything else, committed to the callback log as received, then decided and
+//! applied once in one transaction that also writes the verdict and the answer to the log —
+//! the answer then sent is the one logged. Callbacks that fail verification are kept bounded
+//! and limited per address; a verified one is never refused for rate.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
@@ -10,126 +13,127 @@ mod returns;
 use bounded::{disabled, failed, Limited};
 pub use returns::*;
 
-use crate::gateways::vnpay::codes::IpnAnswer;
-use crate::gateways::vnpay::wire::{parse_callback, verify_query};
-use crate::gateways::{momo, zalopay, GatewayError};
+use crate::gateways::momo;
+use crate::gateways::vnpay::codes::{IpnAnswer, ResponseCode};
+use crate::gateways::vnpay::wire::{parse_callback, verify_query, VnpayCallback};
+use crate::gateways::zalopay;
+use crate::gateways::zalopay::wire::CallbackAnswer;
+use crate::gateways::GatewayError;
 use crate::ids::{new_id, IdKind};
-use crate::money::format_vnd_plain;
-use crate::payments::service;
 use crate::startup::AppState;
-use crate::storage::payments::{AttemptRow, CallbackRecord, GatewayResult, ResultApplied};
+use crate::storage::payments::{AttemptFailure, CallbackRecord, GatewayResult, ResultApplied};
+use crate::storage::transition::{CallbackClaim, CallbackOutcome};
 
-/// How a callback was judged before any transition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Verdict {
-    BadSignature,
-    WrongMerchant,
-    Malformed,
-    UnknownReference,
-    AmountMismatch,
-    AlreadySettled,
-    Valid,
-}
-
-impl Verdict {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::BadSignature => "bad_signature",
-            Self::WrongMerchant => "wrong_merchant",
-            Self::Malformed => "malformed",
-            Self::UnknownReference => "unknown_reference",
-            Self::AmountMismatch => "amount_mismatch",
-            Self::AlreadySettled => "already_settled",
-            Self::Valid => "valid",
-        }
-    }
-
-    /// Failed verification: kept bounded, limited per address, swept after retention.
-    fn is_unverified(self) -> bool {
-        matches!(
-            self,
-            Self::BadSignature | Self::Malformed | Self::WrongMerchant
-        )
-    }
-}
-
-/// Judges a verified callback against our attempt: unknown, wrong amount, already settled or valid.
-fn judge(attempt: Option<&AttemptRow>, gateway: &str, amount: i64) -> Verdict {
-    match attempt {
-        None => Verdict::UnknownReference,
-        Some(a) if a.gateway != gateway => Verdict::UnknownReference,
-        Some(a) if a.amount != amount => Verdict::AmountMismatch,
-        Some(a) if matches!(a.status.as_str(), "succeeded" | "failed") => Verdict::AlreadySettled,
-        Some(_) => Verdict::Valid,
-    }
-}
-
-struct Received<'a> {
-    gateway: &'a str,
-    /// The amount the callback claims, once its signature held.
-    claimed_amount: Option<i64>,
-    txn_ref: Option<&'a str>,
-    attempt: Option<&'a AttemptRow>,
-    verdict: Verdict,
-    answer: &'a str,
-    /// The callback as received: the query string or the body.
-    payload: &'a [u8],
-    /// The sender's address, for the limit on unverified callbacks.
-    client: &'a str,
-}
-
-async fn record(state: &AppState, r: Received<'_>) -> anyhow::Result<()> {
-    let unverified = r.verdict.is_unverified();
-    if unverified {
-        state
-            .limits
-            .unverified_callbacks
-            .check(r.client, std::time::Instant::now())
-            .map_err(Limited)?;
-    }
-    let kept = bounded::kept_text(r.payload, unverified);
+/// Commits a callback to the log in its own statement; returns its id. An unverified one keeps
+/// its first 2,048 bytes; size and digest always describe the whole payload.
+async fn log_callback(
+    state: &AppState,
+    gateway: &str,
+    txn_ref: Option<&str>,
+    verdict_answer: (&str, &str),
+    payload: &[u8],
+    unverified: bool,
+) -> anyhow::Result<String> {
+    let id = new_id(IdKind::Callback);
+    let text = bounded::kept_text(payload, unverified);
+    let sha = bounded::sha256_hex(payload);
     state
         .store
         .record_callback(
             &CallbackRecord {
-                callback_id: &new_id(IdKind::Callback),
-                gateway: r.gateway,
-                txn_ref: r.txn_ref,
-                payment_id: r.attempt.map(|a| a.payment_id.as_str()),
-                verdict: r.verdict.as_str(),
-                answer: r.answer,
-                payload: &kept,
-                payload_bytes: i64::try_from(r.payload.len()).unwrap_or(i64::MAX),
-                payload_sha256: &bounded::sha256_hex(r.payload),
+                callback_id: &id,
+                gateway,
+                txn_ref,
+                verdict: verdict_answer.0,
+                answer: verdict_answer.1,
+                payload: &text,
+                payload_bytes: i64::try_from(payload.len()).unwrap_or(i64::MAX),
+                payload_sha256: &sha,
             },
             state.clock.now(),
         )
         .await?;
-    if r.verdict == Verdict::AmountMismatch {
-        if let Some(a) = r.attempt {
-            let claimed = r.claimed_amount.map_or_else(
-                || "another amount".to_owned(),
-                |c| format!("{} đ", format_vnd_plain(c)),
-            );
-            let detail = format!(
-                "{} callback for {} with {claimed}, not the attempt's {} đ",
-                r.gateway,
-                a.txn_ref,
-                format_vnd_plain(a.amount)
-            );
-            state
-                .store
-                .flag_payment(&a.payment_id, "amount_mismatch", &detail, state.clock.now())
-                .await?;
+    Ok(id)
+}
+
+/// Logs a callback that failed verification (`bad_signature`, `malformed`, `wrong_merchant`)
+/// with the answer sent, unless its sender is over the limit: then it is stored nowhere and
+/// answered 429 ([`Limited`]).
+async fn log_unverified(
+    state: &AppState,
+    client: &str,
+    gateway: &str,
+    txn_ref: Option<&str>,
+    verdict_answer: (&str, &str),
+    payload: &[u8],
+) -> anyhow::Result<()> {
+    state
+        .limits
+        .unverified_callbacks
+        .check(client, std::time::Instant::now())
+        .map_err(Limited)?;
+    log_callback(state, gateway, txn_ref, verdict_answer, payload, true).await?;
+    Ok(())
+}
+
+/// A verified callback: logged as received, then decided and applied in one transaction that
+/// logs the answer `answer_for` gives. A failure after the log was written logs the answer
+/// `on_error` (what the caller then sends).
+async fn decide(
+    state: &AppState,
+    claim: CallbackClaim<'_>,
+    payload: &[u8],
+    answer_for: &(dyn Fn(&CallbackOutcome) -> String + Sync),
+    on_error: &str,
+) -> anyhow::Result<CallbackOutcome> {
+    let id = log_callback(
+        state,
+        claim.gateway,
+        Some(claim.txn_ref),
+        ("received", ""),
+        payload,
+        false,
+    )
+    .await?;
+    let claim = CallbackClaim {
+        callback_id: &id,
+        ..claim
+    };
+    match state
+        .store
+        .decide_callback(&claim, answer_for, state.clock.now())
+        .await
+    {
+        Ok((outcome, _)) => {
+            if matches!(outcome, CallbackOutcome::Applied(ResultApplied::Paid)) {
+                state.delivery_kick.notify_one();
+            }
+            Ok(outcome)
+        }
+        Err(e) => {
+            if let Err(log_error) = state.store.record_callback_error(&id, on_error).await {
+                tracing::error!(error = ?log_error, callback_id = %id, "could not log the answer to a failed callback");
+            }
+            Err(e.into())
         }
     }
-    Ok(())
 }
 
 fn vnpay_answer(answer: &IpnAnswer) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .body(answer.to_json())
+}
+
+/// VNPay's answer to a decided IPN: `00` also for a recorded failed payment and for money
+/// recorded on an order that could no longer take it.
+fn vnpay_answer_for(outcome: &CallbackOutcome) -> IpnAnswer {
+    match outcome {
+        CallbackOutcome::UnknownReference => IpnAnswer::order_not_found(),
+        CallbackOutcome::AmountMismatch => IpnAnswer::invalid_amount(),
+        CallbackOutcome::AlreadySettled => IpnAnswer::order_already_confirmed(),
+        CallbackOutcome::Noted | CallbackOutcome::Applied(_) => IpnAnswer::confirm_success(),
+    }
 }
 
 /// VNPay IPN: the gateway's signed word on a payment.
@@ -159,82 +163,96 @@ async fn vnpay_ipn_inner(state: &AppState, query: &str, client: &str) -> anyhow:
         parse_callback(query, cfg.hash_secret.expose())
     };
     let callback = match parsed {
-        Ok(cb) => cb,
+        Ok(cb) if cb.tmn_code == cfg.tmn_code => cb,
+        Ok(cb) => {
+            let answer = IpnAnswer::invalid_signature();
+            let logged = ("wrong_merchant", answer.rsp_code.as_str());
+            let txn_ref = Some(cb.txn_ref.as_str());
+            log_unverified(state, client, "vnpay", txn_ref, logged, query.as_bytes()).await?;
+            return Ok(answer);
+        }
         // Signed, but an amount that is not whole đồng: it cannot be the attempt's amount.
         Err(GatewayError::InvalidField {
             field: "vnp_Amount",
             ..
         }) => {
-            return vnpay_odd_amount(state, query, client).await;
+            let verified = verify_query(query, cfg.hash_secret.expose())?;
+            let txn_ref = verified.get("vnp_TxnRef").unwrap_or_default().to_owned();
+            let claim = CallbackClaim {
+                callback_id: "",
+                gateway: "vnpay",
+                txn_ref: &txn_ref,
+                amount: None,
+                result: None,
+            };
+            return vnpay_decided(state, claim, query).await;
         }
         Err(e) => {
             let (verdict, answer) = if e.is_signature() {
-                (Verdict::BadSignature, IpnAnswer::invalid_signature())
+                ("bad_signature", IpnAnswer::invalid_signature())
             } else {
-                (Verdict::Malformed, IpnAnswer::unknown_error())
+                ("malformed", IpnAnswer::unknown_error())
             };
-            record(
+            log_unverified(
                 state,
-                Received {
-                    claimed_amount: None,
-                    gateway: "vnpay",
-                    txn_ref: None,
-                    attempt: None,
-                    verdict,
-                    answer: &answer.rsp_code,
-                    payload: query.as_bytes(),
-                    client,
-                },
+                client,
+                "vnpay",
+                None,
+                (verdict, &answer.rsp_code),
+                query.as_bytes(),
             )
             .await?;
             return Ok(answer);
         }
     };
-    if callback.tmn_code != cfg.tmn_code {
-        let answer = IpnAnswer::invalid_signature();
-        record(
-            state,
-            Received {
-                claimed_amount: None,
-                gateway: "vnpay",
-                txn_ref: Some(&callback.txn_ref),
-                attempt: None,
-                verdict: Verdict::WrongMerchant,
-                answer: &answer.rsp_code,
-                payload: query.as_bytes(),
-                client,
-            },
-        )
-        .await?;
-        return Ok(answer);
-    }
-    let attempt = state.store.attempt_by_ref(&callback.txn_ref).await?;
-    let verdict = judge(attempt.as_ref(), "vnpay", callback.amount_vnd);
-    let early = match verdict {
-        Verdict::UnknownReference => Some(IpnAnswer::order_not_found()),
-        Verdict::AmountMismatch => Some(IpnAnswer::invalid_amount()),
-        Verdict::AlreadySettled => Some(IpnAnswer::order_already_confirmed()),
-        _ => None,
+    let result = vnpay_result(&callback);
+    let claim = CallbackClaim {
+        callback_id: "",
+        gateway: "vnpay",
+        txn_ref: &callback.txn_ref,
+        amount: Some(callback.amount_vnd),
+        result: Some(&result),
     };
-    let provisional = early.clone().unwrap_or_else(IpnAnswer::confirm_success);
-    record(
-        state,
-        Received {
-            claimed_amount: Some(callback.amount_vnd),
-            gateway: "vnpay",
-            txn_ref: Some(&callback.txn_ref),
-            attempt: attempt.as_ref(),
-            verdict,
-            answer: &provisional.rsp_code,
-            payload: query.as_bytes(),
-            client,
-        },
-    )
-    .await?;
-    if let Some(answer) = early {
-        return Ok(answer);
-    }
-    let result = GatewayResult {
+    vnpay_decided(state, claim, query).await
+}
+
+async fn vnpay_decided(
+    state: &AppState,
+    claim: CallbackClaim<'_>,
+    query: &str,
+) -> anyhow::Result<IpnAnswer> {
+    let error = IpnAnswer::unknown_error().rsp_code;
+    let answer_for = |o: &CallbackOutcome| vnpay_answer_for(o).rsp_code;
+    let outcome = decide(state, claim, query.as_bytes(), &answer_for, &error).await?;
+    Ok(vnpay_answer_for(&outcome))
+}
+
+fn vnpay_result(callback: &VnpayCallback) -> GatewayResult {
+    let failure = (!callback.is_success()).then(|| {
+        // The response code says why; when it says nothing, the transaction status does.
+        let code = if callback.response_code == ResponseCode::Success {
+            callback.transaction_status.code().to_owned()
+        } else {
+            callback.response_code.code().to_owned()
+        };
+        let (vi, en) = if callback.response_code == ResponseCode::Success {
+            (
+                callback.transaction_status.meaning_vi(),
+                callback.transaction_status.meaning_en(),
+            )
+        } else {
+            (
+                callback.response_code.meaning_vi(),
+                callback.response_code.meaning_en(),
+            )
+        };
+        AttemptFailure {
+            code: Some(code),
+            reason_vi: vi.to_owned(),
+            reason_en: en.to_owned(),
+        }
+    });
+    GatewayResult {
         txn_ref: callback.txn_ref.clone(),
         success: callback.is_success(),
         amount: callback.amount_vnd,
@@ -242,48 +260,8 @@ async fn vnpay_ipn_inner(state: &AppState, query: &str, client: &str) -> anyhow:
         bank_code: callback.bank_code.clone(),
         paid_at: callback.pay_date,
         source: "vnpay.ipn".into(),
-    };
-    Ok(match service::settle(state, &result).await? {
-        ResultApplied::AlreadyFinal => IpnAnswer::order_already_confirmed(),
-        ResultApplied::Paid | ResultApplied::Flagged(_) | ResultApplied::Failed => {
-            IpnAnswer::confirm_success()
-        }
-    })
-}
-
-/// A correctly signed IPN whose `vnp_Amount` is not a whole number of đồng: `04` for a known
-/// reference (flagged), `01` otherwise.
-async fn vnpay_odd_amount(
-    state: &AppState,
-    query: &str,
-    client: &str,
-) -> anyhow::Result<IpnAnswer> {
-    let verified = verify_query(query, state.settings.gateways.vnpay.hash_secret.expose())?;
-    let txn_ref = verified.get("vnp_TxnRef").unwrap_or_default().to_owned();
-    let attempt = state
-        .store
-        .attempt_by_ref(&txn_ref)
-        .await?
-        .filter(|a| a.gateway == "vnpay");
-    let (verdict, answer) = match &attempt {
-        Some(_) => (Verdict::AmountMismatch, IpnAnswer::invalid_amount()),
-        None => (Verdict::UnknownReference, IpnAnswer::order_not_found()),
-    };
-    record(
-        state,
-        Received {
-            claimed_amount: None,
-            gateway: "vnpay",
-            txn_ref: Some(&txn_ref),
-            attempt: attempt.as_ref(),
-            verdict,
-            answer: &answer.rsp_code,
-            payload: query.as_bytes(),
-            client,
-        },
-    )
-    .await?;
-    Ok(answer)
+        failure,
+    }
 }
 
 /// MoMo IPN: the gateway's signed word on a payment.
@@ -308,9 +286,16 @@ pub async fn momo_ipn(
     }
 }
 
+/// MoMo's answer (an HTTP status) to a decided IPN.
+fn momo_answer_for(outcome: &CallbackOutcome) -> String {
+    match outcome {
+        CallbackOutcome::UnknownReference => "400".into(),
+        _ => "204".into(),
+    }
+}
+
 async fn momo_ipn_inner(state: &AppState, body: &[u8], client: &str) -> anyhow::Result<bool> {
     let cfg = &state.settings.gateways.momo;
-    let payload = body;
     let parsed = if bounded::body_has_nul(body) {
         Err(GatewayError::Json("the body holds a NUL character".into()))
     } else {
@@ -319,78 +304,50 @@ async fn momo_ipn_inner(state: &AppState, body: &[u8], client: &str) -> anyhow::
     let ipn = match parsed {
         Ok(ipn) if ipn.partner_code == cfg.partner_code => ipn,
         Ok(ipn) => {
-            record(
+            log_unverified(
                 state,
-                Received {
-                    claimed_amount: None,
-                    gateway: "momo",
-                    txn_ref: Some(&ipn.order_id),
-                    attempt: None,
-                    verdict: Verdict::WrongMerchant,
-                    answer: "400",
-                    payload,
-                    client,
-                },
+                client,
+                "momo",
+                Some(&ipn.order_id),
+                ("wrong_merchant", "400"),
+                body,
             )
             .await?;
             return Ok(false);
         }
         Err(e) => {
             let verdict = if e.is_signature() {
-                Verdict::BadSignature
+                "bad_signature"
             } else {
-                Verdict::Malformed
+                "malformed"
             };
-            record(
-                state,
-                Received {
-                    claimed_amount: None,
-                    gateway: "momo",
-                    txn_ref: None,
-                    attempt: None,
-                    verdict,
-                    answer: "400",
-                    payload,
-                    client,
-                },
-            )
-            .await?;
+            log_unverified(state, client, "momo", None, (verdict, "400"), body).await?;
             return Ok(false);
         }
     };
-    let attempt = state.store.attempt_by_ref(&ipn.order_id).await?;
-    let verdict = judge(attempt.as_ref(), "momo", ipn.amount_vnd);
-    record(
-        state,
-        Received {
-            claimed_amount: Some(ipn.amount_vnd),
-            gateway: "momo",
-            txn_ref: Some(&ipn.order_id),
-            attempt: attempt.as_ref(),
-            verdict,
-            answer: "204",
-            payload,
-            client,
-        },
-    )
-    .await?;
-    if verdict != Verdict::Valid || ipn.is_pending() {
-        return Ok(verdict != Verdict::UnknownReference);
-    }
-    service::settle(
-        state,
-        &GatewayResult {
-            txn_ref: ipn.order_id.clone(),
-            success: ipn.is_success(),
-            amount: ipn.amount_vnd,
-            gateway_txn_no: Some(ipn.trans_id.to_string()),
-            bank_code: Some(ipn.pay_type.clone()).filter(|p| !p.is_empty()),
-            paid_at: Some(ipn.response_time),
-            source: "momo.ipn".into(),
-        },
-    )
-    .await?;
-    Ok(true)
+    let result = GatewayResult {
+        txn_ref: ipn.order_id.clone(),
+        success: ipn.is_success(),
+        amount: ipn.amount_vnd,
+        gateway_txn_no: Some(ipn.trans_id.to_string()),
+        bank_code: Some(ipn.pay_type.clone()).filter(|p| !p.is_empty()),
+        paid_at: Some(ipn.response_time),
+        source: "momo.ipn".into(),
+        failure: Some(AttemptFailure {
+            code: Some(ipn.result_code.to_string()),
+            reason_vi: ipn.message.clone(),
+            reason_en: ipn.message.clone(),
+        }),
+    };
+    let claim = CallbackClaim {
+        callback_id: "",
+        gateway: "momo",
+        txn_ref: &ipn.order_id,
+        amount: Some(ipn.amount_vnd),
+        result: (!ipn.is_pending()).then_some(&result),
+    };
+    let outcome = decide(state, claim, body, &momo_answer_for, "500").await?;
+    Ok(momo_answer_for(&outcome) == "204")
 }
 
 /// ZaloPay callback: the gateway's signed word on a payment.
@@ -411,8 +368,17 @@ pub async fn zalopay_callback(
         Err(e) => failed(
             &e,
             "ZaloPay callback",
-            HttpResponse::Ok().json(zalopay::wire::CallbackAnswer::retry()),
+            HttpResponse::Ok().json(CallbackAnswer::retry()),
         ),
+    }
+}
+
+/// ZaloPay's answer to a decided callback (`0` makes it call again).
+fn zalopay_answer_for(outcome: &CallbackOutcome) -> CallbackAnswer {
+    match outcome {
+        CallbackOutcome::AlreadySettled => CallbackAnswer::duplicate(),
+        CallbackOutcome::UnknownReference => CallbackAnswer::retry(),
+        _ => CallbackAnswer::success(),
     }
 }
 
@@ -420,10 +386,8 @@ async fn zalopay_inner(
     state: &AppState,
     body: &[u8],
     client: &str,
-) -> anyhow::Result<zalopay::wire::CallbackAnswer> {
-    use zalopay::wire::CallbackAnswer;
+) -> anyhow::Result<CallbackAnswer> {
     let cfg = &state.settings.gateways.zalopay;
-    let payload = body;
     let parsed = if bounded::body_has_nul(body) {
         Err(GatewayError::Json("the body holds a NUL character".into()))
     } else {
@@ -433,67 +397,34 @@ async fn zalopay_inner(
         Ok(cb) => cb,
         Err(e) => {
             let verdict = if e.is_signature() {
-                Verdict::BadSignature
+                "bad_signature"
             } else {
-                Verdict::Malformed
+                "malformed"
             };
-            record(
-                state,
-                Received {
-                    claimed_amount: None,
-                    gateway: "zalopay",
-                    txn_ref: None,
-                    attempt: None,
-                    verdict,
-                    answer: "-1",
-                    payload,
-                    client,
-                },
-            )
-            .await?;
+            log_unverified(state, client, "zalopay", None, (verdict, "-1"), body).await?;
             return Ok(CallbackAnswer::bad_mac());
         }
     };
-    let attempt = state.store.attempt_by_ref(&cb.app_trans_id).await?;
-    let verdict = judge(attempt.as_ref(), "zalopay", cb.amount_vnd);
-    let answer = match verdict {
-        Verdict::AlreadySettled => CallbackAnswer::duplicate(),
-        Verdict::UnknownReference => CallbackAnswer::retry(),
-        _ => CallbackAnswer::success(),
+    // ZaloPay calls back for successful payments only.
+    let result = GatewayResult {
+        txn_ref: cb.app_trans_id.clone(),
+        success: true,
+        amount: cb.amount_vnd,
+        gateway_txn_no: Some(cb.zp_trans_id.to_string()),
+        bank_code: None,
+        paid_at: cb.server_time_utc(),
+        source: "zalopay.callback".into(),
+        failure: None,
     };
-    record(
-        state,
-        Received {
-            claimed_amount: Some(cb.amount_vnd),
-            gateway: "zalopay",
-            txn_ref: Some(&cb.app_trans_id),
-            attempt: attempt.as_ref(),
-            verdict,
-            answer: &answer.return_code.to_string(),
-            payload,
-            client,
-        },
-    )
-    .await?;
-    if verdict != Verdict::Valid {
-        return Ok(answer);
-    }
-    let applied = service::settle(
-        state,
-        &GatewayResult {
-            txn_ref: cb.app_trans_id.clone(),
-            success: true,
-            amount: cb.amount_vnd,
-            gateway_txn_no: Some(cb.zp_trans_id.to_string()),
-            bank_code: None,
-            paid_at: cb.server_time_utc(),
-            source: "zalopay.callback".into(),
-        },
-    )
-    .await?;
-    Ok(if applied == ResultApplied::AlreadyFinal {
-        CallbackAnswer::duplicate()
-    } else {
-        CallbackAnswer::success()
-    })
+    let claim = CallbackClaim {
+        callback_id: "",
+        gateway: "zalopay",
+        txn_ref: &cb.app_trans_id,
+        amount: Some(cb.amount_vnd),
+        result: Some(&result),
+    };
+    let answer_for = |o: &CallbackOutcome| zalopay_answer_for(o).return_code.to_string();
+    let retry = CallbackAnswer::retry().return_code.to_string();
+    let outcome = decide(state, claim, body, &answer_for, &retry).await?;
+    Ok(zalopay_answer_for(&outcome))
 }

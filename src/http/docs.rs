@@ -6,8 +6,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::{FieldError, Problem};
 use crate::http::{
-    callbacks, finance, notices, obligations, ops, pages, payments, reconciliation, sandbox,
-    webhooks,
+    callback_log, callbacks, finance, notices, obligations, ops, pages, payments, reconciliation,
+    sandbox, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -25,7 +25,7 @@ use crate::http::{
         obligations::quote, obligations::create_assessment, obligations::get_assessment, obligations::late_interest,
         notices::create, notices::get, notices::list,
         payments::create, payments::get, payments::list, payments::cancel, payments::pay_link,
-        payments::create_attempt, payments::events, payments::refund, payments::flags, payments::resolve_flag,
+        payments::create_attempt, payments::events, payments::refund, payments::flags, payments::resolve_flag, callback_log::list,
         callbacks::vnpay_ipn, callbacks::vnpay_return, callbacks::momo_ipn, callbacks::zalopay_callback,
         webhooks::create, webhooks::list, webhooks::get, webhooks::delete, webhooks::rotate, webhooks::deliveries,
         webhooks::redeliver, webhooks::feed,

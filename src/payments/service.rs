@@ -562,6 +562,7 @@ pub async fn resolve_attempt(state: &AppState, attempt: &AttemptRow) -> anyhow::
                     bank_code,
                     paid_at,
                     source: format!("janitor.{}.query", attempt.gateway),
+                    failure: None,
                 },
             )
             .await?;
@@ -577,6 +578,7 @@ pub async fn resolve_attempt(state: &AppState, attempt: &AttemptRow) -> anyhow::
                     bank_code: None,
                     paid_at: None,
                     source: format!("janitor.{}.query", attempt.gateway),
+                    failure: None,
                 },
             )
             .await?;

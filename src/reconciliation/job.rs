@@ -221,6 +221,7 @@ impl Judge<'_> {
                     bank_code: row.bank_code.clone(),
                     paid_at: Some(row.paid_at),
                     source: "reconciliation.vietqr".into(),
+                    failure: None,
                 },
             )
             .await?;

@@ -101,36 +101,47 @@ impl Store {
         Ok(out)
     }
 
-    /// Commits a callback as received, with its verdict, in its own transaction.
+    /// Commits a callback as received, in its own statement, before anything is decided: a
+    /// crash after it loses nothing the gateway sent.
     pub async fn record_callback(
         &self,
         cb: &CallbackRecord<'_>,
         now: DateTime<Utc>,
     ) -> Result<(), sqlx::Error> {
-        in_write_tx!(self, tx, ops => {
+        on_writer!(self, pool => {
             sqlx::query(
-                "insert into callback (callback_id, gateway, txn_ref, payment_id, verdict, answer, payload, received_at,
-                                       payload_bytes, payload_sha256)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                "insert into callback (callback_id, gateway, txn_ref, payment_id, verdict, answer, payload,
+                                       payload_bytes, payload_sha256, received_at)
+                 values ($1, $2, $3, null, $4, $5, $6, $7, $8, $9)",
             )
             .bind(cb.callback_id)
             .bind(cb.gateway)
             .bind(cb.txn_ref)
-            .bind(cb.payment_id)
             .bind(cb.verdict)
             .bind(cb.answer)
             .bind(cb.payload)
-            .bind(ts(now))
             .bind(cb.payload_bytes)
             .bind(cb.payload_sha256)
-            .execute(&mut *tx)
-            .await?;
-            if let Some(payment_id) = cb.payment_id {
-                ops::audit(&mut tx, payment_id, "callback.received", cb.gateway,
-                    &json!({"callback_id": cb.callback_id, "reference": cb.txn_ref, "verdict": cb.verdict, "answer": cb.answer}), now).await?;
-            }
-            tx.commit().await?;
-            Ok(())
+            .bind(ts(now))
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })
+    }
+
+    /// Writes the answer sent for a callback whose decision failed (`error`).
+    pub async fn record_callback_error(
+        &self,
+        callback_id: &str,
+        answer: &str,
+    ) -> Result<(), sqlx::Error> {
+        on_writer!(self, pool => {
+            sqlx::query("update callback set verdict = 'error', answer = $2 where callback_id = $1 and answer = ''")
+                .bind(callback_id)
+                .bind(answer)
+                .execute(pool)
+                .await
+                .map(|_| ())
         })
     }
 

@@ -7,14 +7,19 @@
 
 pub mod assessments;
 pub mod attempts;
+pub mod callback_log;
 pub mod flags;
 pub mod idempotency;
 pub mod notices;
+pub mod outbox;
 pub mod payments;
 pub mod reconciliation;
 pub mod refunds;
 pub mod retention;
 pub mod sandbox;
+pub mod sequencer;
+pub mod snapshot;
+pub mod transition;
 pub mod txops;
 pub mod webhooks;
 
@@ -126,6 +131,7 @@ pub struct SqlitePools {
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) db: Db,
+    sequencer: std::sync::Arc<sequencer::Sequencer>,
 }
 
 /// Which backend a store runs on.
@@ -178,16 +184,20 @@ impl Store {
                 .context("opening the SQLite database")?;
             Ok(Self {
                 db: Db::Sqlite(SqlitePools { read, write }),
+                sequencer: sequencer::Sequencer::new(),
             })
         } else {
+            // No ping before each acquire: a dead connection fails its statement and is dropped.
             let pool = PgPoolOptions::new()
                 .max_connections(settings.max_connections)
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect(url)
                 .await
                 .context("connecting to PostgreSQL")?;
             Ok(Self {
                 db: Db::Postgres(pool),
+                sequencer: sequencer::Sequencer::new(),
             })
         }
     }
@@ -236,6 +246,15 @@ impl Store {
                 p.read.num_idle() + p.write.num_idle(),
             ),
             Db::Postgres(pool) => (pool.size(), pool.num_idle()),
+        }
+    }
+
+    /// Returns once every event committed before the call has its feed sequence (PostgreSQL
+    /// numbers events after commit; SQLite numbers them at insert).
+    pub async fn catch_up_events(&self) -> Result<(), sqlx::Error> {
+        match &self.db {
+            Db::Sqlite(_) => Ok(()),
+            Db::Postgres(pool) => self.sequencer.catch_up(pool).await,
         }
     }
 

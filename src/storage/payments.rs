@@ -37,7 +37,7 @@ pub struct PaymentRow {
     pub created_at: String,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct PaymentLineRow {
     pub kind: String,
     pub source: String,
@@ -50,7 +50,7 @@ pub struct PaymentLineRow {
     pub due_date: Option<String>,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct AttemptRow {
     pub attempt_id: String,
     pub payment_id: String,
@@ -68,7 +68,7 @@ pub struct AttemptRow {
     pub created_at: String,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct FlagRow {
     pub flag: String,
     pub status: String,
@@ -143,6 +143,16 @@ pub struct GatewayResult {
     pub paid_at: Option<DateTime<Utc>>,
     /// Who said it, for the audit trail (`vnpay.ipn`, `janitor.querydr`, `reconciliation`).
     pub source: String,
+    /// For a failure: the gateway's code and what it means.
+    pub failure: Option<AttemptFailure>,
+}
+
+/// Why the gateway says an attempt failed (`payment.attempt_failed`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AttemptFailure {
+    pub code: Option<String>,
+    pub reason_vi: String,
+    pub reason_en: String,
 }
 
 /// What applying a gateway result did.
@@ -158,21 +168,21 @@ pub enum ResultApplied {
     Failed,
 }
 
-/// A recorded callback.
+/// A callback as received, for the log: its verdict and answer when they are known before any
+/// transition (it failed verification), or `received` and no answer yet when the decision is
+/// to come ([`Store::decide_callback`]).
 pub struct CallbackRecord<'a> {
     pub callback_id: &'a str,
     pub gateway: &'a str,
     pub txn_ref: Option<&'a str>,
-    pub payment_id: Option<&'a str>,
     pub verdict: &'a str,
     pub answer: &'a str,
-    /// The text kept: whole for verified callbacks, the first 2,048 bytes otherwise.
+    /// The text kept.
     pub payload: &'a str,
-    /// The size and SHA-256 (hex) of the whole payload as received.
+    /// Size and SHA-256 (lower-case hex) of the payload as received.
     pub payload_bytes: i64,
     pub payload_sha256: &'a str,
 }
-
 impl Store {
     /// Stores a new order with its holds and its `payment.created` event, or refuses if any
     /// item is already held (paid, or in another live order).
@@ -313,101 +323,6 @@ impl Store {
         Ok(out)
     }
 
-    /// Applies the gateway's word on an attempt, exactly once: the attempt moves by
-    /// compare-and-set from an open status, and only that transaction moves the order.
-    pub async fn apply_gateway_result(
-        &self,
-        r: &GatewayResult,
-        now: DateTime<Utc>,
-    ) -> Result<ResultApplied, PaymentStoreError> {
-        in_write_tx!(self, tx, ops => {
-            let sql = format!("select {ATTEMPT_COLUMNS} from attempt where txn_ref = $1");
-            let attempt: Option<AttemptRow> = sqlx::query_as(&sql).bind(&r.txn_ref).fetch_optional(&mut *tx).await?;
-            let Some(attempt) = attempt else { return Err(PaymentStoreError::NotFound) };
-            let pid = attempt.payment_id.clone();
-            let money_at = r.paid_at.unwrap_or(now);
-            let new_status = if r.success { "succeeded" } else { "failed" };
-            // Money is real even on an attempt already closed as expired; a failure only moves an
-            // open attempt.
-            let open_states = if r.success { "('redirected', 'unknown', 'expired')" } else { "('redirected', 'unknown')" };
-            let moved = sqlx::query(&format!(
-                "update attempt set status = $2, gateway_txn_no = $3, bank_code = coalesce($4, bank_code),
-                        paid_amount = $5, money_at = $6, updated_at = $7
-                 where attempt_id = $1 and status in {open_states}"
-            ))
-            .bind(&attempt.attempt_id)
-            .bind(new_status)
-            .bind(&r.gateway_txn_no)
-            .bind(&r.bank_code)
-            .bind(if r.success { Some(r.amount) } else { None })
-            .bind(if r.success { Some(ts(money_at)) } else { None })
-            .bind(ts(now))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if moved == 0 {
-                tx.commit().await?;
-                return Ok(ResultApplied::AlreadyFinal);
-            }
-            let detail = json!({"attempt_id": attempt.attempt_id, "gateway": attempt.gateway, "reference": r.txn_ref,
-                                "amount": r.amount, "gateway_txn_no": r.gateway_txn_no, "source": r.source});
-            if !r.success {
-                ops::audit(&mut tx, &pid, "attempt.failed", &r.source, &detail, now).await?;
-                sqlx::query(&back_to_pending_sql())
-                .bind(&pid)
-                .bind(ts(now))
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                return Ok(ResultApplied::Failed);
-            }
-            ops::audit(&mut tx, &pid, "money.received", &r.source, &detail, now).await?;
-            let paid = sqlx::query(&format!(
-                "update payment set status = 'paid', paid_at = $2, paid_attempt_id = $3, updated_at = $4
-                 where payment_id = $1 and status in {}",
-                order::sql_sources(OrderEvent::MoneyReceived)
-            ))
-            .bind(&pid)
-            .bind(ts(money_at))
-            .bind(&attempt.attempt_id)
-            .bind(ts(now))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if paid == 1 {
-                let notices = mark_notice_lines_paid!(tx, &pid, money_at, now);
-                // payment.paid and notice.paid in one write of the event log.
-                let mut events = vec![ops::payment_event(&mut tx, &pid, EventType::PaymentPaid, serde_json::Value::Null).await?];
-                for (notice_id, agency) in notices {
-                    events.push(crate::events::NewEvent {
-                        event_type: EventType::NoticePaid,
-                        payment_id: None,
-                        notice_id: Some(notice_id.clone()),
-                        agency_code: agency.clone(),
-                        data: json!({"notice_id": notice_id, "payment_id": pid, "agency_code": agency}),
-                    });
-                }
-                ops::emit_all(&mut tx, events, now).await?;
-                tx.commit().await?;
-                return Ok(ResultApplied::Paid);
-            }
-            let (status,): (String,) = sqlx::query_as("select status from payment where payment_id = $1")
-                .bind(&pid)
-                .fetch_one(&mut *tx)
-                .await?;
-            let flag = if matches!(status.as_str(), "expired" | "cancelled") { "paid_after_expiry" } else { "duplicate_payment" };
-            let detail_text = format!(
-                "{} đ received on attempt {} ({}) while the order was {status}",
-                crate::money::format_vnd_plain(r.amount),
-                attempt.attempt_id,
-                r.txn_ref
-            );
-            raise_flag!(tx, ops, &pid, flag, &detail_text, Some(attempt.attempt_id.as_str()), now);
-            tx.commit().await?;
-            Ok(ResultApplied::Flagged(flag.to_owned()))
-        })
-    }
-
     /// Flags an order (e.g. `amount_mismatch`) and emits `payment.flagged` when the flag is new.
     pub async fn flag_payment(
         &self,
@@ -417,6 +332,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), PaymentStoreError> {
         in_write_tx!(self, tx, ops => {
+            ops::lock_payment(&mut tx, payment_id).await?;
             raise_flag!(tx, ops, payment_id, flag, detail, None::<&str>, now);
             tx.commit().await?;
             Ok(())
@@ -518,6 +434,7 @@ impl Store {
         &self,
         payment_id: &str,
     ) -> Result<Vec<serde_json::Value>, sqlx::Error> {
+        self.catch_up_events().await?;
         let events: Vec<(String,)> = on_pool!(self, pool => {
             sqlx::query_as("select body from event where payment_id = $1 order by sequence")
                 .bind(payment_id)
@@ -553,53 +470,6 @@ impl Store {
     }
 }
 
-/// Marks the order's notice lines paid and returns the notices that became fully paid.
-macro_rules! mark_notice_lines_paid {
-    ($tx:ident, $pid:expr, $money_at:expr, $now:expr) => {{
-        let lines: Vec<(String, String)> = sqlx::query_as(
-            "select nl.notice_line_id, nl.notice_id from payment_line pl
-             join notice_line nl on nl.notice_line_id = pl.notice_line_id
-             where pl.payment_id = $1 and pl.kind = 'notice_line'",
-        )
-        .bind($pid)
-        .fetch_all(&mut *$tx)
-        .await?;
-        let mut notices: Vec<String> = Vec::new();
-        for (line_id, notice_id) in &lines {
-            sqlx::query("update notice_line set status = 'paid', paid_by = $2, paid_at = $3 where notice_line_id = $1 and status = 'unpaid'")
-                .bind(line_id)
-                .bind($pid)
-                .bind(ts($money_at))
-                .execute(&mut *$tx)
-                .await?;
-            if !notices.contains(notice_id) {
-                notices.push(notice_id.clone());
-            }
-        }
-        let mut fully_paid: Vec<(String, Option<String>)> = Vec::new();
-        for notice_id in notices {
-            let (unpaid,): (i64,) = sqlx::query_as("select count(*) from notice_line where notice_id = $1 and status = 'unpaid'")
-                .bind(&notice_id)
-                .fetch_one(&mut *$tx)
-                .await?;
-            let status = if unpaid == 0 { "paid" } else { "partially_paid" };
-            let (agency,): (Option<String>,) = sqlx::query_as(
-                "update notice set status = $2, updated_at = $3 where notice_id = $1 returning agency_code",
-            )
-            .bind(&notice_id)
-            .bind(status)
-            .bind(ts($now))
-            .fetch_one(&mut *$tx)
-            .await?;
-            if unpaid == 0 {
-                fully_paid.push((notice_id, agency));
-            }
-        }
-        fully_paid
-    }};
-}
-use mark_notice_lines_paid;
-
 /// Inserts an open flag once and emits `payment.flagged` when it is new.
 macro_rules! raise_flag {
     ($tx:ident, $ops:ident, $pid:expr, $flag:expr, $detail:expr, $attempt:expr, $now:expr) => {{
@@ -621,7 +491,7 @@ macro_rules! raise_flag {
         }
     }};
 }
-use raise_flag;
+pub(crate) use raise_flag;
 
 /// An order whose attempt failed goes back to `pending` when no other attempt is still open.
 pub(crate) fn back_to_pending_sql() -> String {

@@ -412,6 +412,8 @@ impl Store {
                 tx.commit().await?;
                 return Ok(false);
             }
+            // This transaction may emit the payment's event: it holds the payment's row lock.
+            ops::lock_payment(&mut tx, payment_id).await?;
             let (expected,): (i64,) = sqlx::query_as("select amount from attempt where attempt_id = $1")
                 .bind(attempt_id)
                 .fetch_one(&mut *tx)

@@ -276,6 +276,7 @@ impl Store {
                 }
             }
             let refund = json!({"refund": {"id": refund_id, "attempt_id": attempt_id, "amount": amount, "of_unapplied": !applied}});
+            ops::lock_payment(&mut tx, &payment_id).await?;
             ops::emit_payment_with(&mut tx, &payment_id, EventType::PaymentRefunded, refund, now).await?;
             tx.commit().await?;
             Ok(())

@@ -2,148 +2,48 @@
 //! backend's connection type. Use cases reach them through the alias that `in_write_tx!` binds.
 
 macro_rules! define_tx_ops {
-    ($name:ident, $conn:ty) => {
+    ($name:ident, $conn:ty, $insert:ident, $for_update:literal, $load_sql:expr) => {
         pub mod $name {
             use chrono::{DateTime, Utc};
 
-            use crate::events::{Event, NewEvent};
+            use crate::events::NewEvent;
             use crate::ids::{new_id, IdKind};
-            use crate::storage::payments::{
-                AttemptRow, FlagRow, PaymentLineRow, PaymentRecord, PaymentRow, ATTEMPT_COLUMNS, FLAG_COLUMNS,
-                LINE_COLUMNS, PAYMENT_COLUMNS,
-            };
+            use crate::storage::payments::PaymentRecord;
             use crate::storage::ts;
 
-            /// Writes an event with the next sequence and one delivery per subscribed endpoint.
-            pub async fn emit(conn: &mut $conn, event: NewEvent, now: DateTime<Utc>) -> Result<Event, sqlx::Error> {
-                let mut stored = emit_all(conn, vec![event], now).await?;
-                stored.pop().ok_or(sqlx::Error::RowNotFound)
+            /// Writes an event and one delivery per subscribed endpoint.
+            pub async fn emit(conn: &mut $conn, event: NewEvent, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+                emit_all(conn, vec![event], now).await
             }
 
-            /// Writes a transaction's events with consecutive sequences, and their deliveries.
-            /// The counter row is taken as late as possible, once: it serialises event writers
-            /// until commit, which is what keeps sequences in commit order with no gaps, so
-            /// everything that can be done before it (subscriptions, bodies) is.
-            pub async fn emit_all(conn: &mut $conn, events: Vec<NewEvent>, now: DateTime<Utc>) -> Result<Vec<Event>, sqlx::Error> {
+            /// Writes a transaction's events, in order, and their deliveries (the outbox), in
+            /// the caller's transaction. The caller holds the row lock of each event's payment
+            /// (or notice), so one payment's events are inserted in commit order.
+            pub async fn emit_all(conn: &mut $conn, events: Vec<NewEvent>, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
                 if events.is_empty() {
-                    return Ok(Vec::new());
+                    return Ok(());
                 }
-                let endpoints: Vec<(String, String, Option<String>)> = sqlx::query_as(
-                    "select endpoint_id, events, agency_code from webhook_endpoint where deleted_at is null",
-                )
-                .fetch_all(&mut *conn)
-                .await?;
-                let n = i64::try_from(events.len()).unwrap_or(i64::MAX);
-                let (last,): (i64,) = sqlx::query_as(
-                    "update event_counter set value = value + $1 where name = 'event' returning value",
-                )
-                .bind(n)
-                .fetch_one(&mut *conn)
-                .await?;
-                let mut stored = Vec::with_capacity(events.len());
-                let mut event_sql = String::from(
-                    "insert into event (sequence, event_id, type, payment_id, notice_id, agency_code, body, created_at) values ",
-                );
-                let mut deliveries: Vec<(String, String, i64, String, String)> = Vec::new();
-                for (i, event) in events.iter().enumerate() {
-                    let sequence = last - n + 1 + i64::try_from(i).unwrap_or(0);
-                    stored.push(Event {
-                        id: new_id(IdKind::Event),
-                        event_type: event.event_type.as_str().to_owned(),
-                        created_at: ts(now),
-                        sequence,
-                        data: event.data.clone(),
-                    });
-                    let b = i * 8;
-                    if i > 0 {
-                        event_sql.push(',');
-                    }
-                    event_sql.push_str(&format!(
-                        "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                        b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8
-                    ));
-                    let order_key = event
-                        .payment_id
-                        .clone()
-                        .or_else(|| event.notice_id.clone())
-                        .unwrap_or_else(|| stored[i].id.clone());
-                    for (endpoint_id, subscribed, agency) in &endpoints {
-                        if crate::webhooks::subscribes(subscribed, agency.as_deref(), event.event_type.as_str(), event.agency_code.as_deref()) {
-                            deliveries.push((endpoint_id.clone(), stored[i].id.clone(), sequence, stored[i].event_type.clone(), order_key.clone()));
-                        }
-                    }
-                }
-                let mut insert = sqlx::query(&event_sql);
-                for (event, s) in events.iter().zip(&stored) {
-                    let body = serde_json::to_string(s).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-                    insert = insert
-                        .bind(s.sequence)
-                        .bind(s.id.clone())
-                        .bind(s.event_type.clone())
-                        .bind(event.payment_id.clone())
-                        .bind(event.notice_id.clone())
-                        .bind(event.agency_code.clone())
-                        .bind(body)
-                        .bind(ts(now));
-                }
-                insert.execute(&mut *conn).await?;
-                if !deliveries.is_empty() {
-                    let mut sql = String::from(
-                        "insert into delivery (delivery_id, endpoint_id, event_id, event_sequence, event_type, order_key,
-                                               status, tries, next_attempt_at, created_at, updated_at) values ",
-                    );
-                    for i in 0..deliveries.len() {
-                        let b = i * 7;
-                        if i > 0 {
-                            sql.push(',');
-                        }
-                        sql.push_str(&format!(
-                            "(${}, ${}, ${}, ${}, ${}, ${}, 'pending', 0, ${}, ${}, ${})",
-                            b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 7, b + 7
-                        ));
-                    }
-                    let mut q = sqlx::query(&sql);
-                    for (endpoint_id, event_id, sequence, event_type, order_key) in deliveries {
-                        q = q
-                            .bind(new_id(IdKind::Delivery))
-                            .bind(endpoint_id)
-                            .bind(event_id)
-                            .bind(sequence)
-                            .bind(event_type)
-                            .bind(order_key)
-                            .bind(ts(now));
-                    }
-                    q.execute(&mut *conn).await?;
-                }
-                Ok(stored)
+                super::$insert(conn, &events, now).await
             }
 
-            /// A payment with its lines, attempts and flags.
-            pub async fn load_payment(conn: &mut $conn, id: &str) -> Result<Option<PaymentRecord>, sqlx::Error> {
-                let payment: Option<PaymentRow> = sqlx::query_as(&format!("select {PAYMENT_COLUMNS} from payment where payment_id = $1"))
+            /// Takes the payment's row lock (held to commit) and returns its status: every
+            /// transaction that emits a payment's event holds it, so that payment's events are
+            /// inserted, committed and numbered in order.
+            pub async fn lock_payment(conn: &mut $conn, id: &str) -> Result<Option<String>, sqlx::Error> {
+                let row: Option<(String,)> = sqlx::query_as(concat!("select status from payment where payment_id = $1", $for_update))
                     .bind(id)
                     .fetch_optional(&mut *conn)
                     .await?;
-                let Some(payment) = payment else { return Ok(None) };
-                let lines: Vec<PaymentLineRow> = sqlx::query_as(&format!(
-                    "select {LINE_COLUMNS} from payment_line where payment_id = $1 order by position"
-                ))
-                .bind(id)
-                .fetch_all(&mut *conn)
-                .await?;
-                let attempts: Vec<AttemptRow> = sqlx::query_as(&format!(
-                    "select {ATTEMPT_COLUMNS} from attempt where payment_id = $1 order by created_at, attempt_id"
-                ))
-                .bind(id)
-                .fetch_all(&mut *conn)
-                .await?;
-                let flags: Vec<FlagRow> = sqlx::query_as(&format!(
-                    "select {FLAG_COLUMNS} from payment_flag where payment_id = $1 order by created_at, flag"
-                ))
-                .bind(id)
-                .fetch_all(&mut *conn)
-                .await?;
-                Ok(Some(PaymentRecord { payment, lines, attempts, flags }))
+                Ok(row.map(|(s,)| s))
+            }
+
+            /// A payment with its lines, attempts and flags, in one query.
+            pub async fn load_payment(conn: &mut $conn, id: &str) -> Result<Option<PaymentRecord>, sqlx::Error> {
+                let row: Option<crate::storage::snapshot::PaymentLoadRow> = sqlx::query_as($load_sql.as_str())
+                    .bind(id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                row.map(crate::storage::snapshot::PaymentLoadRow::into_record).transpose()
             }
 
             /// Emits `event_type` with the payment's current snapshot.
@@ -152,7 +52,7 @@ macro_rules! define_tx_ops {
                 id: &str,
                 event_type: crate::events::EventType,
                 now: DateTime<Utc>,
-            ) -> Result<Event, sqlx::Error> {
+            ) -> Result<(), sqlx::Error> {
                 emit_payment_with(conn, id, event_type, serde_json::Value::Null, now).await
             }
 
@@ -163,7 +63,7 @@ macro_rules! define_tx_ops {
                 event_type: crate::events::EventType,
                 extra: serde_json::Value,
                 now: DateTime<Utc>,
-            ) -> Result<Event, sqlx::Error> {
+            ) -> Result<(), sqlx::Error> {
                 let event = payment_event(&mut *conn, id, event_type, extra).await?;
                 emit(conn, event, now).await
             }
@@ -215,5 +115,20 @@ macro_rules! define_tx_ops {
     };
 }
 
-define_tx_ops!(sqlite_ops, sqlx::SqliteConnection);
-define_tx_ops!(pg_ops, sqlx::PgConnection);
+// SQLite's write transaction already excludes every other writer: no row lock to take.
+define_tx_ops!(
+    sqlite_ops,
+    sqlx::SqliteConnection,
+    sqlite_insert_events,
+    "",
+    crate::storage::snapshot::SQLITE_LOAD
+);
+define_tx_ops!(
+    pg_ops,
+    sqlx::PgConnection,
+    pg_insert_events,
+    " for update",
+    crate::storage::snapshot::PG_LOAD
+);
+
+pub use super::outbox::{pg_insert_events, sqlite_insert_events};

@@ -37,7 +37,7 @@ pub struct DeliveryRow {
     pub event_type: String,
     pub status: String,
     #[serde(skip)]
-    pub event_sequence: i64,
+    pub event_sequence: Option<i64>,
     pub next_attempt_at: String,
     pub created_at: String,
 }
@@ -53,7 +53,13 @@ pub struct TryRow {
 }
 
 /// (sequence, type, payment_id, notice_id, agency_code) of an event.
-type EventKey = (i64, String, Option<String>, Option<String>, Option<String>);
+type EventKey = (
+    Option<i64>,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
 const ENDPOINT_COLUMNS: &str =
     "endpoint_id, url, agency_code, events, secret, previous_secret, previous_expires_at, created_at, deleted_at";
@@ -146,8 +152,11 @@ impl Store {
         lease_until: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<ClaimedDelivery>, sqlx::Error> {
+        // A delivery whose event has no sequence yet is not claimable: it would run ahead of
+        // the feed. Number what has committed first.
+        self.catch_up_events().await?;
         let due = "select d.delivery_id from delivery d
-             where d.status = 'pending' and d.next_attempt_at <= $1 and (d.locked_until is null or d.locked_until < $1)
+             where d.status = 'pending' and d.event_sequence is not null and d.next_attempt_at <= $1 and (d.locked_until is null or d.locked_until < $1)
                and not exists (select 1 from delivery e where e.endpoint_id = d.endpoint_id and e.order_key = d.order_key
                                and e.status = 'pending' and e.event_sequence < d.event_sequence)
              order by d.next_attempt_at limit $3";
@@ -261,6 +270,7 @@ impl Store {
         endpoint_id: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Option<usize>, sqlx::Error> {
+        self.catch_up_events().await?;
         in_write_tx!(self, tx => {
             let event: Option<EventKey> = sqlx::query_as(
                 "select sequence, type, payment_id, notice_id, agency_code from event where event_id = $1",
@@ -268,7 +278,8 @@ impl Store {
             .bind(event_id)
             .fetch_optional(&mut *tx)
             .await?;
-            let Some((sequence, kind, payment_id, notice_id, agency)) = event else {
+            // An event not numbered yet is not on the feed yet: nothing to redeliver.
+            let Some((Some(sequence), kind, payment_id, notice_id, agency)) = event else {
                 tx.commit().await?;
                 return Ok(None);
             };
@@ -313,6 +324,7 @@ impl Store {
         agency: Option<&str>,
         limit: i64,
     ) -> Result<Vec<(i64, String)>, sqlx::Error> {
+        self.catch_up_events().await?;
         on_pool!(self, pool => {
             sqlx::query_as(
                 "select sequence, body from event where sequence > $1 and ($2 is null or type = $2)

@@ -1,0 +1,332 @@
+//! The money transition's contract at the store, on whichever backend this run uses: a callback
+//! logged as received, then decided and applied in one transaction that logs the answer. Every
+//! answer a caller would send must be the one in the log, races and late callbacks included.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use landpay::storage::callback_log::CallbackFilter;
+use landpay::storage::payments::{
+    CallbackRecord, GatewayResult, NewAttempt, NewPayment, PaymentRow, ResultApplied,
+};
+use landpay::storage::transition::{CallbackClaim, CallbackOutcome};
+use landpay::storage::{ts, Store};
+
+use crate::helpers::{settings_for, TestDb};
+
+async fn fresh_store() -> (TestDb, Store) {
+    let db = TestDb::new().await;
+    let settings = settings_for(&db, &[]).database;
+    let store = Store::connect(&settings).await.unwrap();
+    store.migrate().await.unwrap();
+    (db, store)
+}
+
+/// VNPay's mapping, written here independently of the service.
+fn rsp_code(outcome: &CallbackOutcome) -> String {
+    match outcome {
+        CallbackOutcome::UnknownReference => "01",
+        CallbackOutcome::AmountMismatch => "04",
+        CallbackOutcome::AlreadySettled => "02",
+        CallbackOutcome::Noted | CallbackOutcome::Applied(_) => "00",
+    }
+    .into()
+}
+
+/// A pending order of 1,000 đ with one open VNPay attempt `txn_ref`.
+pub async fn order_with_attempt(store: &Store, txn_ref: &str) -> String {
+    let now = Utc::now();
+    let payment_id = landpay::ids::new_id(landpay::ids::IdKind::Payment);
+    let row = PaymentRow {
+        payment_id: payment_id.clone(),
+        agency_code: Some("HN".into()),
+        dossier_code: Some("D-1".into()),
+        status: "pending".into(),
+        amount: 1000,
+        refunded_amount: 0,
+        payer: "{}".into(),
+        return_url: None,
+        locale: "vi".into(),
+        created_by: "t".into(),
+        expires_at: ts(now + Duration::hours(1)),
+        paid_at: None,
+        paid_attempt_id: None,
+        created_at: ts(now),
+    };
+    let new = NewPayment {
+        row,
+        lines: vec![],
+        holds: vec![format!("item-{payment_id}")],
+    };
+    store.insert_payment(&new, now).await.unwrap();
+    let attempt = NewAttempt {
+        attempt_id: landpay::ids::new_id(landpay::ids::IdKind::Attempt),
+        gateway: "vnpay".into(),
+        txn_ref: txn_ref.into(),
+        amount: 1000,
+        redirect_url: None,
+        qr: None,
+        client_ip: None,
+        bank_code: None,
+        expires_at: now + Duration::minutes(15),
+        extend_order_to: None,
+    };
+    store
+        .insert_attempt(&payment_id, &attempt, "t", now)
+        .await
+        .unwrap();
+    payment_id
+}
+
+/// What the callback routes do: log the raw callback, then decide; returns the answer.
+pub async fn ipn(
+    store: &Store,
+    txn_ref: &str,
+    amount: i64,
+    success: bool,
+) -> (CallbackOutcome, String) {
+    let id = landpay::ids::new_id(landpay::ids::IdKind::Callback);
+    let payload = format!(
+        "vnp_TxnRef={txn_ref}&vnp_Amount={}&ok={success}",
+        amount * 100
+    );
+    let record = CallbackRecord {
+        callback_id: &id,
+        gateway: "vnpay",
+        txn_ref: Some(txn_ref),
+        verdict: "received",
+        answer: "",
+        payload: &payload,
+        payload_bytes: i64::try_from(payload.len()).unwrap(),
+        payload_sha256: "x",
+    };
+    store.record_callback(&record, Utc::now()).await.unwrap();
+    let result = GatewayResult {
+        txn_ref: txn_ref.into(),
+        success,
+        amount,
+        gateway_txn_no: Some("1".into()),
+        bank_code: None,
+        paid_at: None,
+        source: "test".into(),
+        failure: None,
+    };
+    let claim = CallbackClaim {
+        callback_id: &id,
+        gateway: "vnpay",
+        txn_ref,
+        amount: Some(amount),
+        result: Some(&result),
+    };
+    store
+        .decide_callback(&claim, &rsp_code, Utc::now())
+        .await
+        .unwrap()
+}
+
+/// The answers in the log for `txn_ref`, sorted.
+async fn logged_answers(store: &Store, txn_ref: &str) -> Vec<String> {
+    let filter = CallbackFilter {
+        txn_ref: Some(txn_ref),
+        ..CallbackFilter::default()
+    };
+    let rows = store.callback_log(&filter, None, 500).await.unwrap();
+    let mut answers: Vec<String> = rows.into_iter().map(|r| r.answer).collect();
+    answers.sort();
+    answers
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn a_duplicate_is_answered_already_confirmed_and_logged_so() {
+    let (_db, store) = fresh_store().await;
+    let pid = order_with_attempt(&store, "T-DUP").await;
+    let first = ipn(&store, "T-DUP", 1000, true).await;
+    let second = ipn(&store, "T-DUP", 1000, true).await;
+    assert_eq!(first.0, CallbackOutcome::Applied(ResultApplied::Paid));
+    assert_eq!(second, (CallbackOutcome::AlreadySettled, "02".into()));
+    assert_eq!(logged_answers(&store, "T-DUP").await, vec!["00", "02"]);
+    let history = store.payment_history(&pid).await.unwrap();
+    let audits: Vec<(String, String)> = history
+        .iter()
+        .filter(|h| h["type"] == "callback.received")
+        .map(|h| {
+            (
+                h["data"]["verdict"].as_str().unwrap().into(),
+                h["data"]["answer"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        audits,
+        vec![
+            ("valid".into(), "00".into()),
+            ("already_settled".into(), "02".into())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn fifty_concurrent_copies_pay_once_and_the_log_matches_every_answer() {
+    let (_db, store) = fresh_store().await;
+    let pid = order_with_attempt(&store, "T-RACE").await;
+    let store = Arc::new(store);
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { ipn(&store, "T-RACE", 1000, true).await })
+        })
+        .collect();
+    let mut sent = Vec::new();
+    for t in tasks {
+        sent.push(t.await.unwrap());
+    }
+    let applied = sent
+        .iter()
+        .filter(|(o, _)| matches!(o, CallbackOutcome::Applied(_)))
+        .count();
+    assert_eq!(applied, 1, "exactly one copy moves the money");
+    let answers = sorted(sent.iter().map(|(_, a)| a.clone()).collect());
+    assert_eq!(answers.iter().filter(|a| *a == "00").count(), 1);
+    assert_eq!(logged_answers(&store, "T-RACE").await, answers);
+    let paid = store
+        .events_after(0, Some("payment.paid"), None, 100)
+        .await
+        .unwrap();
+    assert_eq!(paid.len(), 1);
+    assert_eq!(
+        store.payment(&pid).await.unwrap().unwrap().payment.status,
+        "paid"
+    );
+}
+
+#[tokio::test]
+async fn a_failure_on_an_expired_attempt_is_answered_and_logged_already_confirmed() {
+    let (_db, store) = fresh_store().await;
+    order_with_attempt(&store, "T-EXP").await;
+    let attempt = store.attempt_by_ref("T-EXP").await.unwrap().unwrap();
+    assert!(store
+        .settle_attempt_without_money(&attempt.attempt_id, "expired", Utc::now())
+        .await
+        .unwrap());
+    let failure = ipn(&store, "T-EXP", 1000, false).await;
+    assert_eq!(failure, (CallbackOutcome::AlreadySettled, "02".into()));
+    // Money on an expired attempt is real: recorded, answered 00.
+    let money = ipn(&store, "T-EXP", 1000, true).await;
+    assert_eq!(money.1, "00");
+    assert_eq!(logged_answers(&store, "T-EXP").await, vec!["00", "02"]);
+    let log = store
+        .callback_log(
+            &CallbackFilter {
+                txn_ref: Some("T-EXP"),
+                ..CallbackFilter::default()
+            },
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        log[1].verdict, "already_settled",
+        "oldest last: the failure"
+    );
+}
+
+#[tokio::test]
+async fn a_failure_after_success_moves_nothing_and_is_logged_as_answered() {
+    let (_db, store) = fresh_store().await;
+    let pid = order_with_attempt(&store, "T-FAS").await;
+    assert_eq!(ipn(&store, "T-FAS", 1000, true).await.1, "00");
+    assert_eq!(
+        ipn(&store, "T-FAS", 1000, false).await,
+        (CallbackOutcome::AlreadySettled, "02".into())
+    );
+    assert_eq!(
+        ipn(&store, "T-FAS", 999, true).await,
+        (CallbackOutcome::AmountMismatch, "04".into())
+    );
+    assert_eq!(
+        ipn(&store, "T-NONE", 1000, true).await,
+        (CallbackOutcome::UnknownReference, "01".into())
+    );
+    assert_eq!(
+        logged_answers(&store, "T-FAS").await,
+        vec!["00", "02", "04"]
+    );
+    assert_eq!(logged_answers(&store, "T-NONE").await, vec!["01"]);
+    let record = store.payment(&pid).await.unwrap().unwrap();
+    assert_eq!(record.payment.status, "paid");
+    assert_eq!(record.attempts[0].status, "succeeded");
+    let failed = store
+        .events_after(0, Some("payment.attempt_failed"), None, 10)
+        .await
+        .unwrap();
+    assert!(failed.is_empty(), "a failure after success emits nothing");
+}
+
+#[tokio::test]
+async fn a_failed_attempt_emits_attempt_failed_with_the_order_back_to_pending() {
+    let (_db, store) = fresh_store().await;
+    let pid = order_with_attempt(&store, "T-FAIL").await;
+    assert_eq!(
+        ipn(&store, "T-FAIL", 1000, false).await,
+        (CallbackOutcome::Applied(ResultApplied::Failed), "00".into())
+    );
+    assert_eq!(ipn(&store, "T-FAIL", 1000, false).await.1, "02");
+    let failed = store
+        .events_after(0, Some("payment.attempt_failed"), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(failed.len(), 1);
+    let body: serde_json::Value = serde_json::from_str(&failed[0].1).unwrap();
+    assert_eq!(body["sequence"], failed[0].0);
+    assert_eq!(body["data"]["payment"]["id"], pid.as_str());
+    assert_eq!(body["data"]["payment"]["status"], "pending");
+    assert_eq!(body["data"]["attempt"]["gateway"], "vnpay");
+    assert_eq!(body["data"]["dossier_code"], "D-1");
+    assert_eq!(body["data"]["agency_code"], "HN");
+}
+
+#[tokio::test]
+async fn a_callback_logged_before_a_crash_is_kept_and_the_resend_is_applied() {
+    let (db, store) = fresh_store().await;
+    let pid = order_with_attempt(&store, "T-CRASH").await;
+    // The raw callback commits, then the process dies before deciding (no answer went out).
+    let record = CallbackRecord {
+        callback_id: "cbk_01kbcrash0000000000000000",
+        gateway: "vnpay",
+        txn_ref: Some("T-CRASH"),
+        verdict: "received",
+        answer: "",
+        payload: "vnp_TxnRef=T-CRASH",
+        payload_bytes: 18,
+        payload_sha256: "x",
+    };
+    store.record_callback(&record, Utc::now()).await.unwrap();
+    store.close().await;
+    let settings = settings_for(&db, &[]).database;
+    let store = Store::connect(&settings).await.unwrap();
+    let filter = CallbackFilter {
+        txn_ref: Some("T-CRASH"),
+        ..CallbackFilter::default()
+    };
+    let kept = store.callback_log(&filter, None, 10).await.unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(
+        (kept[0].verdict.as_str(), kept[0].answer.as_str()),
+        ("received", "")
+    );
+    assert_eq!(kept[0].payload, "vnp_TxnRef=T-CRASH");
+    // VNPay had no answer, so it sends again: applied once, answered and logged 00.
+    assert_eq!(ipn(&store, "T-CRASH", 1000, true).await.1, "00");
+    assert_eq!(
+        store.payment(&pid).await.unwrap().unwrap().payment.status,
+        "paid"
+    );
+    assert_eq!(logged_answers(&store, "T-CRASH").await, vec!["", "00"]);
+}
