@@ -1,4 +1,4 @@
-//! One error type for every handler, rendered as `application/problem+json` (API.md §1).
+//! One error type for every handler, rendered as `application/problem+json`.
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
@@ -20,7 +20,7 @@ impl FieldError {
     }
 }
 
-/// The stable machine codes of API.md §1.
+/// The stable machine codes of the problem bodies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
     ValidationFailed,

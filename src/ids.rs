@@ -2,7 +2,7 @@
 
 use ulid::Ulid;
 
-/// The record kinds and their prefixes (API.md §1).
+/// The record kinds and their prefixes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdKind {
     Assessment,

@@ -9,7 +9,7 @@ use tokio::task::JoinHandle;
 
 use crate::startup::AppState;
 
-/// How long idempotency keys are kept (API.md §1: at least 24 h).
+/// How long idempotency keys are kept (at least 24 h).
 pub const IDEMPOTENCY_RETENTION: Duration = Duration::from_secs(48 * 3600);
 
 /// Starts every worker; each ends when `stop` turns true.

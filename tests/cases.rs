@@ -418,7 +418,7 @@ fn runner(id: &str) -> Option<Runner> {
 }
 
 /// Walks every case; `payment_notice_fields` cases (C34, C35) are about official
-/// notices (API.md §4), not estimates, and are skipped here.
+/// notices, not estimates, and are skipped here.
 #[test]
 fn every_case_is_exercised() {
     let mut missing = Vec::new();

@@ -1,4 +1,4 @@
-//! The API.md §3 example, validation, rule sets by date, and property tests.
+//! The documented transfer example, validation, rule sets by date, and property tests.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use landpay::money::round_half_up;
@@ -332,7 +332,7 @@ proptest! {
     }
 }
 
-/// API.md §3: every line has a legal basis and an explanation; exempt lines are
+/// Every line has a legal basis and an explanation; exempt lines are
 /// 0 and name their exemption; `total` is the sum of the lines.
 #[test]
 fn every_line_honours_the_response_contract() {

@@ -1,5 +1,5 @@
 //! Every vector of `tests/fixtures/gateways/test-vectors.json` (a copy of
-//! `shared/gateways/test-vectors.json`) is a test; a vector without a test fails
+//! `tests/fixtures/gateways/test-vectors.json`) is a test; a vector without a test fails
 //! `every_vector_in_the_file_has_a_test`, and a vector of an unknown kind panics.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -606,7 +606,7 @@ fn vietqr(v: &Value) {
 
 // --------------------------------------------------------------- our outbound webhook
 
-/// Only the arithmetic of the scheme (API.md §7 uses `Landpay-Signature: t=…,v1=…`); the
+/// Only the arithmetic of the scheme (the service uses `Landpay-Signature: t=…,v1=…`); the
 /// service's webhook module signs; here we check the shared HMAC helper against it.
 fn webhook_signature(v: &Value) {
     let secret = s(v, "secret");

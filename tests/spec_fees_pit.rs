@@ -31,7 +31,7 @@ fn mentions(list: &[String], text: &str) -> bool {
     list.iter().any(|s| s.contains(text))
 }
 
-/// The API.md §3 example: land 5,000,000,000; house 682,500,000.
+/// The documented transfer example: land 5,000,000,000; house 682,500,000.
 fn transfer(contract: Value) -> Value {
     json!({
       "procedure": "transfer", "as_of": "2026-11-20", "province_code": "01",

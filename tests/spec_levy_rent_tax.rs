@@ -134,7 +134,7 @@ fn conversion_value_before_follows_the_origin() {
     body["parcel"] =
         json!({"area_m2": "100", "table_price_per_m2": "20000000", "price_coefficient": "1.5"});
     assert_eq!(first(&body).amount.dong(), 2_970_000_000);
-    // Zero prices are rejected (API.md §3).
+    // Zero prices are rejected.
     let zero = conversion(
         "2026-03-01",
         "individual",

@@ -1,4 +1,4 @@
--- POST /v1/quotes with the transfer example of API.md §3 (pure calculation).
+-- POST /v1/quotes with the transfer example of the API reference (pure calculation).
 -- wrk args: <body file> ; env BENCH_TOKEN
 dofile(os.getenv("BENCH_LUA") .. "/common.lua")
 

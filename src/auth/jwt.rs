@@ -9,7 +9,7 @@ use super::{Caller, Role};
 use crate::config::AuthSettings;
 use crate::error::ApiError;
 
-/// Clock leeway for `exp` and `nbf` (API.md §2).
+/// Clock leeway for `exp` and `nbf`.
 const LEEWAY_SECONDS: u64 = 30;
 
 #[derive(Debug, Serialize, Deserialize)]

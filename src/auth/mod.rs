@@ -1,4 +1,4 @@
-//! API callers: JWT verification, roles and agency scoping (API.md §2).
+//! API callers: JWT verification, roles and agency scoping.
 
 pub mod jwt;
 

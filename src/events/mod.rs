@@ -1,4 +1,4 @@
-//! Events reported to the procedure workflow (API.md §7): written in the same transaction as
+//! Events reported to the procedure workflow: written in the same transaction as
 //! the change they describe, with a global gap-free `sequence`, and fanned out to the outbox.
 
 use serde::{Deserialize, Serialize};

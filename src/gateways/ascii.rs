@@ -2,7 +2,7 @@
 //!
 //! VNPay requires `vnp_OrderInfo` in "Tiếng Việt không dấu và không bao gồm các ký tự đặc
 //! biệt"; and the URL-encoders used by VNPay's own samples disagree on everything outside
-//! `[A-Za-z0-9 ,.:_/#-]` (protocols.md §1.4), so text restricted to that set signs the same
+//! `[A-Za-z0-9 ,.:_/#-]`, so text restricted to that set signs the same
 //! bytes whichever encoder the other side runs.
 
 /// Base letters for precomposed Latin letters with diacritics (Vietnamese first, then the
@@ -72,7 +72,7 @@ pub fn fold(input: &str) -> String {
     out
 }
 
-/// Characters every VNPay encoder flavour leaves identical (protocols.md §1.4).
+/// Characters every VNPay encoder flavour leaves identical.
 fn is_gateway_safe(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, ' ' | ',' | '.' | ':' | '_' | '/' | '#' | '-')
 }

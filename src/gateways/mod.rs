@@ -2,7 +2,7 @@
 //!
 //! Nothing here does I/O: it builds signed requests, verifies signed callbacks and parses
 //! them into typed values. Secrets are always parameters and never appear in errors or
-//! `Debug` output. See `shared/gateways/protocols.md` for the protocol notes.
+//! `Debug` output.
 
 pub mod adapters;
 pub mod ascii;
@@ -19,7 +19,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::{Sha256, Sha512};
 
-/// The gateways landpay speaks to; serialised in lower case (`"vnpay"`, …) as in API.md §5.
+/// The gateways landpay speaks to; serialised in lower case (`"vnpay"`, …) as on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum GatewayId {

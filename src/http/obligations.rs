@@ -12,7 +12,7 @@ use crate::obligations;
 use crate::startup::AppState;
 use crate::storage::assessments::NewAssessment;
 
-/// The API.md §3 example, shown in the OpenAPI document.
+/// The documented transfer example, shown in the OpenAPI document.
 fn transfer_example() -> Value {
     json!({
         "procedure": "transfer", "as_of": "2026-11-20", "province_code": "01", "channel": "online",
@@ -35,7 +35,7 @@ fn compute(
 
 /// Compute what a land procedure costs, without storing it.
 #[utoipa::path(post, path = "/v1/quotes", tag = "obligations", security(("bearer" = [])),
-    request_body(content = Object, description = "Procedure facts (API.md §3)", examples(
+    request_body(content = Object, description = "Procedure facts", examples(
         ("transfer" = (summary = "Transfer of a house and land", value = json!(transfer_example()))),
         ("gift_between_parent_and_child" = (summary = "Gift between parent and child (exempt)", value = json!({
             "procedure": "gift", "as_of": "2026-11-20", "province_code": "01", "relationship": "parent_child",

@@ -1,4 +1,4 @@
-//! The payer's pages (API.md §9): server-rendered, no script, nothing from another host,
+//! The payer's pages: server-rendered, no script, nothing from another host,
 //! Vietnamese by default. Access is by a signed, expiring link token.
 
 use actix_web::http::{header, StatusCode};

@@ -1,4 +1,4 @@
-//! The built-in VNPay 2.1.0 simulator (API.md §6): a payment page with *Pay* and *Decline*,
+//! The built-in VNPay 2.1.0 simulator: a payment page with *Pay* and *Decline*,
 //! a signed IPN to our own endpoint (waiting for its answer), a redirect to `vnp_ReturnUrl`, and
 //! `querydr`/`refund` answers. It lets the whole flow run on one machine with no gateway account;
 //! production refuses to start with it enabled.

@@ -1,4 +1,4 @@
-//! Official payment notices of the tax authority (API.md §4): what is actually paid.
+//! Official payment notices of the tax authority: what is actually paid.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};

@@ -37,7 +37,7 @@ impl Ctx<'_> {
     }
 }
 
-/// Every obligation a procedure can give rise to (API.md §3), in line order.
+/// Every obligation a procedure can give rise to, in line order.
 pub fn possible_obligations(procedure: Procedure) -> &'static [ObligationCode] {
     match procedure {
         Procedure::Transfer => &[

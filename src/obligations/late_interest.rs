@@ -10,7 +10,7 @@ use crate::money::{round_half_up, Vnd};
 use crate::obligations::fields::{FieldError, Reader};
 use crate::obligations::rules::RuleBook;
 
-/// The interest on an amount paid late (API.md §3 `POST /v1/late-interest`).
+/// The interest on an amount paid late (`POST /v1/late-interest`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LateInterest {
     pub days: i64,

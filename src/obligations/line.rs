@@ -1,4 +1,4 @@
-//! Quote lines and the quote (API.md §3 response), plus small helpers the
+//! Quote lines and the quote response, plus small helpers the
 //! obligation calculators share.
 #![warn(clippy::float_arithmetic)]
 

@@ -15,7 +15,7 @@ use crate::obligations::request::{
     Parcel, QuoteRequest, Recognition, TransferFacts,
 };
 
-/// Parses and validates a quote request body (API.md §3). All errors are collected.
+/// Parses and validates a quote request body. All errors are collected.
 pub fn parse_request(body: &Value) -> Result<QuoteRequest, Vec<FieldError>> {
     let Some(obj) = body.as_object() else {
         return Err(vec![FieldError::new("body", "must be a JSON object")]);

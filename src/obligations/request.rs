@@ -1,4 +1,4 @@
-//! The quote request model (API.md §3). Built by [`crate::obligations::parse`];
+//! The quote request model. Built by [`crate::obligations::parse`];
 //! decimals serialize as strings, money as integers.
 #![warn(clippy::float_arithmetic)]
 

@@ -1,5 +1,5 @@
 //! Payment orders: created from notice lines and assessment fee lines, paid through attempts at
-//! gateways, moved only by compare-and-set in the store (API.md §5).
+//! gateways, moved only by compare-and-set in the store.
 
 pub mod holds;
 pub mod link;

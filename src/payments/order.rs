@@ -1,4 +1,4 @@
-//! The payment order and attempt state machines (API.md §5). Pure: the store enforces each
+//! The payment order and attempt state machines. Pure: the store enforces each
 //! transition with compare-and-set on the status these functions name as expected.
 
 use serde::{Deserialize, Serialize};

@@ -350,7 +350,7 @@ pub async fn create(
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("payment {id} vanished after insert")))
 }
 
-/// The view of a new attempt (API.md §5).
+/// The view of a new attempt.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct AttemptView {
     pub id: String,

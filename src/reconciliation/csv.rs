@@ -1,4 +1,4 @@
-//! Strict, streaming parser of the generic settlement CSV (API.md §8):
+//! Strict, streaming parser of the generic settlement CSV:
 //! `gateway_txn_no,txn_ref,amount,status,paid_at,bank_code,fee`. Bytes are pushed in chunks as
 //! they arrive; each complete row is validated and handed back, so a file of any size is never
 //! held in memory. Problems name `line <n>, column <name>` (the header is line 1).

@@ -1,4 +1,4 @@
-//! The pure diff of ledger and statement (API.md §8): every statement row and every ledger
+//! The pure diff of ledger and statement: every statement row and every ledger
 //! entry lands in exactly one bucket; only the findings that did not match are listed.
 #![warn(clippy::float_arithmetic)]
 

@@ -1,4 +1,4 @@
-//! `Landpay-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>` (API.md §7).
+//! `Landpay-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
 //! The key is the UTF-8 bytes of the whole secret, `whsec_` included; during a rotation there is
 //! one `v1=` per valid secret.
 
@@ -75,7 +75,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    /// The outbound-webhook vectors of shared/gateways/test-vectors.json.
+    /// The outbound-webhook vectors of tests/fixtures/gateways/test-vectors.json.
     #[test]
     fn matches_the_published_vectors() {
         let text = std::fs::read_to_string(concat!(

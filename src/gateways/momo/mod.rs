@@ -1,4 +1,4 @@
-//! MoMo All-In-One v2, `requestType=captureWallet` (protocols.md §3).
+//! MoMo All-In-One v2, `requestType=captureWallet`.
 
 pub mod wire;
 

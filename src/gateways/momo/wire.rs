@@ -13,7 +13,7 @@ use crate::gateways::{
 pub const SANDBOX_CREATE_URL: &str = "https://test-payment.momo.vn/v2/gateway/api/create";
 pub const SANDBOX_QUERY_URL: &str = "https://test-payment.momo.vn/v2/gateway/api/query";
 pub const REQUEST_TYPE_CAPTURE_WALLET: &str = "captureWallet";
-/// captureWallet limits in đồng (protocols.md §3.1). Land obligations can exceed the maximum.
+/// captureWallet limits in đồng. Land obligations can exceed the maximum.
 pub const MIN_AMOUNT_VND: i64 = 1_000;
 pub const MAX_AMOUNT_VND: i64 = 50_000_000;
 /// MoMo expects HTTP 204 No Content for a recorded IPN, within 15 s.
@@ -343,7 +343,7 @@ pub fn build_query_request(
     })
 }
 
-/// English meaning of a MoMo `resultCode` (protocols.md §3.3; details unverified).
+/// English meaning of a MoMo `resultCode` (details unverified).
 pub fn result_meaning(code: i64) -> &'static str {
     match code {
         0 => "Successful",

@@ -1,4 +1,4 @@
-//! VietQR (NAPAS 247) dynamic/static bank-transfer QR codes (protocols.md §6).
+//! VietQR (NAPAS 247) dynamic/static bank-transfer QR codes.
 //! No callback exists: payment is matched from bank statements on the reference in 62/08.
 
 pub mod emv;

@@ -1,4 +1,4 @@
-//! VNPay code tables (protocols.md §1.7). Vietnamese texts follow the pay.html and
+//! VNPay code tables. Vietnamese texts follow the pay.html and
 //! querydr&refund.html tables as copied in VNPay's samples and the npm `vnpay` maps, and the
 //! merchant's IPN answer codes.
 

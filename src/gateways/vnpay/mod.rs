@@ -1,4 +1,4 @@
-//! VNPay payment gateway, API version 2.1.0 (protocols.md §1).
+//! VNPay payment gateway, API version 2.1.0.
 //!
 //! - [`wire`]: payment URL, IPN/return verification and parsing, dates, and the
 //!   only place where đồng are converted to VNPay's ×100 amounts.

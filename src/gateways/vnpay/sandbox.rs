@@ -1,4 +1,4 @@
-//! The VNPay side of the protocol, for the local sandbox simulator (API.md §6): it receives
+//! The VNPay side of the protocol, for the local sandbox simulator: it receives
 //! our payment URL, signs IPN/return notifications exactly as VNPay does, and answers
 //! `querydr`. Refused in production by the service, not here.
 

@@ -1,4 +1,4 @@
-//! VNPay `querydr` and `refund` (protocols.md §1.8): JSON bodies whose `vnp_SecureHash` is the
+//! VNPay `querydr` and `refund`: JSON bodies whose `vnp_SecureHash` is the
 //! HMAC-SHA512 of the raw (unencoded) values joined by `|` in a fixed order per message.
 
 use chrono::{DateTime, Utc};

@@ -1,6 +1,6 @@
 //! VNPay 2.1.0 wire format: signed payment URL, signed IPN/return query strings.
 //!
-//! Signature (protocols.md §1.3): take the `vnp_*` parameters except `vnp_SecureHash` and
+//! Signature: take the `vnp_*` parameters except `vnp_SecureHash` and
 //! `vnp_SecureHashType`, drop empty values, sort keys ordinally, emit `key=urlencode(value)`
 //! joined by `&` with PHP `urlencode` (space → `+`, only `A-Za-z0-9-_.` left bare, upper-case
 //! `%XX` of UTF-8 bytes), then lower-case hex HMAC-SHA512 with the hash secret.
@@ -342,7 +342,7 @@ pub fn verify_query(query: &str, secret: &str) -> Result<VerifiedParams, Gateway
     Ok(VerifiedParams(params))
 }
 
-/// A verified IPN or return-URL notification (protocols.md §1.6).
+/// A verified IPN or return-URL notification.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VnpayCallback {
     pub tmn_code: String,

@@ -1,4 +1,4 @@
-//! ZaloPay Open API v2 (protocols.md §4).
+//! ZaloPay Open API v2.
 
 pub mod wire;
 
