@@ -12,10 +12,14 @@ use figment::Figment;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+mod agencies;
 mod hardening;
+mod rails;
+pub use agencies::{AgencyGateways, AgencySettings};
 pub use hardening::{
     canonical, check_environment, Cidr, Rate, RateLimitSettings, RetentionSettings,
 };
+pub use rails::{AgencyDvcqg, DvcqgMessageTypes, DvcqgSettings, PaygovSettings};
 
 /// What the loader and the validator can refuse, always naming the key.
 #[derive(Debug, thiserror::Error)]
@@ -149,6 +153,9 @@ pub struct Settings {
     pub rules: RuleSettings,
     pub rate_limits: RateLimitSettings,
     pub retention: RetentionSettings,
+    /// Per-agency settings, by agency code.
+    #[serde(default)]
+    pub agencies: BTreeMap<String, AgencySettings>,
     /// `LANDPAY_ENV`: local, test or production (not a key of the files).
     #[serde(skip)]
     pub environment: String,
@@ -254,6 +261,10 @@ pub struct GatewaySettings {
     pub momo: MomoSettings,
     pub zalopay: ZalopaySettings,
     pub vietqr: VietqrSettings,
+    #[serde(default)]
+    pub dvcqg: DvcqgSettings,
+    #[serde(default)]
+    pub paygov: PaygovSettings,
 }
 
 impl GatewaySettings {
@@ -379,6 +390,8 @@ const DEVELOPMENT_SECRETS: &[(&str, &str)] = &[
     ("gateways.momo.secret_key", "dev-only-momo-secret"),
     ("gateways.zalopay.key1", "dev-only-zalopay-key1"),
     ("gateways.zalopay.key2", "dev-only-zalopay-key2"),
+    ("gateways.dvcqg.hash_key", "dev-only-dvcqg-hash-key"),
+    ("gateways.paygov.secret_key", "dev-only-paygov-secret"),
 ];
 
 /// Where the layered files come from.
@@ -557,6 +570,8 @@ impl Settings {
             "gateways.momo.secret_key" => &self.gateways.momo.secret_key,
             "gateways.zalopay.key1" => &self.gateways.zalopay.key1,
             "gateways.zalopay.key2" => &self.gateways.zalopay.key2,
+            "gateways.dvcqg.hash_key" => &self.gateways.dvcqg.hash_key,
+            "gateways.paygov.secret_key" => &self.gateways.paygov.secret_key,
             _ => return None,
         })
     }

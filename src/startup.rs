@@ -19,7 +19,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::http::{
     callback_log, callbacks, docs, error_docs, errors, finance, notices, obligations, ops, pages,
-    payments, reconciliation, sandbox, webhooks,
+    payments, reconciliation, sandbox, sandbox_rails, webhooks,
 };
 use crate::obligations::RuleBook;
 use crate::storage::Store;
@@ -205,6 +205,9 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/callbacks/momo/return").get(callbacks::momo_return))
         .service(web::resource("/callbacks/zalopay").post(callbacks::zalopay_callback))
         .service(web::resource("/callbacks/zalopay/return").get(callbacks::zalopay_return))
+        .service(web::resource("/callbacks/dvcqg").post(callbacks::dvcqg_result))
+        .service(web::resource("/callbacks/dvcqg/return").get(callbacks::dvcqg_return))
+        .service(web::resource("/callbacks/paygov/return").get(callbacks::paygov_return))
         .service(web::resource("/pay/{id}").get(pages::pay))
         .service(web::resource("/pay/{id}/attempts").post(pages::choose))
         .service(web::resource("/pay/{id}/result").get(pages::result))
@@ -229,5 +232,11 @@ fn sandbox_routes(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource("/sandbox/vnpay/merchant_webapi/api/transaction")
                 .post(sandbox::transaction_api),
-        );
+        )
+        .service(web::resource("/sandbox/dvcqg/init").post(sandbox_rails::dvcqg_init))
+        .service(web::resource("/sandbox/dvcqg/pay").get(sandbox_rails::dvcqg_page))
+        .service(web::resource("/sandbox/dvcqg/complete").post(sandbox_rails::dvcqg_complete))
+        .service(web::resource("/sandbox/paygov/create").post(sandbox_rails::paygov_create))
+        .service(web::resource("/sandbox/paygov/pay").get(sandbox_rails::paygov_page))
+        .service(web::resource("/sandbox/paygov/complete").post(sandbox_rails::paygov_complete));
 }

@@ -239,6 +239,8 @@ impl Settings {
             Some("vnpay") => self.gateways.vnpay.enabled,
             Some("momo") => self.gateways.momo.enabled,
             Some("zalopay") => self.gateways.zalopay.enabled,
+            Some("dvcqg") => self.gateways.dvcqg.enabled,
+            Some("paygov") => self.gateways.paygov.enabled,
             _ => true,
         }
     }

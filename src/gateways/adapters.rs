@@ -22,6 +22,26 @@ pub struct StartRequest {
     pub locale: String,
     pub created: DateTime<Utc>,
     pub expires: DateTime<Utc>,
+    /// The order as its receipt names it (the national rails send it along).
+    pub facts: OrderFacts,
+}
+
+/// The order as a receipt names it: agency, dossier, payer and lines.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFacts {
+    pub agency_code: Option<String>,
+    pub dossier_code: Option<String>,
+    pub payer_name: String,
+    pub payer_id_no: String,
+    pub lines: Vec<FactLine>,
+}
+
+/// One line of an order: its budget sub-item (or kind), name and amount in đồng.
+#[derive(Debug, Clone)]
+pub struct FactLine {
+    pub code: String,
+    pub name: String,
+    pub amount: i64,
 }
 
 /// Where the payer goes next.
@@ -58,6 +78,8 @@ pub struct AttemptRef {
     pub created: DateTime<Utc>,
     pub gateway_txn_no: Option<String>,
     pub amount_vnd: i64,
+    /// The agency of the order (agencies may hold their own gateway accounts).
+    pub agency_code: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,6 +207,8 @@ pub fn registry(settings: &Settings) -> anyhow::Result<Registry> {
             }),
         );
     }
+    super::dvcqg::register(settings, &http, &mut out);
+    super::paygov::register(settings, &http, &mut out);
     if g.vietqr.enabled {
         out.insert(
             GatewayId::Vietqr,

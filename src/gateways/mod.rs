@@ -1,4 +1,5 @@
-//! Pure wire-protocol layer for the payment gateways (VNPay, MoMo, ZaloPay, VietQR).
+//! Pure wire-protocol layer for the payment gateways (VNPay, MoMo, ZaloPay, VietQR, the DVCQG
+//! payment platform, PayGov).
 //!
 //! Nothing here does I/O: it builds signed requests, verifies signed callbacks and parses
 //! them into typed values. Secrets are always parameters and never appear in errors or
@@ -6,7 +7,9 @@
 
 pub mod adapters;
 pub mod ascii;
+pub mod dvcqg;
 pub mod momo;
+pub mod paygov;
 pub mod vietqr;
 pub mod vnpay;
 pub mod zalopay;
@@ -27,10 +30,19 @@ pub enum GatewayId {
     Momo,
     Zalopay,
     Vietqr,
+    Dvcqg,
+    Paygov,
 }
 
 impl GatewayId {
-    pub const ALL: [GatewayId; 4] = [Self::Vnpay, Self::Momo, Self::Zalopay, Self::Vietqr];
+    pub const ALL: [GatewayId; 6] = [
+        Self::Vnpay,
+        Self::Momo,
+        Self::Zalopay,
+        Self::Vietqr,
+        Self::Dvcqg,
+        Self::Paygov,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -38,6 +50,8 @@ impl GatewayId {
             Self::Momo => "momo",
             Self::Zalopay => "zalopay",
             Self::Vietqr => "vietqr",
+            Self::Dvcqg => "dvcqg",
+            Self::Paygov => "paygov",
         }
     }
 }

@@ -8,9 +8,13 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 mod bounded;
+mod dvcqg;
+mod paygov;
 mod returns;
 
 use bounded::{disabled, failed, Limited};
+pub use dvcqg::*;
+pub use paygov::*;
 pub use returns::*;
 
 use crate::gateways::momo;

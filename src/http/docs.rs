@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use crate::error::{FieldError, Problem};
 use crate::http::{
     callback_log, callbacks, finance, notices, obligations, ops, pages, payments, reconciliation,
-    sandbox, webhooks,
+    sandbox, sandbox_rails, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -27,10 +27,12 @@ use crate::http::{
         payments::create, payments::get, payments::list, payments::cancel, payments::pay_link,
         payments::create_attempt, payments::events, payments::refund, payments::flags, payments::resolve_flag, callback_log::list,
         callbacks::vnpay_ipn, callbacks::vnpay_return, callbacks::momo_ipn, callbacks::zalopay_callback,
+        callbacks::dvcqg_result, callbacks::dvcqg_return, callbacks::paygov_return,
         webhooks::create, webhooks::list, webhooks::get, webhooks::delete, webhooks::rotate, webhooks::deliveries,
         webhooks::redeliver, webhooks::feed,
         reconciliation::create, reconciliation::get, reconciliation::items, reconciliation::report,
         pages::pay, pages::choose, pages::result, finance::dashboard, sandbox::payment_page, sandbox::transaction_api,
+        sandbox_rails::dvcqg_init, sandbox_rails::paygov_create,
     ),
     components(schemas(Problem, FieldError, crate::notices::Notice, crate::notices::NoticeInput)),
     modifiers(&BearerAuth),
@@ -42,7 +44,7 @@ use crate::http::{
         (name = "callbacks", description = "Gateway callbacks, authenticated by the gateway's signature"),
         (name = "finance", description = "Reconciliation against settlement files, collections reports"),
         (name = "pages", description = "Server-rendered pages: the payer's pages and the finance dashboard"),
-        (name = "sandbox", description = "The built-in VNPay 2.1.0 simulator (off in production)"),
+        (name = "sandbox", description = "The built-in simulators: VNPay 2.1.0, the DVCQG payment platform, PayGov (off in production)"),
         (name = "webhooks", description = "Signed webhooks and the ordered event feed for the procedure workflow"),
     )
 )]

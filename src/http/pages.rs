@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::clock::vietnam;
 use crate::gateways::GatewayId;
+use crate::http::form_targets::form_targets;
 use crate::http::texts::{for_lang, Texts};
 use crate::money::format_vnd_plain;
 use crate::payments::link::{self, LinkError};
@@ -71,36 +72,6 @@ pub fn render(status: StatusCode, template: &impl Template, form_targets: &str) 
             )
         }
     }
-}
-
-/// Origins that a payment form may lead to (after our redirect): the configured gateways.
-fn form_targets(state: &AppState) -> String {
-    let g = &state.settings.gateways;
-    let mut out = String::new();
-    let mut add = |url: &str| {
-        if let Some(origin) = origin(url) {
-            out.push(' ');
-            out.push_str(&origin);
-        }
-    };
-    if g.vnpay.enabled {
-        add(&g.vnpay.payment_url);
-    }
-    if g.momo.enabled {
-        add(&g.momo.endpoint);
-        add("https://*.momo.vn");
-    }
-    if g.zalopay.enabled {
-        add(&g.zalopay.endpoint);
-        add("https://*.zalopay.vn");
-    }
-    out
-}
-
-fn origin(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    let host = rest.split('/').next().filter(|h| !h.is_empty())?;
-    Some(format!("{scheme}://{host}"))
 }
 
 #[derive(Template)]
@@ -265,6 +236,8 @@ pub async fn pay(
         (GatewayId::Vnpay, "VNPay"),
         (GatewayId::Momo, "MoMo"),
         (GatewayId::Zalopay, "ZaloPay"),
+        (GatewayId::Dvcqg, "Cổng DVCQG"),
+        (GatewayId::Paygov, "PayGov"),
     ];
     let gateways = labels
         .iter()

@@ -300,6 +300,7 @@ pub async fn refund(
                     created: parse_ts(&a.created_at)?,
                     gateway_txn_no: a.gateway_txn_no.clone(),
                     amount_vnd: a.paid_amount.unwrap_or(a.amount),
+                    agency_code: record.payment.agency_code.clone(),
                 };
                 let full = input.amount == a.paid_amount.unwrap_or(a.amount) - a.refunded_amount;
                 gateway.refund(&reference, input.amount, full, &caller.sub).await

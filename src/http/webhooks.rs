@@ -12,6 +12,7 @@ use crate::ids::{new_id, IdKind};
 use crate::startup::AppState;
 use crate::storage::ts;
 use crate::storage::webhooks::EndpointRow;
+use crate::webhooks::formats::{self, DvcqgCredentials, OpencpsCredentials};
 use crate::webhooks::signing::new_secret;
 
 /// How long the old secret stays valid after a rotation.
@@ -24,12 +25,22 @@ pub struct EndpointInput {
     #[serde(default)]
     agency_code: Option<String>,
     events: Vec<String>,
+    /// `landpay` (default), `opencps` or `dvcqg_land_tax`.
+    #[serde(default)]
+    format: Option<String>,
+    /// With `format: opencps`; never shown again.
+    #[serde(default)]
+    opencps: Option<OpencpsCredentials>,
+    /// With `format: dvcqg_land_tax`; never shown again.
+    #[serde(default)]
+    dvcqg: Option<DvcqgCredentials>,
 }
 
 fn view(e: &EndpointRow, secret: Option<&str>) -> Value {
     let events: Value = serde_json::from_str(&e.events).unwrap_or(Value::Null);
     let url = crate::webhooks::url_policy::masked(&e.url);
-    let mut v = json!({"id": e.endpoint_id, "url": url, "agency_code": e.agency_code, "events": events, "created_at": e.created_at});
+    let mut v = json!({"id": e.endpoint_id, "url": url, "agency_code": e.agency_code, "events": events,
+                       "format": e.format, "created_at": e.created_at});
     if let (Some(map), Some(secret)) = (v.as_object_mut(), secret) {
         map.insert("secret".into(), json!(secret));
     }
@@ -47,7 +58,9 @@ async fn check_url(state: &AppState, url: &str) -> Result<(), FieldError> {
 
 /// Subscribe a webhook endpoint to event types.
 #[utoipa::path(post, path = "/v1/webhook-endpoints", tag = "webhooks", security(("bearer" = [])),
-    request_body(content = EndpointInput, example = json!({"url": "https://motcua.example.gov.vn/landpay/webhook", "agency_code": "HN-VPDKDD", "events": ["payment.paid", "payment.expired"]})),
+    request_body(content = EndpointInput,
+        description = "`format` `opencps` takes `opencps: {username, password, group_id, action_code, action_code_offline}`; `dvcqg_land_tax` takes `dvcqg: {auth_url, username, password, dstcode, madonvi}`. Credentials are never shown again.",
+        example = json!({"url": "https://motcua.example.gov.vn/landpay/webhook", "agency_code": "HN-VPDKDD", "events": ["payment.paid", "payment.expired"]})),
     responses((status = 201, description = "The endpoint with its secret (shown once)", example = json!({
         "id": "whe_01jd…", "url": "https://motcua.example.gov.vn/landpay/webhook", "agency_code": "HN-VPDKDD",
         "events": ["payment.paid"], "secret": "whsec_…", "created_at": "2026-11-27T08:00:00.000000Z"})),
@@ -73,6 +86,22 @@ pub async fn create(
             errors.push(FieldError::new(format!("events[{i}]"), event_types()));
         }
     }
+    let format = input
+        .format
+        .as_deref()
+        .unwrap_or(formats::LANDPAY)
+        .to_owned();
+    let credentials = formats::validate(
+        &format,
+        input.opencps.as_ref(),
+        input.dvcqg.as_ref(),
+        &mut errors,
+    );
+    if let Some(d) = &input.dvcqg {
+        if let Err(e) = check_url(&state, &d.auth_url).await {
+            errors.push(FieldError::new("dvcqg.auth_url", e.message));
+        }
+    }
     if !errors.is_empty() {
         return Err(ApiError::invalid(errors));
     }
@@ -88,6 +117,8 @@ pub async fn create(
         previous_expires_at: None,
         created_at: ts(state.clock.now()),
         deleted_at: None,
+        format,
+        credentials,
     };
     state.store.insert_endpoint(&row, &auth.sub).await?;
     Ok(HttpResponse::Created().json(view(&row, Some(&secret))))

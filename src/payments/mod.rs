@@ -1,9 +1,11 @@
 //! Payment orders: created from notice lines and assessment fee lines, paid through attempts at
 //! gateways, moved only by compare-and-set in the store.
 
+pub mod facts;
 pub mod holds;
 pub mod link;
 pub mod order;
+pub mod rails;
 pub mod service;
 
 use serde::{Deserialize, Serialize};

@@ -426,6 +426,7 @@ pub async fn start_attempt(
             locale: p.locale.clone(),
             created: now,
             expires,
+            facts: super::facts::of(record),
         })
         .await
         .map_err(|e| match e {
@@ -526,6 +527,7 @@ pub async fn resolve_attempt(state: &AppState, attempt: &AttemptRow) -> anyhow::
         created: parse_ts(&attempt.created_at)?,
         gateway_txn_no: attempt.gateway_txn_no.clone(),
         amount_vnd: attempt.amount,
+        agency_code: super::facts::agency_of(state, attempt).await?,
     };
     let now = state.clock.now();
     match gateway.query(&reference).await {

@@ -196,7 +196,10 @@ impl Judge<'_> {
         );
         if row.status == RowStatus::Failed && (open || attempt.status == "failed") {
             self.diff.matched_without_ledger(row);
-        } else if self.gateway == GatewayId::Vietqr && row.status == RowStatus::Success && open {
+        } else if matches!(self.gateway, GatewayId::Vietqr | GatewayId::Paygov)
+            && row.status == RowStatus::Success
+            && open
+        {
             self.transfer(attempt, row).await?;
         } else {
             self.diff
@@ -205,7 +208,7 @@ impl Judge<'_> {
         Ok(())
     }
 
-    /// A bank statement row for a live VietQR reference: the statement is the transfer's
+    /// A statement row for a live VietQR reference, or a PayGov settlement row: the file is the
     /// "callback". The right amount pays the order as an IPN does; another amount is recorded
     /// on the attempt and flagged, and the order stays unpaid.
     async fn transfer(&mut self, attempt: &RefRow, row: &StatementRow) -> Result<(), ApiError> {
@@ -220,7 +223,7 @@ impl Judge<'_> {
                     gateway_txn_no,
                     bank_code: row.bank_code.clone(),
                     paid_at: Some(row.paid_at),
-                    source: "reconciliation.vietqr".into(),
+                    source: format!("reconciliation.{}", self.gateway),
                     failure: None,
                 },
             )
@@ -238,7 +241,7 @@ impl Judge<'_> {
                 gateway_txn_no.as_deref(),
                 row.bank_code.as_deref(),
                 row.paid_at,
-                "reconciliation.vietqr",
+                &format!("reconciliation.{}", self.gateway),
                 self.state.clock.now(),
             )
             .await?;

@@ -16,6 +16,10 @@ pub struct EndpointRow {
     pub previous_expires_at: Option<String>,
     pub created_at: String,
     pub deleted_at: Option<String>,
+    /// `landpay`, `opencps` or `dvcqg_land_tax`.
+    pub format: String,
+    /// The format's credentials (JSON), never shown again.
+    pub credentials: Option<String>,
 }
 
 /// A delivery claimed by this worker, with everything needed to send it.
@@ -62,7 +66,7 @@ type EventKey = (
 );
 
 const ENDPOINT_COLUMNS: &str =
-    "endpoint_id, url, agency_code, events, secret, previous_secret, previous_expires_at, created_at, deleted_at";
+    "endpoint_id, url, agency_code, events, secret, previous_secret, previous_expires_at, created_at, deleted_at, format, credentials";
 
 impl Store {
     pub async fn insert_endpoint(
@@ -72,8 +76,8 @@ impl Store {
     ) -> Result<(), sqlx::Error> {
         on_writer!(self, pool => {
             sqlx::query(
-                "insert into webhook_endpoint (endpoint_id, url, agency_code, events, secret, created_by, created_at)
-                 values ($1, $2, $3, $4, $5, $6, $7)",
+                "insert into webhook_endpoint (endpoint_id, url, agency_code, events, secret, created_by, created_at, format, credentials)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(&e.endpoint_id)
             .bind(&e.url)
@@ -82,6 +86,8 @@ impl Store {
             .bind(&e.secret)
             .bind(created_by)
             .bind(&e.created_at)
+            .bind(&e.format)
+            .bind(&e.credentials)
             .execute(pool)
             .await
             .map(|_| ())

@@ -17,7 +17,7 @@ use crate::storage::parse_ts;
 use crate::storage::webhooks::ClaimedDelivery;
 
 /// Why a try got no answer.
-enum Refused {
+pub(crate) enum Refused {
     Policy(String),
     Http(reqwest::Error),
 }
@@ -129,36 +129,24 @@ async fn deliver(
         Err(why) => Err(format!("the URL is refused: {why}")),
     };
     let sent = match sent {
-        Ok(url) => http
-            .post(url)
-            .header("content-type", "application/json")
-            .header("Landpay-Event-Id", &claimed.event_id)
-            .header("Landpay-Event-Type", &claimed.event_type)
-            .header("Landpay-Signature", signature)
-            .body(body)
-            .send()
-            .await
-            .map_err(Refused::Http),
+        Ok(url) => {
+            super::workflow::send(state, http, &endpoint, claimed, body, url, signature).await
+        }
         Err(why) => Err(Refused::Policy(why)),
     };
     let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-    let (status, error, retry_after) = match sent {
-        Ok(res) => {
-            let retry_after = res
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok());
-            (Some(res.status().as_u16()), None, retry_after)
+    let (status, error, retry_after, ok) = match sent {
+        Ok(s) => (Some(s.status), s.note, s.retry_after, s.ok),
+        Err(Refused::Policy(why)) => (None, Some(why), None, false),
+        Err(Refused::Http(e)) if e.is_timeout() => {
+            (None, Some("timed out".to_owned()), None, false)
         }
-        Err(Refused::Policy(why)) => (None, Some(why), None),
-        Err(Refused::Http(e)) if e.is_timeout() => (None, Some("timed out".to_owned()), None),
         Err(Refused::Http(e)) if e.is_connect() => {
-            (None, Some("connection failed".to_owned()), None)
+            (None, Some("connection failed".to_owned()), None, false)
         }
-        Err(Refused::Http(e)) => (None, Some(e.without_url().to_string()), None),
+        Err(Refused::Http(e)) => (None, Some(e.without_url().to_string()), None, false),
     };
-    let delivered = status.is_some_and(|s| (200..300).contains(&s));
+    let delivered = ok && status.is_some_and(|s| (200..300).contains(&s));
     let schedule = &state.settings.webhooks.retry_schedule;
     let tries_after = usize::try_from(claimed.tries + 1).unwrap_or(usize::MAX);
     let finished_at = state.clock.now();

@@ -1,8 +1,10 @@
 //! Outbound webhooks to the procedure workflow: endpoints, signing and the delivery worker.
 
 pub mod delivery;
+pub mod formats;
 pub mod signing;
 pub mod url_policy;
+pub mod workflow;
 
 /// Whether an endpoint (its `events` list as stored JSON, its agency) wants an event.
 pub fn subscribes(

@@ -101,6 +101,8 @@ async fn delivery_checks_the_url_again_and_never_connects_inside() {
         previous_expires_at: None,
         created_at: landpay::storage::ts(app.state.clock.now()),
         deleted_at: None,
+        format: "landpay".into(),
+        credentials: None,
     };
     app.store().insert_endpoint(&row, "test").await.unwrap();
     let listed = expect_json(app.get("/v1/webhook-endpoints", &app.admin()).await, 200).await;

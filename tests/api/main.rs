@@ -24,6 +24,8 @@ mod obligations;
 mod openapi_examples;
 mod operations;
 mod payments;
+mod rails;
+mod rails_webhooks;
 mod reconciliation;
 mod store_contract;
 mod transition_contract;

@@ -176,6 +176,8 @@ async fn a_delivery_is_claimed_by_one_worker_at_a_time() {
         previous_expires_at: None,
         created_at: landpay::storage::ts(now),
         deleted_at: None,
+        format: "landpay".into(),
+        credentials: None,
     };
     store.insert_endpoint(&endpoint, "t").await.unwrap();
     for i in 0..3 {

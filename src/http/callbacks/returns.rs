@@ -54,7 +54,7 @@ fn is_stale(state: &AppState, attempt: &AttemptRow) -> bool {
 }
 
 /// Sends the payer to the result page of the payment that `txn_ref` belongs to.
-async fn result_redirect(state: &AppState, txn_ref: &str) -> HttpResponse {
+pub(super) async fn result_redirect(state: &AppState, txn_ref: &str) -> HttpResponse {
     match state.store.attempt_by_ref(txn_ref).await {
         Ok(Some(attempt)) => match state.store.payment(&attempt.payment_id).await {
             Ok(Some(record)) => HttpResponse::SeeOther()
