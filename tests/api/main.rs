@@ -25,6 +25,7 @@ mod openapi_examples;
 mod operations;
 mod payments;
 mod rails;
+mod rails_browser;
 mod rails_webhooks;
 mod reconciliation;
 mod store_contract;

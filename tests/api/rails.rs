@@ -521,3 +521,92 @@ async fn a_paygov_return_with_a_configured_checksum_is_recorded_only_when_it_ver
     assert_eq!(res.status().as_u16(), 303);
     assert_eq!(app.payment_status(pid).await["status"], "paid");
 }
+
+/// Test vectors: each expected value computed outside the service (`printf '…' | sha256sum`).
+#[test]
+fn the_rails_signatures_match_independently_computed_vectors() {
+    use landpay::gateways::dvcqg::wire::{InitMessage, QueryMessage, Receipt, ResultMessage};
+    let init = InitMessage {
+        message_type: "1".into(),
+        version: "1.0.0".into(),
+        partner_code: "LANDPAY".into(),
+        reference: "B3M0D5N6D2CQ1W3V9HZX".into(),
+        amount: "2000000".into(),
+        payment_kind: "1".into(),
+        channel: "1".into(),
+        device: "1".into(),
+        language: "vi".into(),
+        currency: "VND".into(),
+        bank_code: String::new(),
+        description: "Thanh toan ho so".into(),
+        time: "20261202093000".into(),
+        ip: "203.0.113.10".into(),
+        receipt: Receipt::default(),
+        mac: String::new(),
+    }
+    .sign("vector-key");
+    assert_eq!(
+        init.mac,
+        "9a436d2bdfe275b4c672b3431f7cd43de70053f9662935e86bef562758cc756c"
+    );
+    let result = ResultMessage {
+        message_type: "2".into(),
+        code: "00".into(),
+        partner_code: "LANDPAY".into(),
+        reference: "B3M0D5N6D2CQ1W3V9HZX".into(),
+        amount: "2000000".into(),
+        currency: "VND".into(),
+        transaction_no: "DVC1".into(),
+        bank_code: "NCB".into(),
+        time: "20261202093000".into(),
+        description: "Thanh toan".into(),
+        mac: "B1460B643F7FB1417350E567031FD1F5FFE7504EC346107C765111B3D0ACA4C3".into(),
+    };
+    assert!(
+        result.verify("vector-key").is_ok(),
+        "upper-case hex verifies"
+    );
+    assert!(result.verify("other-key").is_err());
+    let query = QueryMessage {
+        message_type: "3".into(),
+        version: "1.0.0".into(),
+        partner_code: "LANDPAY".into(),
+        reference: "B3M0D5N6D2CQ1W3V9HZX".into(),
+        time: "20261202093000".into(),
+        mac: String::new(),
+    }
+    .sign("vector-key");
+    assert_eq!(
+        query.mac,
+        "893225d57ecaa1f2140dd622af785f503c6742fe985509b2edcf9214c414c068"
+    );
+
+    let cfg = landpay::config::PaygovSettings {
+        partner_code: "LANDPAY".into(),
+        access_key: landpay::config::Secret::new("paygov-access"),
+        secret_key: landpay::config::Secret::new("paygov-secret"),
+        ..Default::default()
+    };
+    let now = chrono::Utc::now();
+    let req = landpay::gateways::adapters::StartRequest {
+        txn_ref: "REF1".into(),
+        amount_vnd: 750_000,
+        order_info: "Thanh toán hồ sơ".into(),
+        client_ip: "203.0.113.10".into(),
+        bank_code: None,
+        locale: "vi".into(),
+        created: now,
+        expires: now,
+        facts: Default::default(),
+    };
+    let body = landpay::gateways::paygov::create_body(&cfg, "https://x/return", &req);
+    assert_eq!(
+        body["checksum"],
+        "08f6d4242cb9b22b8d5b62268bf96eca1bff50da64135e06e0668835bef87c5c"
+    );
+    assert_eq!(body["orderInfo"], "Thanh toan ho so");
+    assert!(
+        body.as_object().unwrap().values().all(Value::is_string),
+        "{body}"
+    );
+}
