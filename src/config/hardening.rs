@@ -199,6 +199,7 @@ impl Settings {
             problems.push("`gateways.sandbox.enabled` must be false".to_owned());
         }
         self.vnpay_problems(&mut problems);
+        self.rail_problems(&mut problems);
         let qr = &self.gateways.vietqr;
         if qr.enabled && (qr.account_no == "0000000000" || qr.account_name == "LANDPAY DEMO") {
             problems.push(
@@ -229,6 +230,32 @@ impl Settings {
                 problems.push(format!("`{key}` must not be a sandbox URL"));
             } else if !url.starts_with("https://") {
                 problems.push(format!("`{key}` must be an https URL"));
+            }
+        }
+    }
+
+    /// The national rails, when enabled, must name their real endpoints over https.
+    fn rail_problems(&self, problems: &mut Vec<String>) {
+        let g = &self.gateways;
+        let urls = [
+            (
+                g.dvcqg.enabled,
+                "gateways.dvcqg.init_url",
+                &g.dvcqg.init_url,
+            ),
+            (
+                g.paygov.enabled,
+                "gateways.paygov.create_url",
+                &g.paygov.create_url,
+            ),
+        ];
+        for (_, key, url) in urls.iter().filter(|(on, _, _)| *on) {
+            if url.trim().is_empty() {
+                problems.push(format!("`{key}` must be set (empty means the sandbox)"));
+            } else if !url.starts_with("https://") || url.contains("/sandbox/") {
+                problems.push(format!(
+                    "`{key}` must be an https URL that is not the sandbox"
+                ));
             }
         }
     }

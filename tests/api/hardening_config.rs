@@ -45,6 +45,7 @@ fn production_names_every_problem_at_once_and_only_for_what_is_enabled() {
             "LANDPAY__SERVER__PUBLIC_BASE_URL",
             "https://pay.example.gov.vn",
         )
+        .env("LANDPAY__GATEWAYS__DVCQG__ENABLED", "true")
         .output()
         .unwrap();
     assert!(!out.status.success());
@@ -55,11 +56,18 @@ fn production_names_every_problem_at_once_and_only_for_what_is_enabled() {
         "gateways.vnpay.payment_url",
         "gateways.vnpay.api_url",
         "gateways.vietqr.account_no",
+        "gateways.dvcqg.init_url",
+        "gateways.dvcqg.hash_key",
     ] {
         assert!(err.contains(key), "{key} not named in: {err}");
     }
-    // MoMo and ZaloPay are disabled: their development keys are no problem.
-    for key in ["gateways.momo", "gateways.zalopay", "auth.link_secret"] {
+    // MoMo, ZaloPay and PayGov are disabled: their development keys are no problem.
+    for key in [
+        "gateways.momo",
+        "gateways.zalopay",
+        "gateways.paygov",
+        "auth.link_secret",
+    ] {
         assert!(!err.contains(key), "{key} named in: {err}");
     }
     assert!(!err.contains("only-twenty-bytes"), "{err}");
