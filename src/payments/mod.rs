@@ -1,10 +1,13 @@
 //! Payment orders: created from notice lines and assessment fee lines, paid through attempts at
 //! gateways, moved only by compare-and-set in the store.
 
+pub mod flags;
 pub mod holds;
 pub mod link;
 pub mod order;
+pub mod refund;
 pub mod service;
+pub mod story;
 
 use serde::{Deserialize, Serialize};
 
