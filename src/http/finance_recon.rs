@@ -127,86 +127,100 @@ async fn text_field(field: &mut actix_multipart::Field) -> Result<String, ApiErr
         .map_err(|_| ApiError::bad_request(field.name().unwrap_or("form"), "must be UTF-8 text"))
 }
 
+/// Why an upload did not run: refused before reading the file (origin, session, CSRF), or the
+/// file or its fields were not valid.
+enum UploadError {
+    Refused(Box<HttpResponse>),
+    Invalid(ApiError),
+}
+
+impl From<ApiError> for UploadError {
+    fn from(e: ApiError) -> Self {
+        Self::Invalid(e)
+    }
+}
+
+type BodyStream =
+    std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<web::Bytes, PayloadError>>>>;
+
 /// Reads the form's fields in order (`csrf`, `gateway`, `statement_date`, then `file`) and runs
 /// the reconciliation on the file as it streams.
 async fn upload_run(
     state: &AppState,
     req: &HttpRequest,
     mut form: Multipart,
-) -> Result<String, Result<ApiError, HttpResponse>> {
+) -> Result<String, UploadError> {
     let (mut csrf, mut gateway, mut date) = (String::new(), String::new(), String::new());
     while let Some(mut field) = form
         .try_next()
         .await
-        .map_err(|e| Ok(ApiError::bad_request("form", e.to_string())))?
+        .map_err(|e| ApiError::bad_request("form", e.to_string()))?
     {
         match field.name().unwrap_or_default() {
-            "csrf" => csrf = text_field(&mut field).await.map_err(Ok)?,
-            "gateway" => gateway = text_field(&mut field).await.map_err(Ok)?,
-            "statement_date" => date = text_field(&mut field).await.map_err(Ok)?,
+            "csrf" => csrf = text_field(&mut field).await?,
+            "gateway" => gateway = text_field(&mut field).await?,
+            "statement_date" => date = text_field(&mut field).await?,
             "file" => {
-                let who = finance_auth::poster(state, req, &csrf).await.map_err(Err)?;
+                let who = finance_auth::poster(state, req, &csrf)
+                    .await
+                    .map_err(|r| UploadError::Refused(Box::new(r)))?;
                 let gateway: GatewayId = gateway.parse().map_err(|_| {
-                    Ok(ApiError::invalid_field(
+                    ApiError::invalid_field(
                         "gateway",
                         crate::wording::one_of(GatewayId::ALL.iter().map(|g| g.as_str())),
-                    ))
+                    )
                 })?;
                 let date = NaiveDate::parse_from_str(&date, "%Y-%m-%d").map_err(|_| {
-                    Ok(ApiError::invalid_field(
-                        "statement_date",
-                        "must be a date YYYY-MM-DD",
-                    ))
+                    ApiError::invalid_field("statement_date", "must be a date YYYY-MM-DD")
                 })?;
-                let stream = field
-                    .map(|r| r.map_err(|e| PayloadError::Io(std::io::Error::other(e.to_string()))));
-                let mut payload = Payload::from(Box::pin(stream)
-                    as std::pin::Pin<
-                        Box<dyn futures_util::Stream<Item = Result<web::Bytes, PayloadError>>>,
-                    >);
-                return job::run(state, &who.caller, gateway, date, &mut payload)
-                    .await
-                    .map(|r| r.id)
-                    .map_err(Ok);
+                let stream: BodyStream = Box::pin(field.map(|r| {
+                    r.map_err(|e| PayloadError::Io(std::io::Error::other(e.to_string())))
+                }));
+                let mut payload = Payload::from(stream);
+                return Ok(job::run(state, &who.caller, gateway, date, &mut payload)
+                    .await?
+                    .id);
             }
             _ => while field.next().await.is_some() {},
         }
     }
-    Err(Ok(ApiError::invalid_field("file", "is required")))
+    Err(ApiError::invalid_field("file", "is required").into())
 }
 
 /// `POST /finance/reconciliations` (multipart form): runs a statement, then shows its findings.
 pub async fn upload(state: web::Data<AppState>, req: HttpRequest, form: Multipart) -> HttpResponse {
-    match upload_run(&state, &req, form).await {
-        Ok(id) => HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, format!("/finance/reconciliations/{id}")))
-            .finish(),
-        Err(Err(refused)) => refused,
-        Err(Ok(e)) => {
-            let Some(who) = finance_auth::current(&state, &req).await else {
-                return finance_auth::failed();
-            };
-            let (message, problems) = match &e {
-                ApiError::Validation { errors, .. } => (
-                    "Tệp không đối soát được; không có gì thay đổi / The file was not reconciled; nothing changed".to_owned(),
-                    errors.iter().map(|f| format!("{}: {}", f.field, f.message)).collect(),
-                ),
-                ApiError::Internal(err) => {
-                    tracing::error!(error = ?err, "reconciling an uploaded statement");
-                    return finance_auth::failed();
-                }
-                other => (other.to_string(), Vec::new()),
-            };
-            runs_page(
-                &state,
-                &who,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(message),
-                problems,
-            )
-            .await
+    let e = match upload_run(&state, &req, form).await {
+        Ok(id) => {
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, format!("/finance/reconciliations/{id}")))
+                .finish()
         }
-    }
+        Err(UploadError::Refused(res)) => return *res,
+        Err(UploadError::Invalid(e)) => e,
+    };
+    let who = match finance_auth::viewer(&state, &req).await {
+        Ok(w) => w,
+        Err(to_sign_in) => return to_sign_in,
+    };
+    let (message, problems) = match &e {
+        ApiError::Validation { errors, .. } => (
+            "Tệp không đối soát được; không có gì thay đổi / The file was not reconciled; nothing changed".to_owned(),
+            errors.iter().map(|f| format!("{}: {}", f.field, f.message)).collect(),
+        ),
+        ApiError::Internal(err) => {
+            tracing::error!(error = ?err, "reconciling an uploaded statement");
+            return finance_auth::failed();
+        }
+        other => (other.to_string(), Vec::new()),
+    };
+    runs_page(
+        &state,
+        &who,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some(message),
+        problems,
+    )
+    .await
 }
 
 struct FindingView {
