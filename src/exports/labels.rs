@@ -1,4 +1,4 @@
-//! The words finance reads: budget sub-item names (from `data/budget_sub_items.toml`),
+//! The words finance reads: budget sub-item names (from `src/exports/budget_sub_items.toml`),
 //! reconciliation finding kinds and payment flags, in Vietnamese and English, with what each
 //! finding means and what to do about it.
 
@@ -24,7 +24,7 @@ pub struct SubItem {
 fn sub_items() -> &'static HashMap<String, SubItem> {
     static ITEMS: OnceLock<HashMap<String, SubItem>> = OnceLock::new();
     ITEMS.get_or_init(|| {
-        toml::from_str::<SubItemFile>(include_str!("../../data/budget_sub_items.toml"))
+        toml::from_str::<SubItemFile>(include_str!("budget_sub_items.toml"))
             .map(|f| {
                 f.sub_item
                     .into_iter()
@@ -32,7 +32,7 @@ fn sub_items() -> &'static HashMap<String, SubItem> {
                     .collect()
             })
             .unwrap_or_else(|e| {
-                tracing::error!(error = %e, "data/budget_sub_items.toml does not parse");
+                tracing::error!(error = %e, "src/exports/budget_sub_items.toml does not parse");
                 HashMap::new()
             })
     })

@@ -419,3 +419,142 @@ async fn control_characters_in_the_sign_in_form_are_a_failed_sign_in_not_an_erro
         );
     }
 }
+
+#[tokio::test]
+async fn the_user_commands_add_list_reset_and_disable_accounts_with_passwords_from_stdin() {
+    use crate::finance_session::{secret_of, user_command, Account};
+    let app = spawn_app().await;
+    let email = "Ke.Toan.HN@Example.vn";
+    let (ok, out, err) = user_command(
+        &app,
+        &[
+            "add",
+            "--email",
+            email,
+            "--role",
+            "finance",
+            "--agency",
+            "HN-VPDKDD",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(ok, "{err}");
+    let uri = out.trim();
+    assert!(
+        uri.starts_with("otpauth://totp/landpay:ke.toan.hn%40example.vn?"),
+        "{uri}"
+    );
+    for p in ["algorithm=SHA1", "digits=6", "period=30", "issuer=landpay"] {
+        assert!(uri.contains(p), "{uri}");
+    }
+    assert!(
+        !out.contains(PASSWORD) && !err.contains(PASSWORD),
+        "the password is never printed"
+    );
+    let me = Account {
+        email: "ke.toan.hn@example.vn".into(),
+        secret: Some(secret_of(uri)),
+    };
+    let stored = app.state.store.user(&me.email).await.unwrap().unwrap();
+    assert!(stored
+        .password_hash
+        .starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+    assert_eq!(stored.agency_code.as_deref(), Some("HN-VPDKDD"));
+
+    let (ok, _, err) = user_command(
+        &app,
+        &["add", "--email", email, "--role", "finance"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(!ok && err.contains("already exists"), "{err}");
+    let (ok, _, err) = user_command(
+        &app,
+        &["add", "--email", "x@example.vn", "--role", "admin"],
+        "short\n",
+    );
+    assert!(!ok && err.contains("12"), "{err}");
+    let (ok, _, err) = user_command(
+        &app,
+        &["add", "--email", "not-an-address", "--role", "admin"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(!ok && err.contains("--email"), "{err}");
+    let (ok, out, _) = user_command(
+        &app,
+        &[
+            "add",
+            "--email",
+            "admin@example.vn",
+            "--role",
+            "admin",
+            "--no-totp",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(ok && out.trim() == "admin@example.vn");
+
+    let s = sign_in(&app, &me).await;
+    let (ok, list, _) = user_command(&app, &["list"], "");
+    assert!(ok);
+    assert!(
+        list.contains("ke.toan.hn@example.vn\tfinance\tHN-VPDKDD\ttotp\tactive"),
+        "{list}"
+    );
+    assert!(
+        list.contains("admin@example.vn\tadmin\t-\tno-totp\tactive"),
+        "{list}"
+    );
+    assert!(!list.contains("argon2"), "no hashes listed");
+
+    let new_password = "một mật khẩu mới hẳn 2027";
+    let (ok, _, err) = user_command(
+        &app,
+        &["reset-password", "--email", &me.email],
+        &format!("{new_password}\r\n"),
+    );
+    assert!(ok, "{err}");
+    assert!(
+        signed_out(&app, &s.cookie).await,
+        "a password reset ends the sessions"
+    );
+    app.state.clock.advance(Duration::seconds(31));
+    assert_eq!(
+        post_login(&app, &me.email, PASSWORD, &code_now(&app, &me))
+            .await
+            .status()
+            .as_u16(),
+        401
+    );
+    app.state.clock.advance(Duration::seconds(31));
+    let res = post_login(&app, &me.email, new_password, &code_now(&app, &me)).await;
+    assert_eq!(
+        res.status().as_u16(),
+        303,
+        "the new password, read without its CR LF"
+    );
+    let cookie = res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let (ok, _, _) = user_command(&app, &["disable", "--email", &me.email], "");
+    assert!(ok);
+    assert!(
+        signed_out(&app, &cookie).await,
+        "disabling ends the sessions"
+    );
+    let (_, list, _) = user_command(&app, &["list"], "");
+    assert!(
+        list.contains("ke.toan.hn@example.vn\tfinance\tHN-VPDKDD\ttotp\tdisabled"),
+        "{list}"
+    );
+    let (ok, _, err) = user_command(&app, &["disable", "--email", "nobody@example.vn"], "");
+    assert!(!ok && err.contains("no account"), "{err}");
+    let kinds = events_of(&app, &me.email).await;
+    for k in ["account.created", "password.reset", "account.disabled"] {
+        assert!(kinds.contains(&k.to_owned()), "{k} in {kinds:?}");
+    }
+}

@@ -196,3 +196,50 @@ pub async fn pay_on_sandbox(app: &TestApp, attempt: &serde_json::Value) {
         .unwrap();
     assert_eq!(res.status().as_u16(), 303);
 }
+
+/// The `landpay` binary on the test's database (the built-in configuration otherwise).
+pub fn landpay_cli(app: &TestApp) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_landpay"));
+    c.env("LANDPAY_CONFIG_DIR", crate::helpers::config_dir())
+        .env_remove("LANDPAY_ENV");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("LANDPAY__") {
+            c.env_remove(k);
+        }
+    }
+    c.env("LANDPAY__DATABASE__URL", &app.db.url);
+    c
+}
+
+/// Runs `landpay user …` with `stdin`; (success, stdout, stderr).
+pub fn user_command(app: &TestApp, args: &[&str], stdin: &str) -> (bool, String, String) {
+    use std::io::Write;
+    let mut child = landpay_cli(app)
+        .arg("user")
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The `secret` parameter of an `otpauth://` URI.
+pub fn secret_of(uri: &str) -> String {
+    uri.split(['?', '&'])
+        .find_map(|p| p.strip_prefix("secret="))
+        .expect("a secret in the URI")
+        .to_owned()
+}
