@@ -74,67 +74,8 @@ pub async fn run(
             role,
             agency,
             no_totp,
-        } => {
-            let email = normalise_email(&email);
-            anyhow::ensure!(
-                valid_email(&email),
-                "--email is not an e-mail address: {email}"
-            );
-            if let Some(a) = &agency {
-                anyhow::ensure!(!a.trim().is_empty(), "--agency must not be empty");
-            }
-            let hash = hashed(read_password()?).await?;
-            let secret = (!no_totp).then(totp::new_secret);
-            let row = UserRow {
-                email: email.clone(),
-                role: match role {
-                    AccountRole::Finance => "finance",
-                    AccountRole::Admin => "admin",
-                }
-                .to_owned(),
-                agency_code: agency.map(|a| a.trim().to_owned()),
-                password_hash: hash,
-                totp_secret: secret.clone(),
-                disabled_at: None,
-                locked_until: None,
-                password_changed_at: ts(now),
-                created_at: ts(now),
-            };
-            anyhow::ensure!(
-                store.insert_user(&row).await?,
-                "an account {email} already exists"
-            );
-            store
-                .account_event(&email, "account.created", None, Some(&row.role), now)
-                .await?;
-            match secret {
-                Some(s) => println!("{}", totp::enrolment_uri(&s, &email)?),
-                None => println!("{email}"),
-            }
-        }
-        UserCommand::List => {
-            for u in store.users().await? {
-                let state = match (&u.disabled_at, &u.locked_until) {
-                    (Some(_), _) => "disabled",
-                    (None, Some(t)) if crate::storage::parse_ts(t).is_ok_and(|t| t > now) => {
-                        "locked"
-                    }
-                    _ => "active",
-                };
-                println!(
-                    "{}\t{}\t{}\t{}\t{}",
-                    u.email,
-                    u.role,
-                    u.agency_code.as_deref().unwrap_or("-"),
-                    if u.totp_secret.is_some() {
-                        "totp"
-                    } else {
-                        "no-totp"
-                    },
-                    state
-                );
-            }
-        }
+        } => add(store, &email, role, agency, no_totp, now).await?,
+        UserCommand::List => list(store, now).await?,
         UserCommand::Disable { email } => {
             let email = normalise_email(&email);
             anyhow::ensure!(store.disable_user(&email, now).await?, "no account {email}");
@@ -154,6 +95,76 @@ pub async fn run(
                 .account_event(&email, "password.reset", None, None, now)
                 .await?;
         }
+    }
+    Ok(())
+}
+
+async fn add(
+    store: &Store,
+    email: &str,
+    role: AccountRole,
+    agency: Option<String>,
+    no_totp: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    let email = normalise_email(email);
+    anyhow::ensure!(
+        valid_email(&email),
+        "--email is not an e-mail address: {email}"
+    );
+    if let Some(a) = &agency {
+        anyhow::ensure!(!a.trim().is_empty(), "--agency must not be empty");
+    }
+    let hash = hashed(read_password()?).await?;
+    let secret = (!no_totp).then(totp::new_secret);
+    let row = UserRow {
+        email: email.clone(),
+        role: match role {
+            AccountRole::Finance => "finance",
+            AccountRole::Admin => "admin",
+        }
+        .to_owned(),
+        agency_code: agency.map(|a| a.trim().to_owned()),
+        password_hash: hash,
+        totp_secret: secret.clone(),
+        disabled_at: None,
+        locked_until: None,
+        password_changed_at: ts(now),
+        created_at: ts(now),
+    };
+    anyhow::ensure!(
+        store.insert_user(&row).await?,
+        "an account {email} already exists"
+    );
+    store
+        .account_event(&email, "account.created", None, Some(&row.role), now)
+        .await?;
+    match secret {
+        Some(s) => println!("{}", totp::enrolment_uri(&s, &email)?),
+        None => println!("{email}"),
+    }
+    Ok(())
+}
+
+async fn list(store: &Store, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<()> {
+    for u in store.users().await? {
+        let state = match (&u.disabled_at, &u.locked_until) {
+            (Some(_), _) => "disabled",
+            (None, Some(t)) if crate::storage::parse_ts(t).is_ok_and(|t| t > now) => "locked",
+            _ => "active",
+        };
+        println!(
+            "{}\t{}\t{}\t{}\t{}",
+            u.email,
+            u.role,
+            u.agency_code.as_deref().unwrap_or("-"),
+            if u.totp_secret.is_some() {
+                "totp"
+            } else {
+                "no-totp"
+            },
+            state
+        );
     }
     Ok(())
 }

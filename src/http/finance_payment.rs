@@ -181,39 +181,48 @@ fn page_of(
                 note: f.note.clone(),
             })
             .collect(),
-        refunds: s
-            .refunds
-            .iter()
-            .map(|r| RefundView {
-                id: r.refund_id.clone(),
-                attempt_id: r.attempt_id.clone(),
-                amount: money(r.amount),
-                reason: r.reason.clone(),
-                status: r.status.clone(),
-                by: r.created_by.clone(),
-            })
-            .collect(),
-        callbacks: s
-            .callbacks
-            .iter()
-            .map(|c| CallbackView {
-                at: when(&c.received_at),
-                gateway: c.gateway.clone(),
-                txn_ref: c.txn_ref.clone().unwrap_or_default(),
-                verdict: c.verdict.clone(),
-                answer: c.answer.clone(),
-            })
-            .collect(),
-        events: s
-            .history
-            .iter()
-            .map(|e| EventView {
-                at: e["created_at"].as_str().map(when).unwrap_or_default(),
-                kind: e["type"].as_str().unwrap_or_default().to_owned(),
-                actor: e["actor"].as_str().map(str::to_owned),
-            })
-            .collect(),
+        refunds: refund_views(&s),
+        callbacks: callback_views(&s),
+        events: event_views(&s),
     }
+}
+
+fn refund_views(s: &Story) -> Vec<RefundView> {
+    s.refunds
+        .iter()
+        .map(|r| RefundView {
+            id: r.refund_id.clone(),
+            attempt_id: r.attempt_id.clone(),
+            amount: money(r.amount),
+            reason: r.reason.clone(),
+            status: r.status.clone(),
+            by: r.created_by.clone(),
+        })
+        .collect()
+}
+
+fn callback_views(s: &Story) -> Vec<CallbackView> {
+    s.callbacks
+        .iter()
+        .map(|c| CallbackView {
+            at: when(&c.received_at),
+            gateway: c.gateway.clone(),
+            txn_ref: c.txn_ref.clone().unwrap_or_default(),
+            verdict: c.verdict.clone(),
+            answer: c.answer.clone(),
+        })
+        .collect()
+}
+
+fn event_views(s: &Story) -> Vec<EventView> {
+    s.history
+        .iter()
+        .map(|e| EventView {
+            at: e["created_at"].as_str().map(when).unwrap_or_default(),
+            kind: e["type"].as_str().unwrap_or_default().to_owned(),
+            actor: e["actor"].as_str().map(str::to_owned),
+        })
+        .collect()
 }
 
 async fn show(

@@ -108,40 +108,15 @@ pub async fn refund(
         )
         .await
         .map_err(refund_error)?;
-    let attempt = record
-        .attempts
-        .iter()
-        .find(|a| a.attempt_id == reserved.attempt_id);
-    let gateway = attempt
-        .and_then(|a| a.gateway.parse::<GatewayId>().ok())
-        .and_then(|g| state.gateways.get(&g));
-    let outcome = match (attempt, gateway) {
-        (Some(a), Some(gateway)) => {
-            let reference = AttemptRef {
-                txn_ref: a.txn_ref.clone(),
-                created: parse_ts(&a.created_at)?,
-                gateway_txn_no: a.gateway_txn_no.clone(),
-                amount_vnd: a.paid_amount.unwrap_or(a.amount),
-            };
-            let full = r.amount == a.paid_amount.unwrap_or(a.amount) - a.refunded_amount;
-            gateway
-                .refund(&reference, r.amount, full, &caller.sub)
-                .await
-        }
-        _ => Ok(RefundOutcome::Manual),
-    };
-    let status = match outcome {
-        Ok(RefundOutcome::Succeeded) => Some(true),
-        Ok(RefundOutcome::Failed(why)) => {
-            tracing::warn!(%refund_id, %why, "refund refused by the gateway");
-            Some(false)
-        }
-        Ok(RefundOutcome::Manual) => None,
-        Err(e) => {
-            tracing::warn!(%refund_id, error = %e, "refund: gateway unavailable; the refund stays pending");
-            None
-        }
-    };
+    let status = ask_gateway(
+        state,
+        caller,
+        &record,
+        &reserved.attempt_id,
+        &refund_id,
+        r.amount,
+    )
+    .await;
     if let Some(ok) = status {
         state
             .store
@@ -158,4 +133,49 @@ pub async fn refund(
         .refund(&refund_id)
         .await?
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("refund vanished")))
+}
+
+/// Asks the attempt's gateway to refund when it refunds by API: `Some(true)` refunded,
+/// `Some(false)` refused, `None` when finance pays it back by hand (or the gateway is away).
+async fn ask_gateway(
+    state: &AppState,
+    caller: &Caller,
+    record: &crate::storage::payments::PaymentRecord,
+    attempt_id: &str,
+    refund_id: &str,
+    amount: i64,
+) -> Option<bool> {
+    let attempt = record.attempts.iter().find(|a| a.attempt_id == attempt_id);
+    let gateway = attempt
+        .and_then(|a| a.gateway.parse::<GatewayId>().ok())
+        .and_then(|g| state.gateways.get(&g));
+    let outcome = match (attempt, gateway) {
+        (Some(a), Some(gateway)) => {
+            let Ok(created) = parse_ts(&a.created_at) else {
+                tracing::error!(%refund_id, "refund: the attempt's time does not parse");
+                return None;
+            };
+            let reference = AttemptRef {
+                txn_ref: a.txn_ref.clone(),
+                created,
+                gateway_txn_no: a.gateway_txn_no.clone(),
+                amount_vnd: a.paid_amount.unwrap_or(a.amount),
+            };
+            let full = amount == a.paid_amount.unwrap_or(a.amount) - a.refunded_amount;
+            gateway.refund(&reference, amount, full, &caller.sub).await
+        }
+        _ => Ok(RefundOutcome::Manual),
+    };
+    match outcome {
+        Ok(RefundOutcome::Succeeded) => Some(true),
+        Ok(RefundOutcome::Failed(why)) => {
+            tracing::warn!(%refund_id, %why, "refund refused by the gateway");
+            Some(false)
+        }
+        Ok(RefundOutcome::Manual) => None,
+        Err(e) => {
+            tracing::warn!(%refund_id, error = %e, "refund: gateway unavailable; the refund stays pending");
+            None
+        }
+    }
 }

@@ -6,6 +6,19 @@ use super::reconciliation::{PositionedItem, RunRow};
 use super::{on_pool, on_writer, ts, Store};
 
 impl Store {
+    /// One run by its id.
+    pub async fn run(&self, rec_id: &str) -> Result<Option<RunRow>, sqlx::Error> {
+        on_pool!(self, pool => {
+            sqlx::query_as(
+                "select rec_id, gateway, statement_date, status, superseded_by, summary, rows_total, created_at, agency_code
+                 from reconciliation where rec_id = $1",
+            )
+            .bind(rec_id)
+            .fetch_optional(pool)
+            .await
+        })
+    }
+
     /// The latest runs, newest first; of one agency's runs when `agency` is given.
     pub async fn runs(&self, agency: Option<&str>, limit: i64) -> Result<Vec<RunRow>, sqlx::Error> {
         on_pool!(self, pool => {

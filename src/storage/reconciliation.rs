@@ -312,18 +312,6 @@ impl Store {
         }
     }
 
-    pub async fn run(&self, rec_id: &str) -> Result<Option<RunRow>, sqlx::Error> {
-        on_pool!(self, pool => {
-            sqlx::query_as(
-                "select rec_id, gateway, statement_date, status, superseded_by, summary, rows_total, created_at, agency_code
-                 from reconciliation where rec_id = $1",
-            )
-            .bind(rec_id)
-            .fetch_optional(pool)
-            .await
-        })
-    }
-
     /// A page of a run's findings after `after` (a position), of one kind if given.
     pub async fn run_items_page(
         &self,
