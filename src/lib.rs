@@ -1,10 +1,12 @@
 //! landpay: compute, collect and report the financial obligations of Vietnamese land procedures.
 
+pub mod accounts;
 pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod error;
 pub mod events;
+pub mod exports;
 pub mod gateways;
 pub mod http;
 pub mod idempotency;

@@ -2,6 +2,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use landpay::accounts::cli::UserCommand;
 use landpay::auth::jwt::JwtKeys;
 use landpay::auth::Role;
 use landpay::config::{ConfigDuration, ConfigSources, Settings};
@@ -42,6 +43,11 @@ enum Command {
     },
     /// Load and validate the configuration, print every effective key (secrets redacted).
     CheckConfig,
+    /// Accounts of the people who sign in to the finance dashboard.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
 }
 
 fn parse_duration(text: &str) -> Result<ConfigDuration, String> {
@@ -96,6 +102,13 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::CheckConfig => {
             print!("{}", settings.to_redacted_toml()?);
             Ok(())
+        }
+        Command::User { command } => {
+            let store = Store::connect(&settings.database).await?;
+            store.migrate().await?;
+            let result = landpay::accounts::cli::run(&store, command, chrono::Utc::now()).await;
+            store.close().await;
+            result
         }
     }
 }

@@ -213,15 +213,54 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/pay/{id}/result").get(pages::result))
         .service(web::resource("/static/pay.css").get(pages::stylesheet))
         .service(web::resource("/static/finance.css").get(finance::stylesheet))
-        .service(web::resource("/finance").get(finance::dashboard))
-        .service(web::resource("/finance/login").post(finance::login))
-        .service(web::resource("/finance/logout").post(finance::logout))
-        .service(web::resource("/finance/flags/resolve").post(finance::resolve))
+        .configure(finance_routes)
         .service(
             SwaggerUi::new("/docs/{_:.*}")
                 .url("/openapi.json", docs::ApiDoc::openapi())
                 // The default validator badge would load an image from another host.
                 .config(utoipa_swagger_ui::Config::from("/openapi.json").validator_url("none")),
+        );
+}
+
+/// The finance dashboard: sign-in, collections, reconciliation, flags, a payment's story.
+fn finance_routes(cfg: &mut web::ServiceConfig) {
+    use crate::http::{
+        finance_auth as auth, finance_exports as exports, finance_flags as flags,
+        finance_payment as payment, finance_recon as recon,
+    };
+    cfg.service(web::resource("/finance").get(finance::dashboard))
+        .service(
+            web::resource("/finance/login")
+                .get(auth::login_form)
+                .post(auth::login),
+        )
+        .service(web::resource("/finance/logout").post(auth::logout))
+        .service(web::resource("/finance/reports/collections.xlsx").get(exports::collections_xlsx))
+        .service(web::resource("/finance/reports/collections.csv").get(exports::collections_csv))
+        .service(
+            web::resource("/finance/reconciliations")
+                .get(recon::runs)
+                .post(recon::upload),
+        )
+        .service(web::resource("/finance/reconciliations/{id}").get(recon::run))
+        .service(
+            web::resource("/finance/reconciliations/{id}/findings.xlsx")
+                .get(exports::findings_xlsx),
+        )
+        .service(
+            web::resource("/finance/reconciliations/{id}/findings.csv").get(exports::findings_csv),
+        )
+        .service(
+            web::resource("/finance/reconciliations/{id}/findings/{position}/resolve")
+                .post(recon::resolve),
+        )
+        .service(web::resource("/finance/flags").get(flags::page))
+        .service(web::resource("/finance/flags.xlsx").get(exports::flags_xlsx))
+        .service(web::resource("/finance/flags/resolve").post(flags::resolve))
+        .service(web::resource("/finance/payments/{id}").get(payment::payment))
+        .service(web::resource("/finance/payments/{id}/refund").post(payment::refund_form))
+        .service(
+            web::resource("/finance/payments/{id}/refund/confirm").post(payment::refund_confirm),
         );
 }
 

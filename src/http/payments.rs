@@ -6,17 +6,15 @@ use serde_json::json;
 
 use crate::auth::{Auth, FinanceAccess, PortalAccess, ReadAccess};
 use crate::error::ApiError;
-use crate::gateways::adapters::{AttemptRef, RefundOutcome};
-use crate::gateways::GatewayId;
 use crate::http::extract::{JsonBody, Query};
 use crate::http::paging::{Page, PageRequest};
 use crate::idempotency::{self, IdempotencyKey, JsonReply};
-use crate::ids::{new_id, IdKind};
+use crate::payments::refund::{self, RefundRequest};
 use crate::payments::service;
 use crate::payments::{AttemptInput, Payment, PaymentInput};
 use crate::startup::AppState;
 use crate::storage::parse_ts;
-use crate::storage::refunds::{RefundError, RefundRow};
+use crate::storage::refunds::RefundRow;
 
 /// The resource with a fresh payer link (the pages say plainly when an order is closed).
 fn with_link(state: &AppState, record: &crate::storage::payments::PaymentRecord) -> Payment {
@@ -266,67 +264,13 @@ pub async fn refund(
     let caller = auth.caller.clone();
     idempotency::run(&state, &caller, key, fingerprint, || async {
         let input = &body.value;
-        let mut errors = Vec::new();
-        if input.amount <= 0 {
-            errors.push(crate::error::FieldError::new("amount", "must be > 0 (whole đồng)"));
-        }
-        if input.reason.trim().is_empty() {
-            errors.push(crate::error::FieldError::new("reason", "must not be empty"));
-        }
-        if !errors.is_empty() {
-            return Err(ApiError::invalid(errors));
-        }
-        let record = service::visible(&state, &caller, &id).await?;
-        let now = state.clock.now();
-        let refund_id = new_id(IdKind::Refund);
-        let reserved = state
-            .store
-            .reserve_refund(&record.payment.payment_id, input.attempt_id.as_deref(), &refund_id, input.amount, input.reason.trim(), &caller.sub, now)
-            .await
-            .map_err(|e| match e {
-                RefundError::Exceeds { available } => ApiError::invalid_field("amount", format!("at most {available} đ is left to refund")),
-                RefundError::AttemptRequired(ids) => ApiError::invalid_field(
-                    "attempt_id",
-                    format!("is required: more than one attempt of this payment holds money ({ids})"),
-                ),
-                RefundError::NotAHolder => ApiError::invalid_field("attempt_id", "must name an attempt of this payment that received money"),
-                RefundError::Store(s) => s.into(),
-            })?;
-        let attempt = record.attempts.iter().find(|a| a.attempt_id == reserved.attempt_id);
-        let outcome = match (attempt, attempt.and_then(|a| a.gateway.parse::<GatewayId>().ok()).and_then(|g| state.gateways.get(&g))) {
-            (Some(a), Some(gateway)) => {
-                let reference = AttemptRef {
-                    txn_ref: a.txn_ref.clone(),
-                    created: parse_ts(&a.created_at)?,
-                    gateway_txn_no: a.gateway_txn_no.clone(),
-                    amount_vnd: a.paid_amount.unwrap_or(a.amount),
-                    agency_code: record.payment.agency_code.clone(),
-                };
-                let full = input.amount == a.paid_amount.unwrap_or(a.amount) - a.refunded_amount;
-                gateway.refund(&reference, input.amount, full, &caller.sub).await
-            }
-            _ => Ok(RefundOutcome::Manual),
+        let request = RefundRequest {
+            amount: input.amount,
+            reason: &input.reason,
+            attempt_id: input.attempt_id.as_deref(),
+            refund_id: None,
         };
-        let status = match outcome {
-            Ok(RefundOutcome::Succeeded) => Some(true),
-            Ok(RefundOutcome::Failed(why)) => {
-                tracing::warn!(%refund_id, %why, "refund refused by the gateway");
-                Some(false)
-            }
-            Ok(RefundOutcome::Manual) => None,
-            Err(e) => {
-                tracing::warn!(%refund_id, error = %e, "refund: gateway unavailable; the refund stays pending");
-                None
-            }
-        };
-        if let Some(ok) = status {
-            state.store.finish_refund(&refund_id, ok, &caller.sub, state.clock.now()).await.map_err(|e| match e {
-                RefundError::Store(s) => ApiError::from(s),
-                other => ApiError::Internal(other.into()),
-            })?;
-            state.delivery_kick.notify_one();
-        }
-        let row = state.store.refund(&refund_id).await?.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("refund vanished")))?;
+        let row = refund::refund(&state, &caller, &id, &request).await?;
         JsonReply::created(row)
     })
     .await
@@ -337,13 +281,17 @@ pub struct FlagsQuery {
     /// `open` (default) or `resolved` or `all`.
     status: Option<String>,
     limit: Option<i64>,
+    /// json (default) or xlsx; overrides `Accept`
+    format: Option<String>,
 }
 
 /// List flagged payment orders for finance.
 #[utoipa::path(get, path = "/v1/flags", tag = "payments", security(("bearer" = [])), params(FlagsQuery),
-    responses((status = 200, description = "Flagged payments: `{data: [{payment_id, flag, status, detail, …}], next_cursor}`")))]
+    responses((status = 200, description = "Flagged payments: `{data: [{payment_id, flag, status, detail, …}], next_cursor}`; with `Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet` (or `?format=xlsx`) a workbook with Vietnamese headers and dates as dates"),
+        (status = 422, description = "`status` or `format` is not valid", body = crate::error::Problem)))]
 pub async fn flags(
     auth: Auth<FinanceAccess>,
+    req: HttpRequest,
     state: web::Data<AppState>,
     q: Query<FlagsQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -358,10 +306,20 @@ pub async fn flags(
         }
     };
     let page = PageRequest::parse(q.limit, None)?;
-    let rows = state
-        .store
-        .flags(status, auth.agency_scope(), page.limit)
-        .await?;
+    let format = crate::http::reconciliation::export_format(&req, q.format.as_deref())?;
+    if q.format.as_deref() == Some("csv") {
+        return Err(ApiError::invalid_field(
+            "format",
+            "must be one of: json, xlsx",
+        ));
+    }
+    let rows = crate::payments::flags::list(&state, &auth, status, page.limit).await?;
+    if format == crate::exports::Format::Xlsx {
+        return crate::http::reconciliation::xlsx_answer(
+            crate::exports::flags(&rows)?,
+            "canh-bao.xlsx",
+        );
+    }
     let data: Vec<_> = rows
         .into_iter()
         .map(|(payment_id, f)| json!({"payment_id": payment_id, "flag": f.flag, "status": f.status, "detail": f.detail, "note": f.note, "created_at": f.created_at, "resolved_at": f.resolved_at}))

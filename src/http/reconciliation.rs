@@ -13,10 +13,10 @@ use futures_util::StreamExt;
 use crate::auth::{Auth, Caller, FinanceAccess};
 use crate::clock::vietnam_date;
 use crate::error::ApiError;
+use crate::exports::{self, Format};
 use crate::gateways::GatewayId;
 use crate::http::extract::Query;
 use crate::http::paging::{Page, PageRequest};
-use crate::reconciliation::csv::text_cell as csv_text;
 use crate::reconciliation::job::{self, vietnam_day};
 use crate::reconciliation::report::{split_refund, Collections, GroupBy, Totals};
 use crate::startup::AppState;
@@ -37,11 +37,53 @@ fn date_param(field: &str, value: Option<&str>) -> Result<NaiveDate, ApiError> {
         .map_err(|_| ApiError::invalid_field(field, "must be a date YYYY-MM-DD"))
 }
 
-fn wants_csv(req: &HttpRequest) -> bool {
-    req.headers()
+/// JSON, CSV or XLSX, from `?format=` or `Accept`.
+pub fn export_format(req: &HttpRequest, format: Option<&str>) -> Result<Format, ApiError> {
+    let accept = req
+        .headers()
         .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("text/csv"))
+        .and_then(|v| v.to_str().ok());
+    Format::choose(format, accept).map_err(|m| ApiError::invalid_field("format", m))
+}
+
+fn bom_of(bom: Option<&str>) -> &'static str {
+    if matches!(bom, Some("1" | "true")) {
+        exports::BOM
+    } else {
+        ""
+    }
+}
+
+/// A CSV answer, with a byte-order mark when `bom` asks for one.
+pub fn csv_answer(body: String, bom: Option<&str>, filename: Option<&str>) -> HttpResponse {
+    let mut res = HttpResponse::Ok();
+    res.content_type("text/csv; charset=utf-8");
+    if let Some(name) = filename {
+        res.insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ));
+    }
+    res.body(format!("{}{body}", bom_of(bom)))
+}
+
+/// An XLSX answer, as a download named `filename`.
+pub fn xlsx_answer(body: Vec<u8>, filename: &str) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok()
+        .content_type(exports::XLSX)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .body(body))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ExportQuery {
+    /// json (default), csv or xlsx; overrides `Accept`
+    format: Option<String>,
+    /// `1`: a CSV answer starts with a UTF-8 byte-order mark (for Excel)
+    bom: Option<String>,
 }
 
 /// Findings shown with a run; the rest are paged through `/items`.
@@ -151,23 +193,35 @@ pub async fn create(
 
 /// Read a reconciliation run and its findings.
 #[utoipa::path(get, path = "/v1/reconciliations/{id}", tag = "finance", security(("bearer" = [])),
-    params(("id" = String, Path, description = "rec_…")),
-    responses((status = 200, description = "The run with its summary and its first 1,000 findings (`next_cursor`); with `Accept: text/csv`, every finding streamed as CSV"), (status = 404, body = crate::error::Problem)))]
+    params(("id" = String, Path, description = "rec_…"), ExportQuery),
+    responses((status = 200, description = "The run with its summary and its first 1,000 findings (`next_cursor`); with `Accept: text/csv` (or `?format=csv`), every finding streamed as CSV; with `Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet` (or `?format=xlsx`), every finding in a workbook with Vietnamese headers, money as numbers (`#,##0`)"),
+        (status = 404, body = crate::error::Problem), (status = 422, description = "`format` is not json, csv or xlsx", body = crate::error::Problem)))]
 pub async fn get(
     auth: Auth<FinanceAccess>,
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
+    q: Query<ExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let run = visible_run(&state, &auth.caller, &id).await?;
-    if !wants_csv(&req) {
-        return Ok(HttpResponse::Ok().json(run_view(&state, &run).await?));
+    match export_format(&req, q.format.as_deref())? {
+        Format::Json => return Ok(HttpResponse::Ok().json(run_view(&state, &run).await?)),
+        Format::Xlsx => {
+            let items = crate::reconciliation::findings::all(&state, &run).await?;
+            return xlsx_answer(
+                exports::findings(&run, &items)?,
+                &format!("{}.xlsx", run.rec_id),
+            );
+        }
+        Format::Csv => {}
     }
     let rec_id = run.rec_id.clone();
     let state = state.into_inner();
-    let header = Bytes::from_static(
-        b"kind,txn_ref,gateway_txn_no,payment_id,ledger_amount,statement_amount,ledger_status,statement_status,line,status,resolved_by\n",
-    );
+    let header = Bytes::from(format!(
+        "{}{}",
+        bom_of(q.bom.as_deref()),
+        exports::csv::FINDINGS_HEADER
+    ));
     let pages = futures_util::stream::unfold(Some(-1i64), move |after| {
         let state = state.clone();
         let rec_id = rec_id.clone();
@@ -192,7 +246,7 @@ pub async fn get(
                         .flatten();
                     let mut out = String::new();
                     for i in &items {
-                        csv_row(&mut out, &i.item);
+                        crate::exports::csv::finding_row(&mut out, &i.item);
                     }
                     Some((Ok(Bytes::from(out)), Some(next.unwrap_or(i64::MAX))))
                 }
@@ -208,25 +262,6 @@ pub async fn get(
             format!("attachment; filename=\"{}.csv\"", run.rec_id),
         ))
         .streaming(body))
-}
-
-fn csv_row(out: &mut String, i: &ItemRow) {
-    let opt = |v: &Option<String>| v.as_deref().map(csv_text).unwrap_or_default();
-    let num = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
-    out.push_str(&format!(
-        "{},{},{},{},{},{},{},{},{},{},{}\n",
-        csv_text(&i.kind),
-        csv_text(&i.txn_ref),
-        opt(&i.gateway_txn_no),
-        opt(&i.payment_id),
-        num(i.ledger_amount),
-        num(i.statement_amount),
-        opt(&i.ledger_status),
-        opt(&i.statement_status),
-        num(i.line),
-        csv_text(&i.status),
-        opt(&i.resolved_by),
-    ));
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -271,6 +306,10 @@ pub struct ReportQuery {
     to: Option<String>,
     /// day (default), sub_item, gateway or agency
     group_by: Option<String>,
+    /// json (default), csv or xlsx; overrides `Accept`
+    format: Option<String>,
+    /// `1`: a CSV answer starts with a UTF-8 byte-order mark (for Excel)
+    bom: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -353,7 +392,8 @@ pub async fn collections(
 
 /// Collections report by day, budget sub-item, gateway or agency.
 #[utoipa::path(get, path = "/v1/reports/collections", tag = "finance", security(("bearer" = [])), params(ReportQuery),
-    responses((status = 200, description = "JSON, or CSV with `Accept: text/csv`; `amount` = paid − refunded", example = json!({
+    responses((status = 422, description = "A date, `group_by` or `format` is not valid", body = crate::error::Problem),
+        (status = 200, description = "JSON; CSV with `Accept: text/csv` or `?format=csv` (`?bom=1` for Excel); XLSX with `Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet` or `?format=xlsx` (Vietnamese headers, money as numbers `#,##0`, days as dates); `amount` = paid − refunded", example = json!({
         "group_by": "sub_item", "from": "2026-11-01", "to": "2026-11-30",
         "data": [{"sub_item": "2801", "amount": 8000000, "paid": 8000000, "refunded": 0, "count": 2}]}))))]
 pub async fn report(
@@ -377,30 +417,21 @@ pub async fn report(
         })?,
     };
     let rows = collections(&state, from, to, group, auth.agency_scope()).await?;
-    if wants_csv(&req) {
-        let gateway = group == GroupBy::Gateway;
-        let mut out = format!(
-            "{},amount,paid,refunded,count{}\n",
-            group.key_name(),
-            if gateway { ",unapplied" } else { "" }
-        );
-        for (key, t) in &rows {
-            out.push_str(&format!(
-                "{},{},{},{},{}",
-                key.as_deref().map(csv_text).unwrap_or_default(),
-                t.amount,
-                t.paid,
-                t.refunded,
-                t.count
-            ));
-            if gateway {
-                out.push_str(&format!(",{}", t.unapplied));
-            }
-            out.push('\n');
+    match export_format(&req, q.format.as_deref())? {
+        Format::Csv => {
+            return Ok(csv_answer(
+                exports::csv::collections(group, &rows),
+                q.bom.as_deref(),
+                None,
+            ))
         }
-        return Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .body(out));
+        Format::Xlsx => {
+            return xlsx_answer(
+                exports::collections(group, &rows)?,
+                &format!("thu-nop-{from}-{to}.xlsx"),
+            )
+        }
+        Format::Json => {}
     }
     let data: Vec<ReportRow> = rows
         .iter()

@@ -2,11 +2,14 @@
 //! gateways, moved only by compare-and-set in the store.
 
 pub mod facts;
+pub mod flags;
 pub mod holds;
 pub mod link;
 pub mod order;
 pub mod rails;
+pub mod refund;
 pub mod service;
+pub mod story;
 
 use serde::{Deserialize, Serialize};
 

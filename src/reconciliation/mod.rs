@@ -2,5 +2,6 @@
 
 pub mod csv;
 pub mod diff;
+pub mod findings;
 pub mod job;
 pub mod report;

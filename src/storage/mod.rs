@@ -5,9 +5,11 @@
 //! where the dialects differ, each arm has its own. Every write that reads first runs in a
 //! write transaction (`BEGIN IMMEDIATE` on SQLite), opened and committed inside the method.
 
+pub mod accounts;
 pub mod assessments;
 pub mod attempts;
 pub mod callback_log;
+pub mod findings;
 pub mod flags;
 pub mod idempotency;
 pub mod notices;

@@ -40,6 +40,11 @@ pub struct ItemRow {
     /// `open`, or `resolved` when a later run carried the row (`resolved_by`).
     pub status: String,
     pub resolved_by: Option<String>,
+    /// Why a person resolved it (their e-mail address is `resolved_by`).
+    #[sqlx(default)]
+    pub note: Option<String>,
+    #[sqlx(default)]
+    pub resolved_at: Option<String>,
 }
 
 /// A stored item with its place in the run (the paging key).
@@ -100,7 +105,7 @@ impl RefRow {
 const ITEM_BATCH: usize = 200;
 const ITEM_COLUMNS: &str =
     "kind, txn_ref, gateway_txn_no, payment_id, ledger_amount, statement_amount, ledger_status, \
-                            statement_status, line, status, resolved_by";
+                            statement_status, line, status, resolved_by, note, resolved_at";
 
 impl Store {
     /// Money recorded on attempts of `gateway` with its time in `[from, to)`, of one agency's
@@ -305,18 +310,6 @@ impl Store {
                 other => return other,
             }
         }
-    }
-
-    pub async fn run(&self, rec_id: &str) -> Result<Option<RunRow>, sqlx::Error> {
-        on_pool!(self, pool => {
-            sqlx::query_as(
-                "select rec_id, gateway, statement_date, status, superseded_by, summary, rows_total, created_at, agency_code
-                 from reconciliation where rec_id = $1",
-            )
-            .bind(rec_id)
-            .fetch_optional(pool)
-            .await
-        })
     }
 
     /// A page of a run's findings after `after` (a position), of one kind if given.

@@ -295,3 +295,18 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// A payment's refunds, oldest first.
+    pub async fn refunds_of(&self, payment_id: &str) -> Result<Vec<RefundRow>, sqlx::Error> {
+        on_pool!(self, pool => {
+            sqlx::query_as(
+                "select refund_id, payment_id, attempt_id, amount, reason, status, created_by, created_at, updated_at
+                 from refund where payment_id = $1 order by created_at, refund_id",
+            )
+            .bind(payment_id)
+            .fetch_all(pool)
+            .await
+        })
+    }
+}

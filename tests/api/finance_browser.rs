@@ -1,150 +1,145 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-//! The finance dashboard in a real browser: Debian's headless Chromium, driven by playwright-core
-//! (tests/browser/finance_dashboard.mjs), against a spawned application on a 1280×900 desktop
-//! viewport. A portal token is refused at sign-in; the finance token is pasted into the sign-in
-//! form; the four collection blocks show today's sandbox payment; the server-drawn SVG chart has
-//! 30 bars with today's up; an `amount_mismatch` flag is listed and resolved with a note, which
-//! the API then shows as resolved and audited. Screenshots land in tests/browser/screenshots/.
+//! The finance workspace in a real browser: Debian's headless Chromium, driven by playwright-core
+//! (tests/browser/finance_workspace.mjs), against a spawned application. An account is created
+//! with `landpay user add` (the password on standard input); the browser computes TOTP codes
+//! from the enrolment URI's secret, signs in, uploads a statement and resolves a finding,
+//! refunds a duplicate attempt from the payment's page, downloads the collections XLSX (read
+//! back here), signs out and sees the old cookie refused. On every page, at 360 and 1280 px:
+//! axe-core finds nothing, nothing scrolls sideways, nothing is clipped. Screenshots of both
+//! sizes are kept under target/finance-screenshots/.
 //!
 //! Skips (with the reason) when /usr/bin/chromium, node or tests/browser/node_modules is missing,
 //! unless LANDPAY_REQUIRE_ALL is set (CI), where it fails instead.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::helpers::{
-    browser_available, expect_json, notice_body, run_browser_script, spawn_app, TestApp,
-};
+use crate::finance_exports::{number, sheet, text};
+use crate::finance_session::{events_of, pay_on_sandbox, secret_of, user_command, PASSWORD};
+use crate::helpers::{browser_available, expect_json, notice_body, run_browser_script, spawn_app};
 
-/// A payment of two notice lines (sub-items 2801 and 1006) paid today through the VNPay sandbox,
-/// the way a payer's browser would: the attempt's redirect URL, then the sandbox's Pay button.
-async fn paid_today_through_the_sandbox(app: &TestApp) -> Value {
-    let mut body = notice_body(
-        &format!("N-FIN-{}", ulid::Ulid::new()),
-        "HN-VPDKDD",
-        3_456_789,
-        "2099-12-31",
+#[tokio::test]
+async fn a_finance_officer_works_the_dashboard_in_headless_chromium() {
+    if !browser_available("the finance browser test") {
+        return;
+    }
+    let app = spawn_app().await;
+    let email = "ke.toan@hn.example.vn";
+    let (ok, uri, err) = user_command(
+        &app,
+        &["add", "--email", email, "--role", "finance"],
+        &format!("{PASSWORD}\n"),
     );
-    body["lines"].as_array_mut().unwrap().push(json!({
-        "chapter": "757", "sub_item": "1006", "name": "Thuế thu nhập cá nhân từ chuyển nhượng bất động sản",
-        "amount": 1_234_000, "due_date": "2099-12-31", "interest_sub_item": null
-    }));
+    assert!(ok, "{err}");
+    let secret = secret_of(uri.trim());
+
+    // A paid order whose second attempt received the money again (a duplicate to refund).
+    let body = notice_body(
+        &format!("N-BR-{}", ulid::Ulid::new()),
+        "HN-VPDKDD",
+        5_000_000,
+        "2099-01-01",
+    );
     let notice = expect_json(
         app.post_json("/v1/notices", &app.portal(), &body).await,
         201,
     )
     .await;
     let p = app.payment_for(&json!([{"notice_id": notice["id"]}])).await;
-    let pid = p["id"].as_str().unwrap();
-    assert_eq!(p["amount"], 4_690_789, "{p}");
-    let a = app.attempt(pid, "vnpay").await;
-    let q = a["redirect_url"]
-        .as_str()
-        .unwrap()
-        .split_once('?')
-        .unwrap()
-        .1
-        .to_owned();
-    let res = app
-        .client
-        .post(format!("{}/sandbox/vnpay/paymentv2/complete", app.address))
-        .form(&[("q", q.as_str()), ("decision", "pay")])
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        res.status().is_redirection(),
-        "the sandbox sends the payer back: {}",
-        res.status()
-    );
-    let paid = app.payment_status(pid).await;
-    assert_eq!(paid["status"], "paid", "{paid}");
-    paid
-}
-
-/// A payment whose IPN names the wrong amount: answered 04 and flagged `amount_mismatch`.
-async fn flagged_amount_mismatch(app: &TestApp) -> String {
-    let p = app.payment(2_000_000).await;
     let pid = p["id"].as_str().unwrap().to_owned();
-    let a = app.attempt(&pid, "vnpay").await;
-    let answer = app
-        .ipn(
-            &app.ipn_params(a["reference"].as_str().unwrap(), 1_999_000, "00"),
-            &app.vnpay_secret(),
-        )
-        .await;
-    assert_eq!(answer["RspCode"], "04", "{answer}");
-    let now = app.payment_status(&pid).await;
-    assert_eq!(now["flags"][0]["flag"], "amount_mismatch", "{now}");
-    assert_eq!(now["flags"][0]["status"], "open", "{now}");
-    pid
-}
+    let first = app.attempt(&pid, "vnpay").await;
+    let second = app.attempt(&pid, "vnpay").await;
+    pay_on_sandbox(&app, &first).await;
+    pay_on_sandbox(&app, &second).await;
+    let dup = second["id"].as_str().unwrap().to_owned();
 
-#[tokio::test]
-async fn the_finance_dashboard_renders_its_chart_and_resolves_a_flag_in_headless_chromium() {
-    if !browser_available("the finance browser test") {
-        return;
-    }
-    let app = spawn_app().await;
-    let paid = paid_today_through_the_sandbox(&app).await;
-    let flagged = flagged_amount_mismatch(&app).await;
-
-    // Only the sandbox payment was collected (the flagged one is still processing): today and
-    // this month are the same two sub-items, all through VNPay.
-    let by_sub_item = json!({"2801": 3_456_789, "1006": 1_234_000});
-    let by_gateway = json!({"vnpay": 4_690_789});
-    let note = "Đã đối chiếu với VNPay: khách chuyển thiếu 1.000 đ, hoàn lại qua ngân hàng";
-    let expect = json!({
-        "blocks": {
-            "Today by sub-item": by_sub_item,
-            "Today by gateway": by_gateway,
-            "This month by sub-item": by_sub_item,
-            "This month by gateway": by_gateway,
-        },
-        "today": paid["amount"],
-        "flags": [{"payment_id": flagged, "flag": "amount_mismatch"}],
-        "resolve": {"payment_id": flagged, "flag": "amount_mismatch", "note": note},
-    });
-    let args: Vec<String> = vec![
-        "--base".into(),
-        app.address.clone(),
-        "--finance".into(),
-        app.finance(),
-        "--portal".into(),
-        app.portal(),
-        "--expect".into(),
-        expect.to_string(),
-    ];
-    run_browser_script("finance_dashboard.mjs", args).await;
-
-    // What the browser did is what the API records: resolved, with the note, and audited.
-    let after = app.payment_status(&flagged).await;
-    assert_eq!(after["flags"][0]["flag"], "amount_mismatch", "{after}");
-    assert_eq!(after["flags"][0]["status"], "resolved", "{after}");
-    let events = expect_json(
-        app.get(
-            &format!("/v1/payments/{flagged}/events?limit=500"),
-            &app.admin(),
-        )
-        .await,
-        200,
+    // Today's statement: the first attempt with a wrong amount, and a row the ledger lacks.
+    let today = landpay::clock::vietnam_date(app.state.clock.now())
+        .format("%Y-%m-%d")
+        .to_string();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let work = root
+        .join("target/finance-browser")
+        .join(ulid::Ulid::new().to_string());
+    std::fs::create_dir_all(&work).unwrap();
+    let statement = work.join("sao-ke.csv");
+    std::fs::write(
+        &statement,
+        format!(
+            "gateway_txn_no,txn_ref,amount,status,paid_at,bank_code,fee\n\
+             1,{},4900000,success,{today}T10:00:00+07:00,NCB,0\n\
+             2,NOT-IN-LEDGER-1,70000,success,{today}T10:05:00+07:00,NCB,0\n",
+            first["reference"].as_str().unwrap()
+        ),
     )
-    .await;
-    let resolved: Vec<&Value> = events["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["type"] == "flag.resolved")
-        .collect();
-    assert_eq!(resolved.len(), 1, "one flag.resolved record: {events}");
-    assert!(
-        resolved[0].to_string().contains(note),
-        "the audit record keeps the note: {}",
-        resolved[0]
+    .unwrap();
+    let downloads = work.join("downloads");
+    let args: Vec<String> = [
+        ("--base", app.address.clone()),
+        ("--email", email.to_owned()),
+        ("--password", PASSWORD.to_owned()),
+        ("--secret", secret),
+        ("--statement", statement.display().to_string()),
+        ("--statement-date", today.clone()),
+        ("--payment", pid.clone()),
+        ("--duplicate", dup.clone()),
+        ("--amount", "5000000".to_owned()),
+        ("--downloads", downloads.display().to_string()),
+        (
+            "--artefacts",
+            root.join("target/finance-screenshots")
+                .display()
+                .to_string(),
+        ),
+    ]
+    .into_iter()
+    .flat_map(|(k, v)| [k.to_owned(), v])
+    .collect();
+    run_browser_script("finance_workspace.mjs", args).await;
+
+    // The downloaded workbook, read back cell by cell.
+    let rows = sheet(
+        &std::fs::read(downloads.join("collections.xlsx")).unwrap(),
+        "Thu nộp",
     );
-    // The paid payment was not touched by any of this.
+    assert_eq!(text(&rows[0][0]), "Tiểu mục");
+    assert_eq!(text(&rows[1][0]), "2801");
+    assert_eq!(text(&rows[1][1]), "Lệ phí trước bạ nhà, đất");
+    assert_eq!(number(&rows[1][2]), 5_000_000.0, "money as a number");
+
+    // What the browser did is what the service records.
+    let after = app.payment_status(&pid).await;
+    assert_eq!(after["status"], "paid", "{after}");
+    assert_eq!(after["flags"][0]["status"], "resolved", "{after}");
+    let refunds = app.state.store.refunds_of(&pid).await.unwrap();
+    assert_eq!(refunds.len(), 1);
     assert_eq!(
-        app.payment_status(paid["id"].as_str().unwrap()).await["status"],
-        "paid"
+        (
+            refunds[0].attempt_id.as_str(),
+            refunds[0].amount,
+            refunds[0].created_by.as_str()
+        ),
+        (dup.as_str(), 5_000_000, email)
     );
+    let kinds = events_of(&app, email).await;
+    for k in [
+        "account.created",
+        "sign_in.succeeded",
+        "finding.resolved",
+        "sign_out",
+    ] {
+        assert!(kinds.contains(&k.to_owned()), "{k} in {kinds:?}");
+    }
+    for shot in [
+        "collections-phone",
+        "collections-desktop",
+        "findings-phone",
+        "payment-desktop",
+    ] {
+        assert!(
+            root.join(format!("target/finance-screenshots/finance-{shot}.png"))
+                .is_file(),
+            "{shot} kept"
+        );
+    }
 }

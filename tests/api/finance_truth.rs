@@ -614,35 +614,27 @@ async fn an_agency_bound_finance_token_sees_and_moves_only_its_agency() {
     let all = expect_json(app.get(&q, &app.finance()).await, 200).await;
     assert_eq!(all["data"].as_array().unwrap().len(), 2);
 
-    // The dashboard of the bound token lists its runs' findings only.
-    let res = app
-        .client
-        .post(format!("{}/finance/login", app.address))
-        .form(&[("token", hn.as_str())])
-        .send()
-        .await
-        .unwrap();
-    let cookie = res.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let html = app
-        .client
-        .get(format!("{}/finance", app.address))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        !html.contains("UNBOUNDREF"),
-        "an unbound run's findings are not HN's"
-    );
+    // The dashboard of an account bound to HN lists HN's runs only, and cannot open the unbound one.
+    let hn_person = crate::finance_session::add_account(
+        &app,
+        "hn@example.vn",
+        "finance",
+        Some("HN-VPDKDD"),
+        false,
+    )
+    .await;
+    let session = crate::finance_session::sign_in(&app, &hn_person).await;
+    let (_, runs) =
+        crate::finance_session::get_page(&app, &session.cookie, "/finance/reconciliations").await;
+    assert!(runs.contains(id), "HN's own run is listed");
+    assert!(!runs.contains(uid), "an unbound run is not HN's");
+    let (status, _) = crate::finance_session::get_page(
+        &app,
+        &session.cookie,
+        &format!("/finance/reconciliations/{uid}"),
+    )
+    .await;
+    assert_eq!(status, 404);
 }
 
 #[tokio::test]

@@ -310,59 +310,32 @@ async fn the_finance_dashboard_signs_in_and_resolves_flags() {
         &secret,
     )
     .await;
-    let page = app
+    let res = app
         .client
         .get(format!("{}/finance", app.address))
         .send()
         .await
-        .unwrap()
-        .text()
-        .await
         .unwrap();
-    assert!(page.contains("name=\"token\""), "a sign-in form first");
-    let res = app
-        .client
-        .post(format!("{}/finance/login", app.address))
-        .form(&[("token", app.portal())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 403, "a portal token is refused");
-    let res = app
-        .client
-        .post(format!("{}/finance/login", app.address))
-        .form(&[("token", app.finance())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 303);
-    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
-    let cookie = cookie.split(';').next().unwrap().to_owned();
-    let html = app
-        .client
-        .get(format!("{}/finance", app.address))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    assert_eq!(res.status().as_u16(), 303, "a sign-in form first");
+    let me =
+        crate::finance_session::add_account(&app, "kt@example.vn", "finance", None, false).await;
+    let s = crate::finance_session::sign_in(&app, &me).await;
+    assert!(s.set_cookie.contains("HttpOnly") && s.set_cookie.contains("SameSite=Strict"));
+    let (_, html) = crate::finance_session::get_page(&app, &s.cookie, "/finance").await;
     assert!(html.contains("<svg class=\"chart\""));
-    assert!(html.contains("amount_mismatch") && html.contains(pid));
-    let res = app
-        .client
-        .post(format!("{}/finance/flags/resolve", app.address))
-        .header("cookie", &cookie)
-        .form(&[
+    let (_, flags) = crate::finance_session::get_page(&app, &s.cookie, "/finance/flags").await;
+    assert!(flags.contains("Lệch số tiền") && flags.contains(pid));
+    let res = crate::finance_session::post_form(
+        &app,
+        &s,
+        "/finance/flags/resolve",
+        &[
             ("payment_id", pid),
             ("flag", "amount_mismatch"),
             ("note", "Đã liên hệ VNPay"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(res.status().as_u16(), 303);
     assert_eq!(
         app.payment_status(pid).await["flags"][0]["status"],

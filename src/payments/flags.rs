@@ -1,0 +1,54 @@
+//! Flags on payment orders as finance lists and resolves them (API and dashboard).
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::payments::service;
+use crate::startup::AppState;
+use crate::storage::payments::FlagRow;
+
+/// The longest resolution note kept.
+pub const MAX_NOTE: usize = 2000;
+
+/// Flags the caller may see, oldest first: `status` `open`, `resolved` or `None` for all.
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    status: Option<&str>,
+    limit: i64,
+) -> Result<Vec<(String, FlagRow)>, ApiError> {
+    Ok(state
+        .store
+        .flags(status, caller.agency_scope(), limit)
+        .await?)
+}
+
+/// Resolves an open flag of a payment the caller may see; `false` when it was not open.
+pub async fn resolve(
+    state: &AppState,
+    caller: &Caller,
+    payment_id: &str,
+    flag: &str,
+    note: &str,
+) -> Result<bool, ApiError> {
+    let note = note.trim();
+    if note.is_empty()
+        || note.chars().count() > MAX_NOTE
+        || note.chars().any(crate::http::guard::is_forbidden_char)
+    {
+        return Err(ApiError::invalid_field(
+            "note",
+            format!("must be 1 to {MAX_NOTE} characters of text"),
+        ));
+    }
+    let record = service::visible(state, caller, payment_id).await?;
+    Ok(state
+        .store
+        .resolve_flag(
+            &record.payment.payment_id,
+            flag,
+            note,
+            &caller.sub,
+            state.clock.now(),
+        )
+        .await?)
+}

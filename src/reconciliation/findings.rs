@@ -1,0 +1,112 @@
+//! Reconciliation runs and findings as finance works them in the dashboard: the runs an account
+//! may see, pages of findings, the whole list for a download, and resolving one with a note.
+
+use serde_json::json;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::storage::reconciliation::{ItemRow, PositionedItem, RunRow};
+
+/// Findings per dashboard page.
+pub const PAGE: i64 = 50;
+/// Findings read per query while a download is written.
+const CHUNK: i64 = 1000;
+/// The longest resolution note kept.
+pub const MAX_NOTE: usize = 2000;
+
+/// The latest runs the caller may see.
+pub async fn runs(state: &AppState, caller: &Caller) -> Result<Vec<RunRow>, ApiError> {
+    Ok(state.store.runs(caller.agency_scope(), 100).await?)
+}
+
+/// A run the caller may read: an agency-bound caller reads only its agency's runs.
+pub async fn visible_run(state: &AppState, caller: &Caller, id: &str) -> Result<RunRow, ApiError> {
+    state
+        .store
+        .run(id)
+        .await?
+        .filter(|r| caller.agency.is_none() || caller.agency == r.agency_code)
+        .ok_or_else(|| ApiError::NotFound(format!("reconciliation {id}")))
+}
+
+/// A page of findings after `after`, and the cursor of the next page.
+pub async fn page(
+    state: &AppState,
+    run: &RunRow,
+    kind: Option<&str>,
+    after: Option<i64>,
+) -> Result<(Vec<PositionedItem>, Option<i64>), ApiError> {
+    let mut items = state
+        .store
+        .run_items_page(&run.rec_id, kind, after, PAGE + 1)
+        .await?;
+    let more = items.len() > usize::try_from(PAGE).unwrap_or(usize::MAX);
+    items.truncate(usize::try_from(PAGE).unwrap_or(usize::MAX));
+    let next = more.then(|| items.last().map(|i| i.position)).flatten();
+    Ok((items, next))
+}
+
+/// Every finding of a run, in order (for a spreadsheet).
+pub async fn all(state: &AppState, run: &RunRow) -> Result<Vec<ItemRow>, ApiError> {
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let items = state
+            .store
+            .run_items_page(&run.rec_id, None, after, CHUNK)
+            .await?;
+        let full = items.len() == usize::try_from(CHUNK).unwrap_or(usize::MAX);
+        after = items.last().map(|i| i.position);
+        out.extend(items.into_iter().map(|i| i.item));
+        if !full {
+            return Ok(out);
+        }
+    }
+}
+
+/// Resolves an open finding with a note, recorded against the person; `false` when it was not open.
+pub async fn resolve(
+    state: &AppState,
+    caller: &Caller,
+    rec_id: &str,
+    position: i64,
+    note: &str,
+) -> Result<bool, ApiError> {
+    let note = note.trim();
+    if note.is_empty()
+        || note.chars().count() > MAX_NOTE
+        || note.chars().any(crate::http::guard::is_forbidden_char)
+    {
+        return Err(ApiError::invalid_field(
+            "note",
+            format!("must be 1 to {MAX_NOTE} characters of text"),
+        ));
+    }
+    let run = visible_run(state, caller, rec_id).await?;
+    let Some(item) = state.store.run_item(&run.rec_id, position).await? else {
+        return Err(ApiError::NotFound(format!(
+            "finding {position} of {rec_id}"
+        )));
+    };
+    let now = state.clock.now();
+    let done = state
+        .store
+        .resolve_item(&run.rec_id, position, note, &caller.sub, now)
+        .await?;
+    if done {
+        let detail = json!({"rec_id": run.rec_id, "position": position, "kind": item.item.kind,
+            "txn_ref": item.item.txn_ref, "payment_id": item.item.payment_id, "note": note});
+        state
+            .store
+            .account_event(
+                &caller.sub,
+                "finding.resolved",
+                None,
+                Some(&detail.to_string()),
+                now,
+            )
+            .await?;
+    }
+    Ok(done)
+}
