@@ -6,8 +6,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::{FieldError, Problem};
 use crate::http::{
-    callback_log, callbacks, finance, notices, obligations, ops, pages, payments, reconciliation,
-    sandbox, webhooks,
+    callback_log, callbacks, finance, notices, obligations, ops, pages, pay_page, payments,
+    receipt, reconciliation, result_page, sandbox, verify, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -30,7 +30,8 @@ use crate::http::{
         webhooks::create, webhooks::list, webhooks::get, webhooks::delete, webhooks::rotate, webhooks::deliveries,
         webhooks::redeliver, webhooks::feed,
         reconciliation::create, reconciliation::get, reconciliation::items, reconciliation::report,
-        pages::pay, pages::choose, pages::result, finance::dashboard, sandbox::payment_page, sandbox::transaction_api,
+        pay_page::pay, pages::choose, result_page::result, receipt::page, receipt::pdf, receipt::for_portal,
+        verify::verify, verify::qr_png, finance::dashboard, sandbox::payment_page, sandbox::transaction_api,
     ),
     components(schemas(Problem, FieldError, crate::notices::Notice, crate::notices::NoticeInput)),
     modifiers(&BearerAuth),

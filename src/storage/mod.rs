@@ -8,6 +8,7 @@
 pub mod assessments;
 pub mod attempts;
 pub mod callback_log;
+pub mod confirmation;
 pub mod flags;
 pub mod idempotency;
 pub mod notices;

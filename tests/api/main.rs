@@ -3,7 +3,9 @@
 
 mod auth;
 mod browser;
+mod browser_confirmation;
 mod cli;
+mod confirmation;
 mod conventions;
 mod crash;
 mod feed_contract;
@@ -25,6 +27,7 @@ mod openapi_examples;
 mod operations;
 mod payments;
 mod reconciliation;
+mod smtp_sink;
 mod store_contract;
 mod transition_contract;
 mod webhooks;
