@@ -61,7 +61,7 @@ fn vi_words(n: u64, out: &mut Vec<&'static str>) {
     if n >= BILLION {
         vi_words(n / BILLION, out);
         out.push("tỷ");
-        if n % BILLION > 0 {
+        if !n.is_multiple_of(BILLION) {
             vi_below_billion(n % BILLION, false, out);
         }
     } else {
@@ -129,7 +129,7 @@ fn en_triple(n: u64, out: &mut Vec<String>) {
     match rest {
         0 => {}
         1..=19 => out.push(EN_SMALL[at(rest)].to_owned()),
-        _ if rest % 10 == 0 => out.push(EN_TENS[at(rest / 10)].to_owned()),
+        _ if rest.is_multiple_of(10) => out.push(EN_TENS[at(rest / 10)].to_owned()),
         _ => out.push(format!(
             "{}-{}",
             EN_TENS[at(rest / 10)],

@@ -34,6 +34,25 @@ struct ResultPage<'a> {
     return_url: Option<String>,
 }
 
+/// While the page is not final: the address to reload to (carrying when refreshing began), or,
+/// after [`REFRESH_FOR_SECS`], a link to check again. `since` is trusted only within a day.
+fn refresh_links(
+    refresh: bool,
+    result_url: &str,
+    since: Option<&str>,
+    now: i64,
+) -> (Option<String>, Option<String>) {
+    let since = since
+        .and_then(|s| s.parse::<i64>().ok())
+        .filter(|s| *s <= now && now - *s <= 24 * 3600)
+        .unwrap_or(now);
+    match (refresh, now - since < REFRESH_FOR_SECS) {
+        (true, true) => (Some(format!("{result_url}&since={since}")), None),
+        (true, false) => (None, Some(result_url.to_owned())),
+        _ => (None, None),
+    }
+}
+
 #[utoipa::path(get, path = "/pay/{id}/result", tag = "pages",
     params(("id" = String, Path), ("t" = String, Query), ("lang" = Option<String>, Query),
            ("since" = Option<String>, Query, description = "When the page began refreshing itself (Unix seconds)")),
@@ -77,19 +96,13 @@ pub async fn result(
             _ => ("warn", t.waiting_heading, t.waiting_message, false, true),
         },
     };
-    let now = state.clock.now().timestamp();
-    let since = q
-        .since
-        .as_deref()
-        .and_then(|s| s.parse::<i64>().ok())
-        .filter(|s| *s <= now && now - *s <= 24 * 3600)
-        .unwrap_or(now);
-    let result_url = |extra: String| format!("/pay/{}/result?{link}{extra}", p.payment_id);
-    let (refresh_url, check_again_url) = match (refresh, now - since < REFRESH_FOR_SECS) {
-        (true, true) => (Some(result_url(format!("&since={since}"))), None),
-        (true, false) => (None, Some(result_url(String::new()))),
-        _ => (None, None),
-    };
+    let result_url = format!("/pay/{}/result?{link}", p.payment_id);
+    let (refresh_url, check_again_url) = refresh_links(
+        refresh,
+        &result_url,
+        q.since.as_deref(),
+        state.clock.now().timestamp(),
+    );
     let receipt_url = (p.confirmation_no.is_some()
         && matches!(
             p.status.as_str(),
