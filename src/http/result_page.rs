@@ -57,6 +57,7 @@ fn refresh_links(
     params(("id" = String, Path), ("t" = String, Query), ("lang" = Option<String>, Query),
            ("since" = Option<String>, Query, description = "When the page began refreshing itself (Unix seconds)")),
     responses((status = 200, description = "The outcome (HTML); refreshes every 2 s for two minutes while not final", content_type = "text/html")))]
+/// `GET /pay/{id}/result?t=…`: the outcome, from what the store recorded.
 pub async fn result(
     state: web::Data<AppState>,
     id: web::Path<String>,

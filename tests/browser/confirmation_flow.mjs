@@ -113,6 +113,14 @@ async function tapTargets(page, where) {
       return { text: el.textContent.trim(), w: Math.round(r.width), h: Math.round(r.height) };
     }).filter((t) => t.w < 44 || t.h < 44));
   check(small.length === 0, `${where}: tap targets at least 44×44 px`, JSON.stringify(small));
+  const wide = await page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    return [...document.querySelectorAll('body *')]
+      .filter((el) => { const r = el.getBoundingClientRect(); return r.width > 0 && r.right > width + 0.5; })
+      .slice(0, 5)
+      .map((el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${String(el.className).replace(/ /g, '.')}`);
+  });
+  check(wide.length === 0, `${where}: nothing wider than the screen`, wide.join(', '));
 }
 
 async function visit(page, url, status, where) {
