@@ -320,7 +320,65 @@ fn facts(w: &mut Writer, c: &Confirmation, t: &ConfirmationTexts) {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::wrap;
+    use crate::confirmation::{words, Confirmation, ConfirmationLine, NoticeGroup};
+
+    fn sample(lines: usize) -> Confirmation {
+        let line = |i: usize| {
+            ConfirmationLine {
+            chapter: Some("757".into()),
+            sub_item: Some("2801".into()),
+            name: format!("Lệ phí trước bạ nhà đất, thửa số {i} — Tiền chậm nộp của khoản nộp ngân sách nhà nước"),
+            amount: 1_000_000,
+            days: (i % 2 == 1).then_some(29),
+        }
+        };
+        Confirmation {
+            lang: "vi",
+            payment_id: "pay_test".into(),
+            confirmation_no: "XN-7K2M-9QHD-4RTA".into(),
+            status: "paid".into(),
+            agency: None,
+            dossier: Some("000.00.12.H26-261202-0007".into()),
+            payer_name: Some("Nguyễn Thị Ánh".into()),
+            payer_email: None,
+            groups: vec![NoticeGroup {
+                notice_no: Some("LTB-0001/TB-CCT".into()),
+                lines: (0..lines).map(line).collect(),
+            }],
+            total: 1_000_000 * i64::try_from(lines).unwrap(),
+            total_words: words::vietnamese(1_000_000 * i64::try_from(lines).unwrap()),
+            gateway: Some("VNPay".into()),
+            gateway_txn_no: Some("14226112".into()),
+            reference: Some("01M8T5Q0043Y8YHAT6SG665TZ5".into()),
+            bank: Some("NCB".into()),
+            paid_at: None,
+            refunds: vec![],
+            verify_url: "http://localhost:8080/verify/XN-7K2M-9QHD-4RTA".into(),
+        }
+    }
+
+    #[test]
+    fn a_long_confirmation_runs_onto_more_pages_and_keeps_its_text() {
+        let pdf = super::render(&sample(40)).unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
+        // Kept as a test artefact to look at.
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/confirmation-sample.pdf");
+        std::fs::write(&path, &pdf).unwrap();
+        if let Ok(out) = std::process::Command::new("pdftotext")
+            .arg(&path)
+            .arg("-")
+            .output()
+        {
+            let text = String::from_utf8(out.stdout).unwrap();
+            assert!(text.matches('\u{c}').count() >= 2, "more than one page");
+            let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(text.contains("thửa số 39"), "{text}");
+            assert!(text.contains("Bốn mươi triệu đồng"), "{text}");
+        }
+    }
 
     #[test]
     fn wraps_at_spaces_and_cuts_long_words() {
