@@ -67,3 +67,35 @@ impl NotificationSettings {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{NotificationSettings, SmtpSettings};
+
+    fn smtp(from: &str, username: Option<&str>, password: Option<&str>) -> NotificationSettings {
+        NotificationSettings {
+            smtp: Some(SmtpSettings {
+                host: "smtp.example.vn".into(),
+                port: 587,
+                from: from.into(),
+                username: username.map(str::to_owned),
+                password: password.map(crate::config::Secret::new),
+                starttls: true,
+            }),
+        }
+    }
+
+    #[test]
+    fn a_bad_sender_or_a_password_without_user_names_the_key() {
+        assert!(NotificationSettings::default().validate().is_ok());
+        assert!(smtp("Cổng thanh toán <no-reply@example.vn>", None, None)
+            .validate()
+            .is_ok());
+        let e = smtp("not an address", None, None).validate().unwrap_err();
+        assert!(e.to_string().contains("notifications.smtp.from"), "{e}");
+        let e = smtp("a@example.vn", None, Some("p"))
+            .validate()
+            .unwrap_err();
+        assert!(e.to_string().contains("notifications.smtp.username"), "{e}");
+    }
+}
