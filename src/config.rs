@@ -156,6 +156,9 @@ pub struct Settings {
     /// Per-agency settings, by agency code.
     #[serde(default)]
     pub agencies: BTreeMap<String, AgencySettings>,
+    /// `[notifications.smtp]`: e-mailing the payer's confirmation (off when absent).
+    #[serde(default)]
+    pub notifications: crate::notifications::NotificationSettings,
     /// `LANDPAY_ENV`: local, test or production (not a key of the files).
     #[serde(skip)]
     pub environment: String,
@@ -466,6 +469,7 @@ impl Settings {
     /// Structural checks, naming the key.
     pub fn validate(&self) -> Result<(), ConfigError> {
         check_url("server.public_base_url", &self.server.public_base_url)?;
+        self.notifications.validate()?;
         let db = self.database.url.expose();
         if !(db.starts_with("sqlite:")
             || db.starts_with("postgres://")

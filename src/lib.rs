@@ -1,9 +1,11 @@
 //! landpay: compute, collect and report the financial obligations of Vietnamese land procedures.
 
 pub mod accounts;
+pub mod agencies;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod confirmation;
 pub mod error;
 pub mod events;
 pub mod exports;
@@ -13,6 +15,7 @@ pub mod idempotency;
 pub mod ids;
 pub mod money;
 pub mod notices;
+pub mod notifications;
 pub mod obligations;
 pub mod payments;
 pub mod reconciliation;

@@ -19,7 +19,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::http::{
     callback_log, callbacks, docs, error_docs, errors, finance, notices, obligations, ops, pages,
-    payments, reconciliation, sandbox, sandbox_rails, webhooks,
+    pay_page, payments, receipt, reconciliation, result_page, sandbox, sandbox_rails, verify, webhooks,
 };
 use crate::obligations::RuleBook;
 use crate::storage::Store;
@@ -176,6 +176,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/v1/payments/{id}/attempts").post(payments::create_attempt))
         .service(web::resource("/v1/payments/{id}/events").get(payments::events))
         .service(web::resource("/v1/payments/{id}/refunds").post(payments::refund))
+        .service(web::resource("/v1/payments/{id}/receipt").get(receipt::for_portal))
         .service(
             web::resource("/v1/payments/{id}/flags/{flag}/resolve").post(payments::resolve_flag),
         )
@@ -208,10 +209,15 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/callbacks/dvcqg").post(callbacks::dvcqg_result))
         .service(web::resource("/callbacks/dvcqg/return").get(callbacks::dvcqg_return))
         .service(web::resource("/callbacks/paygov/return").get(callbacks::paygov_return))
-        .service(web::resource("/pay/{id}").get(pages::pay))
+        .service(web::resource("/pay/{id}").get(pay_page::pay))
         .service(web::resource("/pay/{id}/attempts").post(pages::choose))
-        .service(web::resource("/pay/{id}/result").get(pages::result))
+        .service(web::resource("/pay/{id}/result").get(result_page::result))
+        .service(web::resource("/pay/{id}/receipt").get(receipt::page))
+        .service(web::resource("/pay/{id}/receipt.pdf").get(receipt::pdf))
+        .service(web::resource("/pay/{id}/qr.png").get(verify::qr_png))
+        .service(web::resource("/verify/{confirmation_no}").get(verify::verify))
         .service(web::resource("/static/pay.css").get(pages::stylesheet))
+        .service(web::resource("/static/pay.js").get(pages::script))
         .service(web::resource("/static/finance.css").get(finance::stylesheet))
         .configure(finance_routes)
         .service(

@@ -16,6 +16,7 @@ pub const IDEMPOTENCY_RETENTION: Duration = Duration::from_secs(48 * 3600);
 pub fn spawn_all(state: web::Data<AppState>, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
     vec![
         tokio::spawn(housekeeping(state.clone(), stop.clone())),
+        tokio::spawn(crate::confirmation::mail::run(state.clone(), stop.clone())),
         tokio::spawn(crate::webhooks::delivery::run(state, stop)),
     ]
 }

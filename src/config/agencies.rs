@@ -7,6 +7,11 @@ use super::rails::AgencyDvcqg;
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AgencySettings {
+    /// The agency's name as shown to payers, in Vietnamese and in English.
+    pub name_vi: Option<String>,
+    pub name_en: Option<String>,
+    pub address: Option<String>,
+    pub hotline: Option<String>,
     pub gateways: AgencyGateways,
 }
 

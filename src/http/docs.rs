@@ -7,7 +7,8 @@ use utoipa::{Modify, OpenApi};
 use crate::error::{FieldError, Problem};
 use crate::http::{
     callback_log, callbacks, finance, finance_auth, finance_flags, finance_payment, finance_recon,
-    notices, obligations, ops, pages, payments, reconciliation, sandbox, sandbox_rails, webhooks,
+    notices, obligations, ops, pages, pay_page, payments, receipt, reconciliation, result_page, sandbox,
+    sandbox_rails, verify, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -31,8 +32,10 @@ use crate::http::{
         webhooks::create, webhooks::list, webhooks::get, webhooks::delete, webhooks::rotate, webhooks::deliveries,
         webhooks::redeliver, webhooks::feed,
         reconciliation::create, reconciliation::get, reconciliation::items, reconciliation::report,
-        pages::pay, pages::choose, pages::result, finance::dashboard, finance_auth::login_form, finance_recon::runs, finance_recon::run, finance_flags::page, finance_payment::payment, sandbox::payment_page, sandbox::transaction_api,
-        sandbox_rails::dvcqg_init, sandbox_rails::paygov_create,
+        pay_page::pay, pages::choose, result_page::result, receipt::page, receipt::pdf, receipt::for_portal,
+        verify::verify, verify::qr_png, finance::dashboard, finance_auth::login_form, finance_recon::runs,
+        finance_recon::run, finance_flags::page, finance_payment::payment, sandbox::payment_page,
+        sandbox::transaction_api, sandbox_rails::dvcqg_init, sandbox_rails::paygov_create,
     ),
     components(schemas(Problem, FieldError, crate::notices::Notice, crate::notices::NoticeInput)),
     modifiers(&BearerAuth),

@@ -16,7 +16,8 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
     )))
 }
 
-/// Replaces an empty framework error body (404, 405, 413) with a problem body.
+/// Replaces an empty framework error body (404, 405, 413) with a problem body; a problem or a
+/// payer's error page (HTML) that a handler wrote stays as it is.
 pub fn problem_for_framework_error<B>(
     res: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
@@ -24,7 +25,9 @@ pub fn problem_for_framework_error<B>(
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/problem+json"));
+        .is_some_and(|ct| {
+            ct.starts_with("application/problem+json") || ct.starts_with("text/html")
+        });
     if is_problem {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }

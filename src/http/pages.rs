@@ -1,4 +1,5 @@
-//! The payer's pages: server-rendered, no script, nothing from another host,
+//! The payer's pages: server-rendered, one small script of our own (copy buttons, a bounded
+//! refresh) that the pages work without, nothing from another host,
 //! Vietnamese by default. Access is by a signed, expiring link token.
 
 use actix_web::http::{header, StatusCode};
@@ -8,15 +9,13 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::clock::vietnam;
-use crate::gateways::GatewayId;
-use crate::http::form_targets::form_targets;
+pub(crate) use crate::http::form_targets::form_targets;
 use crate::http::texts::{for_lang, Texts};
 use crate::money::format_vnd_plain;
 use crate::payments::link::{self, LinkError};
 use crate::payments::service;
 use crate::payments::AttemptInput;
 use crate::startup::AppState;
-use crate::storage::parse_ts;
 use crate::storage::payments::PaymentRecord;
 
 const STYLESHEET: &str = include_str!("../../static/pay.css");
@@ -33,21 +32,28 @@ pub fn local_time(t: DateTime<Utc>) -> String {
         .to_string()
 }
 
-fn local_date(ymd: &str) -> String {
+pub(crate) fn local_date(ymd: &str) -> String {
     chrono::NaiveDate::parse_from_str(ymd, "%Y-%m-%d")
         .map(|d| d.format("%d/%m/%Y").to_string())
         .unwrap_or_else(|_| ymd.to_owned())
 }
 
-/// Headers every page carries: a strict CSP (no script at all), no framing, no caching of
+/// Headers every page carries: a strict CSP (no script but our own, on the pages that load it), no framing, no caching of
 /// payer data, no referrer (the link token is in the URL).
 pub fn page(status: StatusCode, html: String, form_targets: &str) -> HttpResponse {
+    // Only a page that loads our one script may run it (the VietQR copy buttons, the result
+    // page's bounded refresh); every other page runs none.
+    let scripts = if html.contains(SCRIPT_TAG) {
+        "script-src 'self'; "
+    } else {
+        ""
+    };
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header((
             header::CONTENT_SECURITY_POLICY,
             format!(
-                "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'{form_targets}; \
+                "default-src 'none'; {scripts}style-src 'self'; img-src 'self' data:; form-action 'self'{form_targets}; \
                  frame-ancestors 'none'; base-uri 'none'"
             ),
         ))
@@ -105,12 +111,18 @@ pub fn error_page(
 
 #[derive(Deserialize)]
 pub struct LinkQuery {
-    t: Option<String>,
-    lang: Option<String>,
+    pub(crate) t: Option<String>,
+    pub(crate) lang: Option<String>,
+    /// The result page: when it began refreshing itself (Unix seconds).
+    pub(crate) since: Option<String>,
 }
 
 /// Loads the payment a link names and checks its token; an error page otherwise.
-async fn open(state: &AppState, id: &str, q: &LinkQuery) -> Result<PaymentRecord, HttpResponse> {
+pub(crate) async fn open(
+    state: &AppState,
+    id: &str,
+    q: &LinkQuery,
+) -> Result<PaymentRecord, HttpResponse> {
     let lang = q.lang.as_deref().unwrap_or("vi");
     let not_found = || {
         error_page(
@@ -156,161 +168,12 @@ async fn open(state: &AppState, id: &str, q: &LinkQuery) -> Result<PaymentRecord
     }
 }
 
-fn link_params(q: &LinkQuery) -> String {
+pub(crate) fn link_params(q: &LinkQuery) -> String {
     let mut s = format!("t={}", q.t.as_deref().unwrap_or_default());
     if q.lang.as_deref() == Some("en") {
         s.push_str("&lang=en");
     }
     s
-}
-
-struct LineView {
-    name: String,
-    sub_item: Option<String>,
-    due: Option<String>,
-    days: Option<i64>,
-    amount: String,
-}
-
-struct GatewayChoice {
-    id: &'static str,
-    label: &'static str,
-    primary: bool,
-}
-
-struct QrView {
-    demo: bool,
-    svg: Option<String>,
-    reference: String,
-    account: String,
-}
-
-#[derive(Template)]
-#[template(path = "pay.html")]
-struct PayPage<'a> {
-    t: &'a Texts,
-    other_lang_url: String,
-    dossier: String,
-    payer: String,
-    payment_id: String,
-    expires: String,
-    lines: Vec<LineView>,
-    total: String,
-    closed: Option<&'a str>,
-    return_url: Option<String>,
-    gateways: Vec<GatewayChoice>,
-    attempt_action: String,
-    vietqr: Option<QrView>,
-}
-
-/// `GET /pay/{id}?t=…`: what is owed, and the ways to pay it.
-#[utoipa::path(get, path = "/pay/{id}", tag = "pages",
-    params(("id" = String, Path, description = "pay_…"), ("t" = String, Query, description = "The signed link token of `pay_url`"),
-           ("lang" = Option<String>, Query, description = "`en` for English; Vietnamese by default")),
-    responses((status = 200, description = "The payer page (HTML)", content_type = "text/html"),
-              (status = 403, description = "Forged or expired link"), (status = 404, description = "No such payment")))]
-pub async fn pay(
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-    q: web::Query<LinkQuery>,
-) -> HttpResponse {
-    let record = match open(&state, &id, &q).await {
-        Ok(r) => r,
-        Err(page) => return page,
-    };
-    let t = for_lang(q.lang.as_deref());
-    let p = &record.payment;
-    let closed = match p.status.as_str() {
-        "pending" | "processing"
-            if parse_ts(&p.expires_at).is_ok_and(|e| e <= state.clock.now()) =>
-        {
-            Some(t.expired)
-        }
-        "pending" | "processing" => None,
-        "expired" => Some(t.expired),
-        "cancelled" => Some(t.cancelled),
-        "refunded" => Some(t.refunded),
-        _ => Some(t.already_paid),
-    };
-    let labels = [
-        (GatewayId::Vnpay, "VNPay"),
-        (GatewayId::Momo, "MoMo"),
-        (GatewayId::Zalopay, "ZaloPay"),
-        (GatewayId::Dvcqg, "Cổng DVCQG"),
-        (GatewayId::Paygov, "PayGov"),
-    ];
-    let gateways = labels
-        .iter()
-        .filter(|(g, _)| state.gateways.contains_key(g))
-        .enumerate()
-        .map(|(i, (g, label))| GatewayChoice {
-            id: g.as_str(),
-            label,
-            primary: i == 0,
-        })
-        .collect();
-    let vietqr = state.gateways.contains_key(&GatewayId::Vietqr).then(|| {
-        let open_qr = record.attempts.iter().rev().find(|a| {
-            a.gateway == "vietqr" && matches!(a.status.as_str(), "redirected" | "unknown")
-        });
-        let qr: Option<serde_json::Value> = open_qr
-            .and_then(|a| a.qr.as_deref())
-            .and_then(|q| serde_json::from_str(q).ok());
-        let cfg = &state.settings.gateways.vietqr;
-        QrView {
-            demo: cfg.account_no.chars().all(|c| c == '0'),
-            svg: qr
-                .as_ref()
-                .and_then(|q| q["svg"].as_str())
-                .map(|s| s[s.find("<svg").unwrap_or(0)..].to_owned()),
-            reference: qr
-                .as_ref()
-                .and_then(|q| q["reference"].as_str())
-                .unwrap_or_default()
-                .to_owned(),
-            account: format!(
-                "{} — {} ({})",
-                cfg.account_no, cfg.account_name, cfg.bank_bin
-            ),
-        }
-    });
-    let payer: serde_json::Value = serde_json::from_str(&p.payer).unwrap_or_default();
-    let other = if t.lang == "en" {
-        String::new()
-    } else {
-        "&lang=en".into()
-    };
-    let view = PayPage {
-        t,
-        other_lang_url: format!(
-            "/pay/{}?t={}{}",
-            p.payment_id,
-            q.t.as_deref().unwrap_or_default(),
-            other
-        ),
-        dossier: p.dossier_code.clone().unwrap_or_else(|| "—".into()),
-        payer: payer["name"].as_str().unwrap_or("—").to_owned(),
-        payment_id: p.payment_id.clone(),
-        expires: parse_ts(&p.expires_at).map(local_time).unwrap_or_default(),
-        lines: record
-            .lines
-            .iter()
-            .map(|l| LineView {
-                name: l.name.clone(),
-                sub_item: l.sub_item.clone(),
-                due: l.due_date.as_deref().map(local_date),
-                days: l.days,
-                amount: money(l.amount),
-            })
-            .collect(),
-        total: money(p.amount),
-        closed,
-        return_url: p.return_url.clone(),
-        gateways,
-        attempt_action: format!("/pay/{}/attempts?{}", p.payment_id, link_params(&q)),
-        vietqr,
-    };
-    render(StatusCode::OK, &view, &form_targets(&state))
 }
 
 #[derive(Deserialize)]
@@ -404,78 +267,16 @@ pub async fn choose(
     }
 }
 
-#[derive(Template)]
-#[template(path = "result.html")]
-struct ResultPage<'a> {
-    t: &'a Texts,
-    refresh: bool,
-    tone: &'a str,
-    heading: &'a str,
-    message: &'a str,
-    dossier: String,
-    total: String,
-    paid_at: Option<String>,
-    reference: Option<String>,
-    retry_url: Option<String>,
-    return_url: Option<String>,
-}
+const SCRIPT: &str = include_str!("../../static/pay.js");
+/// How a page loads [`SCRIPT`].
+const SCRIPT_TAG: &str = "<script src=\"/static/pay.js\"";
 
-#[utoipa::path(get, path = "/pay/{id}/result", tag = "pages",
-    params(("id" = String, Path), ("t" = String, Query), ("lang" = Option<String>, Query)),
-    responses((status = 200, description = "The outcome (HTML); refreshes every 2 s while not final", content_type = "text/html")))]
-/// `GET /pay/{id}/result?t=…`: the outcome, from what the store recorded (never from the
-/// browser's return parameters); refreshes itself while not final.
-pub async fn result(
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-    q: web::Query<LinkQuery>,
-) -> HttpResponse {
-    let record = match open(&state, &id, &q).await {
-        Ok(r) => r,
-        Err(page) => return page,
-    };
-    let t = for_lang(q.lang.as_deref());
-    let p = &record.payment;
-    let pay_link = format!("/pay/{}?{}", p.payment_id, link_params(&q));
-    let latest = record.attempts.last();
-    let paid_attempt = record
-        .attempts
-        .iter()
-        .find(|a| Some(&a.attempt_id) == p.paid_attempt_id.as_ref());
-    let (tone, heading, message, refresh, retry) = match p.status.as_str() {
-        "paid" | "partially_refunded" => ("ok", t.paid_heading, t.paid_message, false, false),
-        "refunded" => ("warn", t.refunded, "", false, false),
-        "expired" => ("warn", t.expired, "", false, false),
-        "cancelled" => ("warn", t.cancelled, "", false, false),
-        _ => match latest.map(|a| a.status.as_str()) {
-            Some("redirected" | "unknown") => {
-                ("", t.processing_heading, t.processing_message, true, false)
-            }
-            Some("failed" | "expired") => ("bad", t.failed_heading, t.failed_message, false, true),
-            _ => ("warn", t.waiting_heading, t.waiting_message, false, true),
-        },
-    };
-    let view = ResultPage {
-        t,
-        refresh,
-        tone,
-        heading,
-        message,
-        dossier: p.dossier_code.clone().unwrap_or_else(|| "—".into()),
-        total: money(p.amount),
-        paid_at: p
-            .paid_at
-            .as_deref()
-            .and_then(|s| parse_ts(s).ok())
-            .map(local_time),
-        reference: paid_attempt.map(|a| match &a.gateway_txn_no {
-            Some(no) => format!("{} ({} {})", a.txn_ref, a.gateway.to_uppercase(), no),
-            None => a.txn_ref.clone(),
-        }),
-        retry_url: retry.then_some(pay_link),
-        return_url: p.return_url.clone(),
-    };
-    render(StatusCode::OK, &view, "")
+/// `GET /static/pay.js`: the copy buttons and the result page's bounded refresh.
+pub async fn script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(SCRIPT)
 }
 
 /// `GET /static/pay.css`

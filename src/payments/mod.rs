@@ -10,6 +10,7 @@ pub mod rails;
 pub mod refund;
 pub mod service;
 pub mod story;
+pub mod vietqr_view;
 
 use serde::{Deserialize, Serialize};
 
@@ -135,6 +136,9 @@ pub struct Payment {
     pub expires_at: String,
     pub created_at: String,
     pub paid_at: Option<String>,
+    /// The number of the payer's confirmation (`XN-…`), given when the order is paid; its
+    /// public check is `GET /verify/{confirmation_no}`.
+    pub confirmation_no: Option<String>,
     pub attempts: Vec<Attempt>,
 }
 
@@ -184,6 +188,7 @@ impl PaymentRecord {
             expires_at: p.expires_at.clone(),
             created_at: p.created_at.clone(),
             paid_at: p.paid_at.clone(),
+            confirmation_no: p.confirmation_no.clone(),
             attempts: self
                 .attempts
                 .iter()

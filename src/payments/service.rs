@@ -330,6 +330,7 @@ pub async fn create(
             expires_at: ts(expires),
             paid_at: None,
             paid_attempt_id: None,
+            confirmation_no: None,
             created_at: ts(now),
         },
         lines,

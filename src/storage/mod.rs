@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod assessments;
 pub mod attempts;
 pub mod callback_log;
+pub mod confirmation;
 pub mod findings;
 pub mod flags;
 pub mod idempotency;

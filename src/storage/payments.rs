@@ -11,7 +11,8 @@ use crate::payments::order::{self, OrderEvent};
 
 pub const PAYMENT_COLUMNS: &str =
     "payment_id, agency_code, dossier_code, status, amount, refunded_amount, payer, \
-     return_url, locale, created_by, expires_at, paid_at, paid_attempt_id, created_at";
+     return_url, locale, created_by, expires_at, paid_at, paid_attempt_id, created_at, \
+     confirmation_no";
 pub const LINE_COLUMNS: &str =
     "kind, source, notice_line_id, assessment_line, sub_item, name, amount, days, due_date";
 pub const ATTEMPT_COLUMNS: &str =
@@ -35,6 +36,8 @@ pub struct PaymentRow {
     pub paid_at: Option<String>,
     pub paid_attempt_id: Option<String>,
     pub created_at: String,
+    /// Given in the transaction that pays the order; unique across the service.
+    pub confirmation_no: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]

@@ -161,14 +161,22 @@ macro_rules! apply_moved {
             // Paying the order takes its row lock; when it cannot take the money, the lock is
             // taken to read why.
             let paid: Option<(String,)> = sqlx::query_as(&format!(
-                "update payment set status = 'paid', paid_at = $2, paid_attempt_id = $3, updated_at = $4
+                "update payment set status = 'paid', paid_at = $2, paid_attempt_id = $3, updated_at = $4,
+                        confirmation_no = $5
                  where payment_id = $1 and status in {} returning payment_id",
                 order::sql_sources(OrderEvent::MoneyReceived)
             ))
             .bind(pid).bind(ts(money_at)).bind(attempt_id).bind(ts($now))
+            .bind(crate::confirmation::number::new_confirmation_no())
             .fetch_optional(&mut *$tx).await?;
             if paid.is_some() {
                 let notices = mark_notice_lines_paid!($tx, pid, money_at, $now);
+                // The confirmation's e-mail waits in the mail outbox, committed with the money.
+                sqlx::query(
+                    "insert into mail_outbox (payment_id, kind, status, tries, next_attempt_at, created_at, updated_at)
+                     values ($1, 'confirmation', 'pending', 0, $2, $2, $2) on conflict do nothing",
+                )
+                .bind(pid).bind(ts($now)).execute(&mut *$tx).await?;
                 // payment.paid and notice.paid in one write of the event log.
                 let mut events = vec![$ops::payment_event(&mut $tx, pid, EventType::PaymentPaid, serde_json::Value::Null).await?];
                 for (notice_id, agency) in notices {

@@ -3,7 +3,9 @@
 
 mod auth;
 mod browser;
+mod browser_confirmation;
 mod cli;
+mod confirmation;
 mod conventions;
 mod crash;
 mod feed_contract;
@@ -32,6 +34,7 @@ mod rails;
 mod rails_browser;
 mod rails_webhooks;
 mod reconciliation;
+mod smtp_sink;
 mod store_contract;
 mod transition_contract;
 mod webhooks;

@@ -248,6 +248,7 @@ fn pending_row(
         expires_at: landpay::storage::ts(now + Duration::hours(1)),
         paid_at: None,
         paid_attempt_id: None,
+        confirmation_no: None,
         created_at: landpay::storage::ts(now),
     }
 }

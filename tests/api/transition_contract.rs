@@ -52,6 +52,7 @@ pub async fn order_with_attempt(store: &Store, txn_ref: &str) -> String {
         expires_at: ts(now + Duration::hours(1)),
         paid_at: None,
         paid_attempt_id: None,
+        confirmation_no: None,
         created_at: ts(now),
     };
     let new = NewPayment {

@@ -301,8 +301,8 @@ async function decide(page, button, id) {
     page.locator(button).click(),
   ]);
   // The IPN is answered before the sandbox redirects, so the result is final at once; should it
-  // still be processing, the page refreshes itself every 2 s.
-  await page.waitForFunction(() => !document.querySelector('meta[http-equiv="refresh"]'), null, { timeout: 10_000 })
+  // still be processing, the page reloads itself every 2 s (data-refresh-url).
+  await page.waitForFunction(() => !document.querySelector('[data-refresh-url]'), null, { timeout: 10_000 })
     .catch(() => check(false, 'the result page reaches a final state within 10 s'));
   return clean(await page.locator('#outcome').textContent());
 }

@@ -1,6 +1,7 @@
 //! VietQR (NAPAS 247) dynamic/static bank-transfer QR codes.
 //! No callback exists: payment is matched from bank statements on the reference in 62/08.
 
+pub mod banks;
 pub mod emv;
 pub mod svg;
 

@@ -1,0 +1,145 @@
+//! E-mailing the confirmation from the mail outbox: a row is committed with the money (see the
+//! transition), this worker sends it with the PDF attached and retries on a schedule. Whatever
+//! happens here, the payment is not touched: only the outbox row records the outcome.
+
+use std::time::Duration;
+
+use actix_web::web;
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use tokio::sync::watch;
+
+use super::texts::for_lang;
+use crate::notifications::SmtpSettings;
+use crate::startup::AppState;
+
+/// Waits before the 2nd, 3rd, … try; after the last the mail is given up (`failed`).
+const RETRY_AFTER: [i64; 5] = [30, 120, 600, 3600, 6 * 3600];
+const POLL: Duration = Duration::from_secs(2);
+
+/// Runs the outbox until `stop` turns true.
+pub async fn run(state: web::Data<AppState>, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(POLL);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                if let Err(e) = pass(&state).await {
+                    tracing::warn!(error = %e, "mail outbox pass failed; will retry");
+                }
+            }
+            _ = stop.changed() => break,
+        }
+    }
+}
+
+/// One pass over the due confirmations (tests call it directly); returns how many were sent.
+pub async fn pass(state: &AppState) -> anyhow::Result<usize> {
+    let now = state.clock.now();
+    let mut sent = 0;
+    for due in state.store.due_mails(now, 20).await? {
+        let tries = due.tries + 1;
+        let (status, next, error) = match send_one(state, &due.payment_id).await {
+            Ok(Outcome::Sent) => {
+                sent += 1;
+                ("sent", now, None)
+            }
+            Ok(Outcome::Skipped(why)) => ("skipped", now, Some(why.to_owned())),
+            Err(e) => {
+                let wait = RETRY_AFTER.get(usize::try_from(due.tries).unwrap_or(usize::MAX));
+                tracing::warn!(payment_id = %due.payment_id, tries, error = %e, "e-mailing a confirmation failed");
+                match wait {
+                    Some(secs) => (
+                        "pending",
+                        now + chrono::Duration::seconds(*secs),
+                        Some(e.to_string()),
+                    ),
+                    None => ("failed", now, Some(e.to_string())),
+                }
+            }
+        };
+        let error: Option<String> = error.map(|e| e.chars().take(500).collect());
+        state
+            .store
+            .mail_tried(&due.payment_id, status, tries, next, error.as_deref(), now)
+            .await?;
+    }
+    Ok(sent)
+}
+
+enum Outcome {
+    Sent,
+    Skipped(&'static str),
+}
+
+async fn send_one(state: &AppState, payment_id: &str) -> anyhow::Result<Outcome> {
+    let Some(smtp) = &state.settings.notifications.smtp else {
+        return Ok(Outcome::Skipped("notifications.smtp is not configured"));
+    };
+    let Some(record) = state.store.payment(payment_id).await? else {
+        return Ok(Outcome::Skipped("no such payment"));
+    };
+    let lang = if record.payment.locale == "en" {
+        "en"
+    } else {
+        "vi"
+    };
+    let confirmation = match super::load(state, &record, lang).await {
+        Ok(c) => c,
+        Err(super::ConfirmationError::NotPaid) => return Ok(Outcome::Skipped("not paid")),
+        Err(e) => return Err(e.into()),
+    };
+    let Some(to) = confirmation
+        .payer_email
+        .as_deref()
+        .and_then(|e| e.parse::<Mailbox>().ok())
+    else {
+        return Ok(Outcome::Skipped("the payer gave no usable e-mail address"));
+    };
+    let pdf = super::pdf::render(&confirmation)?;
+    let message = compose(smtp, to, &confirmation, pdf)?;
+    transport(smtp)?.send(message).await?;
+    Ok(Outcome::Sent)
+}
+
+fn compose(
+    smtp: &SmtpSettings,
+    to: Mailbox,
+    c: &super::Confirmation,
+    pdf: Vec<u8>,
+) -> anyhow::Result<Message> {
+    let t = for_lang(c.lang);
+    let dossier = c.dossier.clone().unwrap_or_else(|| c.payment_id.clone());
+    let total = crate::money::format_vnd_plain(c.total);
+    let body = format!(
+        "{}\n\n{}: {dossier}\n{}: {total} đ\n{}: {}\n{}: {}\n",
+        t.mail_body, t.dossier, t.total, t.in_words, c.total_words, t.number, c.confirmation_no
+    ) + &format!("{} {}\n", t.verify, c.verify_url);
+    let attachment = Attachment::new(format!("{}.pdf", c.confirmation_no))
+        .body(pdf, ContentType::parse("application/pdf")?);
+    Ok(Message::builder()
+        .from(smtp.from.parse()?)
+        .to(to)
+        .subject(format!("{} {dossier}", t.mail_subject))
+        .multipart(
+            MultiPart::mixed()
+                .singlepart(SinglePart::plain(body))
+                .singlepart(attachment),
+        )?)
+}
+
+fn transport(smtp: &SmtpSettings) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor>> {
+    let builder = if smtp.starttls {
+        AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)?
+    } else {
+        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host)
+    };
+    let mut builder = builder
+        .port(smtp.port)
+        .timeout(Some(Duration::from_secs(20)));
+    if let (Some(user), Some(password)) = (&smtp.username, &smtp.password) {
+        builder = builder.credentials(Credentials::new(user.clone(), password.expose().to_owned()));
+    }
+    Ok(builder.build())
+}

@@ -1,0 +1,158 @@
+//! What a payer's confirmation reads beyond the order (notice numbers, chapters, refunds), the
+//! lookup of a confirmation number, and the mail outbox of confirmations to e-mail.
+
+use chrono::{DateTime, Utc};
+
+use super::payments::PaymentRecord;
+use super::{on_pool, on_writer, ts, Store};
+
+/// Where an order's line comes from: its notice's number and the budget chapter.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LineOrigin {
+    pub position: i64,
+    pub notice_no: Option<String>,
+    pub chapter: Option<String>,
+}
+
+/// A refund of the order that went through.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RefundDone {
+    pub amount: i64,
+    pub reason: String,
+    pub updated_at: String,
+}
+
+/// A confirmation e-mail due to be sent.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DueMail {
+    pub payment_id: String,
+    pub tries: i64,
+}
+
+impl Store {
+    /// The notice number and chapter of each of the order's lines (a late-interest line takes
+    /// its notice's first chapter), in line order.
+    pub async fn line_origins(&self, payment_id: &str) -> Result<Vec<LineOrigin>, sqlx::Error> {
+        on_pool!(self, pool => {
+            sqlx::query_as(
+                "select pl.position, n.notice_no,
+                        coalesce(nl.chapter, (select f.chapter from notice_line f where f.notice_id = n.notice_id
+                                              order by f.position limit 1)) as chapter
+                 from payment_line pl
+                 left join notice n on n.notice_id = pl.source
+                 left join notice_line nl on nl.notice_line_id = pl.notice_line_id
+                 where pl.payment_id = $1 order by pl.position",
+            )
+            .bind(payment_id)
+            .fetch_all(pool)
+            .await
+        })
+    }
+
+    /// The order's refunds that went through, oldest first.
+    pub async fn refunds_done(&self, payment_id: &str) -> Result<Vec<RefundDone>, sqlx::Error> {
+        on_pool!(self, pool => {
+            sqlx::query_as(
+                "select amount, reason, updated_at from refund
+                 where payment_id = $1 and status = 'succeeded' order by created_at, refund_id",
+            )
+            .bind(payment_id)
+            .fetch_all(pool)
+            .await
+        })
+    }
+
+    /// The order that holds a confirmation number.
+    pub async fn payment_by_confirmation(
+        &self,
+        confirmation_no: &str,
+    ) -> Result<Option<PaymentRecord>, sqlx::Error> {
+        let id: Option<(String,)> = on_pool!(self, pool => {
+            sqlx::query_as("select payment_id from payment where confirmation_no = $1")
+                .bind(confirmation_no)
+                .fetch_optional(pool)
+                .await
+        })?;
+        match id {
+            Some((id,)) => self.payment(&id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Confirmation e-mails whose time has come, oldest first.
+    pub async fn due_mails(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<DueMail>, sqlx::Error> {
+        on_pool!(self, pool => {
+            sqlx::query_as(
+                "select payment_id, tries from mail_outbox
+                 where status = 'pending' and next_attempt_at <= $1
+                 order by next_attempt_at, payment_id limit $2",
+            )
+            .bind(ts(now))
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+        })
+    }
+
+    /// Records how sending a confirmation went: `status` is `sent`, `skipped`, `failed` (given
+    /// up) or `pending` (to retry at `next_at`); `error` is a short reason without secrets.
+    pub async fn mail_tried(
+        &self,
+        payment_id: &str,
+        status: &str,
+        tries: i64,
+        next_at: DateTime<Utc>,
+        error: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), sqlx::Error> {
+        on_writer!(self, pool => {
+            sqlx::query(
+                "update mail_outbox set status = $2, tries = $3, next_attempt_at = $4, last_error = $5,
+                        updated_at = $6
+                 where payment_id = $1 and kind = 'confirmation' and status = 'pending'",
+            )
+            .bind(payment_id)
+            .bind(status)
+            .bind(tries)
+            .bind(ts(next_at))
+            .bind(error)
+            .bind(ts(now))
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })
+    }
+
+    /// The mail outbox row of an order: (status, tries, last error).
+    pub async fn mail_state(
+        &self,
+        payment_id: &str,
+    ) -> Result<Option<(String, i64, Option<String>)>, sqlx::Error> {
+        on_pool!(self, pool => {
+            sqlx::query_as(
+                "select status, tries, last_error from mail_outbox
+                 where payment_id = $1 and kind = 'confirmation'",
+            )
+            .bind(payment_id)
+            .fetch_optional(pool)
+            .await
+        })
+    }
+}
+
+impl Store {
+    /// The bank code a gateway reported for an attempt.
+    pub async fn attempt_bank(&self, attempt_id: &str) -> Result<Option<String>, sqlx::Error> {
+        let row: Option<(Option<String>,)> = on_pool!(self, pool => {
+            sqlx::query_as("select bank_code from attempt where attempt_id = $1")
+                .bind(attempt_id)
+                .fetch_optional(pool)
+                .await
+        })?;
+        Ok(row.and_then(|(b,)| b))
+    }
+}
