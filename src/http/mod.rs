@@ -11,6 +11,7 @@ pub mod guard;
 pub mod notices;
 pub mod obligations;
 pub mod ops;
+pub mod ops_metrics;
 pub mod pages;
 pub mod paging;
 pub mod payments;

@@ -283,7 +283,9 @@ pub async fn pay(
         let qr: Option<serde_json::Value> = open_qr
             .and_then(|a| a.qr.as_deref())
             .and_then(|q| serde_json::from_str(q).ok());
-        let cfg = &state.settings.gateways.vietqr;
+        let cfg = &state
+            .settings
+            .vietqr_for(record.payment.agency_code.as_deref());
         QrView {
             demo: cfg.account_no.chars().all(|c| c == '0'),
             svg: qr

@@ -7,10 +7,12 @@
 
 pub mod assessments;
 pub mod attempts;
+pub mod backup;
 pub mod callback_log;
 pub mod flags;
 pub mod idempotency;
 pub mod notices;
+pub mod ops_figures;
 pub mod outbox;
 pub mod payments;
 pub mod reconciliation;
