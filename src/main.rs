@@ -78,7 +78,13 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    landpay::telemetry::init(&settings.log);
+    let _traces = match landpay::telemetry::init_with_traces(&settings.log, &settings.telemetry) {
+        Ok(guard) => guard,
+        Err(e) => {
+            eprintln!("landpay: telemetry.otlp_endpoint: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     match run(cli.command.unwrap_or(Command::Serve), settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

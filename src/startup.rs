@@ -155,6 +155,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/metrics").get(ops::metrics))
         .service(web::resource("/docs").get(docs::docs_redirect))
         .service(web::resource("/docs/errors").get(error_docs::errors_page))
+        .service(web::resource("/docs/portal-guide").get(crate::http::guide::guide_page))
         .service(web::resource("/v1/quotes").post(obligations::quote))
         .service(web::resource("/v1/assessments").post(obligations::create_assessment))
         .service(web::resource("/v1/assessments/{id}").get(obligations::get_assessment))

@@ -8,6 +8,7 @@ pub mod errors;
 pub mod extract;
 pub mod finance;
 pub mod guard;
+pub mod guide;
 pub mod notices;
 pub mod obligations;
 pub mod ops;

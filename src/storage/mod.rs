@@ -37,15 +37,30 @@ use sqlx::sqlite::{
 
 use crate::config::{sqlite_path, DatabaseSettings};
 
+/// The span of one database call (exported with the request's trace when traces are on).
+pub fn db_span(system: &'static str) -> tracing::Span {
+    tracing::info_span!("db.query", db.system = system, otel.kind = "client")
+}
+
 /// Runs `$body` with `$pool` bound to the store's pool for reads.
 macro_rules! on_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match &$store.db {
             $crate::storage::Db::Sqlite(pools) => {
                 let $pool = &pools.read;
-                $body
+                ::tracing::Instrument::instrument(
+                    async { $body },
+                    $crate::storage::db_span("sqlite"),
+                )
+                .await
             }
-            $crate::storage::Db::Postgres($pool) => $body,
+            $crate::storage::Db::Postgres($pool) => {
+                ::tracing::Instrument::instrument(
+                    async { $body },
+                    $crate::storage::db_span("postgresql"),
+                )
+                .await
+            }
         }
     };
 }
@@ -58,9 +73,19 @@ macro_rules! on_writer {
         match &$store.db {
             $crate::storage::Db::Sqlite(pools) => {
                 let $pool = &pools.write;
-                $body
+                ::tracing::Instrument::instrument(
+                    async { $body },
+                    $crate::storage::db_span("sqlite"),
+                )
+                .await
             }
-            $crate::storage::Db::Postgres($pool) => $body,
+            $crate::storage::Db::Postgres($pool) => {
+                ::tracing::Instrument::instrument(
+                    async { $body },
+                    $crate::storage::db_span("postgresql"),
+                )
+                .await
+            }
         }
     };
 }
