@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use figment::providers::{Format, Serialized, Toml};
@@ -24,7 +24,7 @@ pub use hardening::{
     canonical, check_environment, Cidr, Rate, RateLimitSettings, RetentionSettings,
 };
 pub use keys::{check_keys, KeyAlg, KeySettings};
-pub use sources::{provenance_report, read_secret_file};
+pub use sources::{provenance_report, read_secret_file, ConfigSources};
 
 /// What the loader and the validator can refuse, always naming the key.
 #[derive(Debug, thiserror::Error)]
@@ -405,30 +405,6 @@ const DEVELOPMENT_SECRETS: &[(&str, &str)] = &[
     ("gateways.zalopay.key2", "dev-only-zalopay-key2"),
 ];
 
-/// Where the layered files come from.
-#[derive(Debug, Clone)]
-pub struct ConfigSources {
-    pub dir: PathBuf,
-    pub environment: String,
-    pub extra_file: Option<PathBuf>,
-}
-
-impl ConfigSources {
-    /// `LANDPAY_CONFIG_DIR` (default `config/` in the working directory; it need not exist),
-    /// `LANDPAY_ENV` (default `local`), and `--config`.
-    pub fn from_env(extra_file: Option<PathBuf>) -> Self {
-        let environment = std::env::var("LANDPAY_ENV").unwrap_or_else(|_| "local".to_owned());
-        let dir = std::env::var("LANDPAY_CONFIG_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| PathBuf::from("config"));
-        Self {
-            dir,
-            environment,
-            extra_file,
-        }
-    }
-}
-
 impl Settings {
     /// Loads the layers with the process environment and validates the result.
     pub fn load(sources: &ConfigSources) -> Result<Self, ConfigError> {
@@ -645,7 +621,7 @@ mod tests {
 
     fn sources(env: &str) -> ConfigSources {
         ConfigSources {
-            dir: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/config")),
+            dir: std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/config")),
             environment: env.to_owned(),
             extra_file: None,
         }

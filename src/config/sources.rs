@@ -3,6 +3,7 @@
 //! one trailing newline trimmed, is the value of `k`).
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use figment::value::{Dict, Map, Tag, Value};
 use figment::{Figment, Metadata, Profile, Provider, Source};
@@ -25,6 +26,30 @@ const FILE_KEYS: &[&str] = &[
     "public_key",
     "url",
 ];
+
+/// Where the layered files come from.
+#[derive(Debug, Clone)]
+pub struct ConfigSources {
+    pub dir: PathBuf,
+    pub environment: String,
+    pub extra_file: Option<PathBuf>,
+}
+
+impl ConfigSources {
+    /// `LANDPAY_CONFIG_DIR` (default `config/` in the working directory; it need not exist),
+    /// `LANDPAY_ENV` (default `local`), and `--config`.
+    pub fn from_env(extra_file: Option<PathBuf>) -> Self {
+        let environment = std::env::var("LANDPAY_ENV").unwrap_or_else(|_| "local".to_owned());
+        let dir = std::env::var("LANDPAY_CONFIG_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| PathBuf::from("config"));
+        Self {
+            dir,
+            environment,
+            extra_file,
+        }
+    }
+}
 
 /// One `LANDPAY__…` variable as a layer of its own, so that its values say which variable set them.
 pub(super) struct EnvVar {

@@ -153,6 +153,11 @@ impl Gateways {
         self.default.contains_key(id)
     }
 
+    /// Gateway `id` as an order of `agency` uses it.
+    pub fn of(&self, agency: Option<&str>, id: GatewayId) -> Option<&Arc<dyn PaymentGateway>> {
+        self.for_agency(agency).get(&id)
+    }
+
     /// The gateways as an order of `agency` uses them.
     pub fn for_agency(&self, agency: Option<&str>) -> &Registry {
         agency

@@ -283,7 +283,7 @@ pub async fn pay(
         let qr: Option<serde_json::Value> = open_qr
             .and_then(|a| a.qr.as_deref())
             .and_then(|q| serde_json::from_str(q).ok());
-        let cfg = &state
+        let cfg = state
             .settings
             .vietqr_for(record.payment.agency_code.as_deref());
         QrView {

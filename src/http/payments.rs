@@ -293,7 +293,7 @@ pub async fn refund(
                 RefundError::Store(s) => s.into(),
             })?;
         let attempt = record.attempts.iter().find(|a| a.attempt_id == reserved.attempt_id);
-        let outcome = match (attempt, attempt.and_then(|a| a.gateway.parse::<GatewayId>().ok()).and_then(|g| state.gateways.for_agency(record.payment.agency_code.as_deref()).get(&g))) {
+        let outcome = match (attempt, attempt.and_then(|a| a.gateway.parse::<GatewayId>().ok()).and_then(|g| state.gateways.of(record.payment.agency_code.as_deref(), g))) {
             (Some(a), Some(gateway)) => {
                 let reference = AttemptRef {
                     txn_ref: a.txn_ref.clone(),

@@ -2,7 +2,29 @@
 //! callback names (read from the unverified message only to choose the key; nothing in it is
 //! believed before the signature verifies under that key).
 
+use std::sync::Arc;
+
+use crate::gateways::adapters::PaymentGateway;
+use crate::gateways::GatewayId;
 use crate::startup::AppState;
+use crate::storage::payments::AttemptRow;
+
+/// The gateway of an attempt, under the credentials of its order's agency; `None` when that
+/// gateway is not enabled (any more).
+pub async fn gateway_of_attempt(
+    state: &AppState,
+    attempt: &AttemptRow,
+) -> anyhow::Result<Option<Arc<dyn PaymentGateway>>> {
+    let Ok(id) = attempt.gateway.parse::<GatewayId>() else {
+        return Ok(None);
+    };
+    let agency = state
+        .store
+        .agency_of_attempt(&attempt.txn_ref)
+        .await?
+        .flatten();
+    Ok(state.gateways.of(agency.as_deref(), id).cloned())
+}
 
 /// The agency of the order whose attempt `txn_ref` names; `None` for an order of no agency or
 /// an unknown reference (both verified under the default credentials).

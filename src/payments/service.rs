@@ -380,8 +380,7 @@ pub async fn start_attempt(
     let p = &record.payment;
     let gateway = state
         .gateways
-        .for_agency(p.agency_code.as_deref())
-        .get(&gateway_id)
+        .of(p.agency_code.as_deref(), gateway_id)
         .ok_or_else(|| {
             ApiError::invalid_field("gateway", format!("{gateway_id} is not enabled here"))
         })?;
@@ -517,17 +516,7 @@ pub async fn janitor_pass(state: &AppState) -> anyhow::Result<()> {
 
 /// Asks the gateway what became of one open attempt and records the answer.
 pub async fn resolve_attempt(state: &AppState, attempt: &AttemptRow) -> anyhow::Result<()> {
-    let agency = state
-        .store
-        .agency_of_attempt(&attempt.txn_ref)
-        .await?
-        .flatten();
-    let Some(gateway) = attempt
-        .gateway
-        .parse::<GatewayId>()
-        .ok()
-        .and_then(|g| state.gateways.for_agency(agency.as_deref()).get(&g))
-    else {
+    let Some(gateway) = super::credentials::gateway_of_attempt(state, attempt).await? else {
         return Ok(());
     };
     let reference = AttemptRef {
