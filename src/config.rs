@@ -3,11 +3,10 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use figment::providers::{Format, Serialized, Toml};
-use figment::value::Value;
 use figment::Figment;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -15,11 +14,19 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 mod agencies;
 mod hardening;
 mod rails;
-pub use agencies::{AgencyGateways, AgencySettings};
+pub use agencies::{
+    AgencyGateways, AgencyMomo, AgencySettings, AgencyVietqr, AgencyVnpay, AgencyZalopay,
+};
+mod keys;
+mod operations;
+pub use operations::{MetricsSettings, TelemetrySettings};
+mod sources;
 pub use hardening::{
     canonical, check_environment, Cidr, Rate, RateLimitSettings, RetentionSettings,
 };
+pub use keys::{check_keys, KeyAlg, KeySettings};
 pub use rails::{AgencyDvcqg, DvcqgMessageTypes, DvcqgSettings, PaygovSettings};
+pub use sources::{provenance_report, read_secret_file, ConfigSources};
 
 /// What the loader and the validator can refuse, always naming the key.
 #[derive(Debug, thiserror::Error)]
@@ -153,7 +160,13 @@ pub struct Settings {
     pub rules: RuleSettings,
     pub rate_limits: RateLimitSettings,
     pub retention: RetentionSettings,
-    /// Per-agency settings, by agency code.
+    /// Who may read `/metrics`.
+    #[serde(default)]
+    pub metrics: MetricsSettings,
+    /// Where traces are exported (OTLP over HTTP).
+    #[serde(default)]
+    pub telemetry: TelemetrySettings,
+    /// Per-agency settings (`[agencies."HN-VPDKDD"]`), each part optional.
     #[serde(default)]
     pub agencies: BTreeMap<String, AgencySettings>,
     /// `[notifications.smtp]`: e-mailing the payer's confirmation (off when absent).
@@ -162,6 +175,9 @@ pub struct Settings {
     /// `LANDPAY_ENV`: local, test or production (not a key of the files).
     #[serde(skip)]
     pub environment: String,
+    /// Where each effective key's value came from (a file, a variable, the built-in defaults).
+    #[serde(skip)]
+    pub origins: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -197,6 +213,9 @@ pub struct AuthSettings {
     pub audience: String,
     /// Key for the signed links of the payer pages.
     pub link_secret: Secret,
+    /// Further token keys by `kid` (a token naming a `kid` is verified with that key only).
+    #[serde(default)]
+    pub keys: Vec<KeySettings>,
 }
 
 /// The hour at which a gateway closes its settlement day, `"HH:MM"` in UTC+7 (`"24:00"` = midnight):
@@ -397,30 +416,6 @@ const DEVELOPMENT_SECRETS: &[(&str, &str)] = &[
     ("gateways.paygov.secret_key", "dev-only-paygov-secret"),
 ];
 
-/// Where the layered files come from.
-#[derive(Debug, Clone)]
-pub struct ConfigSources {
-    pub dir: PathBuf,
-    pub environment: String,
-    pub extra_file: Option<PathBuf>,
-}
-
-impl ConfigSources {
-    /// `LANDPAY_CONFIG_DIR` (default `config/` in the working directory; it need not exist),
-    /// `LANDPAY_ENV` (default `local`), and `--config`.
-    pub fn from_env(extra_file: Option<PathBuf>) -> Self {
-        let environment = std::env::var("LANDPAY_ENV").unwrap_or_else(|_| "local".to_owned());
-        let dir = std::env::var("LANDPAY_CONFIG_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| PathBuf::from("config"));
-        Self {
-            dir,
-            environment,
-            extra_file,
-        }
-    }
-}
-
 impl Settings {
     /// Loads the layers with the process environment and validates the result.
     pub fn load(sources: &ConfigSources) -> Result<Self, ConfigError> {
@@ -450,10 +445,14 @@ impl Settings {
             }
             figment = figment.merge(Toml::file(extra));
         }
-        for (key, value) in env_overrides(env)? {
-            figment = figment.merge(Serialized::default(&key, value));
+        for var in sources::env_overrides(env)? {
+            figment = figment.merge(var);
         }
-        let mut settings: Settings = figment.extract_lossy().map_err(figment_error)?;
+        let (tree, origins) = sources::resolve(&figment)?;
+        let mut settings: Settings = Figment::from(Serialized::defaults(tree))
+            .extract_lossy()
+            .map_err(figment_error)?;
+        settings.origins = origins;
         let rules_dir = sources.dir.join("rules");
         if settings.rules.dir.is_empty() && rules_dir.is_dir() {
             settings.rules.dir = rules_dir.display().to_string();
@@ -498,6 +497,10 @@ impl Settings {
                 "must be at least 16 bytes",
             ));
         }
+        check_keys(&self.auth.keys, 16)?;
+        self.check_agencies()?;
+        self.metrics.check()?;
+        self.telemetry.check()?;
         for (key, url) in [
             (
                 "gateways.vnpay.payment_url",
@@ -612,33 +615,6 @@ fn figment_error(error: figment::Error) -> ConfigError {
     }
 }
 
-/// `LANDPAY__SERVER__PORT=8081` → (`server.port`, "8081"). Scalars stay strings here and are
-/// converted to the key's type on extraction; `[...]` and `{...}` are TOML inline values.
-fn env_overrides(env: &[(String, String)]) -> Result<BTreeMap<String, Value>, ConfigError> {
-    let mut out = BTreeMap::new();
-    for (name, raw) in env {
-        let Some(path) = name.strip_prefix("LANDPAY__") else {
-            continue;
-        };
-        let key = path
-            .split("__")
-            .map(str::to_ascii_lowercase)
-            .collect::<Vec<_>>()
-            .join(".");
-        let trimmed = raw.trim();
-        let value = if trimmed.starts_with('[') || trimmed.starts_with('{') {
-            let doc: toml::Table = toml::from_str(&format!("v = {trimmed}"))
-                .map_err(|e| ConfigError::invalid(&key, format!("not a TOML inline value: {e}")))?;
-            let inline = doc.get("v").cloned().unwrap_or(toml::Value::Boolean(false));
-            Value::serialize(inline).map_err(|e| ConfigError::invalid(&key, e.to_string()))?
-        } else {
-            Value::from(raw.clone())
-        };
-        out.insert(key, value);
-    }
-    Ok(out)
-}
-
 /// Where the SQLite file of a `sqlite://PATH` URL lives, if the URL names a file.
 pub fn sqlite_path(url: &str) -> Option<&Path> {
     let rest = url
@@ -659,7 +635,7 @@ mod tests {
 
     fn sources(env: &str) -> ConfigSources {
         ConfigSources {
-            dir: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/config")),
+            dir: std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/config")),
             environment: env.to_owned(),
             extra_file: None,
         }

@@ -37,16 +37,36 @@ enum Command {
         /// Limit the token to one agency's records.
         #[arg(long)]
         agency: Option<String>,
+        /// Sign with this HS256 key of `auth.keys` (its `kid` goes in the token's header);
+        /// without it, with `auth.jwt_secret`.
+        #[arg(long)]
+        kid: Option<String>,
         /// Lifetime such as 1h, 30m or 7d.
         #[arg(long, default_value = "1h", value_parser = parse_duration)]
         ttl: ConfigDuration,
     },
-    /// Load and validate the configuration, print every effective key (secrets redacted).
+    /// Load and validate the configuration, print every effective key (secrets redacted) and
+    /// where each value came from.
     CheckConfig,
     /// Accounts of the people who sign in to the finance dashboard.
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Copy the SQLite database to FILE while the service keeps serving (a consistent snapshot).
+    Backup {
+        /// The new file to write (must not exist).
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+    },
+    /// Replace the SQLite database with a backup (stop the service first).
+    Restore {
+        /// The backup file to restore.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// Replace a database that already holds data.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -64,7 +84,13 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    landpay::telemetry::init(&settings.log);
+    let _traces = match landpay::telemetry::init_with_traces(&settings.log, &settings.telemetry) {
+        Ok(guard) => guard,
+        Err(e) => {
+            eprintln!("landpay: telemetry.otlp_endpoint: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     match run(cli.command.unwrap_or(Command::Serve), settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -92,15 +118,32 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             sub,
             roles,
             agency,
+            kid,
             ttl,
         } => {
-            let token =
-                JwtKeys::new(&settings.auth).mint(&sub, &roles, agency.as_deref(), ttl.0)?;
+            let token = JwtKeys::new(&settings.auth).mint_with_kid(
+                kid.as_deref(),
+                &sub,
+                &roles,
+                agency.as_deref(),
+                ttl.0,
+            )?;
             println!("{token}");
             Ok(())
         }
         Command::CheckConfig => {
             print!("{}", settings.to_redacted_toml()?);
+            print!("{}", landpay::config::provenance_report(&settings.origins));
+            Ok(())
+        }
+        Command::Backup { to } => {
+            let bytes = landpay::storage::backup::backup(&settings.database, &to).await?;
+            tracing::info!(file = %to.display(), bytes, "backup written");
+            Ok(())
+        }
+        Command::Restore { from, force } => {
+            landpay::storage::backup::restore(&settings.database, &from, force).await?;
+            tracing::info!(file = %from.display(), "backup restored");
             Ok(())
         }
         Command::User { command } => {

@@ -10,7 +10,7 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use tokio::sync::{watch, Notify};
 
-use crate::gateways::adapters::Registry;
+use crate::gateways::adapters::Gateways;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -32,7 +32,7 @@ pub struct AppState {
     pub metrics: ops::Metrics,
     pub clock: Arc<Clock>,
     pub rules: RuleBook,
-    pub gateways: Registry,
+    pub gateways: Gateways,
     /// Wakes the delivery worker when an event was just committed.
     pub delivery_kick: Arc<Notify>,
     /// Per-address and per-subject rate limits.
@@ -48,7 +48,7 @@ impl AppState {
         }
         .context("loading the reference data (rules.dir)")?;
         Ok(Self {
-            gateways: crate::gateways::adapters::registry(&settings)?,
+            gateways: Gateways::build(&settings)?,
             delivery_kick: Arc::new(Notify::new()),
             limits: crate::http::rate_limit::Limits::new(&settings),
             rules,
@@ -155,6 +155,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/metrics").get(ops::metrics))
         .service(web::resource("/docs").get(docs::docs_redirect))
         .service(web::resource("/docs/errors").get(error_docs::errors_page))
+        .service(web::resource("/docs/portal-guide").get(crate::http::guide::guide_page))
         .service(web::resource("/v1/quotes").post(obligations::quote))
         .service(web::resource("/v1/assessments").post(obligations::create_assessment))
         .service(web::resource("/v1/assessments/{id}").get(obligations::get_assessment))

@@ -39,6 +39,7 @@ async fn housekeeping(state: web::Data<AppState>, mut stop: watch::Receiver<bool
 /// orders), then the idempotency-key sweep.
 pub async fn sweep(state: &AppState) -> anyhow::Result<()> {
     crate::payments::service::janitor_pass(state).await?;
+    state.metrics.operator.janitor_run();
     state.delivery_kick.notify_one();
     let retention = chrono::Duration::from_std(IDEMPOTENCY_RETENTION)?;
     let removed = state

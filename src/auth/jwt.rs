@@ -1,12 +1,15 @@
-//! HS256 tokens: verification with an explicit algorithm, issuer, audience and expiry, and minting.
+//! Bearer tokens: verification with an explicit algorithm, issuer, audience and expiry, and
+//! minting. A token without a `kid` header is HS256 under `auth.jwt_secret`; a token naming a
+//! `kid` is verified with that key of `auth.keys` only, under that key's algorithm only.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use super::{Caller, Role};
-use crate::config::AuthSettings;
+use crate::config::{AuthSettings, KeyAlg};
 use crate::error::ApiError;
 
 /// Clock leeway for `exp` and `nbf`.
@@ -27,29 +30,74 @@ struct Claims {
     nbf: Option<u64>,
 }
 
+/// One key of `auth.keys`.
+struct KidKey {
+    decoding: DecodingKey,
+    validation: Validation,
+    /// HS256 keys can also sign (`landpay token --kid`).
+    encoding: Option<EncodingKey>,
+}
+
 /// Keys and rules for the API's bearer tokens.
 pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    by_kid: HashMap<String, KidKey>,
     issuer: String,
     audience: String,
+}
+
+fn validation_for(alg: Algorithm, settings: &AuthSettings) -> Validation {
+    let mut validation = Validation::new(alg);
+    validation.algorithms = vec![alg];
+    validation.leeway = LEEWAY_SECONDS;
+    validation.validate_nbf = true;
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    validation.set_issuer(&[settings.issuer.as_str()]);
+    validation.set_audience(&[settings.audience.as_str()]);
+    validation
+}
+
+fn kid_keys(settings: &AuthSettings) -> HashMap<String, KidKey> {
+    let mut out = HashMap::new();
+    for key in &settings.keys {
+        // Unusable entries are refused when the configuration loads.
+        let Some(decoding) = key.decoding_key() else {
+            continue;
+        };
+        let alg = match key.alg {
+            KeyAlg::HS256 => Algorithm::HS256,
+            KeyAlg::EdDSA => Algorithm::EdDSA,
+            KeyAlg::RS256 => Algorithm::RS256,
+        };
+        let encoding = match (key.alg, &key.secret) {
+            (KeyAlg::HS256, Some(secret)) => {
+                Some(EncodingKey::from_secret(secret.expose().as_bytes()))
+            }
+            _ => None,
+        };
+        let validation = validation_for(alg, settings);
+        out.insert(
+            key.kid.clone(),
+            KidKey {
+                decoding,
+                validation,
+                encoding,
+            },
+        );
+    }
+    out
 }
 
 impl JwtKeys {
     pub fn new(settings: &AuthSettings) -> Self {
         let secret = settings.jwt_secret.expose().as_bytes();
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.algorithms = vec![Algorithm::HS256];
-        validation.leeway = LEEWAY_SECONDS;
-        validation.validate_nbf = true;
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.set_issuer(&[settings.issuer.as_str()]);
-        validation.set_audience(&[settings.audience.as_str()]);
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
-            validation,
+            validation: validation_for(Algorithm::HS256, settings),
+            by_kid: kid_keys(settings),
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
         }
@@ -57,7 +105,18 @@ impl JwtKeys {
 
     /// Verifies a token; every failure is 401 and says only what kind of failure it was.
     pub fn verify(&self, token: &str) -> Result<Caller, ApiError> {
-        let data = decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| {
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| ApiError::Unauthorized("the token is malformed".to_owned()))?;
+        let (decoding, validation) = match header.kid.as_deref() {
+            None => (&self.decoding, &self.validation),
+            Some(kid) => {
+                let key = self.by_kid.get(kid).ok_or_else(|| {
+                    ApiError::Unauthorized("the token's key (kid) is not accepted".to_owned())
+                })?;
+                (&key.decoding, &key.validation)
+            }
+        };
+        let data = decode::<Claims>(token, decoding, validation).map_err(|e| {
             use jsonwebtoken::errors::ErrorKind;
             let why = match e.kind() {
                 ErrorKind::ExpiredSignature => "the token has expired",
@@ -102,6 +161,33 @@ impl JwtKeys {
         agency: Option<&str>,
         ttl: Duration,
     ) -> anyhow::Result<String> {
+        self.mint_with_kid(None, sub, roles, agency, ttl)
+    }
+
+    /// Mints a token signed with the HS256 key `kid` of `auth.keys` (its header names the kid),
+    /// or with `auth.jwt_secret` when `kid` is `None`.
+    pub fn mint_with_kid(
+        &self,
+        kid: Option<&str>,
+        sub: &str,
+        roles: &[Role],
+        agency: Option<&str>,
+        ttl: Duration,
+    ) -> anyhow::Result<String> {
+        let (encoding, mut header) = match kid {
+            None => (&self.encoding, Header::new(Algorithm::HS256)),
+            Some(kid) => {
+                let key = self
+                    .by_kid
+                    .get(kid)
+                    .and_then(|k| k.encoding.as_ref())
+                    .ok_or_else(|| {
+                        anyhow::anyhow!("--kid {kid} is not an HS256 key of auth.keys")
+                    })?;
+                (key, Header::new(Algorithm::HS256))
+            }
+        };
+        header.kid = kid.map(str::to_owned);
         if agency.is_some_and(|a| a.trim().is_empty()) {
             anyhow::bail!(
                 "--agency must not be blank (omit it for a token that sees every agency)"
@@ -118,11 +204,7 @@ impl JwtKeys {
             iat: now,
             nbf: None,
         };
-        Ok(encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &self.encoding,
-        )?)
+        Ok(encode(&header, &claims, encoding)?)
     }
 }
 
@@ -139,6 +221,7 @@ mod tests {
             issuer: iss.into(),
             audience: aud.into(),
             link_secret: Secret::new("link-secret-for-tests"),
+            keys: Vec::new(),
         })
     }
 

@@ -192,6 +192,9 @@ impl Settings {
                 problems.push(format!("`{key}` must be at least 32 bytes"));
             }
         }
+        if let Err(e) = super::check_keys(&self.auth.keys, 32) {
+            problems.push(e.to_string());
+        }
         if !self.server.public_base_url.starts_with("https://") {
             problems.push("`server.public_base_url` must be an https URL".to_owned());
         }

@@ -140,35 +140,81 @@ pub trait PaymentGateway: Send + Sync {
     ) -> BoxFuture<'a, Result<RefundOutcome, GatewayFailure>>;
 }
 
-/// The enabled gateways.
+/// The enabled gateways of one set of credentials.
 pub type Registry = HashMap<GatewayId, Arc<dyn PaymentGateway>>;
 
-/// Builds the registry from configuration: every enabled gateway, with one HTTP client.
-pub fn registry(settings: &Settings) -> anyhow::Result<Registry> {
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(15))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
+/// The enabled gateways: under the default credentials, and for each agency that holds its own
+/// (`agencies.<code>.gateways`), under that agency's.
+pub struct Gateways {
+    default: Registry,
+    by_agency: HashMap<String, Registry>,
+}
+
+impl Gateways {
+    /// Builds every registry from configuration, with one HTTP client.
+    pub fn build(settings: &Settings) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(15))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        let default = registry(settings, None, &http)?;
+        let mut by_agency = HashMap::new();
+        for agency in settings.agencies_with_gateways() {
+            by_agency.insert(agency.to_owned(), registry(settings, Some(agency), &http)?);
+        }
+        Ok(Self { default, by_agency })
+    }
+
+    /// A gateway under the default credentials.
+    pub fn get(&self, id: &GatewayId) -> Option<&Arc<dyn PaymentGateway>> {
+        self.default.get(id)
+    }
+
+    /// Whether a gateway is enabled.
+    pub fn contains_key(&self, id: &GatewayId) -> bool {
+        self.default.contains_key(id)
+    }
+
+    /// Gateway `id` as an order of `agency` uses it.
+    pub fn of(&self, agency: Option<&str>, id: GatewayId) -> Option<&Arc<dyn PaymentGateway>> {
+        self.for_agency(agency).get(&id)
+    }
+
+    /// The gateways as an order of `agency` uses them.
+    pub fn for_agency(&self, agency: Option<&str>) -> &Registry {
+        agency
+            .and_then(|a| self.by_agency.get(a))
+            .unwrap_or(&self.default)
+    }
+}
+
+/// The registry of `agency`'s credentials (the defaults where it has none).
+fn registry(
+    settings: &Settings,
+    agency: Option<&str>,
+    http: &reqwest::Client,
+) -> anyhow::Result<Registry> {
     let base = settings.base_url().to_owned();
     let g = &settings.gateways;
     let mut out: Registry = HashMap::new();
     if g.vnpay.enabled {
-        let payment_url = if g.vnpay.payment_url.is_empty() {
+        let vnpay = settings.vnpay_for(agency);
+        let payment_url = if vnpay.payment_url.is_empty() {
             format!("{base}/sandbox/vnpay/paymentv2/vpcpay.html")
         } else {
-            g.vnpay.payment_url.clone()
+            vnpay.payment_url.clone()
         };
-        let api_url = if g.vnpay.api_url.is_empty() {
+        let api_url = if vnpay.api_url.is_empty() {
             format!("{base}/sandbox/vnpay/merchant_webapi/api/transaction")
         } else {
-            g.vnpay.api_url.clone()
+            vnpay.api_url.clone()
         };
         out.insert(
             GatewayId::Vnpay,
             Arc::new(super::vnpay::Adapter {
                 http: http.clone(),
-                tmn_code: g.vnpay.tmn_code.clone(),
-                secret: g.vnpay.hash_secret.clone(),
+                tmn_code: vnpay.tmn_code,
+                secret: vnpay.hash_secret,
                 payment_url,
                 api_url,
                 return_url: format!("{base}/callbacks/vnpay/return"),
@@ -176,46 +222,47 @@ pub fn registry(settings: &Settings) -> anyhow::Result<Registry> {
         );
     }
     if g.momo.enabled {
+        let momo = settings.momo_for(agency);
         out.insert(
             GatewayId::Momo,
             Arc::new(super::momo::Adapter {
                 http: http.clone(),
-                partner_code: g.momo.partner_code.clone(),
-                access_key: g.momo.access_key.clone(),
-                secret_key: g.momo.secret_key.clone(),
-                endpoint: g.momo.endpoint.trim_end_matches('/').to_owned(),
+                partner_code: momo.partner_code,
+                access_key: momo.access_key,
+                secret_key: momo.secret_key,
+                endpoint: momo.endpoint.trim_end_matches('/').to_owned(),
                 ipn_url: format!("{base}/callbacks/momo/ipn"),
                 redirect_url: format!("{base}/callbacks/momo/return"),
             }),
         );
     }
     if g.zalopay.enabled {
-        let app_id = g
-            .zalopay
-            .app_id
-            .parse::<i64>()
-            .map_err(|_| anyhow::anyhow!("gateways.zalopay.app_id must be a number"))?;
+        let zalopay = settings.zalopay_for(agency);
+        let app_id = zalopay.app_id.parse::<i64>().map_err(|_| {
+            anyhow::anyhow!("gateways.zalopay.app_id (or an agency's) must be a number")
+        })?;
         out.insert(
             GatewayId::Zalopay,
             Arc::new(super::zalopay::Adapter {
                 http: http.clone(),
                 app_id,
-                key1: g.zalopay.key1.clone(),
-                endpoint: g.zalopay.endpoint.trim_end_matches('/').to_owned(),
+                key1: zalopay.key1,
+                endpoint: zalopay.endpoint.trim_end_matches('/').to_owned(),
                 callback_url: format!("{base}/callbacks/zalopay"),
                 redirect_url: format!("{base}/callbacks/zalopay/return"),
             }),
         );
     }
-    super::dvcqg::register(settings, &http, &mut out);
-    super::paygov::register(settings, &http, &mut out);
+    super::dvcqg::register(settings, http, &mut out);
+    super::paygov::register(settings, http, &mut out);
     if g.vietqr.enabled {
+        let vietqr = settings.vietqr_for(agency);
         out.insert(
             GatewayId::Vietqr,
             Arc::new(super::vietqr::Adapter {
-                bank_bin: g.vietqr.bank_bin.clone(),
-                account_no: g.vietqr.account_no.clone(),
-                account_name: g.vietqr.account_name.clone(),
+                bank_bin: vietqr.bank_bin,
+                account_no: vietqr.account_no,
+                account_name: vietqr.account_name,
             }),
         );
     }

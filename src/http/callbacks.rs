@@ -24,6 +24,7 @@ use crate::gateways::zalopay;
 use crate::gateways::zalopay::wire::CallbackAnswer;
 use crate::gateways::GatewayError;
 use crate::ids::{new_id, IdKind};
+use crate::payments::credentials;
 use crate::startup::AppState;
 use crate::storage::payments::{AttemptFailure, CallbackRecord, GatewayResult, ResultApplied};
 use crate::storage::transition::{CallbackClaim, CallbackOutcome};
@@ -77,6 +78,7 @@ async fn log_unverified(
         .check(client, std::time::Instant::now())
         .map_err(Limited)?;
     log_callback(state, gateway, txn_ref, verdict_answer, payload, true).await?;
+    state.metrics.operator.callback(gateway, verdict_answer.0);
     Ok(())
 }
 
@@ -109,12 +111,17 @@ async fn decide(
         .await
     {
         Ok((outcome, _)) => {
+            state
+                .metrics
+                .operator
+                .callback(claim.gateway, outcome.verdict());
             if matches!(outcome, CallbackOutcome::Applied(ResultApplied::Paid)) {
                 state.delivery_kick.notify_one();
             }
             Ok(outcome)
         }
         Err(e) => {
+            state.metrics.operator.callback(claim.gateway, "error");
             if let Err(log_error) = state.store.record_callback_error(&id, on_error).await {
                 tracing::error!(error = ?log_error, callback_id = %id, "could not log the answer to a failed callback");
             }
@@ -157,7 +164,9 @@ pub async fn vnpay_ipn(state: web::Data<AppState>, req: HttpRequest) -> HttpResp
 }
 
 async fn vnpay_ipn_inner(state: &AppState, query: &str, client: &str) -> anyhow::Result<IpnAnswer> {
-    let cfg = &state.settings.gateways.vnpay;
+    let reference = credentials::vnpay_reference(query);
+    let agency = credentials::agency_of_reference(state, reference.as_deref()).await?;
+    let cfg = &state.settings.vnpay_for(agency.as_deref());
     let parsed = if bounded::query_has_nul(query) {
         Err(GatewayError::invalid(
             "query",
@@ -299,7 +308,9 @@ fn momo_answer_for(outcome: &CallbackOutcome) -> String {
 }
 
 async fn momo_ipn_inner(state: &AppState, body: &[u8], client: &str) -> anyhow::Result<bool> {
-    let cfg = &state.settings.gateways.momo;
+    let reference = credentials::momo_reference(body);
+    let agency = credentials::agency_of_reference(state, reference.as_deref()).await?;
+    let cfg = &state.settings.momo_for(agency.as_deref());
     let parsed = if bounded::body_has_nul(body) {
         Err(GatewayError::Json("the body holds a NUL character".into()))
     } else {
@@ -391,7 +402,9 @@ async fn zalopay_inner(
     body: &[u8],
     client: &str,
 ) -> anyhow::Result<CallbackAnswer> {
-    let cfg = &state.settings.gateways.zalopay;
+    let reference = credentials::zalopay_reference(body);
+    let agency = credentials::agency_of_reference(state, reference.as_deref()).await?;
+    let cfg = &state.settings.zalopay_for(agency.as_deref());
     let parsed = if bounded::body_has_nul(body) {
         Err(GatewayError::Json("the body holds a NUL character".into()))
     } else {

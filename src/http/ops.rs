@@ -29,6 +29,8 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     pool: IntGaugeVec,
+    /// The operator's figures (backlog, flags, callbacks, janitor, reconciliation).
+    pub operator: super::ops_metrics::OperatorMetrics,
 }
 
 impl Metrics {
@@ -61,7 +63,9 @@ impl Metrics {
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(pool.clone()))?;
+        let operator = super::ops_metrics::OperatorMetrics::register(&registry)?;
         Ok(Self {
+            operator,
             registry,
             requests,
             latency,
@@ -158,10 +162,19 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 
 /// Prometheus metrics.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain"),
+        (status = 401, description = "`metrics.bearer_token` is set and the request does not carry it")))]
+pub async fn metrics(state: web::Data<AppState>, req: actix_web::HttpRequest) -> HttpResponse {
+    if !super::ops_metrics::may_scrape(&state, &req) {
+        return actix_web::ResponseError::error_response(&crate::error::ApiError::Unauthorized(
+            "/metrics needs `Authorization: Bearer <metrics.bearer_token>`".into(),
+        ));
+    }
     let (open, idle) = state.store.pool_stats();
     let m = &state.metrics;
+    if let Err(e) = m.operator.refresh(&state).await {
+        tracing::warn!(error = %e, "reading the operator metrics");
+    }
     m.pool.with_label_values(&["open"]).set(i64::from(open));
     m.pool
         .with_label_values(&["idle"])

@@ -34,13 +34,24 @@ struct SandboxPage<'a> {
     query: String,
 }
 
+/// The secret of the merchant a payment URL names (`vnp_TmnCode`): the simulator signs as
+/// that merchant, as VNPay signs with each merchant's own secret.
+fn merchant_secret(state: &AppState, query: &str) -> crate::config::Secret {
+    let tmn_code = form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "vnp_TmnCode")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    state.settings.vnpay_secret_of_merchant(&tmn_code)
+}
+
 /// `GET /sandbox/vnpay/paymentv2/vpcpay.html?…`: checks our signature as VNPay would.
 #[utoipa::path(get, path = "/sandbox/vnpay/paymentv2/vpcpay.html", tag = "sandbox",
     params(("vnp_TxnRef" = String, Query, description = "…and every vnp_* parameter of a VNPay 2.1.0 payment URL")),
     responses((status = 200, description = "The simulated VNPay page with Pay and Decline (HTML; not mounted in production)", content_type = "text/html")))]
 pub async fn payment_page(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let secret = state.settings.gateways.vnpay.hash_secret.expose();
     let query = req.query_string();
+    let secret = merchant_secret(&state, query);
+    let secret = secret.expose();
     let request = match parse_payment_request(query, secret) {
         Ok(r) => r,
         Err(e) => {
@@ -79,7 +90,8 @@ pub struct Decision {
 /// `POST /sandbox/vnpay/paymentv2/complete`: the payer's decision. Signs the IPN, calls it and
 /// waits for the answer, then sends the browser to the return URL with the same parameters.
 pub async fn complete(state: web::Data<AppState>, form: web::Form<Decision>) -> HttpResponse {
-    let secret = state.settings.gateways.vnpay.hash_secret.expose();
+    let secret = merchant_secret(&state, &form.q);
+    let secret = secret.expose();
     let Ok(request) = parse_payment_request(&form.q, secret) else {
         return error_page(
             StatusCode::BAD_REQUEST,
@@ -174,10 +186,16 @@ pub async fn complete(state: web::Data<AppState>, form: web::Form<Decision>) -> 
     request_body(content = Object, description = "A signed VNPay querydr or refund request"),
     responses((status = 200, description = "A signed VNPay answer")))]
 pub async fn transaction_api(state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
-    let secret = state.settings.gateways.vnpay.hash_secret.expose();
-    let command = serde_json::from_slice::<Value>(&body)
-        .ok()
+    let parsed = serde_json::from_slice::<Value>(&body).ok();
+    let command = parsed
+        .as_ref()
         .and_then(|v| v["vnp_Command"].as_str().map(str::to_owned));
+    let tmn_code = parsed
+        .as_ref()
+        .and_then(|v| v["vnp_TmnCode"].as_str())
+        .unwrap_or_default();
+    let secret = state.settings.vnpay_secret_of_merchant(tmn_code);
+    let secret = secret.expose();
     match command.as_deref() {
         Some("querydr") => querydr(&state, &body, secret).await,
         Some("refund") => refund(&state, &body, secret).await,

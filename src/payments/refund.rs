@@ -148,7 +148,7 @@ async fn ask_gateway(
     let attempt = record.attempts.iter().find(|a| a.attempt_id == attempt_id);
     let gateway = attempt
         .and_then(|a| a.gateway.parse::<GatewayId>().ok())
-        .and_then(|g| state.gateways.get(&g));
+        .and_then(|g| state.gateways.of(record.payment.agency_code.as_deref(), g));
     let outcome = match (attempt, gateway) {
         (Some(a), Some(gateway)) => {
             let Ok(created) = parse_ts(&a.created_at) else {

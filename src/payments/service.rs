@@ -378,10 +378,13 @@ pub async fn start_attempt(
             crate::wording::one_of(GatewayId::ALL.iter().map(|g| g.as_str())),
         )
     })?;
-    let gateway = state.gateways.get(&gateway_id).ok_or_else(|| {
-        ApiError::invalid_field("gateway", format!("{gateway_id} is not enabled here"))
-    })?;
     let p = &record.payment;
+    let gateway = state
+        .gateways
+        .of(p.agency_code.as_deref(), gateway_id)
+        .ok_or_else(|| {
+            ApiError::invalid_field("gateway", format!("{gateway_id} is not enabled here"))
+        })?;
     let now = state.clock.now();
     let order_expires = parse_ts(&p.expires_at)?;
     let payable = super::order::PaymentStatus::parse(&p.status)
@@ -515,12 +518,7 @@ pub async fn janitor_pass(state: &AppState) -> anyhow::Result<()> {
 
 /// Asks the gateway what became of one open attempt and records the answer.
 pub async fn resolve_attempt(state: &AppState, attempt: &AttemptRow) -> anyhow::Result<()> {
-    let Some(gateway) = attempt
-        .gateway
-        .parse::<GatewayId>()
-        .ok()
-        .and_then(|g| state.gateways.get(&g))
-    else {
+    let Some(gateway) = super::credentials::gateway_of_attempt(state, attempt).await? else {
         return Ok(());
     };
     let reference = AttemptRef {

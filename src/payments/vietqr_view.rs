@@ -48,7 +48,9 @@ pub fn view(state: &AppState, record: &PaymentRecord) -> Option<QrView> {
         return None;
     }
     let qr = open_qr(record);
-    let cfg = &state.settings.gateways.vietqr;
+    let cfg = &state
+        .settings
+        .vietqr_for(record.payment.agency_code.as_deref());
     Some(QrView {
         demo: cfg.account_no.chars().all(|c| c == '0'),
         svg: qr
@@ -68,8 +70,8 @@ pub fn view(state: &AppState, record: &PaymentRecord) -> Option<QrView> {
 }
 
 /// The receiving account in one line: `0011001234567 — CONG TY A, Vietcombank — Ngân hàng …`.
-pub fn receiving_account(state: &AppState) -> Option<String> {
-    let cfg = &state.settings.gateways.vietqr;
+pub fn receiving_account(state: &AppState, agency: Option<&str>) -> Option<String> {
+    let cfg = &state.settings.vietqr_for(agency);
     state.gateways.contains_key(&GatewayId::Vietqr).then(|| {
         format!(
             "{} — {}, {}",

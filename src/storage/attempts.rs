@@ -80,6 +80,20 @@ impl Store {
         on_pool!(self, pool => sqlx::query_as(&sql).bind(txn_ref).fetch_optional(pool).await)
     }
 
+    /// The agency of the order whose attempt `txn_ref` names: `None` for an unknown reference,
+    /// `Some(None)` for an order of no agency.
+    pub async fn agency_of_attempt(
+        &self,
+        txn_ref: &str,
+    ) -> Result<Option<Option<String>>, sqlx::Error> {
+        let sql =
+            "select p.agency_code from attempt a join payment p on p.payment_id = a.payment_id \
+                   where a.txn_ref = $1";
+        let row: Option<(Option<String>,)> =
+            on_pool!(self, pool => sqlx::query_as(sql).bind(txn_ref).fetch_optional(pool).await)?;
+        Ok(row.map(|(agency,)| agency))
+    }
+
     /// The attempts these gateway references name (those that exist), in one query per 500.
     pub async fn attempts_by_refs(&self, refs: &[String]) -> Result<Vec<AttemptRow>, sqlx::Error> {
         let mut out = Vec::new();

@@ -8,12 +8,14 @@
 pub mod accounts;
 pub mod assessments;
 pub mod attempts;
+pub mod backup;
 pub mod callback_log;
 pub mod confirmation;
 pub mod findings;
 pub mod flags;
 pub mod idempotency;
 pub mod notices;
+pub mod ops_figures;
 pub mod outbox;
 pub mod payments;
 pub mod reconciliation;
@@ -38,15 +40,30 @@ use sqlx::sqlite::{
 
 use crate::config::{sqlite_path, DatabaseSettings};
 
+/// The span of one database call (exported with the request's trace when traces are on).
+pub fn db_span(system: &'static str) -> tracing::Span {
+    tracing::info_span!("db.query", db.system = system, otel.kind = "client")
+}
+
 /// Runs `$body` with `$pool` bound to the store's pool for reads.
 macro_rules! on_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match &$store.db {
             $crate::storage::Db::Sqlite(pools) => {
                 let $pool = &pools.read;
-                $body
+                ::tracing::Instrument::instrument(
+                    async { $body },
+                    $crate::storage::db_span("sqlite"),
+                )
+                .await
             }
-            $crate::storage::Db::Postgres($pool) => $body,
+            $crate::storage::Db::Postgres($pool) => {
+                ::tracing::Instrument::instrument(
+                    async { $body },
+                    $crate::storage::db_span("postgresql"),
+                )
+                .await
+            }
         }
     };
 }
@@ -59,9 +76,19 @@ macro_rules! on_writer {
         match &$store.db {
             $crate::storage::Db::Sqlite(pools) => {
                 let $pool = &pools.write;
-                $body
+                ::tracing::Instrument::instrument(
+                    async { $body },
+                    $crate::storage::db_span("sqlite"),
+                )
+                .await
             }
-            $crate::storage::Db::Postgres($pool) => $body,
+            $crate::storage::Db::Postgres($pool) => {
+                ::tracing::Instrument::instrument(
+                    async { $body },
+                    $crate::storage::db_span("postgresql"),
+                )
+                .await
+            }
         }
     };
 }

@@ -8,6 +8,7 @@ use super::bounded::disabled;
 use crate::gateways::momo;
 use crate::gateways::vnpay::wire::parse_callback;
 use crate::gateways::zalopay;
+use crate::payments::credentials;
 use crate::payments::service::visible_link;
 use crate::startup::AppState;
 use crate::storage::payments::AttemptRow;
@@ -19,8 +20,12 @@ pub async fn vnpay_return(state: web::Data<AppState>, req: HttpRequest) -> HttpR
     if !state.settings.gateways.vnpay.enabled {
         return disabled();
     }
-    let secret = state.settings.gateways.vnpay.hash_secret.expose();
-    let Ok(callback) = parse_callback(req.query_string(), secret) else {
+    let reference = credentials::vnpay_reference(req.query_string());
+    let agency = credentials::agency_of_reference(&state, reference.as_deref())
+        .await
+        .unwrap_or_default();
+    let cfg = state.settings.vnpay_for(agency.as_deref());
+    let Ok(callback) = parse_callback(req.query_string(), cfg.hash_secret.expose()) else {
         return crate::http::pages::error_page(
             actix_web::http::StatusCode::BAD_REQUEST,
             "vi",
@@ -82,7 +87,11 @@ pub async fn momo_return(state: web::Data<AppState>, req: HttpRequest) -> HttpRe
     if !state.settings.gateways.momo.enabled {
         return disabled();
     }
-    let cfg = &state.settings.gateways.momo;
+    let reference = query_value(req.query_string(), "orderId");
+    let agency = credentials::agency_of_reference(&state, reference.as_deref())
+        .await
+        .unwrap_or_default();
+    let cfg = &state.settings.momo_for(agency.as_deref());
     match momo::wire::parse_redirect(
         req.query_string(),
         cfg.access_key.expose(),
@@ -102,7 +111,11 @@ pub async fn zalopay_return(state: web::Data<AppState>, req: HttpRequest) -> Htt
     if !state.settings.gateways.zalopay.enabled {
         return disabled();
     }
-    let cfg = &state.settings.gateways.zalopay;
+    let reference = query_value(req.query_string(), "apptransid");
+    let agency = credentials::agency_of_reference(&state, reference.as_deref())
+        .await
+        .unwrap_or_default();
+    let cfg = &state.settings.zalopay_for(agency.as_deref());
     match zalopay::wire::parse_redirect(req.query_string(), cfg.key2.expose()) {
         Ok(r) => result_redirect(&state, &r.app_trans_id).await,
         Err(_) => crate::http::pages::error_page(
@@ -112,4 +125,11 @@ pub async fn zalopay_return(state: web::Data<AppState>, req: HttpRequest) -> Htt
             "The return link is not valid.",
         ),
     }
+}
+
+/// One parameter of a return query, unverified (it only chooses the key that verifies it).
+fn query_value(query: &str, name: &str) -> Option<String> {
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }

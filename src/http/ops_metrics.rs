@@ -1,0 +1,132 @@
+//! The operator's metrics: the webhook backlog, open flags, callback verdicts, janitor passes and
+//! open reconciliation findings; and the optional bearer token in front of `/metrics`.
+
+use actix_web::http::header;
+use actix_web::HttpRequest;
+use prometheus::{Gauge, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry};
+use subtle::ConstantTimeEq;
+
+use crate::startup::AppState;
+
+const DELIVERY_STATES: [&str; 3] = ["pending", "delivered", "dead"];
+const FLAGS: [&str; 3] = ["amount_mismatch", "paid_after_expiry", "duplicate_payment"];
+const ITEM_KINDS: [&str; 5] = [
+    "missing_in_ledger",
+    "missing_in_statement",
+    "amount_mismatch",
+    "status_mismatch",
+    "other_agency",
+];
+
+pub struct OperatorMetrics {
+    deliveries: IntGaugeVec,
+    oldest_pending: Gauge,
+    flags_open: IntGaugeVec,
+    callbacks: IntCounterVec,
+    janitor_runs: IntCounter,
+    reconciliation_items: IntGaugeVec,
+}
+
+impl OperatorMetrics {
+    pub fn register(registry: &Registry) -> anyhow::Result<Self> {
+        let gauges =
+            |name: &str, help: &str, label: &str| IntGaugeVec::new(Opts::new(name, help), &[label]);
+        let me = Self {
+            deliveries: gauges(
+                "landpay_webhook_deliveries",
+                "Webhook deliveries by state",
+                "state",
+            )?,
+            oldest_pending: Gauge::new(
+                "landpay_webhook_oldest_pending_seconds",
+                "Age of the oldest pending webhook delivery (0 when none is pending)",
+            )?,
+            flags_open: gauges("landpay_flags_open", "Open flags by kind", "flag")?,
+            callbacks: IntCounterVec::new(
+                Opts::new(
+                    "landpay_callbacks_total",
+                    "Gateway callbacks received, by gateway and verdict",
+                ),
+                &["gateway", "verdict"],
+            )?,
+            janitor_runs: IntCounter::new(
+                "landpay_janitor_runs_total",
+                "Janitor passes completed",
+            )?,
+            reconciliation_items: gauges(
+                "landpay_reconciliation_items",
+                "Open findings of current reconciliation runs, by kind",
+                "kind",
+            )?,
+        };
+        registry.register(Box::new(me.deliveries.clone()))?;
+        registry.register(Box::new(me.oldest_pending.clone()))?;
+        registry.register(Box::new(me.flags_open.clone()))?;
+        registry.register(Box::new(me.callbacks.clone()))?;
+        registry.register(Box::new(me.janitor_runs.clone()))?;
+        registry.register(Box::new(me.reconciliation_items.clone()))?;
+        Ok(me)
+    }
+
+    /// Counts a callback with the verdict it was logged with.
+    pub fn callback(&self, gateway: &str, verdict: &str) {
+        self.callbacks.with_label_values(&[gateway, verdict]).inc();
+    }
+
+    /// Counts a completed janitor pass.
+    pub fn janitor_run(&self) {
+        self.janitor_runs.inc();
+    }
+
+    /// Reads the database's figures into the gauges (each scrape).
+    pub async fn refresh(&self, state: &AppState) -> anyhow::Result<()> {
+        let figures = state.store.ops_figures().await?;
+        fill(&self.deliveries, &DELIVERY_STATES, &figures.deliveries);
+        fill(&self.flags_open, &FLAGS, &figures.flags_open);
+        fill(
+            &self.reconciliation_items,
+            &ITEM_KINDS,
+            &figures.reconciliation_items,
+        );
+        let age = figures
+            .oldest_pending
+            .as_deref()
+            .and_then(|t| crate::storage::parse_ts(t).ok())
+            .map_or(0.0, |oldest| {
+                let ms = (state.clock.now() - oldest).num_milliseconds().max(0);
+                // Seconds as a float for Prometheus; not money.
+                #[allow(clippy::as_conversions)]
+                let seconds = ms as f64 / 1000.0;
+                seconds
+            });
+        self.oldest_pending.set(age);
+        Ok(())
+    }
+}
+
+/// Sets every known label (0 when absent) and any other the database holds.
+fn fill(gauge: &IntGaugeVec, known: &[&str], counts: &[(String, i64)]) {
+    gauge.reset();
+    for label in known {
+        gauge.with_label_values(&[label]).set(0);
+    }
+    for (label, n) in counts {
+        gauge.with_label_values(&[label.as_str()]).set(*n);
+    }
+}
+
+/// Whether the request may read `/metrics`: always when `metrics.bearer_token` is unset, else
+/// only with `Authorization: Bearer <that token>` (compared in constant time).
+pub fn may_scrape(state: &AppState, req: &HttpRequest) -> bool {
+    let Some(expected) = &state.settings.metrics.bearer_token else {
+        return true;
+    };
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or_default();
+    bool::from(given.as_bytes().ct_eq(expected.expose().as_bytes()))
+}

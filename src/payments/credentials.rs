@@ -1,0 +1,62 @@
+//! Which agency's gateway credentials verify a callback: those of the agency whose attempt the
+//! callback names (read from the unverified message only to choose the key; nothing in it is
+//! believed before the signature verifies under that key).
+
+use std::sync::Arc;
+
+use crate::gateways::adapters::PaymentGateway;
+use crate::gateways::GatewayId;
+use crate::startup::AppState;
+use crate::storage::payments::AttemptRow;
+
+/// The gateway of an attempt, under the credentials of its order's agency; `None` when that
+/// gateway is not enabled (any more).
+pub async fn gateway_of_attempt(
+    state: &AppState,
+    attempt: &AttemptRow,
+) -> anyhow::Result<Option<Arc<dyn PaymentGateway>>> {
+    let Ok(id) = attempt.gateway.parse::<GatewayId>() else {
+        return Ok(None);
+    };
+    let agency = state
+        .store
+        .agency_of_attempt(&attempt.txn_ref)
+        .await?
+        .flatten();
+    Ok(state.gateways.of(agency.as_deref(), id).cloned())
+}
+
+/// The agency of the order whose attempt `txn_ref` names; `None` for an order of no agency or
+/// an unknown reference (both verified under the default credentials).
+pub async fn agency_of_reference(
+    state: &AppState,
+    txn_ref: Option<&str>,
+) -> anyhow::Result<Option<String>> {
+    let Some(txn_ref) = txn_ref.filter(|r| !r.is_empty() && !r.contains('\0')) else {
+        return Ok(None);
+    };
+    if state.settings.agencies.is_empty() {
+        return Ok(None);
+    }
+    Ok(state.store.agency_of_attempt(txn_ref).await?.flatten())
+}
+
+/// `vnp_TxnRef` of a VNPay query string, unverified.
+pub fn vnpay_reference(query: &str) -> Option<String> {
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "vnp_TxnRef")
+        .map(|(_, v)| v.into_owned())
+}
+
+/// `orderId` of a MoMo body, unverified.
+pub fn momo_reference(body: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    value["orderId"].as_str().map(str::to_owned)
+}
+
+/// `app_trans_id` inside a ZaloPay callback's `data`, unverified.
+pub fn zalopay_reference(body: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let data: serde_json::Value = serde_json::from_str(value["data"].as_str()?).ok()?;
+    data["app_trans_id"].as_str().map(str::to_owned)
+}
