@@ -3,6 +3,7 @@
 
 mod auth;
 mod browser;
+mod bulk_reads;
 mod cli;
 mod conventions;
 mod crash;
