@@ -22,14 +22,19 @@ else
 fi
 : "${BACKENDS:=postgres sqlite}"
 : "${CONNS:=16}" "${THREADS:=2}" "${PG_CLIENTS:=16}" "${PG_JOBS:=2}"
-: "${PG_ADMIN_URL:=postgres://postgres@127.0.0.1:5432/postgres}"
-: "${PG_HOST:=127.0.0.1}" "${PG_PORT:=5432}" "${PG_USER:=postgres}"
+: "${PG_URL:=postgres://postgres@127.0.0.1:5432}"   # the PostgreSQL server (trust auth); e.g. a cluster of its own on 5433
+_pg_rest=${PG_URL#postgres://}; _pg_rest=${_pg_rest#postgresql://}; _pg_rest=${_pg_rest%%/*}
+_pg_user=postgres; [[ $_pg_rest == *@* ]] && { _pg_user=${_pg_rest%%@*}; _pg_rest=${_pg_rest#*@}; }
+_pg_port=5432; [[ $_pg_rest == *:* ]] && _pg_port=${_pg_rest##*:}
+: "${PG_HOST:=${_pg_rest%%:*}}" "${PG_PORT:=$_pg_port}" "${PG_USER:=$_pg_user}"
 : "${PGBENCH:=$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | tail -1)}"
 : "${BENCH_PORT:=18080}" "${BARE_PORT:=18099}" "${STARTUP_PORT:=18081}" "${NODE_PORT:=18082}"
 : "${DB_MAX_CONNECTIONS:=16}"
 : "${DRAIN_MAX_S:=180}"
 : "${WEBHOOK:=1}"          # 1 = one endpoint subscribed to payment.paid + notice.paid (the outbox rows)
 : "${NO_BUILD:=0}"
+: "${YARDSTICKS:=1}"
+: "${PERF:=0}"             # 1 = perf record (cpu-clock, whole machine) during each measured phase       # 0 = skip the Node peer and pgbench (e.g. for a pool-size sweep)
 
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT="$BENCH/out/$STAMP"
@@ -92,7 +97,7 @@ EOF
 
 # --- the Node peer: installed into a temporary folder, removed at exit ------------------------
 NODE_DIR=""
-if [[ "$BACKENDS" == *postgres* ]] && command -v node >/dev/null && command -v npm >/dev/null; then
+if [[ "$BACKENDS" == *postgres* && "$YARDSTICKS" == 1 ]] && command -v node >/dev/null && command -v npm >/dev/null; then
   NODE_DIR=$(mktemp -d -t landpay-node-peer.XXXXXX)
   cp "$BENCH/node-peer/package.json" "$BENCH/node-peer/server.js" "$NODE_DIR/"
   log "installing the Node peer (express, pg, vnpay) into $NODE_DIR"
@@ -129,16 +134,34 @@ wrk_phase() {
   local dir=$1 name=$2 secs=$3 url=$4 script=$5
   shift 5
   local samples=$((secs * 5 + 10)) rss_file="$dir/$name.rss"
+  pgss_reset
   (for _ in $(seq 1 "$samples"); do
      awk '/^VmRSS/ {print $2}' "/proc/$SVC_PID/status" 2>/dev/null || break
      sleep 0.2
    done) >"$rss_file" &
   local sampler=$!
+  local perf_pid=""
+  if [[ "$PERF" == 1 && "$name" != *_warm ]] && command -v perf >/dev/null; then
+    perf record -q -e cpu-clock -F 499 -a -o "$dir/$name.perf.data" -- sleep "$secs" >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
   wrk -t"$THREADS" -c"$CONNS" -d"${secs}s" --timeout 5s --latency -s "$BENCH/lua/$script" "$url" -- "$@" \
     >"$dir/$name.wrk.txt" 2>&1 || log "wrk exited non-zero for $name (see $dir/$name.wrk.txt)"
+  if [[ -n "$perf_pid" ]]; then
+    wait "$perf_pid" 2>/dev/null || true
+    # Where the machine's time went (by program), then the service's own hottest symbols.
+    { perf report -q -i "$dir/$name.perf.data" --stdio --sort comm --percent-limit 1 2>/dev/null
+      echo
+      perf report -q -i "$dir/$name.perf.data" --stdio --pid "$SVC_PID" \
+        --sort dso,symbol --percent-limit 0.7 2>/dev/null | head -60
+    } >"$dir/$name.perf.txt" || true
+    rm -f "$dir/$name.perf.data"
+  fi
   kill "$sampler" 2>/dev/null || true
   wait "$sampler" 2>/dev/null || true
   grep '^BENCH ' "$dir/$name.wrk.txt" | tail -1 | cut -d' ' -f2- >"$dir/$name.json" || true
+  echo "$name: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$dir/load.txt"
+  pgss_dump "$dir" "$name"
   [[ -s "$dir/$name.json" ]] || { log "no result for $name"; rm -f "$dir/$name.json"; return 0; }
   local m
   m=$(sort -n "$rss_file" | tail -1)
@@ -159,6 +182,18 @@ split_list() { # file warm measure
   ((warm_n < THREADS)) && warm_n=$THREADS
   head -n "$warm_n" "$1" >"$2"
   tail -n +"$((warm_n + 1))" "$1" >"$3"
+}
+
+# pg_stat_statements, when the server preloads it: reset before each phase, the top statements by
+# total time written to <phase>.pgss.txt after it (calls, mean and total ms, rows).
+PGSS_URL=""
+pgss_reset() { [[ -n "$PGSS_URL" ]] && psql "$PGSS_URL" -qtAX -c "select pg_stat_statements_reset()" >/dev/null 2>&1 || true; }
+pgss_dump() { # dir name
+  [[ -n "$PGSS_URL" ]] || return 0
+  psql "$PGSS_URL" -qX -P pager=off -c "select calls, round(mean_exec_time::numeric, 3) as mean_ms,
+      round(total_exec_time::numeric, 1) as total_ms, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) as query
+    from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
+    order by total_exec_time desc limit 25" >"$1/$2.pgss.txt" 2>&1 || true
 }
 
 sql() { # backend db-url sql → first column of first row
@@ -189,6 +224,12 @@ run_backend() {
     createdb -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" "$dbname"
     PG_DBS+=("$dbname")
     db_url="postgres://$PG_USER@$PG_HOST:$PG_PORT/$dbname"
+    PGSS_URL=""
+    if psql "$db_url" -qtAX -c "create extension if not exists pg_stat_statements; select 1 from pg_stat_statements limit 1" >/dev/null 2>&1; then
+      PGSS_URL=$db_url
+    else
+      log "  (pg_stat_statements not preloaded by the server: no statement profiles)"
+    fi
   else
     db_url="sqlite://$dir/landpay.db"
   fi
@@ -197,6 +238,8 @@ run_backend() {
   export LANDPAY__SERVER__PUBLIC_BASE_URL="http://127.0.0.1:$BENCH_PORT"
   export LANDPAY__DATABASE__URL=$db_url LANDPAY__DATABASE__MAX_CONNECTIONS=$DB_MAX_CONNECTIONS
   export LANDPAY__LOG__FILTER=warn LANDPAY__PAYMENTS__ATTEMPT_TTL=6h LANDPAY__PAYMENTS__JANITOR_INTERVAL=1h
+  # One token drives the whole load: its per-subject limit is lifted (the limiter still runs).
+  export LANDPAY__RATE_LIMITS__API_PER_SUBJECT=100000000/min
   "$BIN" migrate >"$dir/migrate.log" 2>&1 || die "landpay migrate failed ($dir/migrate.log)"
   port_free "$BENCH_PORT" || die "port $BENCH_PORT in use (set BENCH_PORT)"
   "$BIN" serve >"$dir/service.log" 2>&1 &
@@ -273,9 +316,10 @@ run_backend() {
   kill -9 "$SVC_PID" 2>/dev/null || true
   wait "$SVC_PID" 2>/dev/null || true
 
-  if [[ $backend == postgres ]]; then
+  if [[ $backend == postgres && "$YARDSTICKS" == 1 ]]; then
     run_pgbench "$dir" "$db_url"
   fi
+  PGSS_URL=""
 }
 
 # The yardsticks on the same database, after the service stopped: the Node peer (express + pg +

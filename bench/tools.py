@@ -360,6 +360,14 @@ def cmd_summary(a):
                       f"on a fresh database (runs: {', '.join(map(str, st['runs_ms']))})"
                       + (f", median {st2['median_ms']} ms on an existing one" if st2 else "")
                       + "; target ≤ 200 ms."]
+    for b in backends:
+        try:
+            with open(os.path.join(d, b, "load.txt")) as f:
+                loads = [l.strip() for l in f if l.strip() and "_warm:" not in l]
+        except OSError:
+            loads = []
+        if loads:
+            lines += ["", f"Load average (1, 5, 15 min) after each measured phase, {b}: " + "; ".join(loads) + "."]
     if notes:
         lines += ["", "Warnings:"] + [f"- {n}" for n in notes]
     text = "\n".join(lines) + "\n"

@@ -340,15 +340,10 @@ pub async fn create(
         // Another order took an item between the check and the insert: name it as well.
         Err(PaymentStoreError::ItemHeld) => {
             let held = state.store.held_items(&new.holds).await?;
-            return Err(held_conflict(caller, &held));
+            Err(held_conflict(caller, &held))
         }
-        other => other?,
+        other => Ok(other?),
     }
-    state
-        .store
-        .payment(&id)
-        .await?
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("payment {id} vanished after insert")))
 }
 
 /// The view of a new attempt.

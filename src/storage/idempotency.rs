@@ -17,6 +17,10 @@ pub enum Claim {
     Done { status: u16, body: String },
 }
 
+const INSERT: &str = "insert into idempotency_key (client_id, idem_key, request_hash, state, locked_until, created_at)
+     values ($1, $2, $3, 'in_flight', $4, $5)
+     on conflict (client_id, idem_key) do nothing";
+
 #[derive(sqlx::FromRow)]
 struct Row {
     request_hash: String,
@@ -39,12 +43,17 @@ impl Store {
     ) -> Result<Claim, sqlx::Error> {
         let now_s = ts(now);
         let lock_s = ts(lock_until);
+        // A new key, the usual case, is one statement outside any transaction; only a key
+        // already there is read and maybe taken over, in a transaction.
+        let inserted = on_writer!(self, pool => {
+            sqlx::query(INSERT).bind(client).bind(key).bind(hash).bind(&lock_s).bind(&now_s)
+                .execute(pool).await.map(|r| r.rows_affected())
+        })?;
+        if inserted == 1 {
+            return Ok(Claim::Acquired);
+        }
         in_write_tx!(self, tx => {
-            let inserted = sqlx::query(
-                "insert into idempotency_key (client_id, idem_key, request_hash, state, locked_until, created_at)
-                 values ($1, $2, $3, 'in_flight', $4, $5)
-                 on conflict (client_id, idem_key) do nothing",
-            )
+            let inserted = sqlx::query(INSERT)
             .bind(client)
             .bind(key)
             .bind(hash)

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::{in_write_tx, is_unique_violation, on_pool, ts, with_conn, Store};
+use super::{in_write_tx, on_pool, ts, with_conn, Store};
 use crate::events::EventType;
 use crate::payments::order::{self, OrderEvent};
 
@@ -187,143 +187,8 @@ pub struct CallbackRecord<'a> {
     pub payload_sha256: &'a str,
 }
 impl Store {
-    /// Stores a new order with its holds and its `payment.created` event, or refuses if any
-    /// item is already held (paid, or in another live order).
-    pub async fn insert_payment(
-        &self,
-        new: &NewPayment,
-        now: DateTime<Utc>,
-    ) -> Result<(), PaymentStoreError> {
-        let result: Result<(), PaymentStoreError> = async {
-            in_write_tx!(self, tx, ops => {
-                let p = &new.row;
-                sqlx::query(
-                    "insert into payment (payment_id, agency_code, dossier_code, status, amount, refunded_amount, payer,
-                                          return_url, locale, created_by, expires_at, created_at, updated_at)
-                     values ($1, $2, $3, 'pending', $4, 0, $5, $6, $7, $8, $9, $10, $10)",
-                )
-                .bind(&p.payment_id)
-                .bind(&p.agency_code)
-                .bind(&p.dossier_code)
-                .bind(p.amount)
-                .bind(&p.payer)
-                .bind(&p.return_url)
-                .bind(&p.locale)
-                .bind(&p.created_by)
-                .bind(&p.expires_at)
-                .bind(&p.created_at)
-                .execute(&mut *tx)
-                .await?;
-                for (i, l) in new.lines.iter().enumerate() {
-                    sqlx::query(
-                        "insert into payment_line (payment_id, position, kind, source, notice_line_id, assessment_line,
-                                                   sub_item, name, amount, days, due_date)
-                         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                    )
-                    .bind(&p.payment_id)
-                    .bind(i64::try_from(i).unwrap_or(i64::MAX))
-                    .bind(&l.kind)
-                    .bind(&l.source)
-                    .bind(&l.notice_line_id)
-                    .bind(&l.assessment_line)
-                    .bind(&l.sub_item)
-                    .bind(&l.name)
-                    .bind(l.amount)
-                    .bind(l.days)
-                    .bind(&l.due_date)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                for key in &new.holds {
-                    sqlx::query("insert into payment_hold (item_key, payment_id, created_at) values ($1, $2, $3)")
-                        .bind(key)
-                        .bind(&p.payment_id)
-                        .bind(ts(now))
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                ops::audit(&mut tx, &p.payment_id, "payment.created", &p.created_by, &json!({"amount": p.amount}), now).await?;
-                ops::emit_payment(&mut tx, &p.payment_id, EventType::PaymentCreated, now).await?;
-                tx.commit().await?;
-                Ok(())
-            })
-        }
-        .await;
-        match result {
-            Err(PaymentStoreError::Db(e)) if is_unique_violation(&e) => {
-                Err(PaymentStoreError::ItemHeld)
-            }
-            other => other,
-        }
-    }
-
-    /// Which of these item keys are held (paid or in a live order), and by which order.
-    pub async fn held_items(&self, keys: &[String]) -> Result<Vec<HeldItem>, sqlx::Error> {
-        let mut held = Vec::new();
-        for key in keys {
-            let found: Option<(String, String, Option<String>, String)> = on_pool!(self, pool => {
-                sqlx::query_as(
-                    "select h.item_key, h.payment_id, p.agency_code, p.status
-                     from payment_hold h join payment p on p.payment_id = h.payment_id
-                     where h.item_key = $1",
-                )
-                .bind(key)
-                .fetch_optional(pool)
-                .await
-            })?;
-            if let Some((item_key, payment_id, agency_code, status)) = found {
-                held.push(HeldItem {
-                    item_key,
-                    payment_id,
-                    agency_code,
-                    status,
-                });
-            }
-        }
-        Ok(held)
-    }
-
     pub async fn payment(&self, id: &str) -> Result<Option<PaymentRecord>, sqlx::Error> {
         with_conn!(self, conn, ops => ops::load_payment(&mut conn, id).await)
-    }
-
-    /// Payments matching the filters, oldest first, after `cursor` (a payment id).
-    #[allow(clippy::too_many_arguments)]
-    pub async fn payments(
-        &self,
-        agency: Option<&str>,
-        dossier_code: Option<&str>,
-        status: Option<&str>,
-        created_from: Option<&str>,
-        created_to: Option<&str>,
-        after: Option<&str>,
-        limit: i64,
-    ) -> Result<Vec<PaymentRecord>, sqlx::Error> {
-        let ids: Vec<(String,)> = on_pool!(self, pool => {
-            sqlx::query_as(
-                "select payment_id from payment
-                 where ($1 is null or agency_code = $1) and ($2 is null or dossier_code = $2)
-                   and ($3 is null or status = $3) and ($4 is null or created_at >= $4)
-                   and ($5 is null or created_at < $5) and payment_id > $6
-                 order by payment_id limit $7",
-            )
-            .bind(agency)
-            .bind(dossier_code)
-            .bind(status)
-            .bind(created_from)
-            .bind(created_to)
-            .bind(after.unwrap_or(""))
-            .bind(limit)
-            .fetch_all(pool)
-            .await
-        })?;
-        let mut out = Vec::with_capacity(ids.len());
-        for (id,) in ids {
-            if let Some(p) = self.payment(&id).await? {
-                out.push(p);
-            }
-        }
-        Ok(out)
     }
 
     /// Flags an order (e.g. `amount_mismatch`) and emits `payment.flagged` when the flag is new.

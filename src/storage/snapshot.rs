@@ -28,7 +28,27 @@ const CHILDREN: [(&str, &str, &str); 3] = [
 
 const NAMES: [&str; 3] = ["lines_json", "attempts_json", "flags_json"];
 
+/// The filters and order of a page of payments (`$1`…`$7`: agency, dossier code, status,
+/// created from, created before, after this id, limit), for [`PG_LIST`] and [`SQLITE_LIST`].
+const LIST_TAIL: &str =
+    "where ($1 is null or agency_code = $1) and ($2 is null or dossier_code = $2)
+       and ($3 is null or status = $3) and ($4 is null or created_at >= $4)
+       and ($5 is null or created_at < $5) and payment_id > $6
+     order by payment_id limit $7";
+
 fn load_sql(child: impl Fn(&str, &str, &str) -> String) -> String {
+    select_sql(child, "where payment_id = $1")
+}
+
+fn select_sql(child: impl Fn(&str, &str, &str) -> String, tail: &str) -> String {
+    format!(
+        "select {PAYMENT_COLUMNS}, {} from payment p {tail}",
+        children(child)
+    )
+}
+
+/// The three child arrays of a payment row aliased `p`, named as [`PaymentLoadRow`]'s fields.
+fn children(child: impl Fn(&str, &str, &str) -> String) -> String {
     let children: Vec<String> = CHILDREN
         .iter()
         .zip(NAMES)
@@ -36,29 +56,45 @@ fn load_sql(child: impl Fn(&str, &str, &str) -> String) -> String {
             format!("{} as {name}", child(table, columns, order))
         })
         .collect();
+    children.join(", ")
+}
+
+/// PostgreSQL: pays an order (`$1` payment, `$2` paid at, `$3` attempt, `$4` now) and writes its
+/// `money.received` audit record (`$5` id, `$6` actor, `$7` data) in one statement that returns
+/// the paid order's snapshot, or no row when the order could not take the money.
+pub static PG_PAY: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "select {PAYMENT_COLUMNS}, {} from payment p where payment_id = $1",
-        children.join(", ")
+        "with a as (insert into audit (audit_id, payment_id, type, actor, data, created_at)
+                    values ($5, $1, 'money.received', $6, $7, $4))
+         update payment p set status = 'paid', paid_at = $2, paid_attempt_id = $3, updated_at = $4,
+                              confirmation_no = $8
+         where payment_id = $1 and status in {}
+         returning {PAYMENT_COLUMNS}, {}",
+        crate::payments::order::sql_sources(crate::payments::order::OrderEvent::MoneyReceived),
+        children(pg_child)
+    )
+});
+
+fn pg_child(table: &str, columns: &str, order: &str) -> String {
+    format!(
+        "coalesce((select json_agg({} order by {order}) from {table} where payment_id = p.payment_id), '[]')::text",
+        object("json_build_object", columns)
     )
 }
 
-pub static PG_LOAD: LazyLock<String> = LazyLock::new(|| {
-    load_sql(|table, columns, order| {
-        format!(
-            "coalesce((select json_agg({} order by {order}) from {table} where payment_id = p.payment_id), '[]')::text",
-            object("json_build_object", columns)
-        )
-    })
-});
+fn sqlite_child(table: &str, columns: &str, order: &str) -> String {
+    format!(
+        "coalesce((select json_group_array({}) from (select * from {table} where payment_id = p.payment_id order by {order})), '[]')",
+        object("json_object", columns)
+    )
+}
 
-pub static SQLITE_LOAD: LazyLock<String> = LazyLock::new(|| {
-    load_sql(|table, columns, order| {
-        format!(
-            "coalesce((select json_group_array({}) from (select * from {table} where payment_id = p.payment_id order by {order})), '[]')",
-            object("json_object", columns)
-        )
-    })
-});
+pub static PG_LOAD: LazyLock<String> = LazyLock::new(|| load_sql(pg_child));
+pub static SQLITE_LOAD: LazyLock<String> = LazyLock::new(|| load_sql(sqlite_child));
+
+/// A page of payments with their children, in one query (not one read per payment).
+pub static PG_LIST: LazyLock<String> = LazyLock::new(|| select_sql(pg_child, LIST_TAIL));
+pub static SQLITE_LIST: LazyLock<String> = LazyLock::new(|| select_sql(sqlite_child, LIST_TAIL));
 
 #[derive(sqlx::FromRow)]
 pub struct PaymentLoadRow {

@@ -12,7 +12,6 @@ use super::payments::{
 };
 use super::{in_write_tx, ts, Store};
 use crate::events::EventType;
-use crate::payments::order::{self, OrderEvent};
 
 /// What a callback's decision came to; its `verdict` in the callback log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,41 +101,6 @@ macro_rules! move_attempt {
     }};
 }
 
-/// Marks the order's notice lines paid and returns the notices that became fully paid, in two
-/// statements whatever the number of lines: the lines, then their notices (whose row locks
-/// order each notice's events).
-macro_rules! mark_notice_lines_paid {
-    ($tx:ident, $pid:expr, $money_at:expr, $now:expr) => {{
-        sqlx::query(
-            "update notice_line set status = 'paid', paid_by = $1, paid_at = $2
-             where status = 'unpaid' and notice_line_id in
-                   (select notice_line_id from payment_line where payment_id = $1 and kind = 'notice_line')",
-        )
-        .bind($pid)
-        .bind(ts($money_at))
-        .execute(&mut *$tx)
-        .await?;
-        let mut notices: Vec<(String, Option<String>, String)> = sqlx::query_as(
-            "update notice set updated_at = $2,
-                    status = case when exists (select 1 from notice_line l where l.notice_id = notice.notice_id and l.status = 'unpaid')
-                                  then 'partially_paid' else 'paid' end
-             where notice_id in (select nl.notice_id from payment_line pl join notice_line nl on nl.notice_line_id = pl.notice_line_id
-                                 where pl.payment_id = $1 and pl.kind = 'notice_line')
-             returning notice_id, agency_code, status",
-        )
-        .bind($pid)
-        .bind(ts($now))
-        .fetch_all(&mut *$tx)
-        .await?;
-        notices.sort();
-        notices
-            .into_iter()
-            .filter(|(_, _, status)| status == "paid")
-            .map(|(notice_id, agency, _)| (notice_id, agency))
-            .collect::<Vec<(String, Option<String>)>>()
-    }};
-}
-
 /// Applies a moved attempt to its order (the payment's row lock taken first): a failure sends
 /// the order back to `pending` and emits `payment.attempt_failed`; money pays the order, or is
 /// recorded and flagged when the order can no longer take it.
@@ -156,21 +120,12 @@ macro_rules! apply_moved {
             $ops::emit_payment_with(&mut $tx, pid, EventType::PaymentAttemptFailed, extra, $now).await?;
             ResultApplied::Failed
         } else {
-            $ops::audit(&mut $tx, pid, "money.received", &r.source, &detail, $now).await?;
             let money_at = r.paid_at.unwrap_or($now);
             // Paying the order takes its row lock; when it cannot take the money, the lock is
             // taken to read why.
-            let paid: Option<(String,)> = sqlx::query_as(&format!(
-                "update payment set status = 'paid', paid_at = $2, paid_attempt_id = $3, updated_at = $4,
-                        confirmation_no = $5
-                 where payment_id = $1 and status in {} returning payment_id",
-                order::sql_sources(OrderEvent::MoneyReceived)
-            ))
-            .bind(pid).bind(ts(money_at)).bind(attempt_id).bind(ts($now))
-            .bind(crate::confirmation::number::new_confirmation_no())
-            .fetch_optional(&mut *$tx).await?;
-            if paid.is_some() {
-                let notices = mark_notice_lines_paid!($tx, pid, money_at, $now);
+            let paying = super::paying::Paying { payment_id: pid, attempt_id, money_at, source: &r.source, detail: &detail };
+            if let Some(record) = $ops::pay_order(&mut $tx, &paying, $now).await? {
+                let notices = $ops::mark_lines_paid(&mut $tx, pid, money_at, $now).await?;
                 // The confirmation's e-mail waits in the mail outbox, committed with the money.
                 sqlx::query(
                     "insert into mail_outbox (payment_id, kind, status, tries, next_attempt_at, created_at, updated_at)
@@ -178,7 +133,7 @@ macro_rules! apply_moved {
                 )
                 .bind(pid).bind(ts($now)).execute(&mut *$tx).await?;
                 // payment.paid and notice.paid in one write of the event log.
-                let mut events = vec![$ops::payment_event(&mut $tx, pid, EventType::PaymentPaid, serde_json::Value::Null).await?];
+                let mut events = vec![super::txops::event_of(&record, EventType::PaymentPaid, serde_json::Value::Null)];
                 for (notice_id, agency) in notices {
                     events.push(crate::events::NewEvent {
                         event_type: EventType::NoticePaid,
@@ -243,18 +198,11 @@ macro_rules! flag_amount {
 macro_rules! log_decision {
     ($tx:ident, $ops:ident, $claim:expr, $outcome:expr, $answer:expr, $payment_id:expr, $now:expr) => {{
         let verdict = $outcome.verdict();
-        sqlx::query("update callback set verdict = $2, answer = $3, payment_id = $4 where callback_id = $1")
-            .bind($claim.callback_id)
-            .bind(verdict)
-            .bind($answer)
-            .bind($payment_id)
-            .execute(&mut *$tx)
-            .await?;
-        if let Some(pid) = $payment_id {
-            let data = json!({"callback_id": $claim.callback_id, "reference": $claim.txn_ref,
-                              "verdict": verdict, "answer": $answer});
-            $ops::audit(&mut $tx, pid, "callback.received", $claim.gateway, &data, $now).await?;
-        }
+        let data = json!({"callback_id": $claim.callback_id, "reference": $claim.txn_ref,
+                          "verdict": verdict, "answer": $answer});
+        let decision = super::paying::Decision { callback_id: $claim.callback_id, verdict, answer: $answer,
+                                                 payment_id: $payment_id, gateway: $claim.gateway, audit: &data };
+        $ops::log_decision(&mut $tx, &decision, $now).await?;
     }};
 }
 

@@ -2,7 +2,7 @@
 //! backend's connection type. Use cases reach them through the alias that `in_write_tx!` binds.
 
 macro_rules! define_tx_ops {
-    ($name:ident, $conn:ty, $insert:ident, $for_update:literal, $load_sql:expr) => {
+    ($name:ident, $conn:ty, $insert:ident, $order:ident, $pay:ident, $decide:ident, $mark:ident, $for_update:literal, $load_sql:expr) => {
         pub mod $name {
             use chrono::{DateTime, Utc};
 
@@ -10,6 +10,9 @@ macro_rules! define_tx_ops {
             use crate::ids::{new_id, IdKind};
             use crate::storage::payments::PaymentRecord;
             use crate::storage::ts;
+
+            pub use crate::storage::orders::$order as insert_order;
+            pub use crate::storage::paying::{$pay as pay_order, $decide as log_decision, $mark as mark_lines_paid};
 
             /// Writes an event and one delivery per subscribed endpoint.
             pub async fn emit(conn: &mut $conn, event: NewEvent, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
@@ -76,17 +79,7 @@ macro_rules! define_tx_ops {
                 extra: serde_json::Value,
             ) -> Result<NewEvent, sqlx::Error> {
                 let record = load_payment(&mut *conn, id).await?.ok_or(sqlx::Error::RowNotFound)?;
-                let mut data = record.snapshot();
-                if let (Some(map), serde_json::Value::Object(more)) = (data.as_object_mut(), extra) {
-                    map.extend(more);
-                }
-                Ok(NewEvent {
-                    event_type,
-                    payment_id: Some(id.to_owned()),
-                    notice_id: None,
-                    agency_code: record.payment.agency_code.clone(),
-                    data,
-                })
+                Ok(super::event_of(&record, event_type, extra))
             }
 
             /// An audit record of a payment (who or what did what).
@@ -120,6 +113,10 @@ define_tx_ops!(
     sqlite_ops,
     sqlx::SqliteConnection,
     sqlite_insert_events,
+    sqlite_insert_order,
+    sqlite_pay_order,
+    sqlite_log_decision,
+    sqlite_mark_lines_paid,
     "",
     crate::storage::snapshot::SQLITE_LOAD
 );
@@ -127,8 +124,32 @@ define_tx_ops!(
     pg_ops,
     sqlx::PgConnection,
     pg_insert_events,
+    pg_insert_order,
+    pg_pay_order,
+    pg_log_decision,
+    pg_mark_lines_paid,
     " for update",
     crate::storage::snapshot::PG_LOAD
 );
 
 pub use super::outbox::{pg_insert_events, sqlite_insert_events};
+
+/// The event `event_type` of a payment with `record`'s snapshot and `extra` fields merged into
+/// its `data` (not yet written).
+pub fn event_of(
+    record: &crate::storage::payments::PaymentRecord,
+    event_type: crate::events::EventType,
+    extra: serde_json::Value,
+) -> crate::events::NewEvent {
+    let mut data = record.snapshot();
+    if let (Some(map), serde_json::Value::Object(more)) = (data.as_object_mut(), extra) {
+        map.extend(more);
+    }
+    crate::events::NewEvent {
+        event_type,
+        payment_id: Some(record.payment.payment_id.clone()),
+        notice_id: None,
+        agency_code: record.payment.agency_code.clone(),
+        data,
+    }
+}

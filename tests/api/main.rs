@@ -4,6 +4,7 @@
 mod auth;
 mod browser;
 mod browser_confirmation;
+mod bulk_reads;
 mod cli;
 mod confirmation;
 mod conventions;

@@ -1,0 +1,227 @@
+//! The steps of a transition that PostgreSQL does in one statement where SQLite takes several:
+//! paying the order with its audit record, returning the snapshot its `payment.paid` event
+//! carries (built by the statement that wrote it, not read back), and logging a callback's
+//! decision with its audit record. SQLite runs the same steps as single statements, which are
+//! in-process calls on its one writer.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, SqliteConnection};
+
+use super::payments::PaymentRecord;
+use super::snapshot::{PaymentLoadRow, PG_PAY};
+use super::ts;
+use crate::ids::{new_id, IdKind};
+use crate::payments::order::{self, OrderEvent};
+
+/// What paying an order writes besides the order.
+pub struct Paying<'a> {
+    pub payment_id: &'a str,
+    pub attempt_id: &'a str,
+    pub money_at: DateTime<Utc>,
+    /// The `money.received` audit record's actor and data.
+    pub source: &'a str,
+    pub detail: &'a serde_json::Value,
+}
+
+/// A callback's decision for its log row and, with a payment, that payment's audit trail.
+pub struct Decision<'a> {
+    pub callback_id: &'a str,
+    pub verdict: &'a str,
+    pub answer: &'a str,
+    pub payment_id: Option<&'a str>,
+    pub gateway: &'a str,
+    pub audit: &'a serde_json::Value,
+}
+
+fn audit_id() -> String {
+    new_id(IdKind::Callback).replacen("cbk_", "aud_", 1)
+}
+
+/// Pays the order (takes its row lock) and returns its snapshot; `None` when the order can no
+/// longer take money.
+pub async fn pg_pay_order(
+    conn: &mut PgConnection,
+    p: &Paying<'_>,
+    now: DateTime<Utc>,
+) -> Result<Option<PaymentRecord>, sqlx::Error> {
+    let row: Option<PaymentLoadRow> = sqlx::query_as(PG_PAY.as_str())
+        .bind(p.payment_id)
+        .bind(ts(p.money_at))
+        .bind(p.attempt_id)
+        .bind(ts(now))
+        .bind(audit_id())
+        .bind(p.source)
+        .bind(p.detail.to_string())
+        .bind(crate::confirmation::number::new_confirmation_no())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(PaymentLoadRow::into_record).transpose()
+}
+
+pub async fn sqlite_pay_order(
+    conn: &mut SqliteConnection,
+    p: &Paying<'_>,
+    now: DateTime<Utc>,
+) -> Result<Option<PaymentRecord>, sqlx::Error> {
+    super::txops::sqlite_ops::audit(
+        conn,
+        p.payment_id,
+        "money.received",
+        p.source,
+        p.detail,
+        now,
+    )
+    .await?;
+    let paid: Option<(String,)> = sqlx::query_as(&format!(
+        "update payment set status = 'paid', paid_at = $2, paid_attempt_id = $3, updated_at = $4,
+                confirmation_no = $5
+         where payment_id = $1 and status in {} returning payment_id",
+        order::sql_sources(OrderEvent::MoneyReceived)
+    ))
+    .bind(p.payment_id)
+    .bind(ts(p.money_at))
+    .bind(p.attempt_id)
+    .bind(ts(now))
+    .bind(crate::confirmation::number::new_confirmation_no())
+    .fetch_optional(&mut *conn)
+    .await?;
+    match paid {
+        Some(_) => super::txops::sqlite_ops::load_payment(conn, p.payment_id).await,
+        None => Ok(None),
+    }
+}
+
+/// The decision on the callback's log row and the payment's audit record, in one statement.
+pub async fn pg_log_decision(
+    conn: &mut PgConnection,
+    d: &Decision<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let Some(pid) = d.payment_id else {
+        return log_row(conn, d).await;
+    };
+    sqlx::query(
+        "with c as (update callback set verdict = $2, answer = $3, payment_id = $4 where callback_id = $1)
+         insert into audit (audit_id, payment_id, type, actor, data, created_at)
+         values ($5, $4, 'callback.received', $6, $7, $8)",
+    )
+    .bind(d.callback_id)
+    .bind(d.verdict)
+    .bind(d.answer)
+    .bind(pid)
+    .bind(audit_id())
+    .bind(d.gateway)
+    .bind(d.audit.to_string())
+    .bind(ts(now))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn sqlite_log_decision(
+    conn: &mut SqliteConnection,
+    d: &Decision<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(LOG_ROW)
+        .bind(d.callback_id)
+        .bind(d.verdict)
+        .bind(d.answer)
+        .bind(d.payment_id)
+        .execute(&mut *conn)
+        .await?;
+    if let Some(pid) = d.payment_id {
+        super::txops::sqlite_ops::audit(conn, pid, "callback.received", d.gateway, d.audit, now)
+            .await?;
+    }
+    Ok(())
+}
+
+const LOG_ROW: &str =
+    "update callback set verdict = $2, answer = $3, payment_id = $4 where callback_id = $1";
+
+async fn log_row(conn: &mut PgConnection, d: &Decision<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(LOG_ROW)
+        .bind(d.callback_id)
+        .bind(d.verdict)
+        .bind(d.answer)
+        .bind(d.payment_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The notices that a paid order's lines completed, as (notice id, agency).
+pub type PaidNotices = Vec<(String, Option<String>)>;
+
+const NOTICES_OF_ORDER: &str = "select nl.notice_id from payment_line pl
+     join notice_line nl on nl.notice_line_id = pl.notice_line_id
+     where pl.payment_id = $1 and pl.kind = 'notice_line'";
+
+fn fully_paid(mut notices: Vec<(String, Option<String>, String)>) -> PaidNotices {
+    notices.sort();
+    notices
+        .into_iter()
+        .filter(|(_, _, status)| status == "paid")
+        .map(|(notice_id, agency, _)| (notice_id, agency))
+        .collect()
+}
+
+/// Marks the order's notice lines paid and returns the notices that became fully paid, in one
+/// statement: the lines, then their notices (whose row locks order each notice's events); a
+/// notice is paid when no line is unpaid besides those this statement pays.
+pub async fn pg_mark_lines_paid(
+    conn: &mut PgConnection,
+    payment_id: &str,
+    money_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<PaidNotices, sqlx::Error> {
+    let notices: Vec<(String, Option<String>, String)> = sqlx::query_as(&format!(
+        "with nl as (
+           update notice_line set status = 'paid', paid_by = $1, paid_at = $2
+           where status = 'unpaid' and notice_line_id in
+                 (select notice_line_id from payment_line where payment_id = $1 and kind = 'notice_line')
+           returning notice_line_id)
+         update notice set updated_at = $3,
+                status = case when exists (select 1 from notice_line l where l.notice_id = notice.notice_id
+                                             and l.status = 'unpaid' and l.notice_line_id not in (select notice_line_id from nl))
+                              then 'partially_paid' else 'paid' end
+         where notice_id in ({NOTICES_OF_ORDER})
+         returning notice_id, agency_code, status"
+    ))
+    .bind(payment_id)
+    .bind(ts(money_at))
+    .bind(ts(now))
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(fully_paid(notices))
+}
+
+pub async fn sqlite_mark_lines_paid(
+    conn: &mut SqliteConnection,
+    payment_id: &str,
+    money_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<PaidNotices, sqlx::Error> {
+    sqlx::query(
+        "update notice_line set status = 'paid', paid_by = $1, paid_at = $2
+         where status = 'unpaid' and notice_line_id in
+               (select notice_line_id from payment_line where payment_id = $1 and kind = 'notice_line')",
+    )
+    .bind(payment_id)
+    .bind(ts(money_at))
+    .execute(&mut *conn)
+    .await?;
+    let notices: Vec<(String, Option<String>, String)> = sqlx::query_as(&format!(
+        "update notice set updated_at = $2,
+                status = case when exists (select 1 from notice_line l where l.notice_id = notice.notice_id and l.status = 'unpaid')
+                              then 'partially_paid' else 'paid' end
+         where notice_id in ({NOTICES_OF_ORDER})
+         returning notice_id, agency_code, status"
+    ))
+    .bind(payment_id)
+    .bind(ts(now))
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(fully_paid(notices))
+}
