@@ -11,7 +11,6 @@ use anyhow::Context;
 use tokio::sync::{watch, Notify};
 
 use crate::gateways::adapters::Registry;
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::jwt::JwtKeys;
@@ -37,6 +36,8 @@ pub struct AppState {
     pub delivery_kick: Arc<Notify>,
     /// Per-address and per-subject rate limits.
     pub limits: crate::http::rate_limit::Limits,
+    /// `/openapi.json`, built once from the handlers and the loaded rule book.
+    pub openapi_json: String,
 }
 
 impl AppState {
@@ -47,7 +48,9 @@ impl AppState {
             RuleBook::from_dir(std::path::Path::new(&settings.rules.dir))
         }
         .context("loading the reference data (rules.dir)")?;
+        let openapi_json = crate::http::openapi::document(&rules).to_string();
         Ok(Self {
+            openapi_json,
             gateways: crate::gateways::adapters::registry(&settings)?,
             delivery_kick: Arc::new(Notify::new()),
             limits: crate::http::rate_limit::Limits::new(&settings),
@@ -214,9 +217,9 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/finance/login").post(finance::login))
         .service(web::resource("/finance/logout").post(finance::logout))
         .service(web::resource("/finance/flags/resolve").post(finance::resolve))
+        .service(web::resource("/openapi.json").get(docs::openapi_json))
         .service(
             SwaggerUi::new("/docs/{_:.*}")
-                .url("/openapi.json", docs::ApiDoc::openapi())
                 // The default validator badge would load an image from another host.
                 .config(utoipa_swagger_ui::Config::from("/openapi.json").validator_url("none")),
         );

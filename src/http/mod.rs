@@ -10,6 +10,7 @@ pub mod finance;
 pub mod guard;
 pub mod notices;
 pub mod obligations;
+pub mod openapi;
 pub mod ops;
 pub mod pages;
 pub mod paging;
