@@ -50,4 +50,16 @@ mod tests {
         }
         assert!(doc["components"]["schemas"]["QuoteRequest"]["oneOf"].is_array());
     }
+
+    #[test]
+    fn patching_leaves_no_operation_with_parameters_that_are_not_a_list() {
+        let doc = document(&RuleBook::builtin().unwrap());
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                if let Some(params) = op.get("parameters") {
+                    assert!(params.is_array(), "{method} {path}: {params}");
+                }
+            }
+        }
+    }
 }

@@ -53,7 +53,8 @@ fn param(doc: &mut Value, op: (&str, &str), name: &str, schema: Value, required:
     let Some(op) = super::operation(doc, op.0, op.1) else {
         return;
     };
-    for p in op["parameters"].as_array_mut().into_iter().flatten() {
+    let params = op.get_mut("parameters").and_then(Value::as_array_mut);
+    for p in params.into_iter().flatten() {
         if p["name"] == name {
             p["schema"] = schema.clone();
             if let Some(required) = required {
@@ -226,7 +227,8 @@ fn paging(doc: &mut Value) {
         .filter_map(Value::as_object_mut)
         .flat_map(|i| i.values_mut())
     {
-        for p in op["parameters"].as_array_mut().into_iter().flatten() {
+        let params = op.get_mut("parameters").and_then(Value::as_array_mut);
+        for p in params.into_iter().flatten() {
             if p["in"] != "query" {
                 continue;
             }
