@@ -1,7 +1,6 @@
 //! The agency registry (`agencies.<code>` in config): how an agency that collects is named to
 //! the payer on the pay page, the confirmation and the verify page.
 
-
 use crate::config::Settings;
 
 pub use crate::config::AgencySettings;

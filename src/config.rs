@@ -190,7 +190,7 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// How long in-flight requests get to finish after SIGTERM.
     pub shutdown_timeout: ConfigDuration,
-    /// A request body that stalls longer than this is answered 408 and closed.
+    /// The longest the server waits, in total, for a request body; then 408 and the connection closed.
     pub body_timeout: ConfigDuration,
     /// Proxies (CIDR networks) whose `X-Forwarded-For` is believed; empty = none.
     pub trusted_proxies: Vec<String>,

@@ -11,7 +11,6 @@ use anyhow::Context;
 use tokio::sync::{watch, Notify};
 
 use crate::gateways::adapters::Gateways;
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::jwt::JwtKeys;
@@ -19,7 +18,8 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::http::{
     callback_log, callbacks, docs, error_docs, errors, finance, notices, obligations, ops, pages,
-    pay_page, payments, receipt, reconciliation, result_page, sandbox, sandbox_rails, verify, webhooks,
+    pay_page, payments, receipt, reconciliation, result_page, sandbox, sandbox_rails, verify,
+    webhooks,
 };
 use crate::obligations::RuleBook;
 use crate::storage::Store;
@@ -37,6 +37,8 @@ pub struct AppState {
     pub delivery_kick: Arc<Notify>,
     /// Per-address and per-subject rate limits.
     pub limits: crate::http::rate_limit::Limits,
+    /// `/openapi.json`, built once from the handlers and the loaded rule book.
+    pub openapi_json: String,
 }
 
 impl AppState {
@@ -47,7 +49,9 @@ impl AppState {
             RuleBook::from_dir(std::path::Path::new(&settings.rules.dir))
         }
         .context("loading the reference data (rules.dir)")?;
+        let openapi_json = crate::http::openapi::document(&rules).to_string();
         Ok(Self {
+            openapi_json,
             gateways: Gateways::build(&settings)?,
             delivery_kick: Arc::new(Notify::new()),
             limits: crate::http::rate_limit::Limits::new(&settings),
@@ -221,9 +225,9 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/static/pay.js").get(pages::script))
         .service(web::resource("/static/finance.css").get(finance::stylesheet))
         .configure(finance_routes)
+        .service(web::resource("/openapi.json").get(docs::openapi_json))
         .service(
             SwaggerUi::new("/docs/{_:.*}")
-                .url("/openapi.json", docs::ApiDoc::openapi())
                 // The default validator badge would load an image from another host.
                 .config(utoipa_swagger_ui::Config::from("/openapi.json").validator_url("none")),
         );

@@ -75,7 +75,7 @@ async fn log_unverified(
     state
         .limits
         .unverified_callbacks
-        .check(client, std::time::Instant::now())
+        .check(client)
         .map_err(Limited)?;
     log_callback(state, gateway, txn_ref, verdict_answer, payload, true).await?;
     state.metrics.operator.callback(gateway, verdict_answer.0);

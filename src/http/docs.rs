@@ -1,14 +1,14 @@
 //! The OpenAPI 3.1 document, generated from the handlers, and the browsable reference at `/docs`.
 
-use actix_web::HttpResponse;
+use actix_web::{web, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{FieldError, Problem};
 use crate::http::{
     callback_log, callbacks, finance, finance_auth, finance_flags, finance_payment, finance_recon,
-    notices, obligations, ops, pages, pay_page, payments, receipt, reconciliation, result_page, sandbox,
-    sandbox_rails, verify, webhooks,
+    notices, obligations, ops, pages, pay_page, payments, receipt, reconciliation, result_page,
+    sandbox, sandbox_rails, verify, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -75,4 +75,11 @@ pub async fn docs_redirect() -> HttpResponse {
     HttpResponse::PermanentRedirect()
         .insert_header(("Location", "/docs/"))
         .finish()
+}
+
+/// `/openapi.json`: the document of [`crate::http::openapi::document`].
+pub async fn openapi_json(state: web::Data<crate::startup::AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(state.openapi_json.clone())
 }

@@ -78,9 +78,9 @@ fn explain(code: ErrorCode) -> (&'static str, &'static str) {
              `X-Request-Id` header).",
         ),
         ErrorCode::RequestTimeout => (
-            "The request body stopped arriving for longer than the service waits \
-             (`server.body_timeout`); the connection was closed.",
-            "Send the whole body without pausing; retry on a new connection.",
+            "The request body took longer to arrive than the service waits for a whole body \
+             (`server.body_timeout`), stalled or sent too slowly; the connection was closed.",
+            "Send the whole body promptly; retry on a new connection.",
         ),
     }
 }

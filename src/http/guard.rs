@@ -70,14 +70,28 @@ fn percent_decode(segment: &str) -> String {
         .unwrap_or_default()
 }
 
-/// A body stream that ends with a timeout error when the client sends nothing for `limit`
-/// while the server waits for it. The clock starts when the reader starts waiting, so a
-/// handler that processes slowly between chunks is never counted against the client.
+/// A body stream that ends with a timeout error once the server has waited `limit` in total for
+/// the client's bytes: a body trickled a byte at a time runs out of time as surely as one that
+/// stalls. Only waiting counts, so a handler that processes slowly between chunks is never
+/// counted against the client.
 struct Deadline {
     inner: Payload,
-    limit: Duration,
-    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// Waiting time left.
+    left: Duration,
+    /// Since when the reader has been waiting, with the timer for what is left.
+    waiting: Option<(tokio::time::Instant, Pin<Box<tokio::time::Sleep>>)>,
     fired: bool,
+}
+
+impl Deadline {
+    fn new(inner: Payload, limit: Duration) -> Self {
+        Self {
+            inner,
+            left: limit,
+            waiting: None,
+            fired: false,
+        }
+    }
 }
 
 impl Stream for Deadline {
@@ -88,13 +102,16 @@ impl Stream for Deadline {
             return Poll::Ready(None);
         }
         if let Poll::Ready(item) = Pin::new(&mut self.inner).poll_next(cx) {
-            self.sleep = None;
+            if let Some((since, _)) = self.waiting.take() {
+                self.left = self.left.saturating_sub(since.elapsed());
+            }
             return Poll::Ready(item);
         }
-        let limit = self.limit;
-        let sleep = self
-            .sleep
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        let left = self.left;
+        let (_, sleep) = self.waiting.get_or_insert_with(|| {
+            let now = tokio::time::Instant::now();
+            (now, Box::pin(tokio::time::sleep_until(now + left)))
+        });
         if sleep.as_mut().poll(cx).is_ready() {
             self.fired = true;
             let e = std::io::Error::new(std::io::ErrorKind::TimedOut, "body_timeout");
@@ -126,12 +143,7 @@ pub async fn guard(
     }
     let limit: Duration = state.settings.server.body_timeout.0;
     let inner = req.take_payload();
-    let deadline = Deadline {
-        inner,
-        limit,
-        sleep: None,
-        fired: false,
-    };
+    let deadline = Deadline::new(inner, limit);
     let boxed: Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>> = Box::pin(deadline);
     req.set_payload(Payload::from(boxed));
     let res = next.call(req).await?.map_into_boxed_body();

@@ -145,7 +145,10 @@ pub async fn pay(
         other_lang_url: format!("/pay/{}?t={token}{other}", p.payment_id),
         agency: agencies::view(&state.settings, p.agency_code.as_deref(), t.lang),
         notices,
-        receiving_account: vietqr_view::receiving_account(&state, record.payment.agency_code.as_deref()),
+        receiving_account: vietqr_view::receiving_account(
+            &state,
+            record.payment.agency_code.as_deref(),
+        ),
         dossier: p.dossier_code.clone().unwrap_or_else(|| "—".into()),
         payer: payer["name"].as_str().unwrap_or("—").to_owned(),
         payment_id: p.payment_id.clone(),

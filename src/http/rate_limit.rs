@@ -1,63 +1,86 @@
-//! Rate limits kept in process: a fixed window per key (client address or token subject).
-//! Each instance counts on its own, so N instances allow up to N times the rate in total.
+//! Rate limits kept in process, on `governor`'s keyed GCRA limiter: `N/min` admits a burst of N
+//! and then one request every minute / N, per key (client address or token subject). Each
+//! instance counts on its own, so N instances allow up to N times the rate in total.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpRequest};
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::NoOpMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
 
 use crate::config::{canonical, Cidr, Rate, Settings};
 use crate::error::ApiError;
 use crate::startup::AppState;
 
-/// Windows are forgotten once this many keys are held and theirs have ended.
+/// Keys whose state is back to full are forgotten every this many checks, once this many are held.
+const SWEEP_EVERY: u32 = 1024;
 const SWEEP_ABOVE: usize = 10_000;
 
-/// One limit: at most `rate.count` per window of `rate.per_seconds`, per key.
-pub struct Limiter {
-    rate: Rate,
-    windows: Mutex<HashMap<String, (Instant, u32)>>,
+type Keyed<C> =
+    RateLimiter<String, DefaultKeyedStateStore<String>, C, NoOpMiddleware<<C as Clock>::Instant>>;
+
+/// `rate` as a quota: a burst of `count`, refilled one at a time over `per_seconds`.
+pub fn quota(rate: Rate) -> Quota {
+    let count = NonZeroU32::new(rate.count).unwrap_or(NonZeroU32::MIN);
+    let period = Duration::from_secs(u64::from(rate.per_seconds)) / count.get();
+    Quota::with_period(period)
+        .unwrap_or_else(|| Quota::per_second(count))
+        .allow_burst(count)
+}
+
+/// One limit, per key.
+pub struct Limiter<C: Clock = DefaultClock> {
+    inner: Keyed<C>,
+    clock: C,
+    checks: AtomicU32,
 }
 
 impl Limiter {
     pub fn new(rate: Rate) -> Self {
+        Self::with_clock(rate, DefaultClock::default())
+    }
+}
+
+impl<C: Clock + Clone> Limiter<C> {
+    pub fn with_clock(rate: Rate, clock: C) -> Self {
         Self {
-            rate,
-            windows: Mutex::new(HashMap::new()),
+            inner: RateLimiter::new(
+                quota(rate),
+                DefaultKeyedStateStore::default(),
+                clock.clone(),
+            ),
+            clock,
+            checks: AtomicU32::new(0),
         }
     }
 
-    /// Counts one request of `key`; over the limit → the whole seconds until the window ends.
-    pub fn check(&self, key: &str, now: Instant) -> Result<(), u64> {
-        let window = Duration::from_secs(u64::from(self.rate.per_seconds));
-        let mut map = self
-            .windows
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if map.len() > SWEEP_ABOVE {
-            map.retain(|_, (start, _)| now.duration_since(*start) < window);
+    /// Counts one request of `key`; over the limit → the whole seconds (at least 1) to wait.
+    pub fn check(&self, key: &str) -> Result<(), u64> {
+        if self
+            .checks
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(SWEEP_EVERY)
+            && self.inner.len() > SWEEP_ABOVE
+        {
+            self.inner.retain_recent();
         }
-        let entry = map.entry(key.to_owned()).or_insert((now, 0));
-        if now.duration_since(entry.0) >= window {
-            *entry = (now, 0);
-        }
-        if entry.1 >= self.rate.count {
-            let left = window.saturating_sub(now.duration_since(entry.0));
-            return Err(left.as_secs().max(1));
-        }
-        entry.1 += 1;
-        Ok(())
+        self.inner.check_key(&key.to_owned()).map_err(|not_until| {
+            let wait = not_until.wait_time_from(self.clock.now());
+            (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+        })
     }
 
     /// Like [`Limiter::check`], as the API's error.
     pub fn admit(&self, key: &str) -> Result<(), ApiError> {
-        self.check(key, Instant::now())
-            .map_err(ApiError::RateLimited)
+        self.check(key).map_err(ApiError::RateLimited)
     }
 }
 
@@ -156,16 +179,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_window_admits_its_count_then_says_how_long_to_wait() {
-        let l = Limiter::new(Rate::parse("3/min").unwrap());
-        let t0 = Instant::now();
+    fn a_burst_is_admitted_then_one_request_per_period_with_the_wait_in_seconds() {
+        let clock = governor::clock::FakeRelativeClock::default();
+        let l = Limiter::with_clock(Rate::parse("3/min").unwrap(), clock.clone());
         for _ in 0..3 {
-            assert!(l.check("a", t0).is_ok());
+            assert!(l.check("a").is_ok());
         }
-        let wait = l.check("a", t0 + Duration::from_secs(20)).unwrap_err();
-        assert_eq!(wait, 40);
-        assert!(l.check("b", t0).is_ok(), "keys are separate");
-        assert!(l.check("a", t0 + Duration::from_secs(60)).is_ok());
+        assert_eq!(l.check("a").unwrap_err(), 20);
+        assert!(l.check("b").is_ok(), "keys are separate");
+        clock.advance(Duration::from_millis(19_500));
+        assert_eq!(l.check("a").unwrap_err(), 1, "a part of a second rounds up");
+        clock.advance(Duration::from_millis(500));
+        assert!(l.check("a").is_ok());
+        assert_eq!(l.check("a").unwrap_err(), 20);
+        clock.advance(Duration::from_secs(60));
+        for _ in 0..3 {
+            assert!(
+                l.check("a").is_ok(),
+                "a full minute refills the whole burst"
+            );
+        }
+        assert!(l.check("a").is_err());
     }
 
     #[test]

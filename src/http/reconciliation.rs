@@ -90,7 +90,7 @@ pub struct ExportQuery {
 const RUN_ITEMS: i64 = 1000;
 /// Findings read per query while a CSV streams.
 const CSV_PAGE: i64 = 1000;
-const KINDS: [&str; 5] = [
+pub(crate) const KINDS: [&str; 5] = [
     "missing_in_ledger",
     "missing_in_statement",
     "amount_mismatch",

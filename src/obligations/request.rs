@@ -13,7 +13,7 @@ pub use crate::obligations::request_more::{
     SellerKind, TermExtension,
 };
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Procedure {
     Transfer,
@@ -31,7 +31,9 @@ pub enum Procedure {
     LeaseToAllocation,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ObligationCode {
     RegistrationFee,
@@ -46,7 +48,7 @@ pub enum ObligationCode {
     LatePaymentInterest,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     #[default]
@@ -54,7 +56,7 @@ pub enum Channel {
     Counter,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ApplicantKind {
     #[default]
@@ -65,7 +67,7 @@ pub enum ApplicantKind {
 /// Family relationships between transferor and transferee; every value but `None`
 /// and `OtherRelative` is in the exempt set (registration fee on gifts/inheritance;
 /// PIT on all three).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Relationship {
     #[default]
@@ -86,7 +88,7 @@ impl Relationship {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LandUse {
     ResidentialUrban,
@@ -96,7 +98,7 @@ pub enum LandUse {
     OtherNonAgricultural,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WardKind {
     #[default]
@@ -104,7 +106,7 @@ pub enum WardKind {
     Commune,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum HouseGrade {
     #[serde(rename = "villa")]
     Villa,
@@ -114,7 +116,7 @@ pub enum HouseGrade {
     IV,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConversionOrigin {
     AgriculturalAllocatedWithoutLevy,
@@ -126,7 +128,7 @@ pub enum ConversionOrigin {
 
 /// Recognition cases (domain spec §4.4). Rates come from the rule book; a case the
 /// loaded data has no rate for gives a warning.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RecognitionCase {
     ValidPapersWithinQuota,
@@ -160,7 +162,7 @@ impl RecognitionCase {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TaxParcelKind {
     Residential,

@@ -10,7 +10,7 @@ use crate::money::Vnd;
 use crate::obligations::request::{Relationship, WardKind};
 
 /// The transferor's kind: PIT taxpayers are individuals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SellerKind {
     #[default]
@@ -19,14 +19,14 @@ pub enum SellerKind {
 }
 
 /// Whether the certificate being converted was registered with the registration fee.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PriorRegistrationFee {
     Exempt,
     Paid,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ExtensionPayment {
     OneOff,
@@ -34,7 +34,7 @@ pub enum ExtensionPayment {
     Levy,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LeasePayment {
     Annual,

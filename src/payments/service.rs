@@ -23,7 +23,7 @@ use crate::storage::{parse_ts, ts};
 
 /// Fee lines of an assessment that may be paid from it; tax lines are paid from notices.
 const PAYABLE_ASSESSMENT_LINES: [&str; 2] = ["appraisal_fee", "certificate_fee"];
-const MAX_ITEMS: usize = 50;
+pub const MAX_ITEMS: usize = 50;
 
 impl From<PaymentStoreError> for ApiError {
     fn from(e: PaymentStoreError) -> Self {

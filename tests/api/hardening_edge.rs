@@ -274,3 +274,50 @@ async fn readyz_answers_503_within_a_second_when_the_database_stops_answering() 
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_body_trickled_a_byte_at_a_time_is_refused_at_the_total_deadline_and_closed() {
+    let app = spawn_app_with(&[("LANDPAY__SERVER__BODY_TIMEOUT", "1s")]).await;
+    let token = app.portal();
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+        .await
+        .unwrap();
+    // 60 bytes at one every 200 ms would take 12 s: never a pause of 1 s, but 1 s in total.
+    const LENGTH: usize = 60;
+    let head = format!(
+        "POST /v1/quotes HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {LENGTH}\r\n\r\n"
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let mut sent = 0;
+    let mut chunk = [0u8; 4096];
+    while sent < LENGTH {
+        if s.write_all(b" ").await.is_err() {
+            break;
+        }
+        sent += 1;
+        match tokio::time::timeout(Duration::from_millis(200), s.read(&mut chunk)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => answer.extend_from_slice(&chunk[..n]),
+            Err(_) => {}
+        }
+    }
+    assert!(
+        sent < LENGTH,
+        "the whole trickled body was read: the deadline did not bound it"
+    );
+    // The rest of the answer, then end of stream: the server closed the connection.
+    let mut rest = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut rest))
+        .await
+        .expect("the server closes the connection after its 408")
+        .unwrap_or_default();
+    answer.extend_from_slice(&rest);
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(
+        text.to_ascii_lowercase().contains("connection: close"),
+        "{text}"
+    );
+    assert!(text.contains("request_timeout"), "{text}");
+}
