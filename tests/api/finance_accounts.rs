@@ -22,7 +22,7 @@ async fn signed_out(app: &TestApp, cookie: &str) -> bool {
     res.status().as_u16() == 303 && res.headers()["location"] == "/finance/login"
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_signs_in_with_password_and_totp_and_signing_out_ends_the_session_server_side() {
     let app = spawn_app().await;
     let me = add_account(&app, "ke.toan@hn.example.vn", "finance", None, true).await;
@@ -92,7 +92,7 @@ async fn only_the_hash_is_stored(app: &TestApp, token: &str) {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_bad_passwords_lock_the_account_for_fifteen_minutes() {
     let app = spawn_app().await;
     let me = add_account(&app, "thu.quy@hn.example.vn", "finance", None, true).await;
@@ -131,7 +131,7 @@ async fn five_bad_passwords_lock_the_account_for_fifteen_minutes() {
     assert_eq!(res.status().as_u16(), 401);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_failures_then_a_success_start_the_count_again() {
     let app = spawn_app().await;
     let me = add_account(&app, "a@hn.example.vn", "finance", None, false).await;
@@ -157,7 +157,7 @@ async fn four_failures_then_a_success_start_the_count_again() {
     sign_in(&app, &me).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_end_after_30_idle_minutes_12_hours_a_password_change_or_disabling() {
     let app = spawn_app().await;
     let me = add_account(&app, "b@hn.example.vn", "admin", None, false).await;
@@ -239,7 +239,7 @@ async fn sessions_end_after_30_idle_minutes_12_hours_a_password_change_or_disabl
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forms_without_the_csrf_field_or_from_another_origin_are_refused() {
     let app = spawn_app().await;
     let me = add_account(&app, "c@hn.example.vn", "finance", None, false).await;
@@ -358,7 +358,7 @@ async fn forms_without_the_csrf_field_or_from_another_origin_are_refused() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pasted_api_token_is_not_a_sign_in() {
     let app = spawn_app().await;
     let (cookie, csrf) = login_form(&app).await;
@@ -402,7 +402,7 @@ async fn a_pasted_api_token_is_not_a_sign_in() {
     assert!(!csrf_of(&page).is_empty());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn control_characters_in_the_sign_in_form_are_a_failed_sign_in_not_an_error() {
     let app = spawn_app().await;
     add_account(&app, "e@hn.example.vn", "finance", None, false).await;
@@ -420,7 +420,7 @@ async fn control_characters_in_the_sign_in_form_are_a_failed_sign_in_not_an_erro
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_user_commands_add_list_reset_and_disable_accounts_with_passwords_from_stdin() {
     use crate::finance_session::{secret_of, user_command, Account};
     let app = spawn_app().await;

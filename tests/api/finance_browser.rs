@@ -18,7 +18,7 @@ use crate::finance_exports::{number, sheet, text};
 use crate::finance_session::{events_of, pay_on_sandbox, secret_of, user_command, PASSWORD};
 use crate::helpers::{browser_available, expect_json, notice_body, run_browser_script, spawn_app};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_finance_officer_works_the_dashboard_in_headless_chromium() {
     if !browser_available("the finance browser test") {
         return;

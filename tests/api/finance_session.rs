@@ -211,7 +211,10 @@ pub fn landpay_cli(app: &TestApp) -> std::process::Command {
     c
 }
 
-/// Runs `landpay user …` with `stdin`; (success, stdout, stderr).
+/// Runs `landpay user …` with `stdin`; (success, stdout, stderr). It blocks its thread while the
+/// command runs, so its callers use a multi-thread runtime: on a current-thread one the
+/// in-process service could not finish a SQLite write it had begun, and the command would wait
+/// on that lock until its busy timeout.
 pub fn user_command(app: &TestApp, args: &[&str], stdin: &str) -> (bool, String, String) {
     use std::io::Write;
     let mut child = landpay_cli(app)
