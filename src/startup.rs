@@ -8,12 +8,10 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::{from_fn, ErrorHandlers};
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
-use tokio::sync::{watch, Notify};
+use tokio::sync::watch;
 
-use crate::gateways::adapters::Gateways;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::jwt::JwtKeys;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::http::{
@@ -21,49 +19,9 @@ use crate::http::{
     pay_page, payments, receipt, reconciliation, result_page, sandbox, sandbox_rails, verify,
     webhooks,
 };
-use crate::obligations::RuleBook;
 use crate::storage::Store;
 
-/// Everything a handler needs, shared by all workers of all threads.
-pub struct AppState {
-    pub settings: Arc<Settings>,
-    pub store: Store,
-    pub jwt: JwtKeys,
-    pub metrics: ops::Metrics,
-    pub clock: Arc<Clock>,
-    pub rules: RuleBook,
-    pub gateways: Gateways,
-    /// Wakes the delivery worker when an event was just committed.
-    pub delivery_kick: Arc<Notify>,
-    /// Per-address and per-subject rate limits.
-    pub limits: crate::http::rate_limit::Limits,
-    /// `/openapi.json`, built once from the handlers and the loaded rule book.
-    pub openapi_json: String,
-}
-
-impl AppState {
-    pub fn new(settings: Arc<Settings>, store: Store, clock: Arc<Clock>) -> anyhow::Result<Self> {
-        let rules = if settings.rules.dir.is_empty() {
-            RuleBook::builtin()
-        } else {
-            RuleBook::from_dir(std::path::Path::new(&settings.rules.dir))
-        }
-        .context("loading the reference data (rules.dir)")?;
-        let openapi_json = crate::http::openapi::document(&rules).to_string();
-        Ok(Self {
-            openapi_json,
-            gateways: Gateways::build(&settings)?,
-            delivery_kick: Arc::new(Notify::new()),
-            limits: crate::http::rate_limit::Limits::new(&settings),
-            rules,
-            jwt: JwtKeys::new(&settings.auth),
-            metrics: ops::Metrics::new()?,
-            settings,
-            store,
-            clock,
-        })
-    }
-}
+pub use crate::http::state::AppState;
 
 /// A built service: bound, migrated, not yet running.
 pub struct Application {

@@ -7,7 +7,7 @@ use actix_web::web;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::startup::AppState;
+use crate::http::state::AppState;
 
 /// How long idempotency keys are kept (at least 24 h).
 pub const IDEMPOTENCY_RETENTION: Duration = Duration::from_secs(48 * 3600);
@@ -16,8 +16,11 @@ pub const IDEMPOTENCY_RETENTION: Duration = Duration::from_secs(48 * 3600);
 pub fn spawn_all(state: web::Data<AppState>, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
     vec![
         tokio::spawn(housekeeping(state.clone(), stop.clone())),
-        tokio::spawn(crate::confirmation::mail::run(state.clone(), stop.clone())),
-        tokio::spawn(crate::webhooks::delivery::run(state, stop)),
+        tokio::spawn(crate::confirmation::mail::run(
+            state.app.clone(),
+            stop.clone(),
+        )),
+        tokio::spawn(crate::webhooks::delivery::run(state.app.clone(), stop)),
     ]
 }
 

@@ -12,8 +12,8 @@ use subtle::ConstantTimeEq;
 use super::{
     caller_of, normalise_email, password, totp, ABSOLUTE, IDLE, LOCK_FOR, LOCK_WINDOW, MAX_FAILURES,
 };
+use crate::app::Services;
 use crate::auth::Caller;
-use crate::startup::AppState;
 use crate::storage::accounts::UserRow;
 use crate::storage::parse_ts;
 
@@ -78,7 +78,7 @@ pub fn new_nonce() -> String {
     random_token()
 }
 
-async fn audit(state: &AppState, email: &str, kind: &str, ip: &str, detail: Option<&str>) {
+async fn audit(state: &Services, email: &str, kind: &str, ip: &str, detail: Option<&str>) {
     if let Err(e) = state
         .store
         .account_event(email, kind, Some(ip), detail, state.clock.now())
@@ -89,7 +89,7 @@ async fn audit(state: &AppState, email: &str, kind: &str, ip: &str, detail: Opti
 }
 
 /// Records a failure and locks the account at the fifth within the window.
-async fn failed(state: &AppState, user: &UserRow, ip: &str, why: &str) -> anyhow::Result<Refused> {
+async fn failed(state: &Services, user: &UserRow, ip: &str, why: &str) -> anyhow::Result<Refused> {
     let now = state.clock.now();
     audit(state, &user.email, "sign_in.failed", ip, Some(why)).await;
     let mut since = now - LOCK_WINDOW;
@@ -134,7 +134,7 @@ async fn password_ok(password: &str, stored: Option<String>) -> bool {
 
 /// Signs a person in: password, then the TOTP code (each step usable once), then a new session.
 pub async fn sign_in(
-    state: &AppState,
+    state: &Services,
     c: &Credentials<'_>,
 ) -> anyhow::Result<Result<NewSession, Refused>> {
     let email = normalise_email(c.email);
@@ -201,7 +201,7 @@ pub async fn sign_in(
 
 /// The live session a cookie names, touched; `None` when it is unknown, revoked, idle for 30
 /// minutes, older than 12 hours, older than the account's password, or its account disabled.
-pub async fn session_of(state: &AppState, token: &str) -> anyhow::Result<Option<SignedIn>> {
+pub async fn session_of(state: &Services, token: &str) -> anyhow::Result<Option<SignedIn>> {
     let hash = token_hash(token);
     let Some((s, user)) = state.store.session(&hash).await? else {
         return Ok(None);
@@ -225,7 +225,7 @@ pub async fn session_of(state: &AppState, token: &str) -> anyhow::Result<Option<
 }
 
 /// Ends a session server-side; the cookie is worthless afterwards.
-pub async fn sign_out(state: &AppState, who: &SignedIn, ip: &str) -> anyhow::Result<()> {
+pub async fn sign_out(state: &Services, who: &SignedIn, ip: &str) -> anyhow::Result<()> {
     if state
         .store
         .revoke_session(&who.token_hash, state.clock.now())

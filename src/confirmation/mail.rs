@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use actix_web::web;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
@@ -12,15 +11,15 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tokio::sync::watch;
 
 use super::texts::for_lang;
+use crate::app::Services;
 use crate::notifications::SmtpSettings;
-use crate::startup::AppState;
 
 /// Waits before the 2nd, 3rd, … try; after the last the mail is given up (`failed`).
 const RETRY_AFTER: [i64; 5] = [30, 120, 600, 3600, 6 * 3600];
 const POLL: Duration = Duration::from_secs(2);
 
 /// Runs the outbox until `stop` turns true.
-pub async fn run(state: web::Data<AppState>, mut stop: watch::Receiver<bool>) {
+pub async fn run(state: std::sync::Arc<Services>, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(POLL);
     loop {
         tokio::select! {
@@ -35,7 +34,7 @@ pub async fn run(state: web::Data<AppState>, mut stop: watch::Receiver<bool>) {
 }
 
 /// One pass over the due confirmations (tests call it directly); returns how many were sent.
-pub async fn pass(state: &AppState) -> anyhow::Result<usize> {
+pub async fn pass(state: &Services) -> anyhow::Result<usize> {
     let now = state.clock.now();
     let mut sent = 0;
     for due in state.store.due_mails(now, 20).await? {
@@ -73,7 +72,7 @@ enum Outcome {
     Skipped(&'static str),
 }
 
-async fn send_one(state: &AppState, payment_id: &str) -> anyhow::Result<Outcome> {
+async fn send_one(state: &Services, payment_id: &str) -> anyhow::Result<Outcome> {
     let Some(smtp) = &state.settings.notifications.smtp else {
         return Ok(Outcome::Skipped("notifications.smtp is not configured"));
     };

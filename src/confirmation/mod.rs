@@ -10,7 +10,7 @@ pub mod words;
 use chrono::{DateTime, Utc};
 
 use crate::agencies::{self, AgencyView};
-use crate::startup::AppState;
+use crate::app::Services;
 use crate::storage::parse_ts;
 use crate::storage::payments::PaymentRecord;
 
@@ -83,7 +83,7 @@ pub fn gateway_label(id: &str) -> String {
 }
 
 /// The public address of a confirmation's check page.
-pub fn verify_url(state: &AppState, confirmation_no: &str) -> String {
+pub fn verify_url(state: &Services, confirmation_no: &str) -> String {
     format!(
         "{}/verify/{confirmation_no}",
         state.settings.server.public_base_url.trim_end_matches('/')
@@ -92,7 +92,7 @@ pub fn verify_url(state: &AppState, confirmation_no: &str) -> String {
 
 /// The confirmation of a paid (or since refunded) order, in `lang`.
 pub async fn load(
-    state: &AppState,
+    state: &Services,
     record: &PaymentRecord,
     lang: &str,
 ) -> Result<Confirmation, ConfirmationError> {
@@ -171,7 +171,7 @@ pub async fn load(
 
 /// The confirmation that holds a number (already in its written form), if any.
 pub async fn find(
-    state: &AppState,
+    state: &Services,
     confirmation_no: &str,
     lang: &str,
 ) -> Result<Option<Confirmation>, ConfirmationError> {
@@ -187,7 +187,7 @@ pub async fn find(
 
 /// The notice number of each of the order's lines, in line order (for the pay page).
 pub async fn notice_numbers(
-    state: &AppState,
+    state: &Services,
     record: &PaymentRecord,
 ) -> Result<Vec<Option<String>>, sqlx::Error> {
     let origins = state.store.line_origins(&record.payment.payment_id).await?;

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use crate::auth::{Auth, FinanceAccess};
 use crate::error::ApiError;
 use crate::http::paging::{Page, PageRequest};
-use crate::startup::AppState;
+use crate::http::state::AppState;
 use crate::storage::callback_log::CallbackFilter;
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -23,9 +23,9 @@ use crate::gateways::vnpay::wire::{parse_callback, verify_query, VnpayCallback};
 use crate::gateways::zalopay;
 use crate::gateways::zalopay::wire::CallbackAnswer;
 use crate::gateways::GatewayError;
+use crate::http::state::AppState;
 use crate::ids::{new_id, IdKind};
 use crate::payments::credentials;
-use crate::startup::AppState;
 use crate::storage::payments::{AttemptFailure, CallbackRecord, GatewayResult, ResultApplied};
 use crate::storage::transition::{CallbackClaim, CallbackOutcome};
 

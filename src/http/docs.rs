@@ -78,7 +78,7 @@ pub async fn docs_redirect() -> HttpResponse {
 }
 
 /// `/openapi.json`: the document of [`crate::http::openapi::document`].
-pub async fn openapi_json(state: web::Data<crate::startup::AppState>) -> HttpResponse {
+pub async fn openapi_json(state: web::Data<crate::http::state::AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .body(state.openapi_json.clone())

@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::http::state::AppState;
 
 /// A JSON body parsed into `T`, with the raw bytes kept for fingerprints. Malformed JSON is 400;
 /// JSON of the wrong shape is 422 naming the path of the offending field.

@@ -14,8 +14,8 @@ use crate::exports::labels;
 use crate::http::finance_auth::{self, render};
 use crate::http::pages::money;
 use crate::http::reconciliation::collections;
+use crate::http::state::AppState;
 use crate::reconciliation::report::{GroupBy, Totals};
-use crate::startup::AppState;
 
 /// What every dashboard page shows around its content.
 pub struct Chrome {

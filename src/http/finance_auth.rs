@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::accounts::sessions::{self, Credentials, Refused, SignedIn};
 use crate::http::pages;
-use crate::startup::AppState;
+use crate::http::state::AppState;
 
 /// The session cookie: 256 random bits; the database keeps their hash.
 pub const SESSION_COOKIE: &str = "landpay_session";

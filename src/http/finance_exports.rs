@@ -11,8 +11,8 @@ use crate::http::finance::{Range, RangeQuery};
 use crate::http::finance_auth;
 use crate::http::finance_recon::error_page;
 use crate::http::reconciliation::{collections, csv_answer, xlsx_answer};
+use crate::http::state::AppState;
 use crate::reconciliation::findings;
-use crate::startup::AppState;
 
 fn answer(result: Result<HttpResponse, ApiError>) -> HttpResponse {
     result.unwrap_or_else(|e| match e {

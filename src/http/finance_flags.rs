@@ -10,8 +10,8 @@ use crate::http::finance::Chrome;
 use crate::http::finance_auth::{self, render};
 use crate::http::finance_recon::error_page;
 use crate::http::pages::local_time;
+use crate::http::state::AppState;
 use crate::payments::flags;
-use crate::startup::AppState;
 use crate::storage::parse_ts;
 
 struct FlagView {

@@ -14,9 +14,9 @@ use crate::http::finance::Chrome;
 use crate::http::finance_auth::{self, render};
 use crate::http::finance_recon::error_page;
 use crate::http::pages::{local_time, money};
+use crate::http::state::AppState;
 use crate::payments::refund::{self, RefundRequest};
 use crate::payments::story::{self, Story};
-use crate::startup::AppState;
 use crate::storage::parse_ts;
 
 struct PaymentView {

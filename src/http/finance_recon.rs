@@ -20,8 +20,8 @@ use crate::gateways::GatewayId;
 use crate::http::finance::Chrome;
 use crate::http::finance_auth::{self, render};
 use crate::http::pages::money;
+use crate::http::state::AppState;
 use crate::reconciliation::{findings, job};
-use crate::startup::AppState;
 use crate::storage::reconciliation::RunRow;
 
 const KINDS: [&str; 5] = [

@@ -1,6 +1,6 @@
 //! Origins that the payer's forms may lead to (after our redirect): the configured gateways.
 
-use crate::startup::AppState;
+use crate::http::state::AppState;
 
 /// Origins that a payment form may lead to (after our redirect): the configured gateways.
 pub fn form_targets(state: &AppState) -> String {

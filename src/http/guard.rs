@@ -16,7 +16,7 @@ use actix_web::HttpMessage;
 use futures_util::Stream;
 
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::http::state::AppState;
 
 /// NUL and the other C0 controls (TAB, LF and CR aside) and DEL are never data here.
 pub fn is_forbidden_char(c: char) -> bool {

@@ -30,6 +30,7 @@ pub mod reconciliation;
 pub mod result_page;
 pub mod sandbox;
 pub mod sandbox_rails;
+pub mod state;
 pub mod texts;
 pub mod verify;
 pub mod webhooks;

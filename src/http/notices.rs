@@ -7,8 +7,8 @@ use crate::auth::{Auth, PortalAccess, ReadAccess};
 use crate::error::ApiError;
 use crate::http::extract::{JsonBody, Query};
 use crate::http::paging::{Page, PageRequest};
+use crate::http::state::AppState;
 use crate::notices::{self, Notice, NoticeInput};
-use crate::startup::AppState;
 use crate::storage::notices::NoticeInsert;
 
 /// Register an official payment notice of the tax authority.

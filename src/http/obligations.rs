@@ -6,10 +6,10 @@ use serde_json::{json, Value};
 use crate::auth::{AnyRole, Auth, PortalAccess, ReadAccess};
 use crate::error::ApiError;
 use crate::http::extract::JsonBody;
+use crate::http::state::AppState;
 use crate::idempotency::{self, IdempotencyKey, JsonReply};
 use crate::ids::{new_id, IdKind};
 use crate::obligations;
-use crate::startup::AppState;
 use crate::storage::assessments::NewAssessment;
 
 /// The documented transfer example, shown in the OpenAPI document.

@@ -12,7 +12,7 @@ use prometheus::{
 };
 use tracing::Instrument;
 
-use crate::startup::AppState;
+use crate::http::state::AppState;
 
 pub const REQUEST_ID: &str = "x-request-id";
 

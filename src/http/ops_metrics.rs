@@ -6,7 +6,7 @@ use actix_web::HttpRequest;
 use prometheus::{Gauge, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry};
 use subtle::ConstantTimeEq;
 
-use crate::startup::AppState;
+use crate::http::state::AppState;
 
 const DELIVERY_STATES: [&str; 3] = ["pending", "delivered", "dead"];
 const FLAGS: [&str; 3] = ["amount_mismatch", "paid_after_expiry", "duplicate_payment"];

@@ -10,12 +10,12 @@ use serde::Deserialize;
 
 use crate::clock::vietnam;
 pub(crate) use crate::http::form_targets::form_targets;
+use crate::http::state::AppState;
 use crate::http::texts::{for_lang, Texts};
 use crate::money::format_vnd_plain;
 use crate::payments::link::{self, LinkError};
 use crate::payments::service;
 use crate::payments::AttemptInput;
-use crate::startup::AppState;
 use crate::storage::payments::PaymentRecord;
 
 const STYLESHEET: &str = include_str!("../../static/pay.css");

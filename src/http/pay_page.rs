@@ -9,9 +9,9 @@ use crate::gateways::GatewayId;
 use crate::http::pages::{
     form_targets, link_params, local_date, local_time, money, open, render, LinkQuery,
 };
+use crate::http::state::AppState;
 use crate::http::texts::{for_lang, Texts};
 use crate::payments::vietqr_view::{self, QrView};
-use crate::startup::AppState;
 use crate::storage::parse_ts;
 use crate::storage::payments::{PaymentLineRow, PaymentRecord};
 

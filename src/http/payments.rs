@@ -8,11 +8,11 @@ use crate::auth::{Auth, FinanceAccess, PortalAccess, ReadAccess};
 use crate::error::ApiError;
 use crate::http::extract::{JsonBody, Query};
 use crate::http::paging::{Page, PageRequest};
+use crate::http::state::AppState;
 use crate::idempotency::{self, IdempotencyKey, JsonReply};
 use crate::payments::refund::{self, RefundRequest};
 use crate::payments::service;
 use crate::payments::{AttemptInput, Payment, PaymentInput};
-use crate::startup::AppState;
 use crate::storage::parse_ts;
 use crate::storage::refunds::RefundRow;
 

@@ -18,7 +18,7 @@ use governor::{Quota, RateLimiter};
 
 use crate::config::{canonical, Cidr, Rate, Settings};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::http::state::AppState;
 
 /// Keys whose state is back to full are forgotten every this many checks, once this many are held.
 const SWEEP_EVERY: u32 = 1024;

@@ -12,9 +12,9 @@ use crate::confirmation::texts::{for_lang as confirmation_texts, ConfirmationTex
 use crate::confirmation::{self, Confirmation, ConfirmationError};
 use crate::error::ApiError;
 use crate::http::pages::{error_page, money, open, render, LinkQuery};
+use crate::http::state::AppState;
 use crate::http::texts::{for_lang, Texts};
 use crate::payments::service;
-use crate::startup::AppState;
 
 struct LineRow {
     chapter: String,

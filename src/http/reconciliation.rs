@@ -17,9 +17,9 @@ use crate::exports::{self, Format};
 use crate::gateways::GatewayId;
 use crate::http::extract::Query;
 use crate::http::paging::{Page, PageRequest};
+use crate::http::state::AppState;
 use crate::reconciliation::job::{self, vietnam_day};
 use crate::reconciliation::report::{split_refund, Collections, GroupBy, Totals};
-use crate::startup::AppState;
 use crate::storage::parse_ts;
 use crate::storage::reconciliation::{ItemRow, MoneyLine, PositionedItem, RunRow};
 

@@ -7,8 +7,8 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 
 use crate::http::pages::{link_params, local_time, money, open, render, LinkQuery};
+use crate::http::state::AppState;
 use crate::http::texts::{for_lang, Texts};
-use crate::startup::AppState;
 use crate::storage::parse_ts;
 
 /// How long the page keeps refreshing itself.

@@ -19,8 +19,8 @@ use crate::gateways::vnpay::transaction::{
 };
 use crate::gateways::vnpay::wire::{format_date, VnpayCallback};
 use crate::http::pages::{error_page, local_time, money, render};
+use crate::http::state::AppState;
 use crate::http::texts::{for_lang, Texts};
-use crate::startup::AppState;
 
 #[derive(Template)]
 #[template(path = "sandbox.html")]

@@ -16,8 +16,8 @@ use serde_json::{json, Value};
 use crate::gateways::dvcqg::wire::{self, InitMessage, ResultMessage};
 use crate::gateways::paygov;
 use crate::http::pages::{error_page, money, render};
+use crate::http::state::AppState;
 use crate::http::texts::{for_lang, Texts};
-use crate::startup::AppState;
 
 #[derive(Template)]
 #[template(path = "sandbox_rail.html")]

@@ -10,8 +10,8 @@ use crate::clock::vietnam;
 use crate::confirmation::texts::{for_lang as confirmation_texts, ConfirmationTexts};
 use crate::confirmation::{self, mask_name};
 use crate::http::pages::{error_page, money, open, render, LinkQuery};
+use crate::http::state::AppState;
 use crate::http::texts::{for_lang, Texts};
-use crate::startup::AppState;
 
 #[derive(Template)]
 #[template(path = "verify.html")]

@@ -4,15 +4,15 @@
 
 use std::sync::Arc;
 
+use crate::app::Services;
 use crate::gateways::adapters::PaymentGateway;
 use crate::gateways::GatewayId;
-use crate::startup::AppState;
 use crate::storage::payments::AttemptRow;
 
 /// The gateway of an attempt, under the credentials of its order's agency; `None` when that
 /// gateway is not enabled (any more).
 pub async fn gateway_of_attempt(
-    state: &AppState,
+    state: &Services,
     attempt: &AttemptRow,
 ) -> anyhow::Result<Option<Arc<dyn PaymentGateway>>> {
     let Ok(id) = attempt.gateway.parse::<GatewayId>() else {
@@ -29,7 +29,7 @@ pub async fn gateway_of_attempt(
 /// The agency of the order whose attempt `txn_ref` names; `None` for an order of no agency or
 /// an unknown reference (both verified under the default credentials).
 pub async fn agency_of_reference(
-    state: &AppState,
+    state: &Services,
     txn_ref: Option<&str>,
 ) -> anyhow::Result<Option<String>> {
     let Some(txn_ref) = txn_ref.filter(|r| !r.is_empty() && !r.contains('\0')) else {

@@ -1,7 +1,7 @@
 //! What the national rails are told about an order: its agency, dossier, payer and lines.
 
+use crate::app::Services;
 use crate::gateways::adapters::{FactLine, OrderFacts};
-use crate::startup::AppState;
 use crate::storage::payments::{AttemptRow, PaymentRecord};
 
 /// The receipt facts of an order.
@@ -28,7 +28,7 @@ pub fn of(record: &PaymentRecord) -> OrderFacts {
 
 /// The agency of an attempt's order, for the national rails (whose accounts may be the
 /// agency's own); other gateways need none and the store is not asked.
-pub async fn agency_of(state: &AppState, attempt: &AttemptRow) -> anyhow::Result<Option<String>> {
+pub async fn agency_of(state: &Services, attempt: &AttemptRow) -> anyhow::Result<Option<String>> {
     if !matches!(attempt.gateway.as_str(), "dvcqg" | "paygov") {
         return Ok(None);
     }

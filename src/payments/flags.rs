@@ -1,9 +1,9 @@
 //! Flags on payment orders as finance lists and resolves them (API and dashboard).
 
+use crate::app::Services;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::payments::service;
-use crate::startup::AppState;
 use crate::storage::payments::FlagRow;
 
 /// The longest resolution note kept.
@@ -11,7 +11,7 @@ pub const MAX_NOTE: usize = 2000;
 
 /// Flags the caller may see, oldest first: `status` `open`, `resolved` or `None` for all.
 pub async fn list(
-    state: &AppState,
+    state: &Services,
     caller: &Caller,
     status: Option<&str>,
     limit: i64,
@@ -24,7 +24,7 @@ pub async fn list(
 
 /// Resolves an open flag of a payment the caller may see; `false` when it was not open.
 pub async fn resolve(
-    state: &AppState,
+    state: &Services,
     caller: &Caller,
     payment_id: &str,
     flag: &str,

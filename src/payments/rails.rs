@@ -1,13 +1,13 @@
 //! Use cases of the national rails that the callbacks call: whose account an attempt's result
 //! must be signed with, and what a PayGov browser return may change.
 
+use crate::app::Services;
 use crate::gateways::dvcqg::{account, agency_accounts};
-use crate::startup::AppState;
 
 /// Whether the attempt of `reference` (when there is one) belongs to an order whose agency
 /// uses `partner`'s platform account: another agency's key never moves this one's money.
 pub async fn dvcqg_partner_matches(
-    state: &AppState,
+    state: &Services,
     reference: &str,
     partner: &str,
 ) -> anyhow::Result<bool> {
@@ -24,7 +24,7 @@ pub async fn dvcqg_partner_matches(
 /// open, becomes `unknown` (money is recorded only by a settlement file). Returns whether the
 /// reference names a PayGov attempt.
 pub async fn paygov_returned_unconfirmed(
-    state: &AppState,
+    state: &Services,
     reference: &str,
 ) -> anyhow::Result<bool> {
     let Some(attempt) = state

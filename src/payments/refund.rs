@@ -2,13 +2,13 @@
 //! never exceed what was paid), the gateway is asked when it refunds by API, and the refund is
 //! settled with its event. Used by the API and by the finance dashboard's refund form.
 
+use crate::app::Services;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::gateways::adapters::{AttemptRef, RefundOutcome};
 use crate::gateways::GatewayId;
 use crate::ids::{new_id, IdKind};
 use crate::payments::service;
-use crate::startup::AppState;
 use crate::storage::parse_ts;
 use crate::storage::refunds::{RefundError, RefundRow};
 
@@ -67,7 +67,7 @@ pub fn new_refund_id() -> String {
 
 /// Refunds `r.amount` of a payment `caller` may see; audited with `caller.sub`.
 pub async fn refund(
-    state: &AppState,
+    state: &Services,
     caller: &Caller,
     payment_id: &str,
     r: &RefundRequest<'_>,
@@ -138,7 +138,7 @@ pub async fn refund(
 /// Asks the attempt's gateway to refund when it refunds by API: `Some(true)` refunded,
 /// `Some(false)` refused, `None` when finance pays it back by hand (or the gateway is away).
 async fn ask_gateway(
-    state: &AppState,
+    state: &Services,
     caller: &Caller,
     record: &crate::storage::payments::PaymentRecord,
     attempt_id: &str,

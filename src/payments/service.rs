@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 
 use super::holds::held_conflict;
 use super::{AttemptInput, ItemInput, PaymentInput};
+use crate::app::Services;
 use crate::auth::Caller;
 use crate::clock::{vietnam, vietnam_date};
 use crate::error::{ApiError, FieldError};
@@ -14,7 +15,6 @@ use crate::gateways::GatewayId;
 use crate::ids::{new_id, IdKind};
 use crate::money::Vnd;
 use crate::obligations::late_interest;
-use crate::startup::AppState;
 use crate::storage::payments::{
     AttemptRow, GatewayResult, NewAttempt, NewPayment, PaymentLineRow, PaymentRecord, PaymentRow,
     PaymentStoreError, ResultApplied,
@@ -42,7 +42,7 @@ impl From<PaymentStoreError> for ApiError {
 
 /// A payment visible to `caller`, or 404.
 pub async fn visible(
-    state: &AppState,
+    state: &Services,
     caller: &Caller,
     id: &str,
 ) -> Result<PaymentRecord, ApiError> {
@@ -55,7 +55,7 @@ pub async fn visible(
 }
 
 /// The payer link of a payment, with a fresh token valid until the order expires.
-pub fn pay_url(state: &AppState, record: &PaymentRecord) -> String {
+pub fn pay_url(state: &Services, record: &PaymentRecord) -> String {
     let expires = parse_ts(&record.payment.expires_at)
         .map(|t| t.timestamp())
         .unwrap_or(0);
@@ -147,7 +147,7 @@ fn validate_input(input: &PaymentInput) -> Vec<FieldError> {
 
 /// Turns the items into order lines (with late interest for overdue notice lines) and hold keys.
 async fn resolve_items(
-    state: &AppState,
+    state: &Services,
     caller: &Caller,
     agency: Option<&str>,
     items: &[ItemInput],
@@ -288,7 +288,7 @@ async fn resolve_items(
 /// Creates an order from the items. Interest is computed for today (UTC+7); an order with an
 /// interest line expires at the end of today, since tomorrow's amount differs.
 pub async fn create(
-    state: &AppState,
+    state: &Services,
     caller: &Caller,
     input: PaymentInput,
 ) -> Result<PaymentRecord, ApiError> {
@@ -362,7 +362,7 @@ pub struct AttemptView {
 
 /// Starts an attempt at a gateway for a payable order.
 pub async fn start_attempt(
-    state: &AppState,
+    state: &Services,
     record: &PaymentRecord,
     input: &AttemptInput,
     actor: &str,
@@ -477,7 +477,7 @@ pub async fn start_attempt(
 
 /// Applies a gateway's verified word on an attempt; the caller has checked amount and merchant.
 pub async fn settle(
-    state: &AppState,
+    state: &Services,
     result: &GatewayResult,
 ) -> Result<ResultApplied, PaymentStoreError> {
     let applied = state
@@ -492,7 +492,7 @@ pub async fn settle(
 
 /// One janitor pass: ask the gateways about attempts past their expiry, then expire orders
 /// past theirs. Safe on several instances: every move is a compare-and-set.
-pub async fn janitor_pass(state: &AppState) -> anyhow::Result<()> {
+pub async fn janitor_pass(state: &Services) -> anyhow::Result<()> {
     let now = state.clock.now();
     for attempt in state.store.stale_attempts(now, 100).await? {
         resolve_attempt(state, &attempt).await?;
@@ -512,7 +512,7 @@ pub async fn janitor_pass(state: &AppState) -> anyhow::Result<()> {
 }
 
 /// Asks the gateway what became of one open attempt and records the answer.
-pub async fn resolve_attempt(state: &AppState, attempt: &AttemptRow) -> anyhow::Result<()> {
+pub async fn resolve_attempt(state: &Services, attempt: &AttemptRow) -> anyhow::Result<()> {
     let Some(gateway) = super::credentials::gateway_of_attempt(state, attempt).await? else {
         return Ok(());
     };
@@ -610,7 +610,7 @@ pub async fn resolve_attempt(state: &AppState, attempt: &AttemptRow) -> anyhow::
 }
 
 /// A full link to one of the payment's pages (`""` = the pay page, `/result`), with a fresh token.
-pub fn visible_link(state: &AppState, record: &PaymentRecord, suffix: &str) -> String {
+pub fn visible_link(state: &Services, record: &PaymentRecord, suffix: &str) -> String {
     let url = pay_url(state, record);
     let id = &record.payment.payment_id;
     url.replacen(&format!("/pay/{id}?"), &format!("/pay/{id}{suffix}?"), 1)

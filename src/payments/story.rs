@@ -3,10 +3,10 @@
 
 use serde_json::Value;
 
+use crate::app::Services;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::payments::service;
-use crate::startup::AppState;
 use crate::storage::callback_log::{CallbackFilter, CallbackRow};
 use crate::storage::payments::PaymentRecord;
 use crate::storage::refunds::RefundRow;
@@ -19,7 +19,7 @@ pub struct Story {
 }
 
 /// Everything about a payment the caller may see (404 otherwise).
-pub async fn story(state: &AppState, caller: &Caller, id: &str) -> Result<Story, ApiError> {
+pub async fn story(state: &Services, caller: &Caller, id: &str) -> Result<Story, ApiError> {
     let record = service::visible(state, caller, id).await?;
     let pid = record.payment.payment_id.clone();
     let filter = CallbackFilter {

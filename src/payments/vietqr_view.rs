@@ -3,9 +3,9 @@
 
 use qrcode::{Color, EcLevel, QrCode};
 
+use crate::app::Services;
 use crate::gateways::vietqr::banks;
 use crate::gateways::GatewayId;
-use crate::startup::AppState;
 use crate::storage::payments::{AttemptRow, PaymentRecord};
 
 /// The VietQR section of the pay page.
@@ -43,7 +43,7 @@ pub fn open_payload(record: &PaymentRecord) -> Option<String> {
 }
 
 /// The VietQR section, when VietQR is on.
-pub fn view(state: &AppState, record: &PaymentRecord) -> Option<QrView> {
+pub fn view(state: &Services, record: &PaymentRecord) -> Option<QrView> {
     if !state.gateways.contains_key(&GatewayId::Vietqr) {
         return None;
     }
@@ -70,7 +70,7 @@ pub fn view(state: &AppState, record: &PaymentRecord) -> Option<QrView> {
 }
 
 /// The receiving account in one line: `0011001234567 — CONG TY A, Vietcombank — Ngân hàng …`.
-pub fn receiving_account(state: &AppState, agency: Option<&str>) -> Option<String> {
+pub fn receiving_account(state: &Services, agency: Option<&str>) -> Option<String> {
     let cfg = &state.settings.vietqr_for(agency);
     state.gateways.contains_key(&GatewayId::Vietqr).then(|| {
         format!(

@@ -3,9 +3,9 @@
 
 use serde_json::json;
 
+use crate::app::Services;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::startup::AppState;
 use crate::storage::reconciliation::{ItemRow, PositionedItem, RunRow};
 
 /// Findings per dashboard page.
@@ -16,12 +16,12 @@ const CHUNK: i64 = 1000;
 pub const MAX_NOTE: usize = 2000;
 
 /// The latest runs the caller may see.
-pub async fn runs(state: &AppState, caller: &Caller) -> Result<Vec<RunRow>, ApiError> {
+pub async fn runs(state: &Services, caller: &Caller) -> Result<Vec<RunRow>, ApiError> {
     Ok(state.store.runs(caller.agency_scope(), 100).await?)
 }
 
 /// A run the caller may read: an agency-bound caller reads only its agency's runs.
-pub async fn visible_run(state: &AppState, caller: &Caller, id: &str) -> Result<RunRow, ApiError> {
+pub async fn visible_run(state: &Services, caller: &Caller, id: &str) -> Result<RunRow, ApiError> {
     state
         .store
         .run(id)
@@ -32,7 +32,7 @@ pub async fn visible_run(state: &AppState, caller: &Caller, id: &str) -> Result<
 
 /// A page of findings after `after`, and the cursor of the next page.
 pub async fn page(
-    state: &AppState,
+    state: &Services,
     run: &RunRow,
     kind: Option<&str>,
     after: Option<i64>,
@@ -48,7 +48,7 @@ pub async fn page(
 }
 
 /// Every finding of a run, in order (for a spreadsheet).
-pub async fn all(state: &AppState, run: &RunRow) -> Result<Vec<ItemRow>, ApiError> {
+pub async fn all(state: &Services, run: &RunRow) -> Result<Vec<ItemRow>, ApiError> {
     let mut out = Vec::new();
     let mut after = None;
     loop {
@@ -67,7 +67,7 @@ pub async fn all(state: &AppState, run: &RunRow) -> Result<Vec<ItemRow>, ApiErro
 
 /// Resolves an open finding with a note, recorded against the person; `false` when it was not open.
 pub async fn resolve(
-    state: &AppState,
+    state: &Services,
     caller: &Caller,
     rec_id: &str,
     position: i64,

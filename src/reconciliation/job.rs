@@ -16,6 +16,7 @@ use futures_util::StreamExt;
 
 use super::csv::{RowStatus, StatementParser, StatementRow};
 use super::diff::{Diff, Kind, Summary};
+use crate::app::Services;
 use crate::auth::Caller;
 use crate::clock::vietnam;
 use crate::config::SettlementCutoff;
@@ -23,7 +24,6 @@ use crate::error::ApiError;
 use crate::gateways::GatewayId;
 use crate::ids::{new_id, IdKind};
 use crate::payments::service;
-use crate::startup::AppState;
 use crate::storage::parse_ts;
 use crate::storage::payments::GatewayResult;
 use crate::storage::reconciliation::RefRow;
@@ -103,7 +103,7 @@ async fn spool(payload: &mut Payload, id: &str) -> Result<(Spool, u64), ApiError
 
 /// The state of pass two.
 struct Judge<'a> {
-    state: &'a AppState,
+    state: &'a Services,
     gateway: GatewayId,
     agency: Option<&'a str>,
     rec_id: String,
@@ -259,7 +259,7 @@ impl Judge<'_> {
 }
 
 pub async fn run(
-    state: &AppState,
+    state: &Services,
     caller: &Caller,
     gateway: GatewayId,
     date: NaiveDate,

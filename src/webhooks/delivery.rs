@@ -4,7 +4,6 @@
 
 use std::time::{Duration, Instant};
 
-use actix_web::web;
 use chrono::Utc;
 use futures_util::future::join_all;
 use rand::Rng;
@@ -12,7 +11,7 @@ use tokio::sync::watch;
 
 use super::signing::signature_header;
 use super::url_policy::Policy;
-use crate::startup::AppState;
+use crate::app::Services;
 use crate::storage::parse_ts;
 use crate::storage::webhooks::ClaimedDelivery;
 
@@ -27,7 +26,7 @@ const BATCH: i64 = 32;
 
 /// The HTTP client for deliveries: bounded time, no redirects, and in production a resolver
 /// that never yields internal addresses.
-pub fn client(state: &AppState) -> reqwest::Client {
+pub fn client(state: &Services) -> reqwest::Client {
     let mut builder = reqwest::Client::builder()
         .timeout(state.settings.webhooks.request_timeout.0)
         .redirect(reqwest::redirect::Policy::none())
@@ -40,7 +39,7 @@ pub fn client(state: &AppState) -> reqwest::Client {
 
 /// Runs until `stop`: a pass whenever an event is committed here (kick), and on a short poll
 /// for events committed by other instances and for retries that come due.
-pub async fn run(state: web::Data<AppState>, mut stop: watch::Receiver<bool>) {
+pub async fn run(state: std::sync::Arc<Services>, mut stop: watch::Receiver<bool>) {
     let http = client(&state);
     let poll = state.settings.webhooks.poll_interval.0;
     loop {
@@ -58,11 +57,11 @@ pub async fn run(state: web::Data<AppState>, mut stop: watch::Receiver<bool>) {
 }
 
 /// One pass: claim due deliveries and try each; returns how many were tried.
-pub async fn run_once(state: &AppState) -> anyhow::Result<usize> {
+pub async fn run_once(state: &Services) -> anyhow::Result<usize> {
     run_once_with(state, &client(state)).await
 }
 
-async fn run_once_with(state: &AppState, http: &reqwest::Client) -> anyhow::Result<usize> {
+async fn run_once_with(state: &Services, http: &reqwest::Client) -> anyhow::Result<usize> {
     let now = state.clock.now();
     let lease = state.settings.webhooks.request_timeout.0 + Duration::from_secs(5);
     let claimed = state
@@ -80,7 +79,7 @@ async fn run_once_with(state: &AppState, http: &reqwest::Client) -> anyhow::Resu
 }
 
 async fn deliver(
-    state: &AppState,
+    state: &Services,
     http: &reqwest::Client,
     claimed: &ClaimedDelivery,
 ) -> anyhow::Result<()> {

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::delivery::Refused;
 use super::formats::{self, Credentials, DvcqgCredentials, OpencpsCredentials};
-use crate::startup::AppState;
+use crate::app::Services;
 use crate::storage::webhooks::{ClaimedDelivery, EndpointRow};
 
 /// What came back from one try.
@@ -49,7 +49,7 @@ fn http_refused(e: reqwest::Error) -> Refused {
 
 /// Sends one delivery to `url` (already checked) in the endpoint's format.
 pub(crate) async fn send(
-    state: &AppState,
+    state: &Services,
     http: &reqwest::Client,
     endpoint: &EndpointRow,
     claimed: &ClaimedDelivery,
@@ -151,7 +151,7 @@ fn vietnam_time(ts: &str) -> String {
 }
 
 /// The `NhanChungTuThueDat` voucher of a paid notice.
-async fn voucher(state: &AppState, body: &str) -> Result<Value, Refused> {
+async fn voucher(state: &Services, body: &str) -> Result<Value, Refused> {
     let event: Value = serde_json::from_str(body).unwrap_or_default();
     let data = &event["data"];
     let missing = || Refused::Policy("the notice or its payment is gone".into());
@@ -195,7 +195,7 @@ async fn voucher(state: &AppState, body: &str) -> Result<Value, Refused> {
 
 /// A session from the adapter's auth endpoint (cached until refused).
 async fn session(
-    state: &AppState,
+    state: &Services,
     http: &reqwest::Client,
     endpoint_id: &str,
     c: &DvcqgCredentials,
@@ -240,7 +240,7 @@ fn adapter_ok(answer: &Value) -> bool {
 }
 
 async fn dvcqg(
-    state: &AppState,
+    state: &Services,
     http: &reqwest::Client,
     endpoint_id: &str,
     c: &DvcqgCredentials,

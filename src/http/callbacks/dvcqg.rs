@@ -11,7 +11,7 @@ use super::{decide, log_unverified};
 use crate::gateways::dvcqg::keys;
 use crate::gateways::dvcqg::wire::{self, ResultMessage, ResultReply};
 use crate::gateways::GatewayError;
-use crate::startup::AppState;
+use crate::http::state::AppState;
 use crate::storage::payments::{AttemptFailure, GatewayResult};
 use crate::storage::transition::{CallbackClaim, CallbackOutcome};
 

@@ -10,7 +10,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use super::bounded::{disabled, query_has_nul};
 use super::decide;
 use crate::gateways::paygov::return_verified;
-use crate::startup::AppState;
+use crate::http::state::AppState;
 use crate::storage::payments::{AttemptFailure, GatewayResult};
 use crate::storage::transition::{CallbackClaim, CallbackOutcome};
 

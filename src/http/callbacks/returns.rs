@@ -8,9 +8,9 @@ use super::bounded::disabled;
 use crate::gateways::momo;
 use crate::gateways::vnpay::wire::parse_callback;
 use crate::gateways::zalopay;
+use crate::http::state::AppState;
 use crate::payments::credentials;
 use crate::payments::service::visible_link;
-use crate::startup::AppState;
 use crate::storage::payments::AttemptRow;
 
 /// VNPay browser return: verify, then show the payer the result.
