@@ -63,6 +63,10 @@ impl Sequencer {
 
 /// One numbering transaction: up to [`BATCH`] committed, unnumbered events get the next
 /// numbers in insert order, and their deliveries get the number too. Returns how many.
+///
+/// The ids are read first and the updates join on the id list, so both updates go through the
+/// primary key and `delivery_unsequenced_idx` however large `event` and `delivery` have grown
+/// (joined on a sub-select, a generic plan sized for a whole batch scanned both tables).
 async fn number_batch(pool: &PgPool) -> Result<i64, sqlx::Error> {
     let mut tx = pool.begin().await?;
     // Taken in its own statement: the next statement's snapshot is then taken after the
@@ -71,16 +75,23 @@ async fn number_batch(pool: &PgPool) -> Result<i64, sqlx::Error> {
         .bind(LOCK_KEY)
         .execute(&mut *tx)
         .await?;
+    let todo: Vec<i64> = sqlx::query_scalar(
+        "select insert_id from event where sequence is null order by insert_id limit $1",
+    )
+    .bind(BATCH)
+    .fetch_all(&mut *tx)
+    .await?;
+    if todo.is_empty() {
+        tx.commit().await?;
+        return Ok(0);
+    }
     let (numbered,): (i64,) = sqlx::query_as(
-        "with todo as (
-           select insert_id, row_number() over (order by insert_id) as n
-           from (select insert_id from event where sequence is null order by insert_id limit $1) t
-         ),
+        "with todo as (select id, n from unnest($1::bigint[]) with ordinality as t(id, n)),
          top as (select coalesce(max(sequence), 0) as top from event),
          ev as (
            update event e set sequence = top.top + todo.n,
                   body = regexp_replace(e.body, '\"sequence\":null', '\"sequence\":' || (top.top + todo.n))
-           from todo, top where e.insert_id = todo.insert_id
+           from todo, top where e.insert_id = todo.id
            returning e.event_id, e.sequence
          ),
          dl as (
@@ -89,7 +100,7 @@ async fn number_batch(pool: &PgPool) -> Result<i64, sqlx::Error> {
          )
          select count(*) from ev",
     )
-    .bind(BATCH)
+    .bind(&todo)
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
