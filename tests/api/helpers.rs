@@ -30,32 +30,38 @@ impl TestDb {
             .ok()
             .filter(|u| !u.is_empty())
         {
-            Some(admin_url) => {
-                let name = format!(
-                    "landpay_test_{}",
-                    ulid::Ulid::new().to_string().to_ascii_lowercase()
-                );
-                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url)
-                    .await
-                    .expect("TEST_DATABASE_URL must reach PostgreSQL");
-                sqlx::Executor::execute(&mut conn, format!("create database {name}").as_str())
-                    .await
-                    .unwrap();
-                let url = replace_db_name(&admin_url, &name);
-                Self {
-                    url,
-                    cleanup: Cleanup::Postgres { admin_url, name },
-                }
-            }
-            None => {
-                let dir = tempfile::tempdir().unwrap();
-                let url = format!("sqlite://{}", dir.path().join("landpay.db").display());
-                Self {
-                    url,
-                    cleanup: Cleanup::Sqlite(dir),
-                }
-            }
+            Some(admin_url) => Self::postgres(&admin_url)
+                .await
+                .expect("TEST_DATABASE_URL must reach PostgreSQL"),
+            None => Self::sqlite(),
         }
+    }
+
+    /// A fresh SQLite file in a temporary folder.
+    pub fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("landpay.db").display());
+        Self {
+            url,
+            cleanup: Cleanup::Sqlite(dir),
+        }
+    }
+
+    /// A fresh database created through `admin_url` (a PostgreSQL server it can reach).
+    pub async fn postgres(admin_url: &str) -> Result<Self, sqlx::Error> {
+        let name = format!(
+            "landpay_test_{}",
+            ulid::Ulid::new().to_string().to_ascii_lowercase()
+        );
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(admin_url).await?;
+        sqlx::Executor::execute(&mut conn, format!("create database {name}").as_str()).await?;
+        Ok(Self {
+            url: replace_db_name(admin_url, &name),
+            cleanup: Cleanup::Postgres {
+                admin_url: admin_url.to_owned(),
+                name,
+            },
+        })
     }
 
     pub fn is_postgres(&self) -> bool {
