@@ -21,10 +21,13 @@ pub struct Services {
     pub gateways: Gateways,
     /// Wakes the delivery worker when an event was just committed.
     pub delivery_kick: Arc<Notify>,
+    /// The delivery worker's HTTP client (bounded time, no redirects, address policy).
+    pub webhook_http: reqwest::Client,
 }
 
 impl Services {
-    /// Loads the rule book (built in, or `rules.dir`) and builds the gateway clients.
+    /// Loads the rule book (built in, or `rules.dir`) and builds the gateway and webhook
+    /// clients; any of them failing stops start-up.
     pub fn new(settings: Arc<Settings>, store: Store, clock: Arc<Clock>) -> anyhow::Result<Self> {
         let rules = if settings.rules.dir.is_empty() {
             RuleBook::builtin()
@@ -35,6 +38,7 @@ impl Services {
         Ok(Self {
             gateways: Gateways::build(&settings)?,
             delivery_kick: Arc::new(Notify::new()),
+            webhook_http: crate::webhooks::delivery::client(&settings)?,
             rules,
             settings,
             store,

@@ -98,8 +98,22 @@ impl Application {
     /// Serves until SIGTERM/SIGINT (actix stops accepting, drains in-flight requests), then stops
     /// the background workers and closes the pool.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.serve(true).await
+    }
+
+    /// Serves like [`Self::run_until_stopped`] but starts no background worker: the caller
+    /// (a test) drives each worker's pass itself, on the state's clock.
+    pub async fn run_without_workers(self) -> anyhow::Result<()> {
+        self.serve(false).await
+    }
+
+    async fn serve(self, with_workers: bool) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let workers = crate::workers::spawn_all(self.state.clone(), stop_rx);
+        let workers = if with_workers {
+            crate::workers::spawn_all(self.state.clone(), stop_rx)
+        } else {
+            Vec::new()
+        };
         let result = self.server.await;
         let _ = stop_tx.send(true);
         for worker in workers {

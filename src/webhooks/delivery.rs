@@ -4,7 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use anyhow::Context;
+use chrono::{DateTime, Utc};
 use futures_util::future::join_all;
 use rand::Rng;
 use tokio::sync::watch;
@@ -12,8 +13,9 @@ use tokio::sync::watch;
 use super::signing::signature_header;
 use super::url_policy::Policy;
 use crate::app::Services;
+use crate::config::Settings;
 use crate::storage::parse_ts;
-use crate::storage::webhooks::ClaimedDelivery;
+use crate::storage::webhooks::{ClaimedDelivery, EndpointRow};
 
 /// Why a try got no answer.
 pub(crate) enum Refused {
@@ -25,25 +27,31 @@ pub(crate) enum Refused {
 const BATCH: i64 = 32;
 
 /// The HTTP client for deliveries: bounded time, no redirects, and in production a resolver
-/// that never yields internal addresses.
-pub fn client(state: &Services) -> reqwest::Client {
+/// that never yields internal addresses. Built once at start-up: a client that cannot be built
+/// stops start-up rather than falling back to one without these bounds.
+pub fn client(settings: &Settings) -> anyhow::Result<reqwest::Client> {
     let mut builder = reqwest::Client::builder()
-        .timeout(state.settings.webhooks.request_timeout.0)
+        .timeout(settings.webhooks.request_timeout.0)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("landpay-webhooks/", env!("CARGO_PKG_VERSION")));
-    if let Some(resolver) = Policy::from_settings(&state.settings).resolver() {
+    if let Some(resolver) = Policy::from_settings(settings).resolver() {
         builder = builder.dns_resolver(resolver);
     }
-    builder.build().unwrap_or_default()
+    finish(builder)
+}
+
+fn finish(builder: reqwest::ClientBuilder) -> anyhow::Result<reqwest::Client> {
+    builder
+        .build()
+        .context("building the HTTP client for webhook deliveries")
 }
 
 /// Runs until `stop`: a pass whenever an event is committed here (kick), and on a short poll
 /// for events committed by other instances and for retries that come due.
 pub async fn run(state: std::sync::Arc<Services>, mut stop: watch::Receiver<bool>) {
-    let http = client(&state);
     let poll = state.settings.webhooks.poll_interval.0;
     loop {
-        match run_once_with(&state, &http).await {
+        match run_once(&state).await {
             Ok(n) if n > 0 => continue,
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "webhook delivery pass failed; will retry"),
@@ -56,20 +64,16 @@ pub async fn run(state: std::sync::Arc<Services>, mut stop: watch::Receiver<bool
     }
 }
 
-/// One pass: claim due deliveries and try each; returns how many were tried.
+/// One pass at the service clock's now: claim due deliveries and try each; returns how many
+/// were tried. Tests drive it directly and move the clock to reach a retry.
 pub async fn run_once(state: &Services) -> anyhow::Result<usize> {
-    run_once_with(state, &client(state)).await
-}
-
-async fn run_once_with(state: &Services, http: &reqwest::Client) -> anyhow::Result<usize> {
     let now = state.clock.now();
-    let lease = state.settings.webhooks.request_timeout.0 + Duration::from_secs(5);
     let claimed = state
         .store
-        .claim_deliveries(now, now + chrono::Duration::from_std(lease)?, BATCH)
+        .claim_deliveries(now, now + chrono::Duration::from_std(lease(state))?, BATCH)
         .await?;
     let n = claimed.len();
-    let results = join_all(claimed.iter().map(|c| deliver(state, http, c))).await;
+    let results = join_all(claimed.iter().map(|c| deliver(state, c))).await;
     for r in results {
         if let Err(e) = r {
             tracing::warn!(error = %e, "recording a delivery try failed");
@@ -78,11 +82,21 @@ async fn run_once_with(state: &Services, http: &reqwest::Client) -> anyhow::Resu
     Ok(n)
 }
 
-async fn deliver(
-    state: &Services,
-    http: &reqwest::Client,
-    claimed: &ClaimedDelivery,
-) -> anyhow::Result<()> {
+/// How long a claim holds: the request timeout plus time to record the try.
+pub fn lease(state: &Services) -> Duration {
+    state.settings.webhooks.request_timeout.0 + Duration::from_secs(5)
+}
+
+/// What one try came to.
+struct Answer {
+    status: Option<u16>,
+    error: Option<String>,
+    retry_after: Option<u64>,
+    delivered: bool,
+    duration_ms: i64,
+}
+
+async fn deliver(state: &Services, claimed: &ClaimedDelivery) -> anyhow::Result<()> {
     let now = state.clock.now();
     let endpoint = state
         .store
@@ -90,33 +104,58 @@ async fn deliver(
         .await?;
     let body = state.store.event_body(&claimed.event_id).await?;
     let (Some(endpoint), Some(body)) = (endpoint, body) else {
-        state
-            .store
-            .record_delivery_try(
-                claimed,
-                now,
-                None,
-                Some("endpoint or event missing"),
-                0,
-                "dead",
-                now,
-            )
-            .await?;
-        return Ok(());
+        return give_up(state, claimed, "endpoint or event missing").await;
     };
     if endpoint.deleted_at.is_some() {
-        state
-            .store
-            .record_delivery_try(claimed, now, None, Some("endpoint deleted"), 0, "dead", now)
-            .await?;
-        return Ok(());
+        return give_up(state, claimed, "endpoint deleted").await;
     }
+    let answer = attempt(state, &endpoint, claimed, body, now).await;
+    let finished_at = state.clock.now();
+    let (outcome, next) = next_step(state, claimed, &answer, finished_at)?;
+    let recorded = state
+        .store
+        .record_delivery_try(
+            claimed,
+            finished_at,
+            answer.status,
+            answer.error.as_deref(),
+            answer.duration_ms,
+            outcome,
+            next,
+        )
+        .await?;
+    if !recorded {
+        tracing::warn!(delivery = %claimed.delivery_id, "delivery lease lost before its try was recorded");
+    }
+    tracing::info!(delivery = %claimed.delivery_id, event = %claimed.event_id, status = ?answer.status, outcome, "webhook try");
+    Ok(())
+}
+
+/// Ends a delivery that cannot be tried at all.
+async fn give_up(state: &Services, claimed: &ClaimedDelivery, why: &str) -> anyhow::Result<()> {
+    let now = state.clock.now();
+    state
+        .store
+        .record_delivery_try(claimed, now, None, Some(why), 0, "dead", now)
+        .await?;
+    Ok(())
+}
+
+/// Signs, checks the URL again and sends one try.
+async fn attempt(
+    state: &Services,
+    endpoint: &EndpointRow,
+    claimed: &ClaimedDelivery,
+    body: String,
+    now: DateTime<Utc>,
+) -> Answer {
     let mut secrets = vec![endpoint.secret.as_str()];
     if let (Some(old), Some(until)) = (&endpoint.previous_secret, &endpoint.previous_expires_at) {
         if parse_ts(until).is_ok_and(|u| u > now) {
             secrets.push(old.as_str());
         }
     }
+    // Stamped with the wall clock: receivers compare it with theirs.
     let signature = signature_header(&secrets, Utc::now().timestamp(), body.as_bytes());
     let started = Instant::now();
     // The URL is checked again: the rules or the host's addresses may have changed.
@@ -124,14 +163,11 @@ async fn deliver(
         .check_resolved(&endpoint.url)
         .await
     {
-        Ok(url) => Ok(url),
-        Err(why) => Err(format!("the URL is refused: {why}")),
-    };
-    let sent = match sent {
         Ok(url) => {
-            super::workflow::send(state, http, &endpoint, claimed, body, url, signature).await
+            let http = &state.webhook_http;
+            super::workflow::send(state, http, endpoint, claimed, body, url, signature).await
         }
-        Err(why) => Err(Refused::Policy(why)),
+        Err(why) => Err(Refused::Policy(format!("the URL is refused: {why}"))),
     };
     let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
     let (status, error, retry_after, ok) = match sent {
@@ -145,36 +181,34 @@ async fn deliver(
         }
         Err(Refused::Http(e)) => (None, Some(e.without_url().to_string()), None, false),
     };
-    let delivered = ok && status.is_some_and(|s| (200..300).contains(&s));
+    Answer {
+        delivered: ok && status.is_some_and(|s| (200..300).contains(&s)),
+        status,
+        error,
+        retry_after,
+        duration_ms,
+    }
+}
+
+/// The delivery's state after a try finished at `at`, and when it is next due: the retry
+/// schedule (with jitter, never sooner than `Retry-After`) counts from the service clock.
+fn next_step(
+    state: &Services,
+    claimed: &ClaimedDelivery,
+    answer: &Answer,
+    at: DateTime<Utc>,
+) -> anyhow::Result<(&'static str, DateTime<Utc>)> {
     let schedule = &state.settings.webhooks.retry_schedule;
     let tries_after = usize::try_from(claimed.tries + 1).unwrap_or(usize::MAX);
-    let finished_at = state.clock.now();
-    let (outcome, next) = if delivered {
-        ("delivered", finished_at)
+    Ok(if answer.delivered {
+        ("delivered", at)
     } else if tries_after > schedule.len() {
-        ("dead", finished_at)
+        ("dead", at)
     } else {
         let base = schedule[tries_after - 1].0;
-        let wait = jitter(base).max(Duration::from_secs(retry_after.unwrap_or(0)));
-        ("pending", finished_at + chrono::Duration::from_std(wait)?)
-    };
-    let recorded = state
-        .store
-        .record_delivery_try(
-            claimed,
-            finished_at,
-            status,
-            error.as_deref(),
-            duration_ms,
-            outcome,
-            next,
-        )
-        .await?;
-    if !recorded {
-        tracing::warn!(delivery = %claimed.delivery_id, "delivery lease lost before its try was recorded");
-    }
-    tracing::info!(delivery = %claimed.delivery_id, event = %claimed.event_id, ?status, outcome, "webhook try");
-    Ok(())
+        let wait = jitter(base).max(Duration::from_secs(answer.retry_after.unwrap_or(0)));
+        ("pending", at + chrono::Duration::from_std(wait)?)
+    })
 }
 
 /// ±10% around `base`, in whole milliseconds.
@@ -194,5 +228,13 @@ mod tests {
             let d = jitter(Duration::from_secs(10)).as_millis();
             assert!((9000..=11000).contains(&d), "{d}");
         }
+    }
+
+    #[test]
+    fn a_client_that_cannot_be_built_is_an_error_not_a_default() {
+        // No TLS version is left to speak: the builder refuses.
+        let builder = reqwest::Client::builder().max_tls_version(reqwest::tls::Version::TLS_1_0);
+        let err = finish(builder).expect_err("the builder refuses");
+        assert!(err.to_string().contains("webhook deliveries"), "{err:#}");
     }
 }

@@ -7,7 +7,7 @@
 use reqwest::header::ACCEPT;
 use serde_json::{json, Value};
 
-use crate::helpers::{expect_json, expect_problem, spawn_app, spawn_app_with, TestApp};
+use crate::helpers::{expect_json, expect_problem, spawn_app, spawn_app_driven, TestApp};
 use crate::smtp_sink::{header, SmtpSink};
 
 /// Two notices (two lines, then one) in one order, for a payer who gave an e-mail address.
@@ -312,7 +312,7 @@ async fn the_confirmation_is_emailed_with_its_pdf_and_a_mail_failure_only_retrie
         "{{host = \"127.0.0.1\", port = {}, from = \"Cổng thanh toán <no-reply@landpay.test>\", starttls = false}}",
         sink.port
     );
-    let app = spawn_app_with(&[("LANDPAY__NOTIFICATIONS__SMTP", smtp.as_str())]).await;
+    let app = spawn_app_driven(&[("LANDPAY__NOTIFICATIONS__SMTP", smtp.as_str())]).await;
     let (payment, _) = two_notice_order(&app, Some("anh.nguyen@example.vn")).await;
     let (silent, _) = two_notice_order(&app, None).await;
     let id = payment["id"].as_str().unwrap();
@@ -401,7 +401,7 @@ async fn a_mail_that_keeps_failing_is_given_up_and_the_payment_stays_paid() {
         .unwrap()
         .port();
     let smtp = format!("{{host = \"127.0.0.1\", port = {port}, from = \"no-reply@landpay.test\", starttls = false}}");
-    let app = spawn_app_with(&[("LANDPAY__NOTIFICATIONS__SMTP", smtp.as_str())]).await;
+    let app = spawn_app_driven(&[("LANDPAY__NOTIFICATIONS__SMTP", smtp.as_str())]).await;
     let (payment, _) = two_notice_order(&app, Some("a@example.vn")).await;
     let id = payment["id"].as_str().unwrap();
     pay(&app, &payment).await;

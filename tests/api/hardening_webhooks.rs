@@ -8,7 +8,7 @@ use std::sync::Arc;
 use landpay::storage::webhooks::EndpointRow;
 use serde_json::json;
 
-use crate::helpers::{expect_json, expect_problem, spawn_app, spawn_app_with};
+use crate::helpers::{expect_json, expect_problem, spawn_app, spawn_app_driven, spawn_app_with};
 
 /// A TCP listener that only counts the connections made to it.
 async fn counting_listener() -> (u16, Arc<AtomicUsize>) {
@@ -85,7 +85,8 @@ async fn production_refuses_the_backslash_trick_metadata_and_hosts_resolving_ins
 #[tokio::test]
 async fn delivery_checks_the_url_again_and_never_connects_inside() {
     let (port, connections) = counting_listener().await;
-    let app = spawn_app_with(&[
+    // The test runs the delivery pass itself: no background worker may take the delivery first.
+    let app = spawn_app_driven(&[
         ("LANDPAY_ENV", "production"),
         ("LANDPAY__WEBHOOKS__ALLOWED_HOSTS", r#"["127.0.0.1"]"#),
     ])

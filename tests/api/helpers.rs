@@ -30,32 +30,38 @@ impl TestDb {
             .ok()
             .filter(|u| !u.is_empty())
         {
-            Some(admin_url) => {
-                let name = format!(
-                    "landpay_test_{}",
-                    ulid::Ulid::new().to_string().to_ascii_lowercase()
-                );
-                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url)
-                    .await
-                    .expect("TEST_DATABASE_URL must reach PostgreSQL");
-                sqlx::Executor::execute(&mut conn, format!("create database {name}").as_str())
-                    .await
-                    .unwrap();
-                let url = replace_db_name(&admin_url, &name);
-                Self {
-                    url,
-                    cleanup: Cleanup::Postgres { admin_url, name },
-                }
-            }
-            None => {
-                let dir = tempfile::tempdir().unwrap();
-                let url = format!("sqlite://{}", dir.path().join("landpay.db").display());
-                Self {
-                    url,
-                    cleanup: Cleanup::Sqlite(dir),
-                }
-            }
+            Some(admin_url) => Self::postgres(&admin_url)
+                .await
+                .expect("TEST_DATABASE_URL must reach PostgreSQL"),
+            None => Self::sqlite(),
         }
+    }
+
+    /// A fresh SQLite file in a temporary folder.
+    pub fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("landpay.db").display());
+        Self {
+            url,
+            cleanup: Cleanup::Sqlite(dir),
+        }
+    }
+
+    /// A fresh database created through `admin_url` (a PostgreSQL server it can reach).
+    pub async fn postgres(admin_url: &str) -> Result<Self, sqlx::Error> {
+        let name = format!(
+            "landpay_test_{}",
+            ulid::Ulid::new().to_string().to_ascii_lowercase()
+        );
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(admin_url).await?;
+        sqlx::Executor::execute(&mut conn, format!("create database {name}").as_str()).await?;
+        Ok(Self {
+            url: replace_db_name(admin_url, &name),
+            cleanup: Cleanup::Postgres {
+                admin_url: admin_url.to_owned(),
+                name,
+            },
+        })
     }
 
     pub fn is_postgres(&self) -> bool {
@@ -153,6 +159,22 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
 
 /// Another application instance on the same database (several instances, one PostgreSQL).
 pub async fn spawn_app_on(db: Arc<TestDb>, overrides: &[(&str, &str)]) -> TestApp {
+    start_app(db, overrides, true).await
+}
+
+/// An application whose background workers do not run: the test drives them pass by pass
+/// ([`TestApp::deliver`], [`TestApp::retry`]) on the service clock, which it moves forward
+/// instead of waiting.
+pub async fn spawn_app_driven(overrides: &[(&str, &str)]) -> TestApp {
+    spawn_app_driven_on(Arc::new(TestDb::new().await), overrides).await
+}
+
+/// A driven instance (see [`spawn_app_driven`]) on an existing database.
+pub async fn spawn_app_driven_on(db: Arc<TestDb>, overrides: &[(&str, &str)]) -> TestApp {
+    start_app(db, overrides, false).await
+}
+
+async fn start_app(db: Arc<TestDb>, overrides: &[(&str, &str)], workers: bool) -> TestApp {
     // The public base URL must name the port, which is only known after binding: bind first
     // to learn a free port, then build with it.
     let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -185,7 +207,11 @@ pub async fn spawn_app_on(db: Arc<TestDb>, overrides: &[(&str, &str)]) -> TestAp
         .await
         .expect("the application builds");
     let state = app.state();
-    tokio::spawn(app.run_until_stopped());
+    if workers {
+        tokio::spawn(app.run_until_stopped());
+    } else {
+        tokio::spawn(app.run_without_workers());
+    }
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30))
@@ -201,6 +227,58 @@ pub async fn spawn_app_on(db: Arc<TestDb>, overrides: &[(&str, &str)]) -> TestAp
 }
 
 impl TestApp {
+    /// One pass of the delivery worker at the service clock's now; returns how many deliveries
+    /// it tried. Every try has reached its receiver and is recorded when this returns.
+    pub async fn deliver(&self) -> usize {
+        landpay::webhooks::delivery::run_once(&self.state)
+            .await
+            .unwrap()
+    }
+
+    /// Delivery passes until one finds nothing due; returns how many tries they made.
+    pub async fn deliver_all(&self) -> usize {
+        let mut total = 0;
+        for _ in 0..100 {
+            match self.deliver().await {
+                0 => return total,
+                n => total += n,
+            }
+        }
+        panic!("deliveries were still due after 100 passes");
+    }
+
+    /// Moves the service clock past the wait before retry `n` (1 = the wait after the first
+    /// try, jitter included), then delivers what came due; returns how many tries were made.
+    pub async fn retry(&self, n: usize) -> usize {
+        let wait = self.state.settings.webhooks.retry_schedule[n - 1].0;
+        self.advance(wait.mul_f64(1.1) + Duration::from_millis(1));
+        self.deliver_all().await
+    }
+
+    /// Delivers, then moves the clock past the longest retry wait and delivers again, until a
+    /// round tries nothing: every delivery ends delivered or dead. Returns how many tries were
+    /// made.
+    pub async fn deliver_with_retries(&self) -> usize {
+        let schedule = &self.state.settings.webhooks.retry_schedule;
+        let longest = schedule.iter().map(|d| d.0).max().unwrap_or_default();
+        let mut total = self.deliver_all().await;
+        for _ in 0..100 {
+            self.advance(longest.mul_f64(1.1) + Duration::from_millis(1));
+            match self.deliver_all().await {
+                0 => return total,
+                n => total += n,
+            }
+        }
+        panic!("deliveries were still due after 100 rounds of retries");
+    }
+
+    /// Moves the service clock forward.
+    pub fn advance(&self, by: Duration) {
+        self.state
+            .clock
+            .advance(chrono::Duration::from_std(by).unwrap());
+    }
+
     /// Subscribes a receiver URL to `events` (admin API); returns the endpoint with its secret.
     pub async fn subscribe(&self, url: &str, events: &[&str]) -> Value {
         let res = self
@@ -341,7 +419,7 @@ pub fn on_postgres() -> bool {
 }
 
 /// A webhook receiver on loopback that records every request and answers from a script of
-/// statuses (the last one repeats).
+/// statuses (the last one repeats; 0 never answers).
 pub struct Receiver {
     pub url: String,
     pub received: Arc<std::sync::Mutex<Vec<Received>>>,
@@ -390,6 +468,10 @@ impl Receiver {
                             s.first().copied().unwrap_or(200)
                         }
                     };
+                    if status == 0 {
+                        // Never answers: the try stays in flight.
+                        std::future::pending::<()>().await;
+                    }
                     HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
                         .finish()
                 }
@@ -419,9 +501,10 @@ impl Receiver {
     }
 }
 
-/// Polls `check` until it holds or `secs` pass.
-pub async fn eventually<F: FnMut() -> bool>(secs: u64, mut check: F) -> bool {
-    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+/// Polls `check` until it holds, for at most a second: for what another task or process does
+/// (a background worker, a receiver) and nothing that needs time to pass.
+pub async fn within_a_second<F: FnMut() -> bool>(mut check: F) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(1);
     while std::time::Instant::now() < deadline {
         if check() {
             return true;

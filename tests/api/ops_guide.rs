@@ -9,7 +9,7 @@ use std::process::Command;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{eventually, expect_problem, spawn_app, Receiver};
+use crate::helpers::{expect_problem, spawn_app, spawn_app_driven, Receiver};
 
 fn snippet(html: &str, id: &str) -> String {
     let start = html.find(&format!("<pre id=\"{id}\"><code>")).unwrap();
@@ -118,12 +118,13 @@ fn verdicts(
 
 #[tokio::test]
 async fn the_guides_snippets_verify_a_real_delivery_and_refuse_a_forged_one() {
-    let app = spawn_app().await;
+    let app = spawn_app_driven(&[]).await;
     let receiver = Receiver::start(&[200]).await;
     let endpoint = app.subscribe(&receiver.url, &["payment.paid"]).await;
     let secret = endpoint["secret"].as_str().unwrap().to_owned();
     app.paid_payment(175_000_000).await;
-    assert!(eventually(10, || receiver.all().len() == 1).await);
+    assert_eq!(app.deliver().await, 1);
+    assert_eq!(receiver.all().len(), 1);
     let delivery = receiver.all().remove(0);
 
     let res = app

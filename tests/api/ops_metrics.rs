@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::helpers::{eventually, expect_json, spawn_app_with, Receiver, TestApp};
+use crate::helpers::{expect_json, spawn_app_driven, Receiver, TestApp};
 
 const TOKEN: &str = "metrics-scraper-token-0123456789";
 
@@ -59,7 +59,7 @@ async fn ipn(app: &TestApp, txn_ref: &str, amount: i64, secret: &str) -> String 
 
 #[tokio::test]
 async fn each_operator_metric_has_the_right_value_after_a_scenario() {
-    let app = spawn_app_with(&[
+    let app = spawn_app_driven(&[
         ("LANDPAY__METRICS__BEARER_TOKEN", TOKEN),
         ("LANDPAY__WEBHOOKS__RETRY_SCHEDULE", r#"["1h"]"#),
     ])
@@ -94,22 +94,9 @@ async fn each_operator_metric_has_the_right_value_after_a_scenario() {
     assert_eq!(ipn(&app, r1, 1_000_000, &secret).await, "02");
 
     // Both receivers were tried once: one delivered, one pending for an hour.
-    assert!(eventually(10, || ok.all().len() == 1 && failing.all().len() == 1).await);
-    // The failed try is recorded after the receiver answered; wait for the outbox to say so.
-    let mut text = String::new();
-    for _ in 0..100 {
-        text = scrape(&app).await;
-        if value(
-            &text,
-            "landpay_webhook_deliveries",
-            &[("state", "delivered")],
-        ) == Some(1.0)
-            && value(&text, "landpay_webhook_deliveries", &[("state", "pending")]) == Some(1.0)
-        {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    assert_eq!(app.deliver_all().await, 2);
+    assert!(ok.all().len() == 1 && failing.all().len() == 1);
+    let text = scrape(&app).await;
     assert_eq!(
         value(
             &text,

@@ -339,7 +339,9 @@ async fn the_janitor_asks_the_dvcqg_platform_with_a_signed_query() {
     let (pid, _, attempt) = dvcqg_attempt(&app).await;
     let reference = attempt["reference"].as_str().unwrap().to_owned();
     *platform.paid.lock().unwrap() = Some((reference.clone(), "2000000".into()));
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    app.state
+        .clock
+        .advance(chrono::Duration::milliseconds(1500));
     landpay::payments::service::janitor_pass(&app.state)
         .await
         .unwrap();

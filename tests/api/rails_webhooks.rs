@@ -11,7 +11,7 @@ use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use base64::Engine;
 use serde_json::{json, Value};
 
-use crate::helpers::{eventually, expect_json, expect_problem, spawn_app_with, TestApp};
+use crate::helpers::{expect_json, expect_problem, spawn_app_driven, spawn_app_with, TestApp};
 
 /// What the fake servers saw: (checks passed, what was sent).
 type Seen = Arc<Mutex<Vec<(bool, Value)>>>;
@@ -199,18 +199,14 @@ async fn deliveries(app: &TestApp, endpoint: &Value) -> Vec<Value> {
     v["data"].as_array().unwrap().clone()
 }
 
-async fn until_status(app: &TestApp, endpoint: &Value, status: &str) -> Vec<Value> {
-    for _ in 0..100 {
-        let d = deliveries(app, endpoint).await;
-        if !d.is_empty() && d.iter().all(|d| d["status"] == status) {
-            return d;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!(
-        "deliveries never all {status}: {:?}",
-        deliveries(app, endpoint).await
+/// The endpoint's deliveries, which must all have `status`.
+async fn all_with_status(app: &TestApp, endpoint: &Value, status: &str) -> Vec<Value> {
+    let d = deliveries(app, endpoint).await;
+    assert!(
+        !d.is_empty() && d.iter().all(|d| d["status"] == status),
+        "deliveries not all {status}: {d:?}"
     );
+    d
 }
 
 const FAST: (&str, &str) = ("LANDPAY__WEBHOOKS__RETRY_SCHEDULE", r#"["300ms", "300ms"]"#);
@@ -218,16 +214,22 @@ const FAST: (&str, &str) = ("LANDPAY__WEBHOOKS__RETRY_SCHEDULE", r#"["300ms", "3
 #[tokio::test]
 async fn the_opencps_action_is_delivered_once_after_a_failure_and_dies_after_the_schedule() {
     let fakes = Fakes::start(&[500, 200], &["success"]).await;
-    let app = spawn_app_with(&[FAST]).await;
+    let app = spawn_app_driven(&[FAST]).await;
     let endpoint = fakes.subscribe_opencps(&app).await;
     assert_eq!(endpoint["format"], "opencps");
     let pid = app.paid_payment(1_250_000).await;
-    let d = until_status(&app, &endpoint, "delivered").await;
+    assert_eq!(app.deliver_with_retries().await, 2);
+    let d = all_with_status(&app, &endpoint, "delivered").await;
     assert_eq!(d.len(), 1);
     let tries = d[0]["tries"].as_array().unwrap();
     assert_eq!(tries.len(), 2, "{d:?}");
     assert_eq!(tries.iter().filter(|t| t["status_code"] == 200).count(), 1);
-    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    app.advance(std::time::Duration::from_secs(60));
+    assert_eq!(
+        app.deliver().await,
+        0,
+        "nothing more is sent once delivered"
+    );
     let seen = fakes.opencps.lock().unwrap().clone();
     assert_eq!(seen.len(), 2, "one failure, then delivered once: {seen:?}");
     assert!(seen.iter().all(|(ok, _)| *ok), "{seen:?}");
@@ -242,7 +244,8 @@ async fn the_opencps_action_is_delivered_once_after_a_failure_and_dies_after_the
     // Always refused: dead after the schedule (1 try + 2 retries); redelivery sends it again.
     *fakes.opencps_script.lock().unwrap() = vec![503];
     let pid2 = app.paid_payment(2_000_000).await;
-    let ds = until_status_of(&app, &endpoint, &pid2, "dead").await;
+    assert_eq!(app.deliver_with_retries().await, 3);
+    let ds = with_status_of(&app, &endpoint, &pid2, "dead").await;
     assert_eq!(ds["tries"].as_array().unwrap().len(), 3, "{ds}");
     *fakes.opencps_script.lock().unwrap() = vec![200];
     let event_id = ds["event_id"].as_str().unwrap();
@@ -254,16 +257,17 @@ async fn the_opencps_action_is_delivered_once_after_a_failure_and_dies_after_the
         )
         .await;
     expect_json(res, 202).await;
-    assert!(
-        eventually(10, || fakes.opencps.lock().unwrap().last().is_some_and(
-            |(ok, s)| *ok && s["payment"]["feeAmount"] == 2_000_000
-        ))
-        .await
-    );
+    assert_eq!(app.deliver().await, 1);
+    assert!(fakes
+        .opencps
+        .lock()
+        .unwrap()
+        .last()
+        .is_some_and(|(ok, s)| *ok && s["payment"]["feeAmount"] == 2_000_000));
 }
 
-/// The delivery of `payment_id`'s `payment.paid` once it has `status`.
-async fn until_status_of(app: &TestApp, endpoint: &Value, payment_id: &str, status: &str) -> Value {
+/// The delivery of `payment_id`'s `payment.paid`, which must have `status`.
+async fn with_status_of(app: &TestApp, endpoint: &Value, payment_id: &str, status: &str) -> Value {
     let events = expect_json(
         app.get("/v1/events?type=payment.paid", &app.admin()).await,
         200,
@@ -276,31 +280,31 @@ async fn until_status_of(app: &TestApp, endpoint: &Value, payment_id: &str, stat
         .find(|e| e["data"]["payment"]["id"] == payment_id)
         .map(|e| e["id"].as_str().unwrap().to_owned())
         .unwrap();
-    for _ in 0..100 {
-        if let Some(d) = deliveries(app, endpoint)
-            .await
-            .into_iter()
-            .find(|d| d["event_id"] == event_id.as_str())
-        {
-            if d["status"] == status {
-                return d;
-            }
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("the delivery of {event_id} never became {status}");
+    let d = deliveries(app, endpoint)
+        .await
+        .into_iter()
+        .find(|d| d["event_id"] == event_id.as_str())
+        .unwrap_or_else(|| panic!("no delivery of {event_id}"));
+    assert_eq!(d["status"], status, "{d}");
+    d
 }
 
 #[tokio::test]
 async fn the_dvcqg_voucher_is_delivered_once_with_a_cached_session_and_dies_after_the_schedule() {
     let fakes = Fakes::start(&[200], &["error", "success"]).await;
-    let app = spawn_app_with(&[FAST]).await;
+    let app = spawn_app_driven(&[FAST]).await;
     let endpoint = fakes.subscribe_dvcqg(&app).await;
     app.paid_payment(900_000).await;
-    let d = until_status(&app, &endpoint, "delivered").await;
+    assert_eq!(app.deliver_with_retries().await, 2);
+    let d = all_with_status(&app, &endpoint, "delivered").await;
     assert_eq!(d[0]["event_type"], "notice.paid");
     assert_eq!(d[0]["tries"].as_array().unwrap().len(), 2, "{d:?}");
-    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    app.advance(std::time::Duration::from_secs(60));
+    assert_eq!(
+        app.deliver().await,
+        0,
+        "nothing more is sent once delivered"
+    );
     let seen = fakes.adapter.lock().unwrap().clone();
     assert_eq!(seen.len(), 2, "{seen:?}");
     assert!(seen.iter().all(|(ok, _)| *ok), "{seen:?}");
@@ -327,7 +331,8 @@ async fn the_dvcqg_voucher_is_delivered_once_with_a_cached_session_and_dies_afte
     // Refused once: a new session was asked for; the next voucher reuses it.
     assert_eq!(*fakes.auths.lock().unwrap(), 2);
     app.paid_payment(300_000).await;
-    assert!(eventually(10, || fakes.adapter.lock().unwrap().len() == 3).await);
+    assert_eq!(app.deliver_all().await, 1);
+    assert_eq!(fakes.adapter.lock().unwrap().len(), 3);
     assert!(fakes.adapter.lock().unwrap()[2].0);
     assert_eq!(
         *fakes.auths.lock().unwrap(),
@@ -337,8 +342,9 @@ async fn the_dvcqg_voucher_is_delivered_once_with_a_cached_session_and_dies_afte
 
     *fakes.adapter_script.lock().unwrap() = vec!["error"];
     app.paid_payment(400_000).await;
-    assert!(eventually(10, || fakes.adapter.lock().unwrap().len() == 6).await);
-    let dead = until_any(&app, &endpoint, "dead").await;
+    assert_eq!(app.deliver_with_retries().await, 3);
+    assert_eq!(fakes.adapter.lock().unwrap().len(), 6);
+    let dead = any_with_status(&app, &endpoint, "dead").await;
     assert_eq!(dead["tries"].as_array().unwrap().len(), 3, "{dead}");
     assert!(
         dead["tries"][0]["error"]
@@ -349,18 +355,12 @@ async fn the_dvcqg_voucher_is_delivered_once_with_a_cached_session_and_dies_afte
     );
 }
 
-async fn until_any(app: &TestApp, endpoint: &Value, status: &str) -> Value {
-    for _ in 0..100 {
-        if let Some(d) = deliveries(app, endpoint)
-            .await
-            .into_iter()
-            .find(|d| d["status"] == status)
-        {
-            return d;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("no delivery became {status}");
+async fn any_with_status(app: &TestApp, endpoint: &Value, status: &str) -> Value {
+    deliveries(app, endpoint)
+        .await
+        .into_iter()
+        .find(|d| d["status"] == status)
+        .unwrap_or_else(|| panic!("no delivery is {status}"))
 }
 
 #[tokio::test]

@@ -6,7 +6,10 @@ use std::sync::Arc;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 
-use crate::helpers::{eventually, expect_json, expect_problem, spawn_app, spawn_app_on, Receiver};
+use crate::helpers::{
+    expect_json, expect_problem, spawn_app, spawn_app_driven, spawn_app_driven_on, within_a_second,
+    Receiver, TestApp,
+};
 
 /// The receiver's check, written independently: one `v1` must be HMAC-SHA256(secret, "t.body").
 fn signature_verifies(header: &str, secret: &str, body: &str) -> bool {
@@ -27,45 +30,31 @@ fn signature_verifies(header: &str, secret: &str, body: &str) -> bool {
             .any(|v| v == expected)
 }
 
-/// The endpoint's deliveries once `ready` holds (a try is recorded just after the receiver
-/// answers), or as they are after 5 s.
-async fn deliveries_when(
-    app: &crate::helpers::TestApp,
-    eid: &str,
-    ready: impl Fn(&Value) -> bool,
-) -> Value {
-    let mut d = Value::Null;
-    for _ in 0..100 {
-        d = expect_json(
-            app.get(
-                &format!("/v1/webhook-endpoints/{eid}/deliveries"),
-                &app.admin(),
-            )
-            .await,
-            200,
+/// The endpoint's deliveries (every try a pass made is recorded when the pass returns).
+async fn deliveries(app: &TestApp, eid: &str) -> Value {
+    expect_json(
+        app.get(
+            &format!("/v1/webhook-endpoints/{eid}/deliveries"),
+            &app.admin(),
         )
-        .await;
-        if ready(&d) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    d
+        .await,
+        200,
+    )
+    .await
 }
 
 #[tokio::test]
 async fn a_receiver_that_fails_twice_gets_the_same_event_three_times_signed() {
-    let app = spawn_app().await;
+    let app = spawn_app_driven(&[]).await;
     let receiver = Receiver::start(&[500, 503, 200]).await;
     let endpoint = app.subscribe(&receiver.url, &["payment.paid"]).await;
     let secret = endpoint["secret"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("whsec_"));
     let pid = app.paid_payment(1_000_000).await;
-    assert!(
-        eventually(15, || receiver.all().len() >= 3).await,
-        "got {:?}",
-        receiver.all().len()
-    );
+    assert_eq!(app.deliver().await, 1, "the first try");
+    assert_eq!(app.deliver().await, 0, "the retry waits for its time");
+    assert_eq!(app.retry(1).await, 1);
+    assert_eq!(app.retry(2).await, 1);
     let got = receiver.all();
     assert_eq!(got.len(), 3);
     let ids: BTreeSet<_> = got.iter().map(|r| r.event_id.clone()).collect();
@@ -82,7 +71,8 @@ async fn a_receiver_that_fails_twice_gets_the_same_event_three_times_signed() {
         assert_eq!(body["data"]["payment"]["status"], "paid");
     }
     let eid = endpoint["id"].as_str().unwrap();
-    let d = deliveries_when(&app, eid, |d| d["data"][0]["status"] == "delivered").await;
+    let d = deliveries(&app, eid).await;
+    assert_eq!(d["data"][0]["status"], "delivered", "{d}");
     let codes: Vec<i64> = d["data"][0]["tries"]
         .as_array()
         .unwrap()
@@ -94,22 +84,26 @@ async fn a_receiver_that_fails_twice_gets_the_same_event_three_times_signed() {
 
 #[tokio::test]
 async fn a_receiver_that_always_fails_ends_dead_then_redelivery_works() {
-    let app = spawn_app().await;
+    let app = spawn_app_driven(&[]).await;
     let receiver = Receiver::start(&[500]).await;
     let endpoint = app.subscribe(&receiver.url, &["payment.paid"]).await;
     let eid = endpoint["id"].as_str().unwrap().to_owned();
     app.paid_payment(1_000_000).await;
     let schedule = app.state.settings.webhooks.retry_schedule.len();
-    let dead = eventually(20, || receiver.all().len() > schedule).await;
-    assert!(dead);
+    assert_eq!(app.deliver().await, 1);
+    for n in 1..=schedule {
+        assert_eq!(app.retry(n).await, 1, "retry {n}");
+    }
     // Give a further retry a chance to (wrongly) happen.
-    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(app.retry(schedule).await, 0);
+    app.advance(std::time::Duration::from_secs(3600));
+    assert_eq!(app.deliver().await, 0);
     assert_eq!(
         receiver.all().len(),
         1 + schedule,
         "exactly 1 + len(schedule) tries"
     );
-    let d = deliveries_when(&app, &eid, |d| d["data"][0]["status"] == "dead").await;
+    let d = deliveries(&app, &eid).await;
     assert_eq!(d["data"][0]["status"], "dead");
     assert_eq!(
         d["data"][0]["tries"].as_array().unwrap().len(),
@@ -128,7 +122,8 @@ async fn a_receiver_that_always_fails_ends_dead_then_redelivery_works() {
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 202);
-    assert!(eventually(10, || receiver.all().len() == 2 + schedule).await);
+    assert_eq!(app.deliver().await, 1);
+    assert_eq!(receiver.all().len(), 2 + schedule);
     let statuses = |d: &Value| -> BTreeSet<String> {
         d["data"]
             .as_array()
@@ -137,7 +132,7 @@ async fn a_receiver_that_always_fails_ends_dead_then_redelivery_works() {
             .map(|x| x["status"].as_str().unwrap().to_owned())
             .collect()
     };
-    let d = deliveries_when(&app, &eid, |d| statuses(d).contains("delivered")).await;
+    let d = deliveries(&app, &eid).await;
     assert_eq!(
         statuses(&d),
         BTreeSet::from(["dead".to_owned(), "delivered".to_owned()])
@@ -156,7 +151,7 @@ async fn a_receiver_that_always_fails_ends_dead_then_redelivery_works() {
 
 #[tokio::test]
 async fn one_payments_events_reach_an_endpoint_in_sequence_order() {
-    let app = spawn_app().await;
+    let app = spawn_app_driven(&[]).await;
     // The first try fails: later events of the same payment must wait for it.
     let receiver = Receiver::start(&[500, 200]).await;
     app.subscribe(
@@ -165,7 +160,12 @@ async fn one_payments_events_reach_an_endpoint_in_sequence_order() {
     )
     .await;
     app.paid_payment(2_000_000).await;
-    assert!(eventually(15, || receiver.all().len() >= 4).await);
+    assert_eq!(
+        app.deliver_all().await,
+        1,
+        "the failed first event holds the others back"
+    );
+    assert_eq!(app.retry(1).await, 3);
     let got = receiver.all();
     let seqs: Vec<i64> = got
         .iter()
@@ -190,6 +190,7 @@ async fn one_payments_events_reach_an_endpoint_in_sequence_order() {
 
 #[tokio::test]
 async fn the_feed_is_gap_free_ordered_and_agrees_with_deliveries() {
+    // The one test of the background worker as the service runs it: committed events wake it.
     let app = spawn_app().await;
     let receiver = Receiver::start(&[200]).await;
     app.subscribe(&receiver.url, &["payment.paid"]).await;
@@ -237,7 +238,7 @@ async fn the_feed_is_gap_free_ordered_and_agrees_with_deliveries() {
         .map(|e| e["id"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(paid_ids.len(), 4);
-    assert!(eventually(10, || receiver.all().len() >= 4).await);
+    assert!(within_a_second(|| receiver.all().len() >= 4).await);
     let delivered: BTreeSet<String> = receiver.all().iter().map(|r| r.event_id.clone()).collect();
     assert_eq!(
         delivered, paid_ids,
@@ -253,7 +254,7 @@ async fn the_feed_is_gap_free_ordered_and_agrees_with_deliveries() {
 
 #[tokio::test]
 async fn a_rotated_secret_signs_alongside_the_old_one() {
-    let app = spawn_app().await;
+    let app = spawn_app_driven(&[]).await;
     let receiver = Receiver::start(&[200]).await;
     let endpoint = app.subscribe(&receiver.url, &["payment.paid"]).await;
     let old = endpoint["secret"].as_str().unwrap().to_owned();
@@ -271,7 +272,7 @@ async fn a_rotated_secret_signs_alongside_the_old_one() {
     let new = rotated["secret"].as_str().unwrap().to_owned();
     assert_ne!(old, new);
     app.paid_payment(1_000_000).await;
-    assert!(eventually(10, || !receiver.all().is_empty()).await);
+    assert_eq!(app.deliver().await, 1);
     let r = &receiver.all()[0];
     assert_eq!(r.signature.matches("v1=").count(), 2);
     assert!(signature_verifies(&r.signature, &old, &r.body));
@@ -308,9 +309,9 @@ async fn a_rotated_secret_signs_alongside_the_old_one() {
 
 #[tokio::test]
 async fn three_instances_deliver_each_event_exactly_once() {
-    let first = spawn_app().await;
-    let second = spawn_app_on(Arc::clone(&first.db), &[]).await;
-    let third = spawn_app_on(Arc::clone(&first.db), &[]).await;
+    let first = spawn_app_driven(&[]).await;
+    let second = spawn_app_driven_on(Arc::clone(&first.db), &[]).await;
+    let third = spawn_app_driven_on(Arc::clone(&first.db), &[]).await;
     let receiver = Receiver::start(&[200]).await;
     first
         .subscribe(
@@ -329,8 +330,16 @@ async fn three_instances_deliver_each_event_exactly_once() {
         );
     }
     let expected = payments.len() * 3;
-    assert!(eventually(15, || receiver.all().len() >= expected).await);
-    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    // The three instances' workers run their passes at the same time until none finds work.
+    let mut tried = 0;
+    for _ in 0..100 {
+        let (a, b, c) = tokio::join!(first.deliver(), second.deliver(), third.deliver());
+        if a + b + c == 0 {
+            break;
+        }
+        tried += a + b + c;
+    }
+    assert_eq!(tried, expected, "each delivery tried once");
     let got = receiver.all();
     let ids: BTreeSet<String> = got.iter().map(|r| r.event_id.clone()).collect();
     assert_eq!(ids.len(), expected);
