@@ -75,12 +75,12 @@ const FOUNDATION: &[&str] = &[
     "telemetry.rs",
     "agencies.rs",
     "notifications.rs",
+    "auth",
 ];
 
 /// Everything above the foundation, by module path.
 const ABOVE_FOUNDATION: &[&str] = &[
     "crate::app",
-    "crate::auth",
     "crate::idempotency",
     "crate::obligations",
     "crate::gateways",
