@@ -69,7 +69,6 @@ const FOUNDATION: &[&str] = &[
     "ids.rs",
     "clock.rs",
     "error.rs",
-    "config.rs",
     "config",
     "wording.rs",
     "telemetry.rs",
@@ -99,8 +98,10 @@ const ABOVE_FOUNDATION: &[&str] = &[
     "actix_web",
 ];
 
+/// The HTTP layer and the wiring, by module path.
 const WEB_AND_WIRING: &[&str] = &[
     "crate::http",
+    "crate::idempotency",
     "crate::startup",
     "crate::workers",
     "actix_web",
