@@ -2,16 +2,16 @@
 //! and `LANDPAY__SECTION__KEY` environment variables, in that order (later wins), then validated.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::Path;
-use std::time::Duration;
 
 use figment::providers::{Format, Serialized, Toml};
 use figment::Figment;
-use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 mod agencies;
+mod checks;
+use checks::{check_url, DEVELOPMENT_SECRETS};
+mod gateways;
 mod hardening;
 mod rails;
 pub use agencies::{
@@ -21,12 +21,17 @@ mod keys;
 mod operations;
 pub use operations::{MetricsSettings, TelemetrySettings};
 mod sources;
+pub use gateways::{
+    GatewaySettings, MomoSettings, SandboxSettings, VietqrSettings, VnpaySettings, ZalopaySettings,
+};
 pub use hardening::{
     canonical, check_environment, Cidr, Rate, RateLimitSettings, RetentionSettings,
 };
 pub use keys::{check_keys, KeyAlg, KeySettings};
 pub use rails::{AgencyDvcqg, DvcqgMessageTypes, DvcqgSettings, PaygovSettings};
 pub use sources::{provenance_report, read_secret_file, ConfigSources};
+mod values;
+pub use values::{ConfigDuration, Secret, SettlementCutoff};
 
 /// What the loader and the validator can refuse, always naming the key.
 #[derive(Debug, thiserror::Error)]
@@ -45,105 +50,6 @@ impl ConfigError {
             key: key.to_owned(),
             message: message.into(),
         }
-    }
-}
-
-/// A secret string: never printed by `Debug`, serialized as `"[redacted]"`.
-pub struct Secret(SecretString);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(SecretString::from(value.into()))
-    }
-    pub fn expose(&self) -> &str {
-        self.0.expose_secret()
-    }
-}
-
-impl Clone for Secret {
-    fn clone(&self) -> Self {
-        Self::new(self.expose())
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-impl<'de> Deserialize<'de> for Secret {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(Secret::new)
-    }
-}
-
-impl Serialize for Secret {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str("[redacted]")
-    }
-}
-
-/// A duration written as an integer and a unit: `ms`, `s`, `m`, `h` or `d`.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct ConfigDuration(pub Duration);
-
-impl ConfigDuration {
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let text = text.trim();
-        let split = text
-            .find(|c: char| !c.is_ascii_digit())
-            .ok_or_else(|| format!("`{text}` has no unit (ms, s, m, h, d, y)"))?;
-        let (digits, unit) = text.split_at(split);
-        let n: u64 = digits
-            .parse()
-            .map_err(|_| format!("`{text}` is not an integer followed by a unit"))?;
-        let secs = |k: u64| Duration::from_secs(n.saturating_mul(k));
-        let duration = match unit {
-            "ms" => Duration::from_millis(n),
-            "s" => secs(1),
-            "m" => secs(60),
-            "h" => secs(3600),
-            "d" => secs(86_400),
-            "y" => secs(365 * 86_400),
-            _ => return Err(format!("`{text}` has an unknown unit (ms, s, m, h, d, y)")),
-        };
-        Ok(Self(duration))
-    }
-}
-
-impl fmt::Debug for ConfigDuration {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self)
-    }
-}
-
-impl fmt::Display for ConfigDuration {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ms = self.0.as_millis();
-        let (n, unit) = match ms {
-            0 => (0, "s"),
-            _ if ms.is_multiple_of(31_536_000_000) => (ms / 31_536_000_000, "y"),
-            _ if ms.is_multiple_of(86_400_000) => (ms / 86_400_000, "d"),
-            _ if ms.is_multiple_of(3_600_000) => (ms / 3_600_000, "h"),
-            _ if ms.is_multiple_of(60_000) => (ms / 60_000, "m"),
-            _ if ms.is_multiple_of(1000) => (ms / 1000, "s"),
-            _ => (ms, "ms"),
-        };
-        write!(f, "{n}{unit}")
-    }
-}
-
-impl<'de> Deserialize<'de> for ConfigDuration {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        ConfigDuration::parse(&text).map_err(serde::de::Error::custom)
-    }
-}
-
-impl Serialize for ConfigDuration {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
     }
 }
 
@@ -218,148 +124,6 @@ pub struct AuthSettings {
     pub keys: Vec<KeySettings>,
 }
 
-/// The hour at which a gateway closes its settlement day, `"HH:MM"` in UTC+7 (`"24:00"` = midnight):
-/// the statement of day D carries money from D−1's cut-off to D's.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct SettlementCutoff {
-    /// Minutes after midnight, 0 to 1440.
-    pub minutes: u32,
-}
-
-impl Default for SettlementCutoff {
-    fn default() -> Self {
-        Self { minutes: 24 * 60 }
-    }
-}
-
-impl SettlementCutoff {
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let bad = || format!("`{text}` is not a time HH:MM between 00:00 and 24:00");
-        let (h, m) = text.trim().split_once(':').ok_or_else(bad)?;
-        if h.len() != 2 || m.len() != 2 {
-            return Err(bad());
-        }
-        let h: u32 = h.parse().map_err(|_| bad())?;
-        let m: u32 = m.parse().map_err(|_| bad())?;
-        if m > 59 || h > 24 || (h == 24 && m > 0) {
-            return Err(bad());
-        }
-        Ok(Self {
-            minutes: h * 60 + m,
-        })
-    }
-}
-
-impl fmt::Debug for SettlementCutoff {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self)
-    }
-}
-
-impl fmt::Display for SettlementCutoff {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:02}:{:02}", self.minutes / 60, self.minutes % 60)
-    }
-}
-
-impl<'de> Deserialize<'de> for SettlementCutoff {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        SettlementCutoff::parse(&text).map_err(serde::de::Error::custom)
-    }
-}
-
-impl Serialize for SettlementCutoff {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct GatewaySettings {
-    pub sandbox: SandboxSettings,
-    pub vnpay: VnpaySettings,
-    pub momo: MomoSettings,
-    pub zalopay: ZalopaySettings,
-    pub vietqr: VietqrSettings,
-    #[serde(default)]
-    pub dvcqg: DvcqgSettings,
-    #[serde(default)]
-    pub paygov: PaygovSettings,
-}
-
-impl GatewaySettings {
-    /// The settlement cut-off of a gateway by its id (`vnpay`, `momo`, `zalopay`, `vietqr`).
-    pub fn settlement_cutoff(&self, gateway: &str) -> SettlementCutoff {
-        match gateway {
-            "vnpay" => self.vnpay.settlement_cutoff,
-            "momo" => self.momo.settlement_cutoff,
-            "zalopay" => self.zalopay.settlement_cutoff,
-            "vietqr" => self.vietqr.settlement_cutoff,
-            _ => SettlementCutoff::default(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct SandboxSettings {
-    pub enabled: bool,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct VnpaySettings {
-    pub enabled: bool,
-    pub tmn_code: String,
-    pub hash_secret: Secret,
-    pub payment_url: String,
-    pub api_url: String,
-    /// When the gateway closes its settlement day (UTC+7).
-    #[serde(default)]
-    pub settlement_cutoff: SettlementCutoff,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct MomoSettings {
-    pub enabled: bool,
-    pub partner_code: String,
-    pub access_key: Secret,
-    pub secret_key: Secret,
-    pub endpoint: String,
-    /// When the gateway closes its settlement day (UTC+7).
-    #[serde(default)]
-    pub settlement_cutoff: SettlementCutoff,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct ZalopaySettings {
-    pub enabled: bool,
-    pub app_id: String,
-    pub key1: Secret,
-    pub key2: Secret,
-    pub endpoint: String,
-    /// When the gateway closes its settlement day (UTC+7).
-    #[serde(default)]
-    pub settlement_cutoff: SettlementCutoff,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct VietqrSettings {
-    pub enabled: bool,
-    pub bank_bin: String,
-    pub account_no: String,
-    pub account_name: String,
-    pub order_ttl: ConfigDuration,
-    /// When the gateway closes its settlement day (UTC+7).
-    #[serde(default)]
-    pub settlement_cutoff: SettlementCutoff,
-}
-
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentSettings {
@@ -402,19 +166,6 @@ pub struct RuleSettings {
 
 /// `config/default.toml`, built into the binary so that it runs from any working directory.
 pub const BUILTIN_DEFAULTS: &str = include_str!("../config/default.toml");
-
-/// The development defaults that production refuses, by key.
-const DEVELOPMENT_SECRETS: &[(&str, &str)] = &[
-    ("auth.jwt_secret", "dev-only-change-me"),
-    ("auth.link_secret", "dev-only-link-secret"),
-    ("gateways.vnpay.hash_secret", "dev-only-vnpay-secret"),
-    ("gateways.momo.access_key", "dev-only-momo-access-key"),
-    ("gateways.momo.secret_key", "dev-only-momo-secret"),
-    ("gateways.zalopay.key1", "dev-only-zalopay-key1"),
-    ("gateways.zalopay.key2", "dev-only-zalopay-key2"),
-    ("gateways.dvcqg.hash_key", "dev-only-dvcqg-hash-key"),
-    ("gateways.paygov.secret_key", "dev-only-paygov-secret"),
-];
 
 impl Settings {
     /// Loads the layers with the process environment and validates the result.
@@ -465,124 +216,6 @@ impl Settings {
         Ok(settings)
     }
 
-    /// Structural checks, naming the key.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        check_url("server.public_base_url", &self.server.public_base_url)?;
-        self.notifications.validate()?;
-        let db = self.database.url.expose();
-        if !(db.starts_with("sqlite:")
-            || db.starts_with("postgres://")
-            || db.starts_with("postgresql://"))
-        {
-            return Err(ConfigError::invalid(
-                "database.url",
-                "must start with sqlite:// or postgres://",
-            ));
-        }
-        if self.database.max_connections == 0 {
-            return Err(ConfigError::invalid(
-                "database.max_connections",
-                "must be at least 1",
-            ));
-        }
-        if self.auth.jwt_secret.expose().len() < 16 {
-            return Err(ConfigError::invalid(
-                "auth.jwt_secret",
-                "must be at least 16 bytes",
-            ));
-        }
-        if self.auth.link_secret.expose().len() < 16 {
-            return Err(ConfigError::invalid(
-                "auth.link_secret",
-                "must be at least 16 bytes",
-            ));
-        }
-        check_keys(&self.auth.keys, 16)?;
-        self.check_agencies()?;
-        self.metrics.check()?;
-        self.telemetry.check()?;
-        for (key, url) in [
-            (
-                "gateways.vnpay.payment_url",
-                &self.gateways.vnpay.payment_url,
-            ),
-            ("gateways.vnpay.api_url", &self.gateways.vnpay.api_url),
-            ("gateways.momo.endpoint", &self.gateways.momo.endpoint),
-            ("gateways.zalopay.endpoint", &self.gateways.zalopay.endpoint),
-        ] {
-            if !url.is_empty() {
-                check_url(key, url)?;
-            }
-        }
-        if self.gateways.vnpay.enabled && self.gateways.vnpay.tmn_code.is_empty() {
-            return Err(ConfigError::invalid(
-                "gateways.vnpay.tmn_code",
-                "must be set when VNPay is enabled",
-            ));
-        }
-        if self.webhooks.retry_schedule.is_empty() {
-            return Err(ConfigError::invalid(
-                "webhooks.retry_schedule",
-                "must list at least one interval",
-            ));
-        }
-        for (key, d) in [
-            ("payments.order_ttl", self.payments.order_ttl),
-            ("payments.attempt_ttl", self.payments.attempt_ttl),
-            ("payments.janitor_interval", self.payments.janitor_interval),
-            ("webhooks.request_timeout", self.webhooks.request_timeout),
-            ("webhooks.poll_interval", self.webhooks.poll_interval),
-            ("gateways.vietqr.order_ttl", self.gateways.vietqr.order_ttl),
-            ("server.body_timeout", self.server.body_timeout),
-            (
-                "retention.unverified_callbacks",
-                self.retention.unverified_callbacks,
-            ),
-            ("retention.personal_data", self.retention.personal_data),
-        ] {
-            if d.0.is_zero() {
-                return Err(ConfigError::invalid(key, "must be longer than 0"));
-            }
-        }
-        for (i, net) in self.server.trusted_proxies.iter().enumerate() {
-            Cidr::parse(net)
-                .map_err(|m| ConfigError::invalid(&format!("server.trusted_proxies[{i}]"), m))?;
-        }
-        if !matches!(self.log.format.as_str(), "json" | "pretty") {
-            return Err(ConfigError::invalid(
-                "log.format",
-                "must be `json` or `pretty`",
-            ));
-        }
-        Ok(())
-    }
-
-    /// Production refuses development secrets of what is enabled, short keys, plain-http public
-    /// URLs, the sandbox and the demo beneficiary, naming every problem at once.
-    pub fn check_production(&self) -> Result<(), ConfigError> {
-        let problems = self.production_problems();
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(ConfigError::Production(problems.join("; ")))
-        }
-    }
-
-    fn secret_by_key(&self, key: &str) -> Option<&Secret> {
-        Some(match key {
-            "auth.jwt_secret" => &self.auth.jwt_secret,
-            "auth.link_secret" => &self.auth.link_secret,
-            "gateways.vnpay.hash_secret" => &self.gateways.vnpay.hash_secret,
-            "gateways.momo.access_key" => &self.gateways.momo.access_key,
-            "gateways.momo.secret_key" => &self.gateways.momo.secret_key,
-            "gateways.zalopay.key1" => &self.gateways.zalopay.key1,
-            "gateways.zalopay.key2" => &self.gateways.zalopay.key2,
-            "gateways.dvcqg.hash_key" => &self.gateways.dvcqg.hash_key,
-            "gateways.paygov.secret_key" => &self.gateways.paygov.secret_key,
-            _ => return None,
-        })
-    }
-
     /// Every effective key with its value, secrets shown as `"[redacted]"`, as TOML.
     pub fn to_redacted_toml(&self) -> Result<String, ConfigError> {
         toml::to_string_pretty(self).map_err(|e| ConfigError::Load(e.to_string()))
@@ -592,17 +225,6 @@ impl Settings {
     pub fn base_url(&self) -> &str {
         self.server.public_base_url.trim_end_matches('/')
     }
-}
-
-fn check_url(key: &str, url: &str) -> Result<(), ConfigError> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| ConfigError::invalid(key, "must be an http:// or https:// URL"))?;
-    if rest.is_empty() || rest.starts_with('/') {
-        return Err(ConfigError::invalid(key, "must name a host"));
-    }
-    Ok(())
 }
 
 fn figment_error(error: figment::Error) -> ConfigError {
@@ -631,6 +253,8 @@ pub fn sqlite_path(url: &str) -> Option<&Path> {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use std::time::Duration;
+
     use super::*;
 
     fn sources(env: &str) -> ConfigSources {

@@ -1,7 +1,7 @@
-//! One error type for every handler, rendered as `application/problem+json`.
+//! The service's error: what went wrong, in the domain's terms, with a stable machine code and
+//! the fields at fault. How it is answered over HTTP (status, problem+json body, headers) is
+//! `http::errors`' business.
 
-use actix_web::http::{header, StatusCode};
-use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 /// One problem with one field of the input, named by its JSON path.
@@ -101,34 +101,14 @@ impl ErrorCode {
     }
 }
 
-/// The problem+json body.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[schema(example = json!({
-    "type": "http://localhost:8080/docs/errors#validation_failed", "title": "The request is not valid",
-    "status": 422, "code": "validation_failed", "detail": "payer: is required",
-    "errors": [{"field": "payer", "message": "is required"}],
-    "request_id": "01kbf6b3m0d5n6d2cq1w3v9hzx"}))]
-pub struct Problem {
-    /// `<public_base_url>/docs/errors#<code>`: a page of this service explaining the code.
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub title: String,
-    pub status: u16,
-    pub code: String,
-    pub detail: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<FieldError>,
-    /// Equal to the `X-Request-Id` response header: quote it when asking for support.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
-}
-
-/// The only error type handlers return.
+/// The error use cases and handlers return.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    /// The input is not acceptable. `malformed` when it could not even be read (bad syntax, a
+    /// missing header or parameter), otherwise it was read and breaks a rule.
     #[error("validation failed: {detail}")]
     Validation {
-        status: StatusCode,
+        malformed: bool,
         detail: String,
         errors: Vec<FieldError>,
     },
@@ -164,26 +144,26 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    /// 422 with one entry per field.
+    /// Input that was read and breaks a rule, with one entry per field.
     pub fn invalid(errors: Vec<FieldError>) -> Self {
         let detail = summarize(&errors);
         Self::Validation {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
+            malformed: false,
             detail,
             errors,
         }
     }
 
-    /// 422 naming one field.
+    /// Input that breaks a rule, naming one field.
     pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::invalid(vec![FieldError::new(field, message)])
     }
 
-    /// 400 naming one field (malformed syntax or a missing header).
+    /// Input that could not be read (malformed syntax or a missing header), naming one field.
     pub fn bad_request(field: impl Into<String>, message: impl Into<String>) -> Self {
         let errors = vec![FieldError::new(field, message)];
         Self::Validation {
-            status: StatusCode::BAD_REQUEST,
+            malformed: true,
             detail: summarize(&errors),
             errors,
         }
@@ -209,65 +189,45 @@ impl ApiError {
         }
     }
 
-    /// The body sent to the client: never internal detail.
-    pub fn problem(&self) -> Problem {
-        let code = self.code();
-        let status = self.status_code();
-        let (detail, errors) = match self {
-            Self::Validation { detail, errors, .. } => (detail.clone(), errors.clone()),
+    /// The human explanation a client may see: never internal detail.
+    pub fn detail(&self) -> String {
+        match self {
+            Self::Validation { detail, .. } => detail.clone(),
             Self::Unauthorized(d)
             | Self::Forbidden(d)
             | Self::NotFound(d)
             | Self::Conflict(d)
             | Self::InvalidState(d)
-            | Self::UnsupportedMediaType(d) => (d.clone(), Vec::new()),
-            Self::GatewayUnavailable(_) => (
-                "the payment gateway did not answer; try again or choose another".to_owned(),
-                Vec::new(),
-            ),
-            Self::PayloadTooLarge(limit) => (format!("the body exceeds {limit} bytes"), Vec::new()),
-            Self::MethodNotAllowed => (
-                "this path does not accept this method".to_owned(),
-                Vec::new(),
-            ),
-            Self::IdempotencyKeyReused => (
-                "this Idempotency-Key was used with a different request body".to_owned(),
-                Vec::new(),
-            ),
-            Self::IdempotencyKeyInUse => (
+            | Self::UnsupportedMediaType(d) => d.clone(),
+            Self::GatewayUnavailable(_) => {
+                "the payment gateway did not answer; try again or choose another".to_owned()
+            }
+            Self::PayloadTooLarge(limit) => format!("the body exceeds {limit} bytes"),
+            Self::MethodNotAllowed => "this path does not accept this method".to_owned(),
+            Self::IdempotencyKeyReused => {
+                "this Idempotency-Key was used with a different request body".to_owned()
+            }
+            Self::IdempotencyKeyInUse => {
                 "a request with this Idempotency-Key is still being processed; retry later"
-                    .to_owned(),
-                Vec::new(),
-            ),
-            Self::Internal(_) => (
-                "an internal error occurred; quote the X-Request-Id when reporting it".to_owned(),
-                Vec::new(),
-            ),
-            Self::RateLimited(secs) => (
-                format!("too many requests; retry after {secs} s"),
-                Vec::new(),
-            ),
-            Self::RequestTimeout => (
-                "the request body stalled and was not read to its end".to_owned(),
-                Vec::new(),
-            ),
-        };
-        Problem {
-            // Made absolute, with the request id added, as the response leaves (http::errors).
-            kind: problem_type("", code.as_str()),
-            title: code.title().to_owned(),
-            status: status.as_u16(),
-            code: code.as_str().to_owned(),
-            detail,
-            errors,
-            request_id: None,
+                    .to_owned()
+            }
+            Self::Internal(_) => {
+                "an internal error occurred; quote the X-Request-Id when reporting it".to_owned()
+            }
+            Self::RateLimited(secs) => format!("too many requests; retry after {secs} s"),
+            Self::RequestTimeout => {
+                "the request body stalled and was not read to its end".to_owned()
+            }
         }
     }
-}
 
-/// The `type` of a problem: the anchor of its code on this service's `/docs/errors` page.
-pub fn problem_type(base_url: &str, code: &str) -> String {
-    format!("{}/docs/errors#{code}", base_url.trim_end_matches('/'))
+    /// The fields at fault, if the input was.
+    pub fn field_errors(&self) -> &[FieldError] {
+        match self {
+            Self::Validation { errors, .. } => errors,
+            _ => &[],
+        }
+    }
 }
 
 fn summarize(errors: &[FieldError]) -> String {
@@ -283,57 +243,6 @@ fn summarize(errors: &[FieldError]) -> String {
     }
 }
 
-impl ResponseError for ApiError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            Self::Validation { status, .. } => *status,
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) | Self::IdempotencyKeyInUse | Self::InvalidState(_) => {
-                StatusCode::CONFLICT
-            }
-            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::GatewayUnavailable(_) => StatusCode::BAD_GATEWAY,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        match self {
-            // The whole cause chain, once, at the boundary; the request span carries the request id.
-            Self::Internal(e) => tracing::error!(error = ?e, "request failed"),
-            Self::GatewayUnavailable(cause) => tracing::warn!(%cause, "gateway unavailable"),
-            _ => {}
-        }
-        let mut res = problem_response(self.status_code(), &self.problem());
-        if let Self::RateLimited(secs) = self {
-            if let Ok(v) = header::HeaderValue::from_str(&secs.to_string()) {
-                res.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-        }
-        if matches!(self, Self::RequestTimeout) {
-            res.headers_mut().insert(
-                header::CONNECTION,
-                header::HeaderValue::from_static("close"),
-            );
-        }
-        res
-    }
-}
-
-/// Renders a problem body with its content type.
-pub fn problem_response(status: StatusCode, problem: &Problem) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((header::CONTENT_TYPE, "application/problem+json"))
-        .body(serde_json::to_string(problem).unwrap_or_else(|_| "{}".to_owned()))
-}
-
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
         Self::Internal(anyhow::Error::new(e).context("database"))
@@ -342,23 +251,34 @@ impl From<sqlx::Error> for ApiError {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
     fn internal_errors_reveal_nothing() {
         let err = ApiError::Internal(anyhow::anyhow!("password=hunter2 at db.internal"));
-        let body = serde_json::to_string(&err.problem()).unwrap();
-        assert!(!body.contains("hunter2"));
-        assert!(body.contains("\"code\":\"internal\""));
+        assert!(!err.detail().contains("hunter2"));
+        assert_eq!(err.code().as_str(), "internal");
     }
 
     #[test]
     fn validation_names_the_field() {
         let err = ApiError::invalid_field("parcel.area_m2", "must be > 0");
-        let p = err.problem();
-        assert_eq!(p.status, 422);
-        assert_eq!(p.errors[0].field, "parcel.area_m2");
-        assert_eq!(p.kind, "/docs/errors#validation_failed");
+        assert!(matches!(
+            err,
+            ApiError::Validation {
+                malformed: false,
+                ..
+            }
+        ));
+        assert_eq!(err.field_errors()[0].field, "parcel.area_m2");
+        assert_eq!(err.detail(), "parcel.area_m2: must be > 0");
+        let err = ApiError::bad_request("Idempotency-Key", "is required");
+        assert!(matches!(
+            err,
+            ApiError::Validation {
+                malformed: true,
+                ..
+            }
+        ));
     }
 }

@@ -33,7 +33,7 @@ pub fn check_new(password: &str) -> Result<(), String> {
             "Mật khẩu dài quá {MAX_LEN} ký tự / the password is longer than {MAX_LEN} characters"
         ));
     }
-    if password.chars().any(crate::http::guard::is_forbidden_char) {
+    if password.chars().any(crate::wording::is_forbidden_char) {
         return Err(
             "Mật khẩu chứa ký tự điều khiển / the password contains a control character".into(),
         );

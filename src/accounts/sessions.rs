@@ -141,7 +141,7 @@ pub async fn sign_in(
     let now = state.clock.now();
     let controls = [c.email, c.password, c.totp]
         .iter()
-        .any(|t| t.chars().any(crate::http::guard::is_forbidden_char));
+        .any(|t| t.chars().any(crate::wording::is_forbidden_char));
     if controls || email.len() > 254 {
         let _ = password_ok(c.password, None).await;
         return Ok(Err(Refused::Wrong));

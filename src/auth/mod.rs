@@ -1,17 +1,13 @@
-//! API callers: JWT verification, roles and agency scoping.
+//! API callers: JWT verification, roles and agency scoping. Reading the bearer token of a
+//! request is `http::bearer`'s job.
 
 pub mod jwt;
 
 use std::marker::PhantomData;
 
-use actix_web::dev::Payload;
-use actix_web::http::header;
-use actix_web::{web, FromRequest, HttpRequest};
-use futures_util::future::{ready, Ready};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
-use crate::http::state::AppState;
 
 /// The roles a token may carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -98,8 +94,8 @@ impl Access for AdminAccess {
     const ROLES: &'static [Role] = &[Role::Admin];
 }
 
-/// Extractor: a verified caller holding one of `A::ROLES`. Put it first in a handler's
-/// arguments so that 401/403 are decided before the path, query or body are looked at.
+/// A verified caller holding one of `A::ROLES`. As an extractor (`http::bearer`), put it first in
+/// a handler's arguments so that 401/403 are decided before the path, query or body are looked at.
 pub struct Auth<A: Access> {
     pub caller: Caller,
     _access: PhantomData<A>,
@@ -112,51 +108,23 @@ impl<A: Access> std::ops::Deref for Auth<A> {
     }
 }
 
-impl<A: Access> FromRequest for Auth<A> {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req).and_then(|caller| {
-            if caller.has_any(A::ROLES) {
-                Ok(Auth {
-                    caller,
-                    _access: PhantomData,
-                })
-            } else {
-                Err(ApiError::Forbidden(format!(
-                    "this operation needs one of the roles: {}",
-                    A::ROLES
-                        .iter()
-                        .map(|r| format!("{r:?}").to_ascii_lowercase())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )))
-            }
-        }))
+impl<A: Access> Auth<A> {
+    /// Admits a verified caller holding one of `A::ROLES`; anyone else is forbidden.
+    pub fn admit(caller: Caller) -> Result<Self, ApiError> {
+        if caller.has_any(A::ROLES) {
+            Ok(Auth {
+                caller,
+                _access: PhantomData,
+            })
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "this operation needs one of the roles: {}",
+                A::ROLES
+                    .iter()
+                    .map(|r| format!("{r:?}").to_ascii_lowercase())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )))
+        }
     }
-}
-
-fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
-    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
-        ApiError::Unauthorized("an Authorization: Bearer token is required".into())
-    })?;
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
-        })?;
-    let caller = state.jwt.verify(token)?;
-    state.limits.api.admit(&caller.sub)?;
-    Ok(caller)
 }

@@ -4,7 +4,8 @@ use actix_web::{web, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::error::{FieldError, Problem};
+use crate::error::FieldError;
+use crate::http::errors::Problem;
 use crate::http::{
     callback_log, callbacks, finance, finance_auth, finance_flags, finance_payment, finance_recon,
     notices, obligations, ops, pages, pay_page, payments, receipt, reconciliation, result_page,

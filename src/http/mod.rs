@@ -1,5 +1,6 @@
 //! The HTTP edge: thin handlers, extractors, pages and framework error shapes.
 
+pub mod bearer;
 pub mod callback_log;
 pub mod callbacks;
 pub mod docs;

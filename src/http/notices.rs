@@ -23,8 +23,8 @@ use crate::storage::notices::NoticeInsert;
     responses(
         (status = 201, description = "Registered", body = Notice),
         (status = 200, description = "The same notice was already registered", body = Notice),
-        (status = 409, description = "The same number with other content", body = crate::error::Problem),
-        (status = 422, description = "Invalid notice", body = crate::error::Problem)))]
+        (status = 409, description = "The same number with other content", body = crate::http::errors::Problem),
+        (status = 422, description = "Invalid notice", body = crate::http::errors::Problem)))]
 pub async fn create(
     auth: Auth<PortalAccess>,
     state: web::Data<AppState>,
@@ -70,7 +70,7 @@ async fn visible(
 /// Read a payment notice with its lines and their status.
 #[utoipa::path(get, path = "/v1/notices/{id}", tag = "notices", security(("bearer" = [])),
     params(("id" = String, Path, description = "ntc_…")),
-    responses((status = 200, body = Notice), (status = 404, body = crate::error::Problem)))]
+    responses((status = 200, body = Notice), (status = 404, body = crate::http::errors::Problem)))]
 pub async fn get(
     auth: Auth<ReadAccess>,
     state: web::Data<AppState>,

@@ -63,7 +63,7 @@ fn compute(
                        "full_amount": 35000000, "reduction": null,
                        "due": {"rule": "notice_30_days", "legal_basis": "Nghị định 252/2026/NĐ-CP Điều 21 khoản 7", "dates": []}}],
             "warnings": []})),
-        (status = 422, description = "Invalid facts, naming the field", body = crate::error::Problem)))]
+        (status = 422, description = "Invalid facts, naming the field", body = crate::http::errors::Problem)))]
 pub async fn quote(
     _auth: Auth<AnyRole>,
     state: web::Data<AppState>,
@@ -79,7 +79,7 @@ pub async fn quote(
     request_body(content = Object, description = "Same body as /v1/quotes", example = json!(transfer_example())),
     responses(
         (status = 201, description = "Stored estimate, with `id` (asm_…)"),
-        (status = 422, description = "Invalid facts", body = crate::error::Problem)))]
+        (status = 422, description = "Invalid facts", body = crate::http::errors::Problem)))]
 pub async fn create_assessment(
     auth: Auth<PortalAccess>,
     req: HttpRequest,
@@ -130,7 +130,7 @@ pub async fn create_assessment(
 /// Read a stored estimate.
 #[utoipa::path(get, path = "/v1/assessments/{id}", tag = "obligations", security(("bearer" = [])),
     params(("id" = String, Path, description = "asm_…")),
-    responses((status = 200, description = "The stored estimate"), (status = 404, body = crate::error::Problem)))]
+    responses((status = 200, description = "The stored estimate"), (status = 404, body = crate::http::errors::Problem)))]
 pub async fn get_assessment(
     auth: Auth<ReadAccess>,
     state: web::Data<AppState>,
@@ -150,7 +150,7 @@ pub async fn get_assessment(
     request_body(content = Object, example = json!({"amount": 40000000, "due_date": "2026-04-01", "paid_on": "2026-04-21"})),
     responses((status = 200, description = "Late-payment interest", example = json!({
         "days": 19, "rate_per_day": "0.0003", "interest": 228000, "legal_basis": ["Luật Quản lý thuế 2019 Điều 59"]})),
-        (status = 422, body = crate::error::Problem)))]
+        (status = 422, body = crate::http::errors::Problem)))]
 pub async fn late_interest(
     _auth: Auth<AnyRole>,
     state: web::Data<AppState>,

@@ -31,9 +31,9 @@ fn with_link(state: &AppState, record: &crate::storage::payments::PaymentRecord)
         "return_url": "https://dichvucong.example.gov.vn/hoso/000.00.12.H26-261120-0001", "locale": "vi"})),
     responses(
         (status = 201, body = Payment, description = "The order, with its lines (late interest as its own line) and the payer link"),
-        (status = 400, description = "Missing Idempotency-Key", body = crate::error::Problem),
-        (status = 409, description = "An item is already paid or held by another live payment", body = crate::error::Problem),
-        (status = 422, body = crate::error::Problem)))]
+        (status = 400, description = "Missing Idempotency-Key", body = crate::http::errors::Problem),
+        (status = 409, description = "An item is already paid or held by another live payment", body = crate::http::errors::Problem),
+        (status = 422, body = crate::http::errors::Problem)))]
 pub async fn create(
     auth: Auth<PortalAccess>,
     req: HttpRequest,
@@ -53,7 +53,7 @@ pub async fn create(
 /// Read a payment order with its lines, attempts and flags.
 #[utoipa::path(get, path = "/v1/payments/{id}", tag = "payments", security(("bearer" = [])),
     params(("id" = String, Path, description = "pay_…")),
-    responses((status = 200, body = Payment), (status = 404, body = crate::error::Problem)))]
+    responses((status = 200, body = Payment), (status = 404, body = crate::http::errors::Problem)))]
 pub async fn get(
     auth: Auth<ReadAccess>,
     state: web::Data<AppState>,
@@ -134,7 +134,7 @@ pub async fn list(
 /// Cancel a pending payment order.
 #[utoipa::path(post, path = "/v1/payments/{id}/cancel", tag = "payments", security(("bearer" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, body = Payment), (status = 409, description = "Not pending (a processing order may have money in flight)", body = crate::error::Problem)))]
+    responses((status = 200, body = Payment), (status = 409, description = "Not pending (a processing order may have money in flight)", body = crate::http::errors::Problem)))]
 pub async fn cancel(
     auth: Auth<PortalAccess>,
     state: web::Data<AppState>,
@@ -169,9 +169,9 @@ pub async fn pay_link(
     request_body(content = AttemptInput, example = json!({"gateway": "vnpay", "bank_code": null, "client_ip": "203.0.113.10"})),
     responses(
         (status = 201, body = service::AttemptView, description = "`redirect_url` for redirect gateways; `qr` for VietQR"),
-        (status = 409, description = "The order is not payable", body = crate::error::Problem),
-        (status = 422, description = "Gateway not enabled", body = crate::error::Problem),
-        (status = 502, description = "The gateway did not answer", body = crate::error::Problem)))]
+        (status = 409, description = "The order is not payable", body = crate::http::errors::Problem),
+        (status = 422, description = "Gateway not enabled", body = crate::http::errors::Problem),
+        (status = 502, description = "The gateway did not answer", body = crate::http::errors::Problem)))]
 pub async fn create_attempt(
     auth: Auth<PortalAccess>,
     req: HttpRequest,
@@ -250,8 +250,8 @@ pub struct RefundInput {
     request_body(content = RefundInput, example = json!({"amount": 45171500, "reason": "Hồ sơ bị từ chối", "attempt_id": "att_01kbf6b3m0d5n6d2cq1w3v9hzx"})),
     responses(
         (status = 201, body = RefundRow, description = "`succeeded` when the gateway refunded; `pending` when finance pays it back by hand (bank transfer, MoMo, ZaloPay)"),
-        (status = 409, description = "Not paid", body = crate::error::Problem),
-        (status = 422, description = "More than what is left to refund on that attempt, or `attempt_id` missing while more than one attempt holds money", body = crate::error::Problem)))]
+        (status = 409, description = "Not paid", body = crate::http::errors::Problem),
+        (status = 422, description = "More than what is left to refund on that attempt, or `attempt_id` missing while more than one attempt holds money", body = crate::http::errors::Problem)))]
 pub async fn refund(
     auth: Auth<FinanceAccess>,
     req: HttpRequest,
@@ -288,7 +288,7 @@ pub struct FlagsQuery {
 /// List flagged payment orders for finance.
 #[utoipa::path(get, path = "/v1/flags", tag = "payments", security(("bearer" = [])), params(FlagsQuery),
     responses((status = 200, description = "Flagged payments: `{data: [{payment_id, flag, status, detail, …}], next_cursor}`; with `Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet` (or `?format=xlsx`) a workbook with Vietnamese headers and dates as dates"),
-        (status = 422, description = "`status` or `format` is not valid", body = crate::error::Problem)))]
+        (status = 422, description = "`status` or `format` is not valid", body = crate::http::errors::Problem)))]
 pub async fn flags(
     auth: Auth<FinanceAccess>,
     req: HttpRequest,
@@ -337,7 +337,7 @@ pub struct ResolveInput {
 #[utoipa::path(post, path = "/v1/payments/{id}/flags/{flag}/resolve", tag = "payments", security(("bearer" = [])),
     params(("id" = String, Path), ("flag" = String, Path, description = "amount_mismatch, paid_after_expiry or duplicate_payment")),
     request_body(content = ResolveInput, example = json!({"note": "Đã hoàn tiền cho người nộp ngày 21/11"})),
-    responses((status = 200, body = Payment), (status = 404, description = "No open flag of that name", body = crate::error::Problem)))]
+    responses((status = 200, body = Payment), (status = 404, description = "No open flag of that name", body = crate::http::errors::Problem)))]
 pub async fn resolve_flag(
     auth: Auth<FinanceAccess>,
     state: web::Data<AppState>,

@@ -226,7 +226,7 @@ pub async fn pdf(
     params(("id" = String, Path, description = "pay_…")),
     responses((status = 200, description = "The payment confirmation: `application/pdf` when the Accept header asks for it, else `text/html`",
                content(("application/pdf"), ("text/html"))),
-              (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem, description = "The order is not paid")))]
+              (status = 404, body = crate::http::errors::Problem), (status = 409, body = crate::http::errors::Problem, description = "The order is not paid")))]
 pub async fn for_portal(
     auth: Auth<ReadAccess>,
     state: web::Data<AppState>,

@@ -155,7 +155,7 @@ async fn run_view(state: &AppState, run: &RunRow) -> Result<Value, ApiError> {
             "summary": {"matched": 41, "matched_amount": 1250000000, "missing_in_ledger": 1, "missing_in_statement": 0, "amount_mismatch": 1, "status_mismatch": 0, "matched_other_day": 2, "other_agency": 0},
             "items": [{"kind": "amount_mismatch", "txn_ref": "01KBF6B3M0D5N6D2CQ1W3V9HZX", "gateway_txn_no": "14226112", "payment_id": "pay_01KBF6B3M0D5N6D2CQ1W3V9HZX", "ledger_amount": 45171500, "statement_amount": 45000000, "status": "open", "resolved_by": null}],
             "next_cursor": null})),
-        (status = 422, description = "One entry per problem, `line <n>, column <name>`; nothing stored", body = crate::error::Problem)))]
+        (status = 422, description = "One entry per problem, `line <n>, column <name>`; nothing stored", body = crate::http::errors::Problem)))]
 pub async fn create(
     auth: Auth<FinanceAccess>,
     req: HttpRequest,
@@ -195,7 +195,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/v1/reconciliations/{id}", tag = "finance", security(("bearer" = [])),
     params(("id" = String, Path, description = "rec_…"), ExportQuery),
     responses((status = 200, description = "The run with its summary and its first 1,000 findings (`next_cursor`); with `Accept: text/csv` (or `?format=csv`), every finding streamed as CSV; with `Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet` (or `?format=xlsx`), every finding in a workbook with Vietnamese headers, money as numbers (`#,##0`)"),
-        (status = 404, body = crate::error::Problem), (status = 422, description = "`format` is not json, csv or xlsx", body = crate::error::Problem)))]
+        (status = 404, body = crate::http::errors::Problem), (status = 422, description = "`format` is not json, csv or xlsx", body = crate::http::errors::Problem)))]
 pub async fn get(
     auth: Auth<FinanceAccess>,
     req: HttpRequest,
@@ -277,7 +277,7 @@ pub struct ItemsQuery {
 #[utoipa::path(get, path = "/v1/reconciliations/{id}/items", tag = "finance", security(("bearer" = [])),
     params(("id" = String, Path, description = "rec_…"), ItemsQuery),
     responses((status = 200, description = "`{data: [findings], next_cursor}` in the run's order; the run's own `next_cursor` continues here"),
-        (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+        (status = 404, body = crate::http::errors::Problem), (status = 422, body = crate::http::errors::Problem)))]
 pub async fn items(
     auth: Auth<FinanceAccess>,
     state: web::Data<AppState>,
@@ -392,7 +392,7 @@ pub async fn collections(
 
 /// Collections report by day, budget sub-item, gateway or agency.
 #[utoipa::path(get, path = "/v1/reports/collections", tag = "finance", security(("bearer" = [])), params(ReportQuery),
-    responses((status = 422, description = "A date, `group_by` or `format` is not valid", body = crate::error::Problem),
+    responses((status = 422, description = "A date, `group_by` or `format` is not valid", body = crate::http::errors::Problem),
         (status = 200, description = "JSON; CSV with `Accept: text/csv` or `?format=csv` (`?bom=1` for Excel); XLSX with `Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet` or `?format=xlsx` (Vietnamese headers, money as numbers `#,##0`, days as dates); `amount` = paid − refunded", example = json!({
         "group_by": "sub_item", "from": "2026-11-01", "to": "2026-11-30",
         "data": [{"sub_item": "2801", "amount": 8000000, "paid": 8000000, "refunded": 0, "count": 2}]}))))]

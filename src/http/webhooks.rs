@@ -64,7 +64,7 @@ async fn check_url(state: &AppState, url: &str) -> Result<(), FieldError> {
     responses((status = 201, description = "The endpoint with its secret (shown once)", example = json!({
         "id": "whe_01jd…", "url": "https://motcua.example.gov.vn/landpay/webhook", "agency_code": "HN-VPDKDD",
         "events": ["payment.paid"], "secret": "whsec_…", "created_at": "2026-11-27T08:00:00.000000Z"})),
-        (status = 422, body = crate::error::Problem)))]
+        (status = 422, body = crate::http::errors::Problem)))]
 pub async fn create(
     auth: Auth<AdminAccess>,
     state: web::Data<AppState>,
