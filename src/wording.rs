@@ -143,6 +143,11 @@ pub fn whole_dong<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Erro
     d.deserialize_i64(Dong)
 }
 
+/// NUL and the other C0 controls (TAB, LF and CR aside) and DEL are never data here.
+pub fn is_forbidden_char(c: char) -> bool {
+    (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{7f}'
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

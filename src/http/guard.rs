@@ -18,10 +18,7 @@ use futures_util::Stream;
 use crate::error::ApiError;
 use crate::http::state::AppState;
 
-/// NUL and the other C0 controls (TAB, LF and CR aside) and DEL are never data here.
-pub fn is_forbidden_char(c: char) -> bool {
-    (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{7f}'
-}
+pub use crate::wording::is_forbidden_char;
 
 /// The name of the path segment at `index` in `pattern` (`{id}` → `id`), else `path`.
 fn segment_name(pattern: Option<&str>, index: usize) -> String {

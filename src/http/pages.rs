@@ -14,7 +14,6 @@ use crate::http::state::AppState;
 use crate::http::texts::{for_lang, Texts};
 use crate::money::format_vnd_plain;
 use crate::payments::link::{self, LinkError};
-use crate::payments::service;
 use crate::payments::AttemptInput;
 use crate::storage::payments::PaymentRecord;
 
@@ -132,7 +131,7 @@ pub(crate) async fn open(
             "This payment request was not found.",
         )
     };
-    let record = match state.store.payment(id).await {
+    let record = match crate::payments::orders::find(state, id).await {
         Ok(Some(r)) => r,
         Ok(None) => return Err(not_found()),
         Err(e) => {
@@ -204,34 +203,14 @@ pub async fn choose(
             .map(|(h, _)| h.trim_matches(['[', ']']).to_owned())
             .unwrap_or_else(|| a.to_owned())
     });
-    // At most one live attempt per gateway from this page: asking again returns it.
-    let now = state.clock.now();
-    let live = record.attempts.iter().find(|a| {
-        a.gateway == form.gateway
-            && a.status == "redirected"
-            && crate::storage::parse_ts(&a.expires_at).is_ok_and(|e| e > now)
-    });
-    if let Some(a) = live {
-        let location = a.redirect_url.clone().unwrap_or_else(|| {
-            format!(
-                "/pay/{}?{}#qr-h",
-                record.payment.payment_id,
-                link_params(&q)
-            )
-        });
-        return HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, location))
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .finish();
-    }
     let input = AttemptInput {
         gateway: form.gateway.clone(),
         bank_code: None,
         client_ip,
     };
-    match service::start_attempt(&state, &record, &input, "payer").await {
-        Ok(view) => {
-            let location = view.redirect_url.unwrap_or_else(|| {
+    match crate::payments::orders::start_for_payer(&state, &record, &input).await {
+        Ok(redirect_url) => {
+            let location = redirect_url.unwrap_or_else(|| {
                 format!(
                     "/pay/{}?{}#qr-h",
                     record.payment.payment_id,
