@@ -7,16 +7,10 @@ use prometheus::{Gauge, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry};
 use subtle::ConstantTimeEq;
 
 use crate::http::state::AppState;
+use crate::reconciliation::findings::KINDS as ITEM_KINDS;
 
 const DELIVERY_STATES: [&str; 3] = ["pending", "delivered", "dead"];
 const FLAGS: [&str; 3] = ["amount_mismatch", "paid_after_expiry", "duplicate_payment"];
-const ITEM_KINDS: [&str; 5] = [
-    "missing_in_ledger",
-    "missing_in_statement",
-    "amount_mismatch",
-    "status_mismatch",
-    "other_agency",
-];
 
 pub struct OperatorMetrics {
     deliveries: IntGaugeVec,

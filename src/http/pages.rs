@@ -13,7 +13,7 @@ pub(crate) use crate::http::form_targets::form_targets;
 use crate::http::state::AppState;
 use crate::http::texts::{for_lang, Texts};
 use crate::money::format_vnd_plain;
-use crate::payments::link::{self, LinkError};
+use crate::payments::orders::{self, LinkRefused};
 use crate::payments::AttemptInput;
 use crate::storage::payments::PaymentRecord;
 
@@ -131,34 +131,26 @@ pub(crate) async fn open(
             "This payment request was not found.",
         )
     };
-    let record = match crate::payments::orders::find(state, id).await {
-        Ok(Some(r)) => r,
-        Ok(None) => return Err(not_found()),
-        Err(e) => {
+    let token = q.t.as_deref().unwrap_or_default();
+    match orders::open_by_link(state, id, token).await {
+        Ok(record) => Ok(record),
+        Err(LinkRefused::NotFound) => Err(not_found()),
+        Err(LinkRefused::Failed(e)) => {
             tracing::error!(error = ?e, "loading a payment for its page");
-            return Err(error_page(
+            Err(error_page(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 lang,
                 "Đã có lỗi, vui lòng thử lại sau",
                 "Something went wrong; please try again later.",
-            ));
+            ))
         }
-    };
-    let token = q.t.as_deref().unwrap_or_default();
-    match link::verify(
-        state.settings.auth.link_secret.expose(),
-        id,
-        token,
-        state.clock.now().timestamp(),
-    ) {
-        Ok(()) => Ok(record),
-        Err(LinkError::Expired) => Err(error_page(
+        Err(LinkRefused::Expired) => Err(error_page(
             StatusCode::FORBIDDEN,
             lang,
             "Liên kết thanh toán đã hết hạn",
             "This payment link has expired. Ask the portal for a new one.",
         )),
-        Err(LinkError::Forged) => Err(error_page(
+        Err(LinkRefused::Forged) => Err(error_page(
             StatusCode::FORBIDDEN,
             lang,
             "Liên kết thanh toán không hợp lệ",
@@ -208,7 +200,7 @@ pub async fn choose(
         bank_code: None,
         client_ip,
     };
-    match crate::payments::orders::start_for_payer(&state, &record, &input).await {
+    match orders::start_for_payer(&state, &record, &input).await {
         Ok(redirect_url) => {
             let location = redirect_url.unwrap_or_else(|| {
                 format!(

@@ -7,6 +7,7 @@ use serde_json::Value;
 use crate::app::Services;
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::payments::link::{self, LinkError};
 use crate::payments::order::{PaymentStatus, ALL_STATUSES};
 use crate::payments::service;
 use crate::payments::AttemptInput;
@@ -71,9 +72,36 @@ pub async fn list(
         .await?)
 }
 
-/// An order by its id, for the payer's pages (which check the link's token themselves).
-pub async fn find(state: &Services, id: &str) -> Result<Option<PaymentRecord>, ApiError> {
-    Ok(state.store.payment(id).await?)
+/// Why a payer's link does not open its order.
+#[derive(Debug)]
+pub enum LinkRefused {
+    /// No such order.
+    NotFound,
+    /// The token is not one this service signed for the order.
+    Forged,
+    /// The token was good and has expired.
+    Expired,
+    /// The order could not be read.
+    Failed(ApiError),
+}
+
+/// The order a payer's link names, when its token (signed, expiring) is good.
+pub async fn open_by_link(
+    state: &Services,
+    id: &str,
+    token: &str,
+) -> Result<PaymentRecord, LinkRefused> {
+    let record = match state.store.payment(id).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return Err(LinkRefused::NotFound),
+        Err(e) => return Err(LinkRefused::Failed(e.into())),
+    };
+    let secret = state.settings.auth.link_secret.expose();
+    match link::verify(secret, id, token, state.clock.now().timestamp()) {
+        Ok(()) => Ok(record),
+        Err(LinkError::Expired) => Err(LinkRefused::Expired),
+        Err(LinkError::Forged) => Err(LinkRefused::Forged),
+    }
 }
 
 /// Starts the gateway a payer chose on the pay page, at most one live attempt per gateway
