@@ -251,16 +251,7 @@ pub async fn items(
     q: Query<ItemsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     // An unknown run answers 404, and a bad kind 422, before a bad page request.
-    let (wanted, page) = match PageRequest::parse(q.limit, q.cursor.as_deref()) {
-        Ok(p) => (Ok((p.after.clone(), p.fetch_limit())), p),
-        Err(e) => (
-            Err(e),
-            PageRequest {
-                limit: 0,
-                after: None,
-            },
-        ),
-    };
+    let (wanted, page) = PageRequest::parse_deferred(q.limit, q.cursor.as_deref());
     let items = findings::run_items(&state, &auth.caller, &id, q.kind.as_deref(), wanted).await?;
     let items = Page::build(items, &page, |i| i.position.to_string());
     let data: Vec<&ItemRow> = items.data.iter().map(|i| &i.item).collect();

@@ -114,17 +114,8 @@ pub async fn deliveries(
     q: Query<DeliveriesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     // An unknown endpoint answers 404 before a bad page request answers 422.
-    let (wanted, page) = match crate::http::paging::PageRequest::parse(q.limit, q.cursor.as_deref())
-    {
-        Ok(p) => (Ok((p.after.clone(), p.fetch_limit())), p),
-        Err(e) => (
-            Err(e),
-            crate::http::paging::PageRequest {
-                limit: 0,
-                after: None,
-            },
-        ),
-    };
+    let (wanted, page) =
+        crate::http::paging::PageRequest::parse_deferred(q.limit, q.cursor.as_deref());
     let rows = endpoints::deliveries(&state, &auth, &id, wanted).await?;
     let items: Vec<Value> = rows
         .into_iter()

@@ -19,7 +19,7 @@ use crate::webhooks::url_policy::Policy;
 /// How long the old secret stays valid after a rotation.
 const ROTATION_OVERLAP_HOURS: i64 = 24;
 
-/// `POST /v1/webhook-endpoints` body.
+// No doc comment: it would become the schema's description in the OpenAPI document.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointInput {
