@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod agencies;
 pub mod app;
+pub mod assessments;
 pub mod auth;
 pub mod clock;
 pub mod config;
@@ -18,6 +19,7 @@ pub mod money;
 pub mod notices;
 pub mod notifications;
 pub mod obligations;
+pub mod operations;
 pub mod payments;
 pub mod reconciliation;
 pub mod startup;

@@ -13,8 +13,8 @@ use crate::clock::vietnam_date;
 use crate::exports::labels;
 use crate::http::finance_auth::{self, render};
 use crate::http::pages::money;
-use crate::http::reconciliation::collections;
 use crate::http::state::AppState;
+use crate::reconciliation::collections::collections;
 use crate::reconciliation::report::{GroupBy, Totals};
 
 /// What every dashboard page shows around its content.

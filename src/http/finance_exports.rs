@@ -10,8 +10,9 @@ use crate::exports;
 use crate::http::finance::{Range, RangeQuery};
 use crate::http::finance_auth;
 use crate::http::finance_recon::error_page;
-use crate::http::reconciliation::{collections, csv_answer, xlsx_answer};
+use crate::http::reconciliation::{csv_answer, xlsx_answer};
 use crate::http::state::AppState;
+use crate::reconciliation::collections::collections;
 use crate::reconciliation::findings;
 
 fn answer(result: Result<HttpResponse, ApiError>) -> HttpResponse {

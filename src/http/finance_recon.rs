@@ -21,16 +21,9 @@ use crate::http::finance::Chrome;
 use crate::http::finance_auth::{self, render};
 use crate::http::pages::money;
 use crate::http::state::AppState;
-use crate::reconciliation::{findings, job};
+use crate::reconciliation::findings::{self, KINDS};
+use crate::reconciliation::job;
 use crate::storage::reconciliation::RunRow;
-
-const KINDS: [&str; 5] = [
-    "missing_in_ledger",
-    "missing_in_statement",
-    "amount_mismatch",
-    "status_mismatch",
-    "other_agency",
-];
 
 struct RunView {
     id: String,

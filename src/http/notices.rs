@@ -8,8 +8,8 @@ use crate::error::ApiError;
 use crate::http::extract::{JsonBody, Query};
 use crate::http::paging::{Page, PageRequest};
 use crate::http::state::AppState;
-use crate::notices::{self, Notice, NoticeInput};
-use crate::storage::notices::NoticeInsert;
+use crate::notices::service;
+use crate::notices::{Notice, NoticeInput};
 
 /// Register an official payment notice of the tax authority.
 #[utoipa::path(post, path = "/v1/notices", tag = "notices", security(("bearer" = [])),
@@ -30,41 +30,13 @@ pub async fn create(
     state: web::Data<AppState>,
     body: JsonBody<NoticeInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let agency = auth.agency_for_new(body.value.agency_code.as_deref(), "agency_code")?;
-    let notice = notices::validate(body.value).map_err(ApiError::invalid)?;
-    let outcome = state
-        .store
-        .insert_notice(&notice, agency.as_deref(), &auth.sub, state.clock.now())
-        .await?;
-    let (id, created) = match outcome {
-        NoticeInsert::Created(id) => (id, true),
-        NoticeInsert::Existing { id, same: true } => (id, false),
-        NoticeInsert::Existing { same: false, .. } => {
-            return Err(ApiError::Conflict(
-                "a notice with this notice_no is registered with different content".into(),
-            ))
-        }
-    };
-    let stored = visible(&state, &auth, &id).await?;
-    Ok(if created {
+    let registered = service::register(&state, &auth, body.value).await?;
+    Ok(if registered.created {
         HttpResponse::Created()
     } else {
         HttpResponse::Ok()
     }
-    .json(stored))
-}
-
-async fn visible(
-    state: &AppState,
-    caller: &crate::auth::Caller,
-    id: &str,
-) -> Result<Notice, ApiError> {
-    state
-        .store
-        .notice(id)
-        .await?
-        .filter(|n| caller.can_see(n.agency_code.as_deref()))
-        .ok_or_else(|| ApiError::NotFound(format!("notice {id}")))
+    .json(registered.notice))
 }
 
 /// Read a payment notice with its lines and their status.
@@ -76,7 +48,7 @@ pub async fn get(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(visible(&state, &auth, &id).await?))
+    Ok(HttpResponse::Ok().json(service::visible(&state, &auth, &id).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -95,22 +67,13 @@ pub async fn list(
     query: Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
-    let items = state
-        .store
-        .notices(
-            query.dossier_code.as_deref(),
-            auth.agency_scope(),
-            page.after.as_deref(),
-            page.fetch_limit(),
-        )
-        .await?;
-    // Lists show personal numbers masked; a single read shows them whole.
-    let items = items
-        .into_iter()
-        .map(|mut n| {
-            n.taxpayer = n.taxpayer.masked();
-            n
-        })
-        .collect();
+    let items = service::list(
+        &state,
+        &auth,
+        query.dossier_code.as_deref(),
+        page.after.as_deref(),
+        page.fetch_limit(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(Page::build(items, &page, |n| n.id.clone())))
 }

@@ -3,14 +3,13 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
+use crate::assessments;
 use crate::auth::{AnyRole, Auth, PortalAccess, ReadAccess};
 use crate::error::ApiError;
 use crate::http::extract::JsonBody;
 use crate::http::state::AppState;
 use crate::idempotency::{self, IdempotencyKey, JsonReply};
-use crate::ids::{new_id, IdKind};
 use crate::obligations;
-use crate::storage::assessments::NewAssessment;
 
 /// The documented transfer example, shown in the OpenAPI document.
 fn transfer_example() -> Value {
@@ -22,15 +21,6 @@ fn transfer_example() -> Value {
                   "first_registration": false, "remaining_quality_pct": "70"},
         "contract": {"total_price": 7000000000i64}
     })
-}
-
-fn compute(
-    state: &AppState,
-    body: &Value,
-) -> Result<(obligations::QuoteRequest, obligations::Quote), ApiError> {
-    let request = obligations::parse_request(body).map_err(ApiError::invalid)?;
-    let quote = obligations::quote(&request, &state.rules).map_err(ApiError::invalid)?;
-    Ok((request, quote))
 }
 
 /// Compute what a land procedure costs, without storing it.
@@ -69,7 +59,7 @@ pub async fn quote(
     state: web::Data<AppState>,
     body: JsonBody<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let (_, quote) = compute(&state, &body.value)?;
+    let (_, quote) = assessments::estimate(&state, &body.value)?;
     Ok(HttpResponse::Ok().json(&quote))
 }
 
@@ -90,38 +80,7 @@ pub async fn create_assessment(
     let fingerprint = idempotency::fingerprint(&req, &body.raw);
     let caller = auth.caller.clone();
     idempotency::run(&state, &caller, key, fingerprint, || async {
-        let (request, quote) = compute(&state, &body.value)?;
-        let mut quote = serde_json::to_value(&quote).map_err(|e| ApiError::Internal(e.into()))?;
-        let agency = caller.agency_for_new(request.agency_code.as_deref(), "agency_code")?;
-        let id = new_id(IdKind::Assessment);
-        if let Some(map) = quote.as_object_mut() {
-            map.insert("id".into(), json!(id));
-            map.insert("agency_code".into(), json!(agency));
-            map.insert("dossier_code".into(), json!(request.dossier_code));
-        }
-        let text = |v: &Value| {
-            v.as_str()
-                .map(str::to_owned)
-                .unwrap_or_else(|| v.to_string())
-        };
-        state
-            .store
-            .insert_assessment(
-                &NewAssessment {
-                    id: &id,
-                    agency_code: agency.as_deref(),
-                    dossier_code: request.dossier_code.as_deref(),
-                    created_by: &caller.sub,
-                    procedure: &text(&quote["procedure"]),
-                    as_of: &text(&quote["as_of"]),
-                    rule_set: &text(&quote["rule_set"]),
-                    total: quote["total"].as_i64().unwrap_or(0),
-                    request: &body.value,
-                    response: &quote,
-                },
-                state.clock.now(),
-            )
-            .await?;
+        let quote = assessments::create(&state, &caller, &body.value).await?;
         JsonReply::created(quote)
     })
     .await
@@ -136,13 +95,8 @@ pub async fn get_assessment(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let found = state
-        .store
-        .assessment(&id)
-        .await?
-        .filter(|a| auth.can_see(a.agency_code.as_deref()))
-        .ok_or_else(|| ApiError::NotFound(format!("assessment {id}")))?;
-    Ok(HttpResponse::Ok().json(found.response))
+    let found = assessments::visible(&state, &auth, &id).await?;
+    Ok(HttpResponse::Ok().json(found))
 }
 
 /// Compute late-payment interest on an amount.

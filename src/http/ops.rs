@@ -16,9 +16,6 @@ use crate::http::state::AppState;
 
 pub const REQUEST_ID: &str = "x-request-id";
 
-/// How long `/readyz` waits for the database.
-const READY_WITHIN: std::time::Duration = std::time::Duration::from_millis(800);
-
 /// The request id of the current request, for handlers that log or show it.
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);
@@ -143,15 +140,7 @@ pub async fn healthz() -> HttpResponse {
         (status = 200, description = "Database reachable and migrated", example = json!({"status": "ready"})),
         (status = 503, description = "Not ready", example = json!({"status": "not_ready"}))))]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    // Probes give up after a second or so: a database that does not answer in time is down.
-    let answer = tokio::time::timeout(READY_WITHIN, state.store.is_ready())
-        .await
-        .unwrap_or_else(|_| {
-            Err(anyhow::anyhow!(
-                "the database did not answer within {READY_WITHIN:?}"
-            ))
-        });
-    match answer {
+    match crate::operations::readiness(&state).await {
         Ok(()) => HttpResponse::Ok().json(serde_json::json!({"status": "ready"})),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
@@ -170,7 +159,7 @@ pub async fn metrics(state: web::Data<AppState>, req: actix_web::HttpRequest) ->
             "/metrics needs `Authorization: Bearer <metrics.bearer_token>`".into(),
         ));
     }
-    let (open, idle) = state.store.pool_stats();
+    let (open, idle) = crate::operations::pool_stats(&state);
     let m = &state.metrics;
     if let Err(e) = m.operator.refresh(&state).await {
         tracing::warn!(error = %e, "reading the operator metrics");

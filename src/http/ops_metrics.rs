@@ -7,16 +7,10 @@ use prometheus::{Gauge, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry};
 use subtle::ConstantTimeEq;
 
 use crate::http::state::AppState;
+use crate::reconciliation::findings::KINDS as ITEM_KINDS;
 
 const DELIVERY_STATES: [&str; 3] = ["pending", "delivered", "dead"];
 const FLAGS: [&str; 3] = ["amount_mismatch", "paid_after_expiry", "duplicate_payment"];
-const ITEM_KINDS: [&str; 5] = [
-    "missing_in_ledger",
-    "missing_in_statement",
-    "amount_mismatch",
-    "status_mismatch",
-    "other_agency",
-];
 
 pub struct OperatorMetrics {
     deliveries: IntGaugeVec,
@@ -80,7 +74,7 @@ impl OperatorMetrics {
 
     /// Reads the database's figures into the gauges (each scrape).
     pub async fn refresh(&self, state: &AppState) -> anyhow::Result<()> {
-        let figures = state.store.ops_figures().await?;
+        let figures = crate::operations::figures(state).await?;
         fill(&self.deliveries, &DELIVERY_STATES, &figures.deliveries);
         fill(&self.flags_open, &FLAGS, &figures.flags_open);
         fill(
@@ -88,18 +82,7 @@ impl OperatorMetrics {
             &ITEM_KINDS,
             &figures.reconciliation_items,
         );
-        let age = figures
-            .oldest_pending
-            .as_deref()
-            .and_then(|t| crate::storage::parse_ts(t).ok())
-            .map_or(0.0, |oldest| {
-                let ms = (state.clock.now() - oldest).num_milliseconds().max(0);
-                // Seconds as a float for Prometheus; not money.
-                #[allow(clippy::as_conversions)]
-                let seconds = ms as f64 / 1000.0;
-                seconds
-            });
-        self.oldest_pending.set(age);
+        self.oldest_pending.set(figures.oldest_pending_seconds);
         Ok(())
     }
 }

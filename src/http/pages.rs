@@ -13,8 +13,7 @@ pub(crate) use crate::http::form_targets::form_targets;
 use crate::http::state::AppState;
 use crate::http::texts::{for_lang, Texts};
 use crate::money::format_vnd_plain;
-use crate::payments::link::{self, LinkError};
-use crate::payments::service;
+use crate::payments::orders::{self, LinkRefused};
 use crate::payments::AttemptInput;
 use crate::storage::payments::PaymentRecord;
 
@@ -132,34 +131,26 @@ pub(crate) async fn open(
             "This payment request was not found.",
         )
     };
-    let record = match state.store.payment(id).await {
-        Ok(Some(r)) => r,
-        Ok(None) => return Err(not_found()),
-        Err(e) => {
+    let token = q.t.as_deref().unwrap_or_default();
+    match orders::open_by_link(state, id, token).await {
+        Ok(record) => Ok(record),
+        Err(LinkRefused::NotFound) => Err(not_found()),
+        Err(LinkRefused::Failed(e)) => {
             tracing::error!(error = ?e, "loading a payment for its page");
-            return Err(error_page(
+            Err(error_page(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 lang,
                 "Đã có lỗi, vui lòng thử lại sau",
                 "Something went wrong; please try again later.",
-            ));
+            ))
         }
-    };
-    let token = q.t.as_deref().unwrap_or_default();
-    match link::verify(
-        state.settings.auth.link_secret.expose(),
-        id,
-        token,
-        state.clock.now().timestamp(),
-    ) {
-        Ok(()) => Ok(record),
-        Err(LinkError::Expired) => Err(error_page(
+        Err(LinkRefused::Expired) => Err(error_page(
             StatusCode::FORBIDDEN,
             lang,
             "Liên kết thanh toán đã hết hạn",
             "This payment link has expired. Ask the portal for a new one.",
         )),
-        Err(LinkError::Forged) => Err(error_page(
+        Err(LinkRefused::Forged) => Err(error_page(
             StatusCode::FORBIDDEN,
             lang,
             "Liên kết thanh toán không hợp lệ",
@@ -204,34 +195,14 @@ pub async fn choose(
             .map(|(h, _)| h.trim_matches(['[', ']']).to_owned())
             .unwrap_or_else(|| a.to_owned())
     });
-    // At most one live attempt per gateway from this page: asking again returns it.
-    let now = state.clock.now();
-    let live = record.attempts.iter().find(|a| {
-        a.gateway == form.gateway
-            && a.status == "redirected"
-            && crate::storage::parse_ts(&a.expires_at).is_ok_and(|e| e > now)
-    });
-    if let Some(a) = live {
-        let location = a.redirect_url.clone().unwrap_or_else(|| {
-            format!(
-                "/pay/{}?{}#qr-h",
-                record.payment.payment_id,
-                link_params(&q)
-            )
-        });
-        return HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, location))
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .finish();
-    }
     let input = AttemptInput {
         gateway: form.gateway.clone(),
         bank_code: None,
         client_ip,
     };
-    match service::start_attempt(&state, &record, &input, "payer").await {
-        Ok(view) => {
-            let location = view.redirect_url.unwrap_or_else(|| {
+    match orders::start_for_payer(&state, &record, &input).await {
+        Ok(redirect_url) => {
+            let location = redirect_url.unwrap_or_else(|| {
                 format!(
                     "/pay/{}?{}#qr-h",
                     record.payment.payment_id,

@@ -43,6 +43,25 @@ impl PageRequest {
     pub fn fetch_limit(&self) -> i64 {
         self.limit + 1
     }
+
+    /// For a use case that checks the resource before the page request: what to fetch (the
+    /// cursor's key and `fetch_limit`) or why the request is refused, and the request to build
+    /// the page from once the items are back.
+    pub fn parse_deferred(
+        limit: Option<i64>,
+        cursor: Option<&str>,
+    ) -> (Result<(Option<String>, i64), ApiError>, Self) {
+        match Self::parse(limit, cursor) {
+            Ok(p) => (Ok((p.after.clone(), p.fetch_limit())), p),
+            Err(e) => (
+                Err(e),
+                Self {
+                    limit: 0,
+                    after: None,
+                },
+            ),
+        }
+    }
 }
 
 #[derive(Serialize)]

@@ -10,10 +10,10 @@ use crate::http::extract::{JsonBody, Query};
 use crate::http::paging::{Page, PageRequest};
 use crate::http::state::AppState;
 use crate::idempotency::{self, IdempotencyKey, JsonReply};
+use crate::payments::orders::{self, ListFilter};
 use crate::payments::refund::{self, RefundRequest};
 use crate::payments::service;
 use crate::payments::{AttemptInput, Payment, PaymentInput};
-use crate::storage::parse_ts;
 use crate::storage::refunds::RefundRow;
 
 /// The resource with a fresh payer link (the pages say plainly when an order is closed).
@@ -76,17 +76,6 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
-fn time_param(field: &str, value: &Option<String>) -> Result<Option<String>, ApiError> {
-    value
-        .as_deref()
-        .map(|v| {
-            parse_ts(v)
-                .map(crate::storage::ts)
-                .map_err(|_| ApiError::invalid_field(field, "must be an RFC 3339 time"))
-        })
-        .transpose()
-}
-
 /// List payment orders, newest first.
 #[utoipa::path(get, path = "/v1/payments", tag = "payments", security(("bearer" = [])), params(ListQuery),
     responses((status = 200, description = "`{data: [Payment], next_cursor}`")))]
@@ -96,37 +85,21 @@ pub async fn list(
     q: Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
-    if let Some(s) = &q.status {
-        if crate::payments::order::PaymentStatus::parse(s).is_none() {
-            return Err(ApiError::invalid_field(
-                "status",
-                crate::wording::one_of(
-                    crate::payments::order::ALL_STATUSES
-                        .iter()
-                        .map(|s| s.as_str()),
-                ),
-            ));
-        }
-    }
-    let agency = match (auth.agency_scope(), q.agency_code.as_deref()) {
-        (Some(mine), Some(asked)) if mine != asked => {
-            return Ok(HttpResponse::Ok().json(json!({"data": [], "next_cursor": null})))
-        }
-        (Some(mine), _) => Some(mine.to_owned()),
-        (None, asked) => asked.map(str::to_owned),
+    let filter = ListFilter {
+        agency_code: q.agency_code.as_deref(),
+        dossier_code: q.dossier_code.as_deref(),
+        status: q.status.as_deref(),
+        created_from: q.created_from.as_deref(),
+        created_to: q.created_to.as_deref(),
     };
-    let records = state
-        .store
-        .payments(
-            agency.as_deref(),
-            q.dossier_code.as_deref(),
-            q.status.as_deref(),
-            time_param("created_from", &q.created_from)?.as_deref(),
-            time_param("created_to", &q.created_to)?.as_deref(),
-            page.after.as_deref(),
-            page.fetch_limit(),
-        )
-        .await?;
+    let records = orders::list(
+        &state,
+        &auth,
+        &filter,
+        page.after.as_deref(),
+        page.fetch_limit(),
+    )
+    .await?;
     let items: Vec<Payment> = records.iter().map(|r| with_link(&state, r)).collect();
     Ok(HttpResponse::Ok().json(Page::build(items, &page, |p| p.id.clone())))
 }
@@ -140,13 +113,7 @@ pub async fn cancel(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let record = service::visible(&state, &auth, &id).await?;
-    state
-        .store
-        .cancel_payment(&record.payment.payment_id, &auth.sub, state.clock.now())
-        .await?;
-    state.delivery_kick.notify_one();
-    let record = service::visible(&state, &auth, &id).await?;
+    let record = orders::cancel(&state, &auth, &id).await?;
     Ok(HttpResponse::Ok().json(record.to_resource(None)))
 }
 
@@ -207,12 +174,8 @@ pub async fn events(
     id: web::Path<String>,
     q: Query<EventsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let record = service::visible(&state, &auth, &id).await?;
+    let all = orders::history(&state, &auth, &id).await?;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
-    let all = state
-        .store
-        .payment_history(&record.payment.payment_id)
-        .await?;
     let start = page
         .after
         .as_deref()
@@ -345,25 +308,7 @@ pub async fn resolve_flag(
     body: JsonBody<ResolveInput>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, flag) = path.into_inner();
-    if body.value.note.trim().is_empty() {
-        return Err(ApiError::invalid_field("note", "must not be empty"));
-    }
-    let record = service::visible(&state, &auth, &id).await?;
-    let resolved = state
-        .store
-        .resolve_flag(
-            &record.payment.payment_id,
-            &flag,
-            body.value.note.trim(),
-            &auth.sub,
-            state.clock.now(),
-        )
-        .await?;
-    if !resolved {
-        return Err(ApiError::NotFound(format!(
-            "no open flag `{flag}` on payment {id}"
-        )));
-    }
-    let record = service::visible(&state, &auth, &id).await?;
+    let record =
+        crate::payments::flags::resolve_open(&state, &auth, &id, &flag, &body.value.note).await?;
     Ok(HttpResponse::Ok().json(record.to_resource(None)))
 }

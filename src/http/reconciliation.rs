@@ -10,18 +10,18 @@ use serde_json::{json, Value};
 use actix_web::web::Bytes;
 use futures_util::StreamExt;
 
-use crate::auth::{Auth, Caller, FinanceAccess};
-use crate::clock::vietnam_date;
+use crate::auth::{Auth, FinanceAccess};
 use crate::error::ApiError;
 use crate::exports::{self, Format};
 use crate::gateways::GatewayId;
 use crate::http::extract::Query;
 use crate::http::paging::{Page, PageRequest};
 use crate::http::state::AppState;
-use crate::reconciliation::job::{self, vietnam_day};
-use crate::reconciliation::report::{split_refund, Collections, GroupBy, Totals};
-use crate::storage::parse_ts;
-use crate::storage::reconciliation::{ItemRow, MoneyLine, PositionedItem, RunRow};
+use crate::reconciliation::collections::collections;
+use crate::reconciliation::findings::{self, visible_run};
+use crate::reconciliation::job;
+use crate::reconciliation::report::{GroupBy, Totals};
+use crate::storage::reconciliation::{ItemRow, PositionedItem, RunRow};
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct RunQuery {
@@ -90,50 +90,20 @@ pub struct ExportQuery {
 const RUN_ITEMS: i64 = 1000;
 /// Findings read per query while a CSV streams.
 const CSV_PAGE: i64 = 1000;
-pub(crate) const KINDS: [&str; 5] = [
-    "missing_in_ledger",
-    "missing_in_statement",
-    "amount_mismatch",
-    "status_mismatch",
-    "other_agency",
-];
+pub(crate) use crate::reconciliation::findings::KINDS;
 
-/// A run that the caller may read: an agency-bound token reads only its agency's runs.
-async fn visible_run(state: &AppState, caller: &Caller, id: &str) -> Result<RunRow, ApiError> {
-    state
-        .store
-        .run(id)
-        .await?
-        .filter(|r| caller.agency.is_none() || caller.agency == r.agency_code)
-        .ok_or_else(|| ApiError::NotFound(format!("reconciliation {id}")))
-}
-
-/// A page of findings, with the cursor of the next one.
-async fn items_page(
-    state: &AppState,
-    rec_id: &str,
-    kind: Option<&str>,
-    page: &PageRequest,
-) -> Result<Page<PositionedItem>, ApiError> {
-    let after = match page.after.as_deref() {
-        None => None,
-        Some(a) => Some(a.parse::<i64>().map_err(|_| {
-            ApiError::invalid_field("cursor", "is not a cursor this service issued")
-        })?),
-    };
-    let items = state
-        .store
-        .run_items_page(rec_id, kind, after, page.fetch_limit())
-        .await?;
-    Ok(Page::build(items, page, |i| i.position.to_string()))
-}
-
-async fn run_view(state: &AppState, run: &RunRow) -> Result<Value, ApiError> {
+/// The run's first findings, with the cursor of the next ones.
+async fn first_items(state: &AppState, run: &RunRow) -> Result<Page<PositionedItem>, ApiError> {
     let page = PageRequest {
         limit: RUN_ITEMS,
         after: None,
     };
-    let items = items_page(state, &run.rec_id, None, &page).await?;
+    let items = findings::items(state, &run.rec_id, None, None, page.fetch_limit()).await?;
+    Ok(Page::build(items, &page, |i| i.position.to_string()))
+}
+
+async fn run_view(state: &AppState, run: &RunRow) -> Result<Value, ApiError> {
+    let items = first_items(state, run).await?;
     let data: Vec<&ItemRow> = items.data.iter().map(|i| &i.item).collect();
     Ok(json!({
         "id": run.rec_id, "status": run.status, "superseded_by": run.superseded_by, "gateway": run.gateway,
@@ -207,7 +177,7 @@ pub async fn get(
     match export_format(&req, q.format.as_deref())? {
         Format::Json => return Ok(HttpResponse::Ok().json(run_view(&state, &run).await?)),
         Format::Xlsx => {
-            let items = crate::reconciliation::findings::all(&state, &run).await?;
+            let items = findings::all(&state, &run).await?;
             return xlsx_answer(
                 exports::findings(&run, &items)?,
                 &format!("{}.xlsx", run.rec_id),
@@ -227,11 +197,7 @@ pub async fn get(
         let rec_id = rec_id.clone();
         async move {
             let after = after?;
-            match state
-                .store
-                .run_items_page(&rec_id, None, Some(after), CSV_PAGE)
-                .await
-            {
+            match findings::items(&state, &rec_id, None, Some(after), CSV_PAGE).await {
                 Err(e) => {
                     tracing::error!(error = %e, %rec_id, "reading findings for CSV");
                     Some((
@@ -284,16 +250,10 @@ pub async fn items(
     id: web::Path<String>,
     q: Query<ItemsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let run = visible_run(&state, &auth.caller, &id).await?;
-    let kind = q.kind.as_deref();
-    if kind.is_some_and(|k| !KINDS.contains(&k)) {
-        return Err(ApiError::invalid_field(
-            "kind",
-            format!("must be one of: {}", KINDS.join(", ")),
-        ));
-    }
-    let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
-    let items = items_page(&state, &run.rec_id, kind, &page).await?;
+    // An unknown run answers 404, and a bad kind 422, before a bad page request.
+    let (wanted, page) = PageRequest::parse_deferred(q.limit, q.cursor.as_deref());
+    let items = findings::run_items(&state, &auth.caller, &id, q.kind.as_deref(), wanted).await?;
+    let items = Page::build(items, &page, |i| i.position.to_string());
     let data: Vec<&ItemRow> = items.data.iter().map(|i| &i.item).collect();
     Ok(HttpResponse::Ok().json(json!({"data": data, "next_cursor": items.next_cursor})))
 }
@@ -343,51 +303,6 @@ impl Serialize for ReportRow<'_> {
         }
         map.end()
     }
-}
-
-/// Collections between two Vietnam dates, grouped.
-pub async fn collections(
-    state: &AppState,
-    from: NaiveDate,
-    to: NaiveDate,
-    group: GroupBy,
-    agency: Option<&str>,
-) -> Result<Vec<(Option<String>, Totals)>, ApiError> {
-    let (start, _) = vietnam_day(from);
-    let (_, end) = vietnam_day(to);
-    let key_of = |line: &MoneyLine, at: &str| -> Option<String> {
-        match group {
-            GroupBy::Day => parse_ts(at)
-                .ok()
-                .map(|t| vietnam_date(t).format("%Y-%m-%d").to_string()),
-            GroupBy::SubItem => line.sub_item.clone(),
-            GroupBy::Gateway => line.gateway.clone(),
-            GroupBy::Agency => line.agency_code.clone(),
-        }
-    };
-    let mut acc = Collections::default();
-    state
-        .store
-        .paid_lines(start, end, agency, &mut |line| {
-            let key = key_of(&line, &line.at);
-            acc.paid(key, &line.payment_id, line.amount);
-        })
-        .await?;
-    for (payment_id, at, amount) in state.store.refunds_between(start, end, agency).await? {
-        let lines = state.store.payment_money_lines(&payment_id).await?;
-        let parts = split_refund(&lines.iter().map(|l| l.amount).collect::<Vec<_>>(), amount);
-        for (line, part) in lines.iter().zip(parts) {
-            if part > 0 {
-                acc.refunded(key_of(line, &at), part);
-            }
-        }
-    }
-    if group == GroupBy::Gateway {
-        for (gateway, amount) in state.store.unapplied_between(start, end, agency).await? {
-            acc.unapplied(Some(gateway), amount);
-        }
-    }
-    Ok(acc.finish())
 }
 
 /// Collections report by day, budget sub-item, gateway or agency.

@@ -5,36 +5,13 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::{AdminAccess, Auth, ReadAccess};
-use crate::error::{ApiError, FieldError};
-use crate::events::EventType;
+use crate::error::ApiError;
 use crate::http::extract::{JsonBody, Query};
 use crate::http::state::AppState;
-use crate::ids::{new_id, IdKind};
 use crate::storage::ts;
 use crate::storage::webhooks::EndpointRow;
-use crate::webhooks::formats::{self, DvcqgCredentials, OpencpsCredentials};
-use crate::webhooks::signing::new_secret;
-
-/// How long the old secret stays valid after a rotation.
-const ROTATION_OVERLAP_HOURS: i64 = 24;
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EndpointInput {
-    url: String,
-    #[serde(default)]
-    agency_code: Option<String>,
-    events: Vec<String>,
-    /// `landpay` (default), `opencps` or `dvcqg_land_tax`.
-    #[serde(default)]
-    format: Option<String>,
-    /// With `format: opencps`; never shown again.
-    #[serde(default)]
-    opencps: Option<OpencpsCredentials>,
-    /// With `format: dvcqg_land_tax`; never shown again.
-    #[serde(default)]
-    dvcqg: Option<DvcqgCredentials>,
-}
+use crate::webhooks::endpoints;
+pub use crate::webhooks::endpoints::EndpointInput;
 
 fn view(e: &EndpointRow, secret: Option<&str>) -> Value {
     let events: Value = serde_json::from_str(&e.events).unwrap_or(Value::Null);
@@ -45,15 +22,6 @@ fn view(e: &EndpointRow, secret: Option<&str>) -> Value {
         map.insert("secret".into(), json!(secret));
     }
     v
-}
-
-/// Checks a receiver URL with the sending client's parser (see `webhooks::url_policy`).
-async fn check_url(state: &AppState, url: &str) -> Result<(), FieldError> {
-    crate::webhooks::url_policy::Policy::from_settings(&state.settings)
-        .check_resolved(url)
-        .await
-        .map(|_| ())
-        .map_err(|m| FieldError::new("url", m))
 }
 
 /// Subscribe a webhook endpoint to event types.
@@ -70,71 +38,8 @@ pub async fn create(
     state: web::Data<AppState>,
     body: JsonBody<EndpointInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = body.value;
-    let mut errors = Vec::new();
-    if let Err(e) = check_url(&state, &input.url).await {
-        errors.push(e);
-    }
-    if input.events.is_empty() {
-        errors.push(FieldError::new(
-            "events",
-            "must list at least one event type",
-        ));
-    }
-    for (i, e) in input.events.iter().enumerate() {
-        if EventType::parse(e).is_none() {
-            errors.push(FieldError::new(format!("events[{i}]"), event_types()));
-        }
-    }
-    let format = input
-        .format
-        .as_deref()
-        .unwrap_or(formats::LANDPAY)
-        .to_owned();
-    let credentials = formats::validate(
-        &format,
-        input.opencps.as_ref(),
-        input.dvcqg.as_ref(),
-        &mut errors,
-    );
-    if let Some(d) = &input.dvcqg {
-        if let Err(e) = check_url(&state, &d.auth_url).await {
-            errors.push(FieldError::new("dvcqg.auth_url", e.message));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::invalid(errors));
-    }
-    let agency = auth.agency_for_new(input.agency_code.as_deref(), "agency_code")?;
-    let secret = new_secret();
-    let row = EndpointRow {
-        endpoint_id: new_id(IdKind::WebhookEndpoint),
-        url: input.url,
-        agency_code: agency,
-        events: serde_json::to_string(&input.events).unwrap_or_else(|_| "[]".into()),
-        secret: secret.clone(),
-        previous_secret: None,
-        previous_expires_at: None,
-        created_at: ts(state.clock.now()),
-        deleted_at: None,
-        format,
-        credentials,
-    };
-    state.store.insert_endpoint(&row, &auth.sub).await?;
+    let (row, secret) = endpoints::create(&state, &auth, body.value).await?;
     Ok(HttpResponse::Created().json(view(&row, Some(&secret))))
-}
-
-async fn visible(
-    state: &AppState,
-    caller: &crate::auth::Caller,
-    id: &str,
-) -> Result<EndpointRow, ApiError> {
-    state
-        .store
-        .endpoint(id)
-        .await?
-        .filter(|e| caller.can_see(e.agency_code.as_deref()))
-        .ok_or_else(|| ApiError::NotFound(format!("webhook endpoint {id}")))
 }
 
 /// List webhook endpoints.
@@ -144,7 +49,7 @@ pub async fn list(
     auth: Auth<AdminAccess>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let rows = state.store.endpoints(auth.agency_scope()).await?;
+    let rows = endpoints::list(&state, &auth).await?;
     Ok(HttpResponse::Ok().json(json!({"data": rows.iter().map(|e| view(e, None)).collect::<Vec<_>>(), "next_cursor": null})))
 }
 
@@ -156,7 +61,7 @@ pub async fn get(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(view(&visible(&state, &auth, &id).await?, None)))
+    Ok(HttpResponse::Ok().json(view(&endpoints::visible(&state, &auth, &id).await?, None)))
 }
 
 /// Delete a webhook endpoint.
@@ -167,11 +72,7 @@ pub async fn delete(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let e = visible(&state, &auth, &id).await?;
-    state
-        .store
-        .delete_endpoint(&e.endpoint_id, state.clock.now())
-        .await?;
+    endpoints::delete(&state, &auth, &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -184,17 +85,13 @@ pub async fn rotate(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let e = visible(&state, &auth, &id).await?;
-    let secret = new_secret();
-    let until = state.clock.now() + chrono::Duration::hours(ROTATION_OVERLAP_HOURS);
-    state
-        .store
-        .rotate_endpoint_secret(&e.endpoint_id, &secret, until)
-        .await?;
-    let e = visible(&state, &auth, &id).await?;
-    let mut v = view(&e, Some(&secret));
+    let rotated = endpoints::rotate(&state, &auth, &id).await?;
+    let mut v = view(&rotated.endpoint, Some(&rotated.secret));
     if let Some(map) = v.as_object_mut() {
-        map.insert("previous_secret_expires_at".into(), json!(ts(until)));
+        map.insert(
+            "previous_secret_expires_at".into(),
+            json!(ts(rotated.previous_valid_until)),
+        );
     }
     Ok(HttpResponse::Ok().json(v))
 }
@@ -216,12 +113,10 @@ pub async fn deliveries(
     id: web::Path<String>,
     q: Query<DeliveriesQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let e = visible(&state, &auth, &id).await?;
-    let page = crate::http::paging::PageRequest::parse(q.limit, q.cursor.as_deref())?;
-    let rows = state
-        .store
-        .deliveries(&e.endpoint_id, page.after.as_deref(), page.fetch_limit())
-        .await?;
+    // An unknown endpoint answers 404 before a bad page request answers 422.
+    let (wanted, page) =
+        crate::http::paging::PageRequest::parse_deferred(q.limit, q.cursor.as_deref());
+    let rows = endpoints::deliveries(&state, &auth, &id, wanted).await?;
     let items: Vec<Value> = rows
         .into_iter()
         .map(|(d, tries)| {
@@ -259,25 +154,7 @@ pub async fn redeliver(
     } else {
         crate::http::extract::parse_json(&body)?
     };
-    let agency = state
-        .store
-        .event_agency(&id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("event {id}")))?;
-    if !auth.can_see(agency.as_deref()) {
-        return Err(ApiError::NotFound(format!("event {id}")));
-    }
-    if let Some(eid) = &input.endpoint_id {
-        visible(&state, &auth, eid)
-            .await
-            .map_err(|_| ApiError::invalid_field("endpoint_id", "no such endpoint"))?;
-    }
-    let n = state
-        .store
-        .redeliver(&id, input.endpoint_id.as_deref(), state.clock.now())
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("event {id}")))?;
-    state.delivery_kick.notify_one();
+    let n = endpoints::redeliver(&state, &auth, &id, input.endpoint_id.as_deref()).await?;
     Ok(HttpResponse::Accepted().json(json!({"deliveries": n})))
 }
 
@@ -300,24 +177,7 @@ pub async fn feed(
     q: Query<FeedQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = crate::http::paging::PageRequest::parse(q.limit, None)?;
-    let after = q.after.unwrap_or(0);
-    if after < 0 {
-        return Err(ApiError::invalid_field("after", "must be ≥ 0"));
-    }
-    if let Some(t) = &q.event_type {
-        if EventType::parse(t).is_none() {
-            return Err(ApiError::invalid_field("type", event_types()));
-        }
-    }
-    let rows = state
-        .store
-        .events_after(
-            after,
-            q.event_type.as_deref(),
-            auth.agency_scope(),
-            page.limit,
-        )
-        .await?;
+    let rows = endpoints::feed(&state, &auth, q.after, q.event_type.as_deref(), page.limit).await?;
     let next = (i64::try_from(rows.len()).unwrap_or(0) == page.limit)
         .then(|| rows.last().map(|(s, _)| s.to_string()))
         .flatten();
@@ -326,9 +186,4 @@ pub async fn feed(
         .map(|(_, body)| serde_json::from_str(&body).unwrap_or(Value::Null))
         .collect();
     Ok(HttpResponse::Ok().json(json!({"data": data, "next_cursor": next})))
-}
-
-/// "must be one of: payment.created, …".
-fn event_types() -> String {
-    crate::wording::one_of(crate::events::ALL_EVENT_TYPES.iter().map(|t| t.as_str()))
 }

@@ -1,5 +1,7 @@
 //! Official payment notices of the tax authority: what is actually paid.
 
+pub mod service;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -95,78 +97,14 @@ pub struct NewNotice {
 pub fn validate(input: NoticeInput) -> Result<NewNotice, Vec<FieldError>> {
     let mut errors = Vec::new();
     let notice_no = input.notice_no.trim().to_owned();
-    if notice_no.is_empty() || notice_no.len() > 100 {
-        errors.push(FieldError::new("notice_no", "must be 1 to 100 characters"));
-    }
-    let issued_at = match DateTime::parse_from_rfc3339(&input.issued_at) {
-        Ok(t) => Some(t.with_timezone(&Utc)),
-        Err(_) => {
-            errors.push(FieldError::new(
-                "issued_at",
-                "must be an RFC 3339 time with offset",
-            ));
-            None
-        }
-    };
-    if input.taxpayer.name.trim().is_empty() {
-        errors.push(FieldError::new("taxpayer.name", "must not be empty"));
-    }
-    for (field, value) in [
-        ("treasury.shkb", &input.treasury.shkb),
-        ("treasury.account", &input.treasury.account),
-        ("treasury.tax_office_code", &input.treasury.tax_office_code),
-    ] {
-        if value.trim().is_empty() {
-            errors.push(FieldError::new(field, "must not be empty"));
-        }
-    }
+    let issued_at = check_header(&input, &notice_no, &mut errors);
     if input.lines.is_empty() {
         errors.push(FieldError::new("lines", "must list at least one line"));
     }
     let mut due_dates = Vec::new();
     for (i, line) in input.lines.iter().enumerate() {
-        let at = |f: &str| format!("lines[{i}].{f}");
-        if !is_budget_code(&line.sub_item) {
-            errors.push(FieldError::new(
-                at("sub_item"),
-                "must be a 4-digit budget sub-item (tiểu mục)",
-            ));
-        }
-        if let Some(s) = &line.interest_sub_item {
-            if !is_budget_code(s) {
-                errors.push(FieldError::new(
-                    at("interest_sub_item"),
-                    "must be a 4-digit budget sub-item",
-                ));
-            }
-        }
-        if let Some(c) = &line.chapter {
-            if c.len() != 3 || !c.bytes().all(|b| b.is_ascii_digit()) {
-                errors.push(FieldError::new(
-                    at("chapter"),
-                    "must be a 3-digit budget chapter",
-                ));
-            }
-        }
-        if line.name.trim().is_empty() {
-            errors.push(FieldError::new(at("name"), "must not be empty"));
-        }
-        if line.amount <= 0 {
-            errors.push(FieldError::new(at("amount"), "must be > 0 (whole đồng)"));
-        }
-        match NaiveDate::parse_from_str(&line.due_date, "%Y-%m-%d") {
-            Ok(d) => {
-                if let Some(t) = issued_at {
-                    if vietnam_date(t) > d {
-                        errors.push(FieldError::new(
-                            at("due_date"),
-                            "must not be before issued_at",
-                        ));
-                    }
-                }
-                due_dates.push(d);
-            }
-            Err(_) => errors.push(FieldError::new(at("due_date"), "must be a date YYYY-MM-DD")),
+        if let Some(d) = check_line(i, line, issued_at, &mut errors) {
+            due_dates.push(d);
         }
     }
     if input
@@ -193,6 +131,93 @@ pub fn validate(input: NoticeInput) -> Result<NewNotice, Vec<FieldError>> {
             })
         }
         _ => Err(errors),
+    }
+}
+
+/// The notice's own fields (its number, time, taxpayer and treasury); the issue time when it parses.
+fn check_header(
+    input: &NoticeInput,
+    notice_no: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<DateTime<Utc>> {
+    if notice_no.is_empty() || notice_no.len() > 100 {
+        errors.push(FieldError::new("notice_no", "must be 1 to 100 characters"));
+    }
+    let issued_at = match DateTime::parse_from_rfc3339(&input.issued_at) {
+        Ok(t) => Some(t.with_timezone(&Utc)),
+        Err(_) => {
+            errors.push(FieldError::new(
+                "issued_at",
+                "must be an RFC 3339 time with offset",
+            ));
+            None
+        }
+    };
+    if input.taxpayer.name.trim().is_empty() {
+        errors.push(FieldError::new("taxpayer.name", "must not be empty"));
+    }
+    for (field, value) in [
+        ("treasury.shkb", &input.treasury.shkb),
+        ("treasury.account", &input.treasury.account),
+        ("treasury.tax_office_code", &input.treasury.tax_office_code),
+    ] {
+        if value.trim().is_empty() {
+            errors.push(FieldError::new(field, "must not be empty"));
+        }
+    }
+    issued_at
+}
+
+/// Line `i`'s fields; its due date when it parses.
+fn check_line(
+    i: usize,
+    line: &NoticeLineInput,
+    issued_at: Option<DateTime<Utc>>,
+    errors: &mut Vec<FieldError>,
+) -> Option<NaiveDate> {
+    let at = |f: &str| format!("lines[{i}].{f}");
+    if !is_budget_code(&line.sub_item) {
+        errors.push(FieldError::new(
+            at("sub_item"),
+            "must be a 4-digit budget sub-item (tiểu mục)",
+        ));
+    }
+    if let Some(s) = &line.interest_sub_item {
+        if !is_budget_code(s) {
+            errors.push(FieldError::new(
+                at("interest_sub_item"),
+                "must be a 4-digit budget sub-item",
+            ));
+        }
+    }
+    if let Some(c) = &line.chapter {
+        if c.len() != 3 || !c.bytes().all(|b| b.is_ascii_digit()) {
+            errors.push(FieldError::new(
+                at("chapter"),
+                "must be a 3-digit budget chapter",
+            ));
+        }
+    }
+    if line.name.trim().is_empty() {
+        errors.push(FieldError::new(at("name"), "must not be empty"));
+    }
+    if line.amount <= 0 {
+        errors.push(FieldError::new(at("amount"), "must be > 0 (whole đồng)"));
+    }
+    match NaiveDate::parse_from_str(&line.due_date, "%Y-%m-%d") {
+        Ok(d) => {
+            if issued_at.is_some_and(|t| vietnam_date(t) > d) {
+                errors.push(FieldError::new(
+                    at("due_date"),
+                    "must not be before issued_at",
+                ));
+            }
+            Some(d)
+        }
+        Err(_) => {
+            errors.push(FieldError::new(at("due_date"), "must be a date YYYY-MM-DD"));
+            None
+        }
     }
 }
 

@@ -4,7 +4,7 @@ use crate::app::Services;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::payments::service;
-use crate::storage::payments::FlagRow;
+use crate::storage::payments::{FlagRow, PaymentRecord};
 
 /// The longest resolution note kept.
 pub const MAX_NOTE: usize = 2000;
@@ -33,7 +33,7 @@ pub async fn resolve(
     let note = note.trim();
     if note.is_empty()
         || note.chars().count() > MAX_NOTE
-        || note.chars().any(crate::http::guard::is_forbidden_char)
+        || note.chars().any(crate::wording::is_forbidden_char)
     {
         return Err(ApiError::invalid_field(
             "note",
@@ -51,4 +51,35 @@ pub async fn resolve(
             state.clock.now(),
         )
         .await?)
+}
+
+/// Resolves an open flag of a payment the caller may see, through the API (any non-empty note);
+/// the payment as it now is, or 404 when that flag was not open.
+pub async fn resolve_open(
+    state: &Services,
+    caller: &Caller,
+    payment_id: &str,
+    flag: &str,
+    note: &str,
+) -> Result<PaymentRecord, ApiError> {
+    if note.trim().is_empty() {
+        return Err(ApiError::invalid_field("note", "must not be empty"));
+    }
+    let record = service::visible(state, caller, payment_id).await?;
+    let resolved = state
+        .store
+        .resolve_flag(
+            &record.payment.payment_id,
+            flag,
+            note.trim(),
+            &caller.sub,
+            state.clock.now(),
+        )
+        .await?;
+    if !resolved {
+        return Err(ApiError::NotFound(format!(
+            "no open flag `{flag}` on payment {payment_id}"
+        )));
+    }
+    service::visible(state, caller, payment_id).await
 }

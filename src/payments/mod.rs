@@ -7,6 +7,7 @@ pub mod flags;
 pub mod holds;
 pub mod link;
 pub mod order;
+pub mod orders;
 pub mod rails;
 pub mod refund;
 pub mod service;

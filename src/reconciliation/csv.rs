@@ -160,17 +160,7 @@ impl StatementParser {
         }
         if !self.header_seen {
             self.header_seen = true;
-            let names: Vec<&str> = fields
-                .iter()
-                .map(|f| f.trim().trim_start_matches('\u{feff}'))
-                .collect();
-            if names != HEADER {
-                self.error(
-                    line,
-                    "header",
-                    format!("must be exactly {}", HEADER.join(",")),
-                );
-            }
+            self.header(line, &fields);
             return;
         }
         if fields.len() != HEADER.len() {
@@ -182,6 +172,29 @@ impl StatementParser {
             return;
         }
         let before = self.errors.len();
+        let row = self.row(line, &fields);
+        if self.errors.len() == before {
+            self.rows += 1;
+            on_row(row);
+        }
+    }
+
+    fn header(&mut self, line: u64, fields: &[String]) {
+        let names: Vec<&str> = fields
+            .iter()
+            .map(|f| f.trim().trim_start_matches('\u{feff}'))
+            .collect();
+        if names != HEADER {
+            self.error(
+                line,
+                "header",
+                format!("must be exactly {}", HEADER.join(",")),
+            );
+        }
+    }
+
+    /// A data line as a row; each problem is recorded (the row is then not to be used).
+    fn row(&mut self, line: u64, fields: &[String]) -> StatementRow {
         let get = |i: usize| fields[i].trim();
         let txn_ref = get(1).to_owned();
         if txn_ref.is_empty() || txn_ref.len() > 100 {
@@ -229,18 +242,15 @@ impl StatementParser {
                     0
                 }),
         };
-        if self.errors.len() == before {
-            self.rows += 1;
-            on_row(StatementRow {
-                line,
-                gateway_txn_no: get(0).to_owned(),
-                txn_ref,
-                amount,
-                status,
-                paid_at,
-                bank_code: Some(get(5).to_owned()).filter(|b| !b.is_empty()),
-                fee,
-            });
+        StatementRow {
+            line,
+            gateway_txn_no: get(0).to_owned(),
+            txn_ref,
+            amount,
+            status,
+            paid_at,
+            bank_code: Some(get(5).to_owned()).filter(|b| !b.is_empty()),
+            fee,
         }
     }
 

@@ -8,6 +8,15 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::storage::reconciliation::{ItemRow, PositionedItem, RunRow};
 
+/// The kinds of finding.
+pub const KINDS: [&str; 5] = [
+    "missing_in_ledger",
+    "missing_in_statement",
+    "amount_mismatch",
+    "status_mismatch",
+    "other_agency",
+];
+
 /// Findings per dashboard page.
 pub const PAGE: i64 = 50;
 /// Findings read per query while a download is written.
@@ -47,6 +56,48 @@ pub async fn page(
     Ok((items, next))
 }
 
+/// Up to `limit` findings of a run after position `after`, optionally of one kind, in order.
+pub async fn items(
+    state: &Services,
+    rec_id: &str,
+    kind: Option<&str>,
+    after: Option<i64>,
+    limit: i64,
+) -> Result<Vec<PositionedItem>, ApiError> {
+    Ok(state
+        .store
+        .run_items_page(rec_id, kind, after, limit)
+        .await?)
+}
+
+/// Up to `limit` findings of a run the caller may read, after the position `cursor` names,
+/// optionally of one `kind`. `page` is what the caller asked for (the cursor, how many) or why
+/// that request was refused; it is looked at once the run and the kind are known good.
+pub async fn run_items(
+    state: &Services,
+    caller: &Caller,
+    rec_id: &str,
+    kind: Option<&str>,
+    page: Result<(Option<String>, i64), ApiError>,
+) -> Result<Vec<PositionedItem>, ApiError> {
+    let run = visible_run(state, caller, rec_id).await?;
+    if kind.is_some_and(|k| !KINDS.contains(&k)) {
+        return Err(ApiError::invalid_field(
+            "kind",
+            format!("must be one of: {}", KINDS.join(", ")),
+        ));
+    }
+    let (cursor, limit) = page?;
+    let after = cursor
+        .map(|a| {
+            a.parse::<i64>().map_err(|_| {
+                ApiError::invalid_field("cursor", "is not a cursor this service issued")
+            })
+        })
+        .transpose()?;
+    items(state, &run.rec_id, kind, after, limit).await
+}
+
 /// Every finding of a run, in order (for a spreadsheet).
 pub async fn all(state: &Services, run: &RunRow) -> Result<Vec<ItemRow>, ApiError> {
     let mut out = Vec::new();
@@ -76,7 +127,7 @@ pub async fn resolve(
     let note = note.trim();
     if note.is_empty()
         || note.chars().count() > MAX_NOTE
-        || note.chars().any(crate::http::guard::is_forbidden_char)
+        || note.chars().any(crate::wording::is_forbidden_char)
     {
         return Err(ApiError::invalid_field(
             "note",

@@ -10,9 +10,8 @@ use std::hash::{BuildHasher, RandomState};
 use std::io::{BufWriter, Read, Write};
 use std::path::PathBuf;
 
-use actix_web::dev::Payload;
 use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
 
 use super::csv::{RowStatus, StatementParser, StatementRow};
 use super::diff::{Diff, Kind, Summary};
@@ -76,7 +75,12 @@ fn io_error(e: std::io::Error) -> ApiError {
 }
 
 /// Pass one: validate the whole file while writing it to a spool file.
-async fn spool(payload: &mut Payload, id: &str) -> Result<(Spool, u64), ApiError> {
+async fn spool<S, C, E>(payload: &mut S, id: &str) -> Result<(Spool, u64), ApiError>
+where
+    S: Stream<Item = Result<C, E>> + Unpin,
+    C: AsRef<[u8]>,
+    E: std::fmt::Display,
+{
     let spool = Spool {
         path: std::env::temp_dir().join(format!("landpay-{id}.csv")),
     };
@@ -86,12 +90,13 @@ async fn spool(payload: &mut Payload, id: &str) -> Result<(Spool, u64), ApiError
     while let Some(chunk) = payload.next().await {
         let chunk =
             chunk.map_err(|e| ApiError::bad_request("body", format!("could not be read: {e}")))?;
+        let chunk = chunk.as_ref();
         size += chunk.len();
         if size > MAX_FILE_BYTES {
             return Err(ApiError::PayloadTooLarge(MAX_FILE_BYTES));
         }
-        out.write_all(&chunk).map_err(io_error)?;
-        parser.push(&chunk, &mut |_| {});
+        out.write_all(chunk).map_err(io_error)?;
+        parser.push(chunk, &mut |_| {});
     }
     out.flush().map_err(io_error)?;
     let (rows, errors) = parser.finish(&mut |_| {});
@@ -258,13 +263,20 @@ impl Judge<'_> {
     }
 }
 
-pub async fn run(
+/// Runs a settlement file (its chunks as they arrive) of `gateway` for `date` against the
+/// ledger, within the caller's agency.
+pub async fn run<S, C, E>(
     state: &Services,
     caller: &Caller,
     gateway: GatewayId,
     date: NaiveDate,
-    payload: &mut Payload,
-) -> Result<RunResult, ApiError> {
+    payload: &mut S,
+) -> Result<RunResult, ApiError>
+where
+    S: Stream<Item = Result<C, E>> + Unpin,
+    C: AsRef<[u8]>,
+    E: std::fmt::Display,
+{
     let id = new_id(IdKind::Reconciliation);
     let (spooled, rows) = spool(payload, &id).await?;
     let agency = caller.agency.as_deref();

@@ -1,5 +1,6 @@
 //! Reconciliation of the ledger against gateway settlement files, and collections reports.
 
+pub mod collections;
 pub mod csv;
 pub mod diff;
 pub mod findings;

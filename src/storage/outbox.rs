@@ -39,10 +39,14 @@ fn body(
 }
 
 /// Which deliveries an event gets: one per live endpoint whose agency and event list take it
-/// (an empty list or `*` takes every type). The same rule as [`crate::webhooks::subscribes`].
-const SUBSCRIBED: &str = "w.deleted_at is null
+/// (an empty list or `*` takes every type). The same rule as [`crate::webhooks::subscribes`]:
+/// a list that is not a JSON array of strings takes nothing (the endpoint is disabled), and
+/// the pattern checked first keeps its cast from failing the whole insert.
+const SUBSCRIBED: &str = r#"w.deleted_at is null
     and (w.agency_code is null or w.agency_code = ev.agency_code)
-    and (w.events::jsonb = '[]'::jsonb or w.events::jsonb ? ev.type or w.events::jsonb ? '*')";
+    and case when w.events ~ '^\s*\[\s*("([^"\\]|\\(["\\/bfnrt]|u[0-9a-fA-F]{4}))*"\s*(,\s*"([^"\\]|\\(["\\/bfnrt]|u[0-9a-fA-F]{4}))*"\s*)*)?\]\s*$'
+        then (w.events::jsonb = '[]'::jsonb or w.events::jsonb ? ev.type or w.events::jsonb ? '*')
+        else false end"#;
 
 /// PostgreSQL: the events and their deliveries in one statement whose text never changes with
 /// the number of events (arrays, not a VALUES list), so it is prepared once per connection.
@@ -153,6 +157,7 @@ pub async fn sqlite_insert_events(
             .unwrap_or_else(|| id.clone());
         for (endpoint_id, subscribed, agency) in &endpoints {
             let wanted = crate::webhooks::subscribes(
+                endpoint_id,
                 subscribed,
                 agency.as_deref(),
                 event.event_type.as_str(),

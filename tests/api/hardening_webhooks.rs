@@ -129,3 +129,87 @@ async fn delivery_checks_the_url_again_and_never_connects_inside() {
     );
     assert_eq!(connections.load(Ordering::SeqCst), 0);
 }
+
+/// Overwrites an endpoint's stored subscription list, as a faulty migration or a hand edit might.
+async fn store_events_list(app: &crate::helpers::TestApp, endpoint_id: &str, events: &str) {
+    let sql = "update webhook_endpoint set events = $1 where endpoint_id = $2";
+    let changed = if app.db.is_postgres() {
+        let pool = sqlx::PgPool::connect(&app.db.url).await.unwrap();
+        let r = sqlx::query(sql).bind(events).bind(endpoint_id);
+        r.execute(&pool).await.unwrap().rows_affected()
+    } else {
+        let pool = sqlx::SqlitePool::connect(&app.db.url).await.unwrap();
+        let r = sqlx::query(sql).bind(events).bind(endpoint_id);
+        r.execute(&pool).await.unwrap().rows_affected()
+    };
+    assert_eq!(changed, 1);
+}
+
+async fn delivery_count(app: &crate::helpers::TestApp, endpoint_id: &str) -> usize {
+    let res = app
+        .get(
+            &format!("/v1/webhook-endpoints/{endpoint_id}/deliveries"),
+            &app.admin(),
+        )
+        .await;
+    expect_json(res, 200).await["data"]
+        .as_array()
+        .unwrap()
+        .len()
+}
+
+#[tokio::test]
+async fn an_unreadable_subscription_list_disables_the_endpoint() {
+    let app = spawn_app().await;
+    let url = "http://127.0.0.1:9/hook";
+    let good = app.subscribe(url, &["payment.created"]).await;
+    let good = good["id"].as_str().unwrap().to_owned();
+    let broken = app.subscribe(url, &["payment.created"]).await;
+    let broken = broken["id"].as_str().unwrap().to_owned();
+    store_events_list(&app, &broken, "payment.created").await;
+
+    let payment = app.payment(1_000_000).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while delivery_count(&app, &good).await == 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(delivery_count(&app, &good).await, 1, "the control endpoint");
+    assert_eq!(
+        delivery_count(&app, &broken).await,
+        0,
+        "the disabled endpoint"
+    );
+
+    // Redelivery reads the list the same way: only the readable endpoint gets the event again.
+    let res = app
+        .get(
+            &format!("/v1/payments/{}/events", payment["id"].as_str().unwrap()),
+            &app.admin(),
+        )
+        .await;
+    let history = expect_json(res, 200).await;
+    let event = history["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "payment.created")
+        .expect("the payment.created event")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = app
+        .post_json(
+            &format!("/v1/events/{event}/redeliver"),
+            &app.admin(),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(expect_json(res, 202).await["deliveries"], 1);
+    assert_eq!(delivery_count(&app, &broken).await, 0);
+
+    // The endpoint is still there to read, delete or subscribe again.
+    let res = app
+        .get(&format!("/v1/webhook-endpoints/{broken}"), &app.admin())
+        .await;
+    expect_json(res, 200).await;
+}
