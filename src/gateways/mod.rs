@@ -6,6 +6,7 @@
 //! `Debug` output.
 
 pub mod adapters;
+pub mod callback;
 pub mod ascii;
 pub mod dvcqg;
 pub mod momo;

@@ -1,6 +1,7 @@
 //! Payment orders: created from notice lines and assessment fee lines, paid through attempts at
 //! gateways, moved only by compare-and-set in the store.
 
+pub mod callbacks;
 pub mod credentials;
 pub mod facts;
 pub mod flags;

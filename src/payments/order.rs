@@ -92,6 +92,11 @@ impl AttemptStatus {
     }
 }
 
+/// Whether an attempt status as stored is open (an unknown text is not).
+pub fn is_open_attempt(status: &str) -> bool {
+    AttemptStatus::parse(status).is_some_and(AttemptStatus::is_open)
+}
+
 /// What can happen to an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrderEvent {
