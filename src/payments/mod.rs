@@ -9,6 +9,7 @@ pub mod holds;
 pub mod link;
 pub mod order;
 pub mod rails;
+pub mod sandbox;
 pub mod refund;
 pub mod service;
 pub mod story;

@@ -249,4 +249,19 @@ mod tests {
             assert_eq!(AttemptStatus::parse(a.as_str()), Some(a));
         }
     }
+
+    #[test]
+    fn only_redirected_and_unknown_attempts_are_open() {
+        for (status, open) in [
+            ("redirected", true),
+            ("unknown", true),
+            ("succeeded", false),
+            ("failed", false),
+            ("expired", false),
+            ("REDIRECTED", false),
+            ("", false),
+        ] {
+            assert_eq!(is_open_attempt(status), open, "{status}");
+        }
+    }
 }
