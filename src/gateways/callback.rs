@@ -142,8 +142,12 @@ pub trait CallbackAdapter: Send + Sync {
 
     /// Verifies a browser return (display only: it changes nothing) and gives the reference of
     /// its attempt; `None` when it does not verify. `claimed_reference` chose `agency`.
-    fn verify_return(&self, settings: &Settings, agency: Option<&str>, query: &str)
-        -> Option<String>;
+    fn verify_return(
+        &self,
+        settings: &Settings,
+        agency: Option<&str>,
+        query: &str,
+    ) -> Option<String>;
 
     /// The reference an unverified browser return names (to choose the credentials).
     fn claimed_return_reference(&self, query: &str) -> Option<String> {

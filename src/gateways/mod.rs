@@ -6,8 +6,8 @@
 //! `Debug` output.
 
 pub mod adapters;
-pub mod callback;
 pub mod ascii;
+pub mod callback;
 pub mod dvcqg;
 pub mod momo;
 pub mod paygov;

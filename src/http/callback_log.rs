@@ -40,7 +40,8 @@ pub async fn list(
         verdict: q.verdict.as_deref(),
         agency: auth.agency_scope(),
     };
-    let rows = callbacks::log::list(&state, &filter, page.after.as_deref(), page.fetch_limit()).await?;
+    let rows =
+        callbacks::log::list(&state, &filter, page.after.as_deref(), page.fetch_limit()).await?;
     let page = Page::build(rows, &page, |r| r.callback_id.clone());
     Ok(HttpResponse::Ok().json(page))
 }

@@ -4,9 +4,9 @@
 //! production refuses to start with it enabled.
 
 use actix_web::http::{header, StatusCode};
-use chrono::{DateTime, Utc};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
+use chrono::{DateTime, Utc};
 use rand::Rng;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -278,7 +278,10 @@ async fn refund(state: &AppState, body: &[u8], secret: &str) -> HttpResponse {
             .unwrap_or_default()
     };
     let txn_ref = get("vnp_TxnRef");
-    let found = payments::sandbox::find(state, &txn_ref).await.ok().flatten();
+    let found = payments::sandbox::find(state, &txn_ref)
+        .await
+        .ok()
+        .flatten();
     let code = match &found {
         Some(t) if t.response_code == "00" => "00",
         Some(_) => "95",

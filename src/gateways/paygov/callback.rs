@@ -35,16 +35,13 @@ impl CallbackAdapter for Callbacks {
         _agency: Option<&str>,
         payload: &[u8],
     ) -> Result<GatewayEvent, Rejection> {
-        let query = std::str::from_utf8(payload)
-            .map_err(|_| Rejection::new(Rejected::Malformed, None))?;
+        let query =
+            std::str::from_utf8(payload).map_err(|_| Rejection::new(Rejected::Malformed, None))?;
         let params = params(query);
         let get = |k: &str| params.get(k).cloned().unwrap_or_default();
         match return_verified(&settings.gateways.paygov, |k| params.get(k).cloned()) {
             Some(Ok(())) => Ok(event_of(&get)),
-            _ => Err(Rejection::new(
-                Rejected::BadSignature,
-                Some(get("orderId")),
-            )),
+            _ => Err(Rejection::new(Rejected::BadSignature, Some(get("orderId")))),
         }
     }
 
@@ -64,7 +61,12 @@ impl CallbackAdapter for Callbacks {
         "error".to_owned()
     }
 
-    fn verify_return(&self, settings: &Settings, agency: Option<&str>, query: &str) -> Option<String> {
+    fn verify_return(
+        &self,
+        settings: &Settings,
+        agency: Option<&str>,
+        query: &str,
+    ) -> Option<String> {
         self.verify(settings, agency, query.as_bytes())
             .ok()
             .map(|e| e.txn_ref)

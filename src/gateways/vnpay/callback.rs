@@ -31,8 +31,8 @@ impl CallbackAdapter for Callbacks {
         agency: Option<&str>,
         payload: &[u8],
     ) -> Result<GatewayEvent, Rejection> {
-        let query = std::str::from_utf8(payload)
-            .map_err(|_| Rejection::new(Rejected::Malformed, None))?;
+        let query =
+            std::str::from_utf8(payload).map_err(|_| Rejection::new(Rejected::Malformed, None))?;
         if query_has_nul(query) {
             return Err(Rejection::new(Rejected::Malformed, None));
         }

@@ -38,7 +38,10 @@ pub async fn record(state: &Services, entry: &Entry<'_>) -> anyhow::Result<Strin
         payload_bytes: i64::try_from(entry.payload.len()).unwrap_or(i64::MAX),
         payload_sha256: &sha,
     };
-    state.store.record_callback(&record, state.clock.now()).await?;
+    state
+        .store
+        .record_callback(&record, state.clock.now())
+        .await?;
     Ok(id)
 }
 

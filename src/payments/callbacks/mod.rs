@@ -62,8 +62,8 @@ pub enum ReceiveError {
 
 /// Verifies, logs, decides and applies one callback.
 pub async fn receive(state: &Services, raw: RawCallback<'_>) -> Result<Outcome, ReceiveError> {
-    let adapter = adapter(raw.gateway)
-        .ok_or_else(|| anyhow!("{} sends no callbacks", raw.gateway))?;
+    let adapter =
+        adapter(raw.gateway).ok_or_else(|| anyhow!("{} sends no callbacks", raw.gateway))?;
     let claimed = adapter.claimed_reference(raw.payload);
     let agency = credentials::agency_of_reference(state, claimed.as_deref()).await?;
     let verified = adapter.verify(&state.settings, agency.as_deref(), raw.payload);
