@@ -9,7 +9,7 @@ use crate::error::ApiError;
 use crate::http::paging::{Page, PageRequest};
 use crate::http::state::AppState;
 use crate::payments::callbacks;
-use crate::storage::callback_log::CallbackFilter;
+use crate::payments::callbacks::log::CallbackFilter;
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct CallbackLogQuery {

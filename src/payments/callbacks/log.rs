@@ -7,8 +7,9 @@ use sha2::{Digest, Sha256};
 use crate::app::Services;
 use crate::gateways::GatewayId;
 use crate::ids::{new_id, IdKind};
-use crate::storage::callback_log::{CallbackFilter, CallbackRow};
 use crate::storage::payments::CallbackRecord;
+
+pub use crate::storage::callback_log::{CallbackFilter, CallbackRow};
 
 /// How much of a callback that failed verification is kept.
 pub const UNVERIFIED_KEPT_BYTES: usize = 2048;
