@@ -161,3 +161,64 @@ fn each_gateway_answers_the_same_decision_its_own_way() {
     assert_eq!(answer(GatewayId::Dvcqg), "99");
     assert_eq!(answer(GatewayId::Paygov), "unknown_reference");
 }
+
+#[test]
+fn a_signed_zalopay_callback_is_paid_and_a_bad_mac_is_rejected() {
+    let s = settings();
+    let key2 = s.zalopay_for(None).key2.expose().to_owned();
+    let data = serde_json::json!({
+        "app_id": 2553, "app_trans_id": "261202_REF3", "app_time": 1_764_640_000_000_i64,
+        "app_user": "landpay", "amount": 75_000, "embed_data": "{}", "item": "[]",
+        "zp_trans_id": 240_000_123, "server_time": 1_764_640_100_000_i64, "channel": 38,
+        "merchant_user_id": "m", "user_fee_amount": 0, "discount_amount": 0,
+    })
+    .to_string();
+    let body = |mac: &str| serde_json::json!({"data": data, "mac": mac, "type": 1}).to_string();
+    let zalopay = adapter(GatewayId::Zalopay).unwrap();
+    let mac = crate::gateways::hmac_sha256_hex(key2.as_bytes(), data.as_bytes());
+    let event = zalopay.verify(&s, None, body(&mac).as_bytes()).unwrap();
+    assert_eq!(event.txn_ref, "261202_REF3");
+    let result = gateway_result(&event).unwrap();
+    assert!(result.success);
+    assert_eq!(result.amount, 75_000);
+    assert_eq!(result.gateway_txn_no.as_deref(), Some("240000123"));
+    let forged = zalopay.verify(&s, None, body(&"0".repeat(64)).as_bytes());
+    assert_eq!(forged.unwrap_err().why, Rejected::BadSignature);
+    let decision = Decision::Rejected(Rejected::BadSignature);
+    assert_eq!(zalopay.answer(decision), "-1");
+}
+
+#[test]
+fn a_dvcqg_result_names_the_account_that_signed_it() {
+    use crate::gateways::dvcqg::wire::ResultMessage;
+    let s = settings();
+    let cfg = &s.gateways.dvcqg;
+    let msg = ResultMessage {
+        message_type: cfg.message_types.result.clone(),
+        code: "00".into(),
+        partner_code: cfg.partner_code.clone(),
+        reference: "REF4".into(),
+        amount: "2500000".into(),
+        currency: "VND".into(),
+        transaction_no: "DVC1".into(),
+        bank_code: "NCB".into(),
+        time: "20261202093000".into(),
+        description: "Thanh toan".into(),
+        mac: String::new(),
+    };
+    let dvcqg = adapter(GatewayId::Dvcqg).unwrap();
+    let signed = msg
+        .clone()
+        .sign(cfg.hash_key.expose())
+        .to_json()
+        .to_string();
+    let event = dvcqg.verify(&s, None, signed.as_bytes()).unwrap();
+    assert_eq!(event.signed_by.as_deref(), Some(cfg.partner_code.as_str()));
+    assert_eq!(gateway_result(&event).unwrap().amount, 2_500_000);
+    let unsigned = msg.sign("another key").to_json().to_string();
+    let rejection = dvcqg.verify(&s, None, unsigned.as_bytes()).unwrap_err();
+    assert_eq!(rejection.why, Rejected::BadSignature);
+    // The reply echoes the reference it named, but the log does not believe it.
+    assert_eq!(rejection.reference.as_deref(), Some("REF4"));
+    assert_eq!(rejection.logged_reference(), None);
+}
