@@ -48,6 +48,7 @@ pub async fn start_attempt(
         p.dossier_code.as_deref().unwrap_or("-"),
         base_ref
     );
+    let facts = super::facts::of(record).map_err(ApiError::Internal)?;
     let started = gateway
         .start(&StartRequest {
             txn_ref: txn_ref.clone(),
@@ -61,7 +62,7 @@ pub async fn start_attempt(
             locale: p.locale.clone(),
             created: now,
             expires,
-            facts: super::facts::of(record),
+            facts,
         })
         .await
         .map_err(refused_or_unavailable)?;
