@@ -7,6 +7,7 @@
 
 pub mod adapters;
 pub mod ascii;
+pub mod callback;
 pub mod dvcqg;
 pub mod momo;
 pub mod paygov;

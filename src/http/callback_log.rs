@@ -8,7 +8,8 @@ use crate::auth::{Auth, FinanceAccess};
 use crate::error::ApiError;
 use crate::http::paging::{Page, PageRequest};
 use crate::http::state::AppState;
-use crate::storage::callback_log::CallbackFilter;
+use crate::payments::callbacks;
+use crate::payments::callbacks::log::CallbackFilter;
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct CallbackLogQuery {
@@ -39,10 +40,8 @@ pub async fn list(
         verdict: q.verdict.as_deref(),
         agency: auth.agency_scope(),
     };
-    let rows = state
-        .store
-        .callback_log(&filter, page.after.as_deref(), page.fetch_limit())
-        .await?;
+    let rows =
+        callbacks::log::list(&state, &filter, page.after.as_deref(), page.fetch_limit()).await?;
     let page = Page::build(rows, &page, |r| r.callback_id.clone());
     Ok(HttpResponse::Ok().json(page))
 }

@@ -9,6 +9,7 @@ use askama::Template;
 use crate::http::pages::{link_params, local_time, money, open, render, LinkQuery};
 use crate::http::state::AppState;
 use crate::http::texts::{for_lang, Texts};
+use crate::payments::order::is_open_attempt;
 use crate::storage::parse_ts;
 
 /// How long the page keeps refreshing itself.
@@ -83,14 +84,14 @@ pub async fn result(
         "expired" => ("warn", t.expired, "", false, false),
         "cancelled" => ("warn", t.cancelled, "", false, false),
         _ => match latest.map(|a| a.status.as_str()) {
-            Some("redirected" | "unknown") if bank_transfer => (
+            Some(s) if is_open_attempt(s) && bank_transfer => (
                 "",
                 t.bank_pending_heading,
                 t.bank_pending_message,
                 true,
                 false,
             ),
-            Some("redirected" | "unknown") => {
+            Some(s) if is_open_attempt(s) => {
                 ("", t.processing_heading, t.processing_message, true, false)
             }
             Some("failed" | "expired") => ("bad", t.failed_heading, t.failed_message, false, true),

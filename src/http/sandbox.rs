@@ -6,6 +6,7 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
+use chrono::{DateTime, Utc};
 use rand::Rng;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -17,10 +18,12 @@ use crate::gateways::vnpay::sandbox::{
 use crate::gateways::vnpay::transaction::{
     signed_body, verify_body, TransactionResponse, REFUND_REQUEST_FIELDS,
 };
-use crate::gateways::vnpay::wire::{format_date, VnpayCallback};
+use crate::gateways::vnpay::wire::{format_date, PaymentRequest, VnpayCallback};
 use crate::http::pages::{error_page, local_time, money, render};
 use crate::http::state::AppState;
 use crate::http::texts::{for_lang, Texts};
+use crate::payments;
+use crate::payments::sandbox::SimulatedTxn;
 
 #[derive(Template)]
 #[template(path = "sandbox.html")]
@@ -100,55 +103,63 @@ pub async fn complete(state: web::Data<AppState>, form: web::Form<Decision>) -> 
             "The payment URL's signature is wrong.",
         );
     };
-    let now = state.clock.now();
-    let (response_code, status, transaction_no) = if request.expire_date < now {
-        (
-            ResponseCode::from_code("11"),
-            TransactionStatus::from_code("02"),
-            "0".to_owned(),
-        )
-    } else if form.decision == "pay" {
-        let no: u32 = rand::thread_rng().gen_range(10_000_000..99_999_999);
-        (
-            ResponseCode::from_code("00"),
-            TransactionStatus::from_code("00"),
-            no.to_string(),
-        )
+    let callback = simulated_callback(&request, &form.decision, state.clock.now());
+    let signed = sign_callback_for(&callback, secret);
+    let txn = SimulatedTxn {
+        txn_ref: &request.txn_ref,
+        signed: &signed,
+        response_code: callback.response_code.code(),
+        transaction_no: &callback.transaction_no,
+    };
+    if let Err(e) = payments::sandbox::record(&state, &txn).await {
+        tracing::error!(error = ?e, "sandbox: recording the transaction");
+    }
+    call_ipn(&state, &request.txn_ref, &signed).await;
+    let sep = if request.return_url.contains('?') {
+        '&'
     } else {
-        (
-            ResponseCode::from_code("24"),
-            TransactionStatus::from_code("02"),
-            "0".to_owned(),
-        )
+        '?'
+    };
+    HttpResponse::SeeOther()
+        .insert_header((
+            header::LOCATION,
+            format!("{}{}{}", request.return_url, sep, signed),
+        ))
+        .finish()
+}
+
+/// What VNPay would report for the payer's decision: paid, declined, or too late.
+fn simulated_callback(
+    request: &PaymentRequest,
+    decision: &str,
+    now: DateTime<Utc>,
+) -> VnpayCallback {
+    let (response_code, status, transaction_no) = if request.expire_date < now {
+        ("11", "02", "0".to_owned())
+    } else if decision == "pay" {
+        let no: u32 = rand::thread_rng().gen_range(10_000_000..99_999_999);
+        ("00", "00", no.to_string())
+    } else {
+        ("24", "02", "0".to_owned())
     };
     let paid = transaction_no != "0";
-    let callback = VnpayCallback {
+    VnpayCallback {
         tmn_code: request.tmn_code.clone(),
         txn_ref: request.txn_ref.clone(),
         amount_vnd: request.amount_vnd,
-        response_code: response_code.clone(),
-        transaction_status: status,
-        transaction_no: transaction_no.clone(),
+        response_code: ResponseCode::from_code(response_code),
+        transaction_status: TransactionStatus::from_code(status),
         bank_code: Some("NCB".into()),
         bank_tran_no: paid.then(|| format!("VNP{transaction_no}")),
+        transaction_no,
         card_type: Some("ATM".into()),
         pay_date: Some(now),
         order_info: Some(request.order_info.clone()),
-    };
-    let signed = sign_callback_for(&callback, secret);
-    if let Err(e) = state
-        .store
-        .record_sandbox_txn(
-            &request.txn_ref,
-            &signed,
-            response_code.code(),
-            &transaction_no,
-            now,
-        )
-        .await
-    {
-        tracing::error!(error = ?e, "sandbox: recording the transaction");
     }
+}
+
+/// Calls our own IPN with the signed callback and waits for its answer (logged only).
+async fn call_ipn(state: &AppState, txn_ref: &str, signed: &str) {
     let ipn = format!(
         "{}/callbacks/vnpay/ipn?{}",
         state.settings.base_url(),
@@ -162,23 +173,12 @@ pub async fn complete(state: web::Data<AppState>, form: web::Form<Decision>) -> 
     {
         Ok(res) => {
             let body = res.text().await.unwrap_or_default();
-            tracing::info!(txn_ref = %request.txn_ref, answer = %body, "sandbox: IPN answered");
+            tracing::info!(%txn_ref, answer = %body, "sandbox: IPN answered");
         }
         Err(e) => {
-            tracing::warn!(txn_ref = %request.txn_ref, error = %e.without_url(), "sandbox: IPN not answered; querydr will tell")
+            tracing::warn!(%txn_ref, error = %e.without_url(), "sandbox: IPN not answered; querydr will tell")
         }
     }
-    let sep = if request.return_url.contains('?') {
-        '&'
-    } else {
-        '?'
-    };
-    HttpResponse::SeeOther()
-        .insert_header((
-            header::LOCATION,
-            format!("{}{}{}", request.return_url, sep, signed),
-        ))
-        .finish()
 }
 
 /// `POST /sandbox/vnpay/merchant_webapi/api/transaction`: `querydr` and `refund`.
@@ -212,9 +212,7 @@ async fn querydr(state: &AppState, body: &[u8], secret: &str) -> HttpResponse {
                 .json(json!({"vnp_ResponseCode": "97", "vnp_Message": "Invalid checksum"}))
         }
     };
-    let found = state
-        .store
-        .sandbox_txn(&request.txn_ref)
+    let found = payments::sandbox::find(state, &request.txn_ref)
         .await
         .ok()
         .flatten();
@@ -280,7 +278,10 @@ async fn refund(state: &AppState, body: &[u8], secret: &str) -> HttpResponse {
             .unwrap_or_default()
     };
     let txn_ref = get("vnp_TxnRef");
-    let found = state.store.sandbox_txn(&txn_ref).await.ok().flatten();
+    let found = payments::sandbox::find(state, &txn_ref)
+        .await
+        .ok()
+        .flatten();
     let code = match &found {
         Some(t) if t.response_code == "00" => "00",
         Some(_) => "95",

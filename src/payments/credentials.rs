@@ -40,23 +40,3 @@ pub async fn agency_of_reference(
     }
     Ok(state.store.agency_of_attempt(txn_ref).await?.flatten())
 }
-
-/// `vnp_TxnRef` of a VNPay query string, unverified.
-pub fn vnpay_reference(query: &str) -> Option<String> {
-    form_urlencoded::parse(query.as_bytes())
-        .find(|(k, _)| k == "vnp_TxnRef")
-        .map(|(_, v)| v.into_owned())
-}
-
-/// `orderId` of a MoMo body, unverified.
-pub fn momo_reference(body: &[u8]) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
-    value["orderId"].as_str().map(str::to_owned)
-}
-
-/// `app_trans_id` inside a ZaloPay callback's `data`, unverified.
-pub fn zalopay_reference(body: &[u8]) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
-    let data: serde_json::Value = serde_json::from_str(value["data"].as_str()?).ok()?;
-    data["app_trans_id"].as_str().map(str::to_owned)
-}

@@ -1,15 +1,21 @@
 //! Payment orders: created from notice lines and assessment fee lines, paid through attempts at
 //! gateways, moved only by compare-and-set in the store.
 
+pub mod attempts;
+pub mod callbacks;
+pub mod create;
 pub mod credentials;
 pub mod facts;
 pub mod flags;
 pub mod holds;
+pub mod items;
+pub mod janitor;
 pub mod link;
 pub mod order;
 pub mod orders;
 pub mod rails;
 pub mod refund;
+pub mod sandbox;
 pub mod service;
 pub mod story;
 pub mod vietqr_view;

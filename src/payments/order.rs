@@ -92,6 +92,11 @@ impl AttemptStatus {
     }
 }
 
+/// Whether an attempt status as stored is open (an unknown text is not).
+pub fn is_open_attempt(status: &str) -> bool {
+    AttemptStatus::parse(status).is_some_and(AttemptStatus::is_open)
+}
+
 /// What can happen to an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrderEvent {
@@ -242,6 +247,21 @@ mod tests {
             AttemptStatus::Unknown,
         ] {
             assert_eq!(AttemptStatus::parse(a.as_str()), Some(a));
+        }
+    }
+
+    #[test]
+    fn only_redirected_and_unknown_attempts_are_open() {
+        for (status, open) in [
+            ("redirected", true),
+            ("unknown", true),
+            ("succeeded", false),
+            ("failed", false),
+            ("expired", false),
+            ("REDIRECTED", false),
+            ("", false),
+        ] {
+            assert_eq!(is_open_attempt(status), open, "{status}");
         }
     }
 }

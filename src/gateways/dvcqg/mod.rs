@@ -2,6 +2,7 @@
 //! its receipt data, the redirect to `UrlThanhToan`, and the query message for the janitor.
 //! An agency may hold its own account (`agencies.<code>.gateways.dvcqg`).
 
+pub mod callback;
 pub mod wire;
 
 use std::collections::BTreeMap;

@@ -1,5 +1,6 @@
 //! MoMo All-In-One v2, `requestType=captureWallet`.
 
+pub mod callback;
 pub mod wire;
 
 use futures_util::future::BoxFuture;

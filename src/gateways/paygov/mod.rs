@@ -3,6 +3,8 @@
 //! return checksum). The field lists come from an integration's code, not an official
 //! specification; they live here only.
 
+pub mod callback;
+
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;

@@ -8,6 +8,7 @@
 //! - [`codes`]: response/status code tables with Vietnamese and English meanings, and the
 //!   merchant's IPN answer ([`codes::IpnAnswer`]).
 
+pub mod callback;
 pub mod codes;
 pub mod sandbox;
 pub mod transaction;

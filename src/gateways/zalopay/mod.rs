@@ -1,5 +1,6 @@
 //! ZaloPay Open API v2.
 
+pub mod callback;
 pub mod wire;
 
 use chrono::{DateTime, Utc};

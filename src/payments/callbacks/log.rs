@@ -1,0 +1,94 @@
+//! The callback log: every callback received, with its verdict and the answer sent. A verified
+//! callback is kept whole; one that failed verification keeps its first 2,048 bytes; size and
+//! digest always describe the whole payload, and NUL is never stored.
+
+use sha2::{Digest, Sha256};
+
+use crate::app::Services;
+use crate::gateways::GatewayId;
+use crate::ids::{new_id, IdKind};
+use crate::storage::payments::CallbackRecord;
+
+pub use crate::storage::callback_log::{CallbackFilter, CallbackRow};
+
+/// How much of a callback that failed verification is kept.
+pub const UNVERIFIED_KEPT_BYTES: usize = 2048;
+
+/// One callback to log.
+pub struct Entry<'a> {
+    pub gateway: GatewayId,
+    pub txn_ref: Option<&'a str>,
+    pub verdict: &'a str,
+    pub answer: &'a str,
+    pub payload: &'a [u8],
+    pub verified: bool,
+}
+
+/// Commits a callback to the log in its own statement; returns its id.
+pub async fn record(state: &Services, entry: &Entry<'_>) -> anyhow::Result<String> {
+    let id = new_id(IdKind::Callback);
+    let text = kept_text(entry.payload, !entry.verified);
+    let sha = sha256_hex(entry.payload);
+    let record = CallbackRecord {
+        callback_id: &id,
+        gateway: entry.gateway.as_str(),
+        txn_ref: entry.txn_ref,
+        verdict: entry.verdict,
+        answer: entry.answer,
+        payload: &text,
+        payload_bytes: i64::try_from(entry.payload.len()).unwrap_or(i64::MAX),
+        payload_sha256: &sha,
+    };
+    state
+        .store
+        .record_callback(&record, state.clock.now())
+        .await?;
+    Ok(id)
+}
+
+/// Writes the answer sent for a callback whose decision failed; a failure here is only logged.
+pub async fn record_error(state: &Services, callback_id: &str, answer: &str) {
+    if let Err(e) = state.store.record_callback_error(callback_id, answer).await {
+        tracing::error!(error = ?e, %callback_id, "could not log the answer to a failed callback");
+    }
+}
+
+/// The log for finance, newest first, before the callback `before`.
+pub async fn list(
+    state: &Services,
+    filter: &CallbackFilter<'_>,
+    before: Option<&str>,
+    limit: i64,
+) -> Result<Vec<CallbackRow>, sqlx::Error> {
+    state.store.callback_log(filter, before, limit).await
+}
+
+/// The text kept of `payload`: whole when verified, else its first 2,048 bytes; as UTF-8 with
+/// invalid sequences and NUL replaced by U+FFFD (PostgreSQL text cannot hold NUL).
+pub fn kept_text(payload: &[u8], unverified: bool) -> String {
+    let bytes = if unverified && payload.len() > UNVERIFIED_KEPT_BYTES {
+        &payload[..UNVERIFIED_KEPT_BYTES]
+    } else {
+        payload
+    };
+    String::from_utf8_lossy(bytes).replace('\0', "\u{fffd}")
+}
+
+/// Lower-case hex SHA-256 of the whole payload.
+pub fn sha256_hex(payload: &[u8]) -> String {
+    hex::encode(Sha256::digest(payload))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unverified_payloads_are_cut_at_2048_bytes_and_nul_is_replaced() {
+        let big = vec![b'a'; 65_000];
+        assert_eq!(kept_text(&big, true).len(), 2048);
+        assert_eq!(kept_text(&big, false).len(), 65_000);
+        assert_eq!(kept_text(b"a\0b", false), "a\u{fffd}b");
+        assert_eq!(sha256_hex(b"").len(), 64);
+    }
+}
