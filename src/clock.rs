@@ -3,7 +3,8 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use anyhow::Context;
+use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat, Utc};
 
 /// Vietnam's offset (UTC+7, no daylight saving): dates in the API are dates there.
 pub fn vietnam() -> FixedOffset {
@@ -14,6 +15,18 @@ pub fn vietnam() -> FixedOffset {
 /// The calendar date of `t` in Vietnam.
 pub fn vietnam_date(t: DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&vietnam()).date_naive()
+}
+
+/// The one form of a time, stored and on the wire: fixed-width UTC with microseconds, so text order is time order.
+pub fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// Reads a stored time back.
+pub fn parse_ts(text: &str) -> anyhow::Result<DateTime<Utc>> {
+    Ok(DateTime::parse_from_rfc3339(text)
+        .with_context(|| format!("stored time `{text}`"))?
+        .with_timezone(&Utc))
 }
 
 #[derive(Debug, Default)]

@@ -40,7 +40,8 @@ impl Application {
         let store = Store::connect(&settings.database).await?;
         store.migrate().await?;
         let settings = Arc::new(settings);
-        let state = web::Data::new(AppState::new(settings.clone(), store, clock)?);
+        let services = crate::app::Services::new(settings.clone(), store, clock)?;
+        let state = web::Data::new(AppState::new(services)?);
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
             .with_context(|| {
                 format!("binding {}:{}", settings.server.host, settings.server.port)

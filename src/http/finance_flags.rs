@@ -5,6 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::clock::parse_ts;
 use crate::exports::labels;
 use crate::http::finance::Chrome;
 use crate::http::finance_auth::{self, render};
@@ -12,7 +13,6 @@ use crate::http::finance_recon::error_page;
 use crate::http::pages::local_time;
 use crate::http::state::AppState;
 use crate::payments::flags;
-use crate::storage::parse_ts;
 
 struct FlagView {
     payment_id: String,

@@ -8,6 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::accounts::sessions::SignedIn;
+use crate::clock::parse_ts;
 use crate::error::ApiError;
 use crate::exports::labels;
 use crate::http::finance::Chrome;
@@ -17,7 +18,6 @@ use crate::http::pages::{local_time, money};
 use crate::http::state::AppState;
 use crate::payments::refund::{self, RefundRequest};
 use crate::payments::story::{self, Story};
-use crate::storage::parse_ts;
 
 struct PaymentView {
     id: String,

@@ -5,6 +5,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 
 use crate::agencies::{self, AgencyView};
+use crate::clock::parse_ts;
 use crate::gateways::GatewayId;
 use crate::http::pages::{
     form_targets, link_params, local_date, local_time, money, open, render, LinkQuery,
@@ -12,7 +13,6 @@ use crate::http::pages::{
 use crate::http::state::AppState;
 use crate::http::texts::{for_lang, Texts};
 use crate::payments::vietqr_view::{self, QrView};
-use crate::storage::parse_ts;
 use crate::storage::payments::{PaymentLineRow, PaymentRecord};
 
 struct LineView {

@@ -6,11 +6,11 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
+use crate::clock::parse_ts;
 use crate::http::pages::{link_params, local_time, money, open, render, LinkQuery};
 use crate::http::state::AppState;
 use crate::http::texts::{for_lang, Texts};
 use crate::payments::order::is_open_attempt;
-use crate::storage::parse_ts;
 
 /// How long the page keeps refreshing itself.
 const REFRESH_FOR_SECS: i64 = 120;

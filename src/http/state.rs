@@ -6,9 +6,6 @@ use std::sync::Arc;
 
 use crate::app::Services;
 use crate::auth::jwt::JwtKeys;
-use crate::clock::Clock;
-use crate::config::Settings;
-use crate::storage::Store;
 
 /// Everything a handler needs, shared by all workers of all threads.
 pub struct AppState {
@@ -22,8 +19,9 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(settings: Arc<Settings>, store: Store, clock: Arc<Clock>) -> anyhow::Result<Self> {
-        let app = Services::new(settings.clone(), store, clock)?;
+    /// Wraps the use cases' services (built by start-up) with the web layer's own parts.
+    pub fn new(app: Services) -> anyhow::Result<Self> {
+        let settings = app.settings.clone();
         Ok(Self {
             openapi_json: super::openapi::document(&app.rules).to_string(),
             limits: super::rate_limit::Limits::new(&settings),

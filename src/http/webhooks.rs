@@ -5,10 +5,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::{AdminAccess, Auth, ReadAccess};
+use crate::clock::ts;
 use crate::error::ApiError;
 use crate::http::extract::{JsonBody, Query};
 use crate::http::state::AppState;
-use crate::storage::ts;
 use crate::storage::webhooks::EndpointRow;
 use crate::webhooks::endpoints;
 pub use crate::webhooks::endpoints::EndpointInput;

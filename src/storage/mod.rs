@@ -34,7 +34,6 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
-use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -301,17 +300,7 @@ impl Store {
     }
 }
 
-/// The one stored form of a time: fixed-width UTC with microseconds, so text order is time order.
-pub fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Micros, true)
-}
-
-/// Reads a stored time back.
-pub fn parse_ts(text: &str) -> anyhow::Result<DateTime<Utc>> {
-    Ok(DateTime::parse_from_rfc3339(text)
-        .with_context(|| format!("stored time `{text}`"))?
-        .with_timezone(&Utc))
-}
+pub use crate::clock::{parse_ts, ts};
 
 /// Whether a database error is a violation of the named unique constraint or primary key.
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {

@@ -39,7 +39,7 @@ fn body(
 }
 
 /// Which deliveries an event gets: one per live endpoint whose agency and event list take it
-/// (an empty list or `*` takes every type). The same rule as [`crate::webhooks::subscribes`]:
+/// (an empty list or `*` takes every type). The same rule as [`crate::webhooks::subscription::subscribes`]:
 /// a list that is not a JSON array of strings takes nothing (the endpoint is disabled), and
 /// the pattern checked first keeps its cast from failing the whole insert.
 const SUBSCRIBED: &str = r#"w.deleted_at is null
@@ -156,7 +156,7 @@ pub async fn sqlite_insert_events(
             .or_else(|| event.notice_id.clone())
             .unwrap_or_else(|| id.clone());
         for (endpoint_id, subscribed, agency) in &endpoints {
-            let wanted = crate::webhooks::subscribes(
+            let wanted = crate::webhooks::subscription::subscribes(
                 endpoint_id,
                 subscribed,
                 agency.as_deref(),

@@ -298,7 +298,7 @@ impl Store {
             let order_key = payment_id.or(notice_id).unwrap_or_else(|| event_id.to_owned());
             let mut n = 0;
             for (eid, events, eagency) in endpoints {
-                if !crate::webhooks::subscribes(&eid, &events, eagency.as_deref(), &kind, agency.as_deref()) {
+                if !crate::webhooks::subscription::subscribes(&eid, &events, eagency.as_deref(), &kind, agency.as_deref()) {
                     continue;
                 }
                 sqlx::query(
