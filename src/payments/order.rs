@@ -86,9 +86,12 @@ impl AttemptStatus {
         })
     }
 
+    /// The states still waiting for the gateway's word.
+    pub const OPEN: [AttemptStatus; 2] = [Self::Redirected, Self::Unknown];
+
     /// Still waiting for the gateway's word.
     pub fn is_open(self) -> bool {
-        matches!(self, Self::Redirected | Self::Unknown)
+        Self::OPEN.contains(&self)
     }
 }
 
