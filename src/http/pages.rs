@@ -208,7 +208,7 @@ pub async fn choose(
     let now = state.clock.now();
     let live = record.attempts.iter().find(|a| {
         a.gateway == form.gateway
-            && a.status == "redirected"
+            && a.status == crate::payments::order::AttemptStatus::Redirected
             && crate::storage::parse_ts(&a.expires_at).is_ok_and(|e| e > now)
     });
     if let Some(a) = live {

@@ -9,6 +9,7 @@ use askama::Template;
 use crate::http::pages::{link_params, local_time, money, open, render, LinkQuery};
 use crate::http::state::AppState;
 use crate::http::texts::{for_lang, Texts};
+use crate::payments::order::AttemptStatus;
 use crate::storage::parse_ts;
 
 /// How long the page keeps refreshing itself.
@@ -82,18 +83,18 @@ pub async fn result(
         "refunded" => ("warn", t.refunded, "", false, false),
         "expired" => ("warn", t.expired, "", false, false),
         "cancelled" => ("warn", t.cancelled, "", false, false),
-        _ => match latest.map(|a| a.status.as_str()) {
-            Some("redirected" | "unknown") if bank_transfer => (
+        _ => match latest.map(|a| a.status) {
+            Some(s) if s.is_open() && bank_transfer => (
                 "",
                 t.bank_pending_heading,
                 t.bank_pending_message,
                 true,
                 false,
             ),
-            Some("redirected" | "unknown") => {
-                ("", t.processing_heading, t.processing_message, true, false)
+            Some(s) if s.is_open() => ("", t.processing_heading, t.processing_message, true, false),
+            Some(AttemptStatus::Failed | AttemptStatus::Expired) => {
+                ("bad", t.failed_heading, t.failed_message, false, true)
             }
-            Some("failed" | "expired") => ("bad", t.failed_heading, t.failed_message, false, true),
             _ => ("warn", t.waiting_heading, t.waiting_message, false, true),
         },
     };

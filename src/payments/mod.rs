@@ -149,7 +149,7 @@ impl PaymentRecord {
         let p = &self.payment;
         Payment {
             id: p.payment_id.clone(),
-            status: p.status.clone(),
+            status: p.status.as_str().into(),
             amount: p.amount,
             currency: "VND".into(),
             agency_code: p.agency_code.clone(),
@@ -177,7 +177,7 @@ impl PaymentRecord {
                 .iter()
                 .map(|f| Flag {
                     flag: f.flag.clone(),
-                    status: f.status.clone(),
+                    status: f.status.as_str().into(),
                     detail: f.detail.clone(),
                     note: f.note.clone(),
                     created_at: f.created_at.clone(),
@@ -196,7 +196,7 @@ impl PaymentRecord {
                 .map(|a| Attempt {
                     id: a.attempt_id.clone(),
                     gateway: a.gateway.clone(),
-                    status: a.status.clone(),
+                    status: a.status.as_str().into(),
                     amount: a.amount,
                     reference: a.txn_ref.clone(),
                     redirect_url: a.redirect_url.clone(),

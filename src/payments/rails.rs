@@ -37,7 +37,11 @@ pub async fn paygov_returned_unconfirmed(
     };
     state
         .store
-        .settle_attempt_without_money(&attempt.attempt_id, "unknown", state.clock.now())
+        .settle_attempt_without_money(
+            &attempt.attempt_id,
+            super::order::AttemptStatus::Unknown,
+            state.clock.now(),
+        )
         .await?;
     Ok(true)
 }

@@ -320,7 +320,7 @@ pub async fn create(
             payment_id: id.clone(),
             agency_code: agency,
             dossier_code: input.dossier_code.clone(),
-            status: "pending".into(),
+            status: super::order::PaymentStatus::Pending,
             amount,
             refunded_amount: 0,
             payer: serde_json::to_string(&input.payer).unwrap_or_default(),
@@ -382,8 +382,7 @@ pub async fn start_attempt(
         })?;
     let now = state.clock.now();
     let order_expires = parse_ts(&p.expires_at)?;
-    let payable = super::order::PaymentStatus::parse(&p.status)
-        .is_some_and(super::order::PaymentStatus::is_payable);
+    let payable = p.status.is_payable();
     if !payable || order_expires <= now {
         return Err(ApiError::InvalidState(format!(
             "the payment is {} and cannot be paid",
@@ -582,16 +581,20 @@ pub async fn resolve_attempt(state: &Services, attempt: &AttemptRow) -> anyhow::
         Ok(QueryOutcome::NotFound) => {
             state
                 .store
-                .settle_attempt_without_money(&attempt.attempt_id, "expired", now)
+                .settle_attempt_without_money(
+                    &attempt.attempt_id,
+                    super::order::AttemptStatus::Expired,
+                    now,
+                )
                 .await?;
         }
         Ok(QueryOutcome::Pending) => {
             // A bank transfer past its expiry is closed (money that still arrives by statement is
             // recorded and flagged); other gateways are asked again on the next pass.
             let to = if attempt.gateway == "vietqr" {
-                "expired"
+                super::order::AttemptStatus::Expired
             } else {
-                "unknown"
+                super::order::AttemptStatus::Unknown
             };
             state
                 .store
@@ -602,7 +605,11 @@ pub async fn resolve_attempt(state: &Services, attempt: &AttemptRow) -> anyhow::
             tracing::warn!(attempt = %attempt.attempt_id, error = %e, "gateway query failed; will ask again");
             state
                 .store
-                .settle_attempt_without_money(&attempt.attempt_id, "unknown", now)
+                .settle_attempt_without_money(
+                    &attempt.attempt_id,
+                    super::order::AttemptStatus::Unknown,
+                    now,
+                )
                 .await?;
         }
     }

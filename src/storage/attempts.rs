@@ -8,7 +8,7 @@ use super::payments::{AttemptRow, CallbackRecord, NewAttempt, PaymentStoreError,
 use super::txops;
 use super::{in_write_tx, on_pool, on_writer, ts, Store};
 use crate::events::EventType;
-use crate::payments::order::PaymentStatus;
+use crate::payments::order::{AttemptStatus, PaymentStatus};
 
 impl Store {
     /// Adds an attempt to a payable order and moves it to `processing`.
@@ -20,14 +20,14 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), PaymentStoreError> {
         in_write_tx!(self, tx => {
-            let row: Option<(String, String)> =
+            let row: Option<(PaymentStatus, String)> =
                 sqlx::query_as("select status, expires_at from payment where payment_id = $1")
                     .bind(payment_id)
                     .fetch_optional(&mut *tx)
                     .await?;
             let Some((status, expires_at)) = row else { return Err(PaymentStoreError::NotFound) };
-            if !PaymentStatus::parse(&status).is_some_and(PaymentStatus::is_payable) {
-                return Err(PaymentStoreError::NotPayable(status));
+            if !status.is_payable() {
+                return Err(PaymentStoreError::NotPayable(status.to_string()));
             }
             if expires_at <= ts(now) {
                 return Err(PaymentStoreError::NotPayable("past its expiry".into()));
@@ -197,7 +197,7 @@ impl Store {
     pub async fn settle_attempt_without_money(
         &self,
         attempt_id: &str,
-        to: &str,
+        to: AttemptStatus,
         now: DateTime<Utc>,
     ) -> Result<bool, PaymentStoreError> {
         let sql = format!(
@@ -216,7 +216,7 @@ impl Store {
                 tx.commit().await?;
                 return Ok(false);
             };
-            if to == "expired" {
+            if to == AttemptStatus::Expired {
                 txops::back_to_pending(&mut *tx, &pid, now).await?;
                 txops::audit(&mut *tx, &pid, "attempt.expired", "janitor", &json!({"attempt_id": attempt_id}), now).await?;
             }

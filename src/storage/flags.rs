@@ -7,6 +7,7 @@ use serde_json::json;
 use super::payments::{FlagRow, PaymentStoreError};
 use super::txops;
 use super::{in_write_tx, on_pool, ts, Store};
+use crate::payments::order::FlagStatus;
 
 impl Store {
     /// Resolves an open flag with a note; `false` when there was no open flag.
@@ -50,7 +51,7 @@ impl Store {
         struct Row {
             payment_id: String,
             flag: String,
-            status: String,
+            status: FlagStatus,
             detail: Option<String>,
             note: Option<String>,
             created_at: String,

@@ -10,6 +10,7 @@ use super::snapshot::{PaymentLoadRow, PG_LIST, SQLITE_LIST};
 use super::txops::{self, TxConn};
 use super::{in_write_tx, is_unique_violation, unique, Store};
 use crate::events::EventType;
+use crate::payments::order::PaymentStatus;
 
 impl Store {
     /// Stores a new order with its holds and its `payment.created` event, or refuses if any
@@ -53,7 +54,7 @@ impl Store {
             return Ok(Vec::new());
         }
         // One query for all the keys: an array on PostgreSQL, a JSON list on SQLite.
-        let found: Vec<(String, String, Option<String>, String)> = match &self.db {
+        let found: Vec<(String, String, Option<String>, PaymentStatus)> = match &self.db {
             super::Db::Sqlite(pools) => {
                 let list =
                     serde_json::to_string(keys).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;

@@ -1,6 +1,8 @@
 //! The rows of a payment order as stored: the order, its lines, attempts and flags, and the
 //! column lists that read them.
 
+use crate::payments::order::{AttemptStatus, FlagStatus, PaymentStatus};
+
 pub const PAYMENT_COLUMNS: &str =
     "payment_id, agency_code, dossier_code, status, amount, refunded_amount, payer, \
      return_url, locale, created_by, expires_at, paid_at, paid_attempt_id, created_at, \
@@ -17,7 +19,7 @@ pub struct PaymentRow {
     pub payment_id: String,
     pub agency_code: Option<String>,
     pub dossier_code: Option<String>,
-    pub status: String,
+    pub status: PaymentStatus,
     pub amount: i64,
     pub refunded_amount: i64,
     pub payer: String,
@@ -51,7 +53,7 @@ pub struct AttemptRow {
     pub payment_id: String,
     pub gateway: String,
     pub txn_ref: String,
-    pub status: String,
+    pub status: AttemptStatus,
     pub amount: i64,
     pub redirect_url: Option<String>,
     pub qr: Option<String>,
@@ -66,7 +68,7 @@ pub struct AttemptRow {
 #[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct FlagRow {
     pub flag: String,
-    pub status: String,
+    pub status: FlagStatus,
     pub detail: Option<String>,
     pub note: Option<String>,
     pub created_at: String,

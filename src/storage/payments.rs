@@ -12,7 +12,7 @@ pub use super::payment_rows::{
 use super::txops;
 use super::{in_write_tx, on_pool, ts, Db, Store};
 use crate::events::EventType;
-use crate::payments::order::{self, OrderEvent};
+use crate::payments::order::{self, OrderEvent, PaymentStatus};
 
 /// An item held by an order: paid by it, or in it while it is live.
 #[derive(Debug, Clone)]
@@ -21,7 +21,7 @@ pub struct HeldItem {
     pub item_key: String,
     pub payment_id: String,
     pub agency_code: Option<String>,
-    pub status: String,
+    pub status: PaymentStatus,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -9,6 +9,7 @@ use super::txops::{self, DbOf, TxConn};
 use super::{in_write_tx, is_unique_violation, on_pool, ts, unique, Store};
 use crate::events::EventType;
 use crate::money::format_vnd_plain;
+use crate::payments::order::{AttemptStatus, FlagStatus};
 use crate::reconciliation::csv::RowStatus;
 use crate::reconciliation::diff::{Item, LedgerEntry, Summary};
 
@@ -66,7 +67,7 @@ pub struct RefRow {
     pub payment_id: String,
     pub agency_code: Option<String>,
     pub txn_ref: String,
-    pub status: String,
+    pub status: AttemptStatus,
     pub amount: i64,
     pub paid_amount: Option<i64>,
     pub refunded_amount: i64,
@@ -77,7 +78,9 @@ pub struct RefRow {
 impl RefRow {
     /// The attempt's money as a ledger entry, when it has money.
     pub fn ledger_entry(&self) -> Option<LedgerEntry> {
-        let amount = self.paid_amount.filter(|_| self.status == "succeeded")?;
+        let amount = self
+            .paid_amount
+            .filter(|_| self.status == AttemptStatus::Succeeded)?;
         Some(LedgerEntry {
             txn_ref: self.txn_ref.clone(),
             gateway_txn_no: self.gateway_txn_no.clone(),
@@ -437,9 +440,10 @@ where
     for<'q> &'q str: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
     for<'q> Option<&'q str>: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
     for<'r> (String,): FromRow<'r, <DbOf<C> as Database>::Row>,
+    for<'r> (FlagStatus,): FromRow<'r, <DbOf<C> as Database>::Row>,
     for<'r> PaymentLoadRow: FromRow<'r, <DbOf<C> as Database>::Row>,
 {
-    let open: Option<(String,)> = sqlx::query_as(
+    let open: Option<(FlagStatus,)> = sqlx::query_as(
         "select status from payment_flag where payment_id = $1 and flag = 'amount_mismatch'",
     )
     .bind(payment_id)
@@ -470,7 +474,7 @@ where
             .bind(attempt_id)
             .execute(&mut *conn)
             .await?;
-            status != "open"
+            status != FlagStatus::Open
         }
     };
     let data = json!({"flag": "amount_mismatch", "detail": detail, "attempt_id": attempt_id});

@@ -9,7 +9,7 @@ use super::payments::PaymentStoreError;
 use super::txops::{self, DbOf, TxConn};
 use super::{in_write_tx, on_pool, ts, Store};
 use crate::events::EventType;
-use crate::payments::order::{self, OrderEvent, PaymentStatus};
+use crate::payments::order::{self, OrderEvent, PaymentStatus, RefundStatus};
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct RefundRow {
@@ -19,7 +19,8 @@ pub struct RefundRow {
     pub attempt_id: String,
     pub amount: i64,
     pub reason: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: RefundStatus,
     pub created_by: String,
     pub created_at: String,
     pub updated_at: String,
@@ -104,7 +105,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<RefundRow, RefundError> {
         in_write_tx!(self, tx => {
-            let row: Option<(String, Option<String>)> =
+            let row: Option<(PaymentStatus, Option<String>)> =
                 sqlx::query_as("select status, paid_attempt_id from payment where payment_id = $1")
                     .bind(payment_id)
                     .fetch_optional(&mut *tx)
@@ -121,11 +122,11 @@ impl Store {
             .fetch_all(&mut *tx)
             .await?;
             let Some(holder) = choose(&holders, attempt_id, paying.as_deref())? else {
-                return Err(PaymentStoreError::NotPayable(status).into());
+                return Err(PaymentStoreError::NotPayable(status.to_string()).into());
             };
             let applied = paying.as_deref() == Some(holder.attempt_id.as_str());
-            if applied && PaymentStatus::parse(&status).is_none_or(|s| order::next(s, OrderEvent::PartialRefund).is_err()) {
-                return Err(PaymentStoreError::NotPayable(status).into());
+            if applied && order::next(status, OrderEvent::PartialRefund).is_err() {
+                return Err(PaymentStoreError::NotPayable(status.to_string()).into());
             }
             let available = holder.paid.saturating_sub(holder.reserved);
             if amount > available {
@@ -154,7 +155,7 @@ impl Store {
                 attempt_id,
                 amount,
                 reason: reason.to_owned(),
-                status: "pending".into(),
+                status: RefundStatus::Pending,
                 created_by: actor.to_owned(),
                 created_at: ts(now),
                 updated_at: ts(now),
@@ -173,7 +174,11 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<(), RefundError> {
-        let to = if succeeded { "succeeded" } else { "failed" };
+        let to = if succeeded {
+            RefundStatus::Succeeded
+        } else {
+            RefundStatus::Failed
+        };
         in_write_tx!(self, tx => {
             let row: Option<(String, String, i64, String)> = sqlx::query_as(
                 "update refund set status = $2, updated_at = $3 where refund_id = $1 and status = 'pending'
@@ -265,10 +270,10 @@ where
     for<'q> <DbOf<C> as Database>::Arguments<'q>: IntoArguments<'q, DbOf<C>>,
     for<'q> &'q str: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
     for<'q> i64: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
-    for<'r> (String,): FromRow<'r, <DbOf<C> as Database>::Row>,
+    for<'r> (PaymentStatus,): FromRow<'r, <DbOf<C> as Database>::Row>,
     for<'r> (String, String): FromRow<'r, <DbOf<C> as Database>::Row>,
 {
-    let (status,): (String,) = sqlx::query_as(
+    let (status,): (PaymentStatus,) = sqlx::query_as(
         "update payment set refunded_amount = refunded_amount + $2,
                 status = case when refunded_amount + $2 >= amount then 'refunded' else 'partially_refunded' end,
                 updated_at = $3
@@ -279,7 +284,7 @@ where
     .bind(ts(now).as_str())
     .fetch_one(&mut *conn)
     .await?;
-    if PaymentStatus::parse(&status) == Some(PaymentStatus::Refunded) {
+    if status == PaymentStatus::Refunded {
         unpay_notice_lines(conn, payment_id, actor, now).await?;
     }
     Ok(())

@@ -160,6 +160,7 @@ where
     for<'q> &'q str: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
     for<'q> Option<&'q str>: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
     for<'r> (String,): FromRow<'r, <DbOf<C> as Database>::Row>,
+    for<'r> (PaymentStatus,): FromRow<'r, <DbOf<C> as Database>::Row>,
     for<'r> PaymentLoadRow: FromRow<'r, <DbOf<C> as Database>::Row>,
 {
     let detail = json!({"attempt_id": moved.attempt_id, "gateway": moved.gateway, "reference": r.txn_ref,
@@ -186,6 +187,7 @@ where
     for<'q> &'q str: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
     for<'q> Option<&'q str>: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
     for<'r> (String,): FromRow<'r, <DbOf<C> as Database>::Row>,
+    for<'r> (PaymentStatus,): FromRow<'r, <DbOf<C> as Database>::Row>,
     for<'r> PaymentLoadRow: FromRow<'r, <DbOf<C> as Database>::Row>,
 {
     let pid = moved.payment_id.as_str();
@@ -212,6 +214,7 @@ where
     for<'q> &'q str: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
     for<'q> Option<&'q str>: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
     for<'r> (String,): FromRow<'r, <DbOf<C> as Database>::Row>,
+    for<'r> (PaymentStatus,): FromRow<'r, <DbOf<C> as Database>::Row>,
     for<'r> PaymentLoadRow: FromRow<'r, <DbOf<C> as Database>::Row>,
 {
     let (attempt_id, pid) = (moved.attempt_id.as_str(), moved.payment_id.as_str());
@@ -228,11 +231,8 @@ where
     let Some(record) = conn.pay_order(&paying, now).await? else {
         let status = txops::lock_payment(&mut *conn, pid)
             .await?
-            .unwrap_or_default();
-        let closed = matches!(
-            PaymentStatus::parse(&status),
-            Some(PaymentStatus::Expired | PaymentStatus::Cancelled)
-        );
+            .ok_or(sqlx::Error::RowNotFound)?;
+        let closed = matches!(status, PaymentStatus::Expired | PaymentStatus::Cancelled);
         let flag = if closed {
             "paid_after_expiry"
         } else {
@@ -297,6 +297,7 @@ where
     for<'q> &'q str: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
     for<'q> Option<&'q str>: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
     for<'r> (String,): FromRow<'r, <DbOf<C> as Database>::Row>,
+    for<'r> (PaymentStatus,): FromRow<'r, <DbOf<C> as Database>::Row>,
     for<'r> PaymentLoadRow: FromRow<'r, <DbOf<C> as Database>::Row>,
 {
     let claimed = claim.amount.map_or_else(
@@ -387,7 +388,7 @@ impl Store {
                             flag_amount(&mut *tx, claim, &a, now).await?;
                             (CallbackOutcome::AmountMismatch, Some(a.payment_id))
                         }
-                        Some(a) if matches!(a.status.as_str(), "succeeded" | "failed") => (CallbackOutcome::AlreadySettled, Some(a.payment_id)),
+                        Some(a) if matches!(a.status, AttemptStatus::Succeeded | AttemptStatus::Failed) => (CallbackOutcome::AlreadySettled, Some(a.payment_id)),
                         Some(a) => (CallbackOutcome::Noted, Some(a.payment_id)),
                     }
                 }

@@ -15,7 +15,7 @@ use super::snapshot::PaymentLoadRow;
 use super::ts;
 use crate::events::{EventType, NewEvent};
 use crate::ids::new_audit_id;
-use crate::payments::order::{self, AttemptStatus, OrderEvent};
+use crate::payments::order::{self, AttemptStatus, OrderEvent, PaymentStatus};
 
 /// The database behind a connection type.
 pub type DbOf<C> = <C as sqlx::Connection>::Database;
@@ -146,19 +146,19 @@ where
 /// Takes the payment's row lock (held to commit) and returns its status: every transaction
 /// that emits a payment's event holds it, so that payment's events are inserted, committed and
 /// numbered in order.
-pub async fn lock_payment<C>(conn: &mut C, id: &str) -> Result<Option<String>, sqlx::Error>
+pub async fn lock_payment<C>(conn: &mut C, id: &str) -> Result<Option<PaymentStatus>, sqlx::Error>
 where
     C: TxConn,
     for<'c> &'c mut C: Executor<'c, Database = DbOf<C>>,
     for<'q> <DbOf<C> as Database>::Arguments<'q>: IntoArguments<'q, DbOf<C>>,
     for<'q> &'q str: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
-    for<'r> (String,): FromRow<'r, <DbOf<C> as Database>::Row>,
+    for<'r> (PaymentStatus,): FromRow<'r, <DbOf<C> as Database>::Row>,
 {
     let sql = format!(
         "select status from payment where payment_id = $1{}",
         C::FOR_UPDATE
     );
-    let row: Option<(String,)> = sqlx::query_as(&sql)
+    let row: Option<(PaymentStatus,)> = sqlx::query_as(&sql)
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?;

@@ -279,7 +279,7 @@ fn pending_row(
         payment_id,
         agency_code: Some("HN".into()),
         dossier_code: None,
-        status: "pending".into(),
+        status: landpay::payments::order::PaymentStatus::Pending,
         amount: 1000,
         refunded_amount: 0,
         payer: "{}".into(),

@@ -50,7 +50,7 @@ pub async fn vnpay_return(state: web::Data<AppState>, req: HttpRequest) -> HttpR
 
 /// An attempt no longer open whose life (`payments.attempt_ttl`) is over.
 fn is_stale(state: &AppState, attempt: &AttemptRow) -> bool {
-    let open = matches!(attempt.status.as_str(), "redirected" | "unknown");
+    let open = attempt.status.is_open();
     let ttl = chrono::Duration::from_std(state.settings.payments.attempt_ttl.0)
         .unwrap_or_else(|_| chrono::Duration::minutes(15));
     let old = crate::storage::parse_ts(&attempt.created_at)
