@@ -160,7 +160,7 @@ pub async fn load(
         } else {
             words::vietnamese(p.amount)
         },
-        gateway: attempt.map(|a| gateway_label(&a.gateway)),
+        gateway: attempt.map(|a| gateway_label(a.gateway.as_str())),
         gateway_txn_no: attempt.and_then(|a| a.gateway_txn_no.clone()),
         reference: attempt.map(|a| a.txn_ref.clone()),
         bank,

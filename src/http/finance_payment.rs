@@ -119,7 +119,7 @@ fn attempts(s: &Story) -> (Vec<AttemptView>, Vec<(String, String)>) {
             }
             AttemptView {
                 id: a.attempt_id.clone(),
-                gateway: a.gateway.clone(),
+                gateway: a.gateway.as_str().into(),
                 status: a.status.as_str().into(),
                 received: a.paid_amount.map(money).unwrap_or_else(|| "—".into()),
                 refunded: money(a.refunded_amount),

@@ -207,7 +207,7 @@ pub async fn choose(
     // At most one live attempt per gateway from this page: asking again returns it.
     let now = state.clock.now();
     let live = record.attempts.iter().find(|a| {
-        a.gateway == form.gateway
+        a.gateway.as_str() == form.gateway
             && a.status == crate::payments::order::AttemptStatus::Redirected
             && crate::storage::parse_ts(&a.expires_at).is_ok_and(|e| e > now)
     });

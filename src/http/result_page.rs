@@ -77,7 +77,7 @@ pub async fn result(
         .attempts
         .iter()
         .find(|a| Some(&a.attempt_id) == p.paid_attempt_id.as_ref());
-    let bank_transfer = latest.is_some_and(|a| a.gateway == "vietqr");
+    let bank_transfer = latest.is_some_and(|a| a.gateway == crate::gateways::GatewayId::Vietqr);
     let (tone, heading, message, refresh, retry) = match p.status.as_str() {
         "paid" | "partially_refunded" => ("ok", t.paid_heading, t.paid_message, false, false),
         "refunded" => ("warn", t.refunded, "", false, false),
@@ -126,7 +126,12 @@ pub async fn result(
             .and_then(|s| parse_ts(s).ok())
             .map(local_time),
         reference: paid_attempt.map(|a| match &a.gateway_txn_no {
-            Some(no) => format!("{} ({} {})", a.txn_ref, a.gateway.to_uppercase(), no),
+            Some(no) => format!(
+                "{} ({} {})",
+                a.txn_ref,
+                a.gateway.as_str().to_uppercase(),
+                no
+            ),
             None => a.txn_ref.clone(),
         }),
         receipt_url,

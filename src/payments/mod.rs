@@ -161,7 +161,7 @@ impl PaymentRecord {
                 .lines
                 .iter()
                 .map(|l| PaymentLine {
-                    kind: l.kind.clone(),
+                    kind: l.kind.as_str().into(),
                     source: l.source.clone(),
                     name: l.name.clone(),
                     sub_item: l.sub_item.clone(),
@@ -195,7 +195,7 @@ impl PaymentRecord {
                 .iter()
                 .map(|a| Attempt {
                     id: a.attempt_id.clone(),
-                    gateway: a.gateway.clone(),
+                    gateway: a.gateway.as_str().into(),
                     status: a.status.as_str().into(),
                     amount: a.amount,
                     reference: a.txn_ref.clone(),

@@ -31,7 +31,7 @@ pub async fn paygov_returned_unconfirmed(
         .store
         .attempt_by_ref(reference)
         .await?
-        .filter(|a| a.gateway == "paygov")
+        .filter(|a| a.gateway == crate::gateways::GatewayId::Paygov)
     else {
         return Ok(false);
     };

@@ -15,6 +15,7 @@ use crate::gateways::GatewayId;
 use crate::ids::{new_id, IdKind};
 use crate::money::Vnd;
 use crate::obligations::late_interest;
+use crate::obligations::line::LineKind;
 use crate::storage::payments::{
     AttemptRow, GatewayResult, NewAttempt, NewPayment, PaymentLineRow, PaymentRecord, PaymentRow,
     PaymentStoreError, ResultApplied,
@@ -197,7 +198,7 @@ async fn resolve_items(
             }
             holds.push(key);
             lines.push(PaymentLineRow {
-                kind: "fee".into(),
+                kind: LineKind::Fee,
                 source: asm_id.clone(),
                 notice_line_id: None,
                 assessment_line: Some(code.clone()),
@@ -254,7 +255,7 @@ async fn resolve_items(
             }
             holds.push(line.id.clone());
             lines.push(PaymentLineRow {
-                kind: "notice_line".into(),
+                kind: LineKind::NoticeLine,
                 source: notice.id.clone(),
                 notice_line_id: Some(line.id.clone()),
                 assessment_line: None,
@@ -269,7 +270,7 @@ async fn resolve_items(
             let interest = late_interest(Vnd::new(line.amount), due, today, &state.rules);
             if interest.interest.dong() > 0 {
                 lines.push(PaymentLineRow {
-                    kind: "late_payment_interest".into(),
+                    kind: LineKind::LatePaymentInterest,
                     source: notice.id.clone(),
                     notice_line_id: None,
                     assessment_line: None,
@@ -311,7 +312,10 @@ pub async fn create(
     let mut expires = now
         + chrono::Duration::from_std(state.settings.payments.order_ttl.0)
             .unwrap_or(Duration::hours(24));
-    if lines.iter().any(|l| l.kind == "late_payment_interest") {
+    if lines
+        .iter()
+        .any(|l| l.kind == LineKind::LatePaymentInterest)
+    {
         expires = expires.min(end_of_vietnam_day(now));
     }
     let id = new_id(IdKind::Payment);
@@ -395,7 +399,7 @@ pub async fn start_attempt(
     let has_interest = record
         .lines
         .iter()
-        .any(|l| l.kind == "late_payment_interest");
+        .any(|l| l.kind == LineKind::LatePaymentInterest);
     let (expires, extend_order_to) = if gateway_id == GatewayId::Vietqr && !has_interest {
         let until = now
             + chrono::Duration::from_std(state.settings.gateways.vietqr.order_ttl.0)
@@ -591,7 +595,7 @@ pub async fn resolve_attempt(state: &Services, attempt: &AttemptRow) -> anyhow::
         Ok(QueryOutcome::Pending) => {
             // A bank transfer past its expiry is closed (money that still arrives by statement is
             // recorded and flagged); other gateways are asked again on the next pass.
-            let to = if attempt.gateway == "vietqr" {
+            let to = if attempt.gateway == GatewayId::Vietqr {
                 super::order::AttemptStatus::Expired
             } else {
                 super::order::AttemptStatus::Unknown

@@ -99,7 +99,7 @@ pub async fn sqlite_insert_order(
         )
         .bind(&p.payment_id)
         .bind(i64::try_from(i).unwrap_or(i64::MAX))
-        .bind(&l.kind)
+        .bind(l.kind.as_str())
         .bind(&l.source)
         .bind(&l.notice_line_id)
         .bind(&l.assessment_line)

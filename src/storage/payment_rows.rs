@@ -1,6 +1,8 @@
 //! The rows of a payment order as stored: the order, its lines, attempts and flags, and the
 //! column lists that read them.
 
+use crate::gateways::GatewayId;
+use crate::obligations::line::LineKind;
 use crate::payments::order::{AttemptStatus, FlagStatus, PaymentStatus};
 
 pub const PAYMENT_COLUMNS: &str =
@@ -36,7 +38,7 @@ pub struct PaymentRow {
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct PaymentLineRow {
-    pub kind: String,
+    pub kind: LineKind,
     pub source: String,
     pub notice_line_id: Option<String>,
     pub assessment_line: Option<String>,
@@ -51,7 +53,7 @@ pub struct PaymentLineRow {
 pub struct AttemptRow {
     pub attempt_id: String,
     pub payment_id: String,
-    pub gateway: String,
+    pub gateway: GatewayId,
     pub txn_ref: String,
     pub status: AttemptStatus,
     pub amount: i64,

@@ -133,7 +133,7 @@ where
         .fetch_optional(&mut *conn)
         .await?;
     Ok(match found {
-        Some(a) if gateway.is_none_or(|g| g == a.gateway) => {
+        Some(a) if gateway.is_none_or(|g| g == a.gateway.as_str()) => {
             if Some(a.amount) != amount {
                 Moved::AmountDiffers(Box::new(a))
             } else {
