@@ -12,6 +12,7 @@ use tokio::sync::watch;
 use super::signing::signature_header;
 use super::url_policy::Policy;
 use crate::app::Services;
+use crate::events::DeliveryStatus;
 use crate::storage::parse_ts;
 use crate::storage::webhooks::ClaimedDelivery;
 
@@ -98,7 +99,7 @@ async fn deliver(
                 None,
                 Some("endpoint or event missing"),
                 0,
-                "dead",
+                DeliveryStatus::Dead,
                 now,
             )
             .await?;
@@ -107,7 +108,15 @@ async fn deliver(
     if endpoint.deleted_at.is_some() {
         state
             .store
-            .record_delivery_try(claimed, now, None, Some("endpoint deleted"), 0, "dead", now)
+            .record_delivery_try(
+                claimed,
+                now,
+                None,
+                Some("endpoint deleted"),
+                0,
+                DeliveryStatus::Dead,
+                now,
+            )
             .await?;
         return Ok(());
     }
@@ -150,13 +159,16 @@ async fn deliver(
     let tries_after = usize::try_from(claimed.tries + 1).unwrap_or(usize::MAX);
     let finished_at = state.clock.now();
     let (outcome, next) = if delivered {
-        ("delivered", finished_at)
+        (DeliveryStatus::Delivered, finished_at)
     } else if tries_after > schedule.len() {
-        ("dead", finished_at)
+        (DeliveryStatus::Dead, finished_at)
     } else {
         let base = schedule[tries_after - 1].0;
         let wait = jitter(base).max(Duration::from_secs(retry_after.unwrap_or(0)));
-        ("pending", finished_at + chrono::Duration::from_std(wait)?)
+        (
+            DeliveryStatus::Pending,
+            finished_at + chrono::Duration::from_std(wait)?,
+        )
     };
     let recorded = state
         .store
@@ -173,7 +185,7 @@ async fn deliver(
     if !recorded {
         tracing::warn!(delivery = %claimed.delivery_id, "delivery lease lost before its try was recorded");
     }
-    tracing::info!(delivery = %claimed.delivery_id, event = %claimed.event_id, ?status, outcome, "webhook try");
+    tracing::info!(delivery = %claimed.delivery_id, event = %claimed.event_id, ?status, outcome = outcome.as_str(), "webhook try");
     Ok(())
 }
 
