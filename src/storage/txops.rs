@@ -323,3 +323,17 @@ pub fn event_of(
         data,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sql_state_lists_follow_attempt_status() {
+        assert_eq!(sql_open_states(), "('redirected', 'unknown')");
+        assert_eq!(sql_money_states(), "('redirected', 'unknown', 'expired')");
+        for s in AttemptStatus::OPEN {
+            assert!(s.is_open());
+        }
+    }
+}
