@@ -3,6 +3,10 @@
 //! Where the dialects differ, a [`TxConn`] method is the backend's own statement (implemented
 //! for `SqliteConnection` and `PgConnection` in [`super::dialects`]); where they do not, one
 //! generic function here serves both. Callers pass the transaction's connection (`&mut *tx`).
+//!
+//! The `where` clauses of the generic functions name the Rust types each statement binds and
+//! reads; both connection types meet them, so a caller holding a concrete transaction never
+//! repeats them. A generic caller repeats the clauses of what it calls.
 
 use std::future::Future;
 
