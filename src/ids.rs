@@ -16,6 +16,10 @@ pub enum IdKind {
     Reconciliation,
     Refund,
     Callback,
+    /// A record of a payment's audit trail.
+    Audit,
+    /// A sign-in, failure, lock or sign-out of a finance account.
+    AccountEvent,
 }
 
 impl IdKind {
@@ -32,6 +36,8 @@ impl IdKind {
             Self::Reconciliation => "rec",
             Self::Refund => "rfd",
             Self::Callback => "cbk",
+            Self::Audit => "aud",
+            Self::AccountEvent => "acc",
         }
     }
 }
@@ -52,6 +58,111 @@ pub fn has_kind(id: &str, kind: IdKind) -> bool {
         .is_some_and(|rest| rest.len() == 26 && rest.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
+/// Defines a newtype for the ids of one kind: made only by `new` (a fresh id) or `parse` (text
+/// that carries the kind's prefix); stored and serialized as its text.
+macro_rules! prefixed_id {
+    ($(#[$doc:meta])* $name:ident => $kind:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, sqlx::Type)]
+        #[serde(transparent)]
+        #[sqlx(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub const KIND: IdKind = $kind;
+
+            /// A fresh id of this kind.
+            #[allow(clippy::new_without_default)]
+            pub fn new() -> Self {
+                Self(new_id(Self::KIND))
+            }
+
+            /// The id `text` names, when it carries this kind's prefix.
+            pub fn parse(text: &str) -> Option<Self> {
+                has_kind(text, Self::KIND).then(|| Self(text.to_owned()))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            pub fn into_string(self) -> String {
+                self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+    };
+}
+
+prefixed_id!(
+    /// A payment order (`pay_…`).
+    PaymentId => IdKind::Payment
+);
+prefixed_id!(
+    /// An attempt at a gateway (`att_…`).
+    AttemptId => IdKind::Attempt
+);
+prefixed_id!(
+    /// A gateway callback as received (`cbk_…`).
+    CallbackId => IdKind::Callback
+);
+prefixed_id!(
+    /// A record of a payment's audit trail (`aud_…`).
+    AuditId => IdKind::Audit
+);
+prefixed_id!(
+    /// An event of the feed (`evt_…`).
+    EventId => IdKind::Event
+);
+prefixed_id!(
+    /// A webhook delivery (`dlv_…`).
+    DeliveryId => IdKind::Delivery
+);
+prefixed_id!(
+    /// A refund (`rfd_…`).
+    RefundId => IdKind::Refund
+);
+prefixed_id!(
+    /// A payment notice (`ntc_…`).
+    NoticeId => IdKind::Notice
+);
+prefixed_id!(
+    /// A line of a payment notice (`ntl_…`).
+    NoticeLineId => IdKind::NoticeLine
+);
+prefixed_id!(
+    /// A record of a finance account's sign-ins and changes (`acc_…`).
+    AccountEventId => IdKind::AccountEvent
+);
+
+/// A fresh audit record id (`aud_…`).
+pub fn new_audit_id() -> AuditId {
+    AuditId::new()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,5 +176,21 @@ mod tests {
         assert!(has_kind(&a, IdKind::Payment));
         assert!(!has_kind(&a, IdKind::Notice));
         assert!(a < b);
+    }
+
+    #[test]
+    fn typed_ids_parse_only_their_own_kind() {
+        let audit = AuditId::new();
+        assert!(audit.as_str().starts_with("aud_"));
+        assert_eq!(AuditId::parse(audit.as_str()), Some(audit.clone()));
+        assert_eq!(CallbackId::parse(audit.as_str()), None);
+        assert!(AccountEventId::new().as_str().starts_with("acc_"));
+        let payment = PaymentId::new();
+        assert_eq!(PaymentId::parse(payment.as_str()), Some(payment.clone()));
+        assert_eq!(AttemptId::parse(payment.as_str()), None);
+        assert_eq!(
+            serde_json::to_string(&payment).unwrap_or_default(),
+            format!("\"{payment}\"")
+        );
     }
 }

@@ -148,7 +148,7 @@ pub async fn load(
         payment_id: p.payment_id.clone(),
         verify_url: verify_url(state, &confirmation_no),
         confirmation_no,
-        status: p.status.clone(),
+        status: p.status.as_str().into(),
         agency: agencies::view(&state.settings, p.agency_code.as_deref(), texts.lang),
         dossier: p.dossier_code.clone(),
         payer_name: text_of("name"),
@@ -160,7 +160,7 @@ pub async fn load(
         } else {
             words::vietnamese(p.amount)
         },
-        gateway: attempt.map(|a| gateway_label(&a.gateway)),
+        gateway: attempt.map(|a| gateway_label(a.gateway.as_str())),
         gateway_txn_no: attempt.and_then(|a| a.gateway_txn_no.clone()),
         reference: attempt.map(|a| a.txn_ref.clone()),
         bank,

@@ -79,3 +79,27 @@ pub struct Event {
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
 }
+
+/// Where a delivery of an event to an endpoint stands. Stored as text; the same text in the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Waiting for its next try.
+    Pending,
+    Delivered,
+    /// Given up after the last retry (kept, never deleted).
+    Dead,
+}
+
+impl DeliveryStatus {
+    pub const ALL: [DeliveryStatus; 3] = [Self::Pending, Self::Delivered, Self::Dead];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivered => "delivered",
+            Self::Dead => "dead",
+        }
+    }
+}

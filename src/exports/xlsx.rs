@@ -264,7 +264,7 @@ pub fn flags(rows: &[(String, FlagRow)]) -> anyhow::Result<Vec<u8>> {
         ws.write_string(
             row,
             2,
-            if flag.status == "open" {
+            if flag.status == crate::payments::order::FlagStatus::Open {
                 "Chưa xử lý"
             } else {
                 "Đã xử lý"

@@ -119,8 +119,8 @@ fn attempts(s: &Story) -> (Vec<AttemptView>, Vec<(String, String)>) {
             }
             AttemptView {
                 id: a.attempt_id.clone(),
-                gateway: a.gateway.clone(),
-                status: a.status.clone(),
+                gateway: a.gateway.as_str().into(),
+                status: a.status.as_str().into(),
                 received: a.paid_amount.map(money).unwrap_or_else(|| "—".into()),
                 refunded: money(a.refunded_amount),
                 role,
@@ -142,7 +142,7 @@ fn page_of(
         c: Chrome::of(who, "flags"),
         p: PaymentView {
             id: p.payment_id.clone(),
-            status: p.status.clone(),
+            status: p.status.as_str().into(),
             amount: money(p.amount),
             refunded: money(p.refunded_amount),
             agency: p.agency_code.clone().unwrap_or_else(|| "—".into()),
@@ -172,7 +172,7 @@ fn page_of(
             .iter()
             .map(|f| FlagView {
                 label: format!("{} / {}", labels::flag(&f.flag).0, labels::flag(&f.flag).1),
-                status: if f.status == "open" {
+                status: if f.status == crate::payments::order::FlagStatus::Open {
                     "Chưa xử lý / Open".into()
                 } else {
                     "Đã xử lý / Resolved".into()
@@ -195,7 +195,7 @@ fn refund_views(s: &Story) -> Vec<RefundView> {
             attempt_id: r.attempt_id.clone(),
             amount: money(r.amount),
             reason: r.reason.clone(),
-            status: r.status.clone(),
+            status: r.status.as_str().into(),
             by: r.created_by.clone(),
         })
         .collect()

@@ -10,7 +10,8 @@ use crate::clock::parse_ts;
 use crate::http::pages::{link_params, local_time, money, open, render, LinkQuery};
 use crate::http::state::AppState;
 use crate::http::texts::{for_lang, Texts};
-use crate::payments::order::is_open_attempt;
+use crate::payments::order::AttemptStatus;
+use crate::storage::payments::AttemptRow;
 
 /// How long the page keeps refreshing itself.
 const REFRESH_FOR_SECS: i64 = 120;
@@ -77,27 +78,7 @@ pub async fn result(
         .attempts
         .iter()
         .find(|a| Some(&a.attempt_id) == p.paid_attempt_id.as_ref());
-    let bank_transfer = latest.is_some_and(|a| a.gateway == "vietqr");
-    let (tone, heading, message, refresh, retry) = match p.status.as_str() {
-        "paid" | "partially_refunded" => ("ok", t.paid_heading, t.paid_message, false, false),
-        "refunded" => ("warn", t.refunded, "", false, false),
-        "expired" => ("warn", t.expired, "", false, false),
-        "cancelled" => ("warn", t.cancelled, "", false, false),
-        _ => match latest.map(|a| a.status.as_str()) {
-            Some(s) if is_open_attempt(s) && bank_transfer => (
-                "",
-                t.bank_pending_heading,
-                t.bank_pending_message,
-                true,
-                false,
-            ),
-            Some(s) if is_open_attempt(s) => {
-                ("", t.processing_heading, t.processing_message, true, false)
-            }
-            Some("failed" | "expired") => ("bad", t.failed_heading, t.failed_message, false, true),
-            _ => ("warn", t.waiting_heading, t.waiting_message, false, true),
-        },
-    };
+    let (tone, heading, message, refresh, retry) = outcome(t, p.status.as_str(), latest);
     let result_url = format!("/pay/{}/result?{link}", p.payment_id);
     let (refresh_url, check_again_url) = refresh_links(
         refresh,
@@ -126,7 +107,12 @@ pub async fn result(
             .and_then(|s| parse_ts(s).ok())
             .map(local_time),
         reference: paid_attempt.map(|a| match &a.gateway_txn_no {
-            Some(no) => format!("{} ({} {})", a.txn_ref, a.gateway.to_uppercase(), no),
+            Some(no) => format!(
+                "{} ({} {})",
+                a.txn_ref,
+                a.gateway.as_str().to_uppercase(),
+                no
+            ),
             None => a.txn_ref.clone(),
         }),
         receipt_url,
@@ -134,4 +120,34 @@ pub async fn result(
         return_url: p.return_url.clone(),
     };
     render(StatusCode::OK, &view, "")
+}
+
+/// The page's tone, heading and message, and whether it refreshes itself or offers a retry, from
+/// the order's status and its latest attempt.
+fn outcome(
+    t: &'static Texts,
+    order_status: &str,
+    latest: Option<&AttemptRow>,
+) -> (&'static str, &'static str, &'static str, bool, bool) {
+    let bank_transfer = latest.is_some_and(|a| a.gateway == crate::gateways::GatewayId::Vietqr);
+    match order_status {
+        "paid" | "partially_refunded" => ("ok", t.paid_heading, t.paid_message, false, false),
+        "refunded" => ("warn", t.refunded, "", false, false),
+        "expired" => ("warn", t.expired, "", false, false),
+        "cancelled" => ("warn", t.cancelled, "", false, false),
+        _ => match latest.map(|a| a.status) {
+            Some(s) if s.is_open() && bank_transfer => (
+                "",
+                t.bank_pending_heading,
+                t.bank_pending_message,
+                true,
+                false,
+            ),
+            Some(s) if s.is_open() => ("", t.processing_heading, t.processing_message, true, false),
+            Some(AttemptStatus::Failed | AttemptStatus::Expired) => {
+                ("bad", t.failed_heading, t.failed_message, false, true)
+            }
+            _ => ("warn", t.waiting_heading, t.waiting_message, false, true),
+        },
+    }
 }

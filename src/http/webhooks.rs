@@ -121,7 +121,7 @@ pub async fn deliveries(
         .into_iter()
         .map(|(d, tries)| {
             json!({"id": d.delivery_id, "event_id": d.event_id, "event_type": d.event_type, "status": d.status,
-                   "next_attempt_at": if d.status == "pending" { Some(d.next_attempt_at) } else { None },
+                   "next_attempt_at": if d.status == crate::events::DeliveryStatus::Pending { Some(d.next_attempt_at) } else { None },
                    "created_at": d.created_at, "tries": tries})
         })
         .collect();

@@ -25,6 +25,29 @@ pub enum Payer {
     Taxpayer,
 }
 
+/// What a line of a payment order pays. Stored as text; the same text in the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, sqlx::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum LineKind {
+    /// A line of an official payment notice.
+    NoticeLine,
+    /// Late-payment interest on a notice line past its due date.
+    LatePaymentInterest,
+    /// A fee computed from an assessment.
+    Fee,
+}
+
+impl LineKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NoticeLine => "notice_line",
+            Self::LatePaymentInterest => "late_payment_interest",
+            Self::Fee => "fee",
+        }
+    }
+}
+
 /// One obligation line of a quote.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Line {

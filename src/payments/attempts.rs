@@ -117,8 +117,7 @@ fn enabled_gateway<'a>(
 fn payable_until(record: &PaymentRecord, now: DateTime<Utc>) -> Result<DateTime<Utc>, ApiError> {
     let p = &record.payment;
     let order_expires = parse_ts(&p.expires_at)?;
-    let payable = super::order::PaymentStatus::parse(&p.status)
-        .is_some_and(super::order::PaymentStatus::is_payable);
+    let payable = p.status.is_payable();
     if !payable || order_expires <= now {
         return Err(ApiError::InvalidState(format!(
             "the payment is {} and cannot be paid",
@@ -141,7 +140,7 @@ fn expiry(
     let has_interest = record
         .lines
         .iter()
-        .any(|l| l.kind == "late_payment_interest");
+        .any(|l| l.kind == crate::obligations::line::LineKind::LatePaymentInterest);
     if gateway_id == GatewayId::Vietqr && !has_interest {
         let until = now
             + Duration::from_std(state.settings.gateways.vietqr.order_ttl.0)

@@ -110,7 +110,10 @@ pub async fn create(
     let mut expires = now
         + chrono::Duration::from_std(state.settings.payments.order_ttl.0)
             .unwrap_or(Duration::hours(24));
-    if lines.iter().any(|l| l.kind == "late_payment_interest") {
+    if lines
+        .iter()
+        .any(|l| l.kind == crate::obligations::line::LineKind::LatePaymentInterest)
+    {
         expires = expires.min(end_of_vietnam_day(now));
     }
     // A payer that cannot be written down is an error, never an order with no payer.
@@ -122,7 +125,7 @@ pub async fn create(
             payment_id: id.clone(),
             agency_code: agency,
             dossier_code: input.dossier_code.clone(),
-            status: "pending".into(),
+            status: super::order::PaymentStatus::Pending,
             amount,
             refunded_amount: 0,
             payer,

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use crate::app::Services;
 use crate::gateways::adapters::PaymentGateway;
-use crate::gateways::GatewayId;
 use crate::storage::payments::AttemptRow;
 
 /// The gateway of an attempt, under the credentials of its order's agency; `None` when that
@@ -15,9 +14,7 @@ pub async fn gateway_of_attempt(
     state: &Services,
     attempt: &AttemptRow,
 ) -> anyhow::Result<Option<Arc<dyn PaymentGateway>>> {
-    let Ok(id) = attempt.gateway.parse::<GatewayId>() else {
-        return Ok(None);
-    };
+    let id = attempt.gateway;
     let agency = state
         .store
         .agency_of_attempt(&attempt.txn_ref)

@@ -26,7 +26,7 @@ pub fn of(record: &PaymentRecord) -> anyhow::Result<OrderFacts> {
             .lines
             .iter()
             .map(|l| FactLine {
-                code: l.sub_item.clone().unwrap_or_else(|| l.kind.clone()),
+                code: l.sub_item.clone().unwrap_or_else(|| l.kind.as_str().into()),
                 name: l.name.clone(),
                 amount: l.amount,
             })

@@ -20,7 +20,7 @@ pub fn held_conflict(caller: &Caller, held: &[HeldItem]) -> ApiError {
                     "{} is already paid or held by another live payment",
                     h.item_key
                 )
-            } else if h.status == "pending" || h.status == "processing" {
+            } else if h.status.is_payable() {
                 format!(
                     "{} is held by another live payment ({})",
                     h.item_key, h.payment_id

@@ -99,7 +99,7 @@ async fn assessment_line(
     }
     out.holds.push(key);
     out.lines.push(PaymentLineRow {
-        kind: "fee".into(),
+        kind: crate::obligations::line::LineKind::Fee,
         source: asm_id.to_owned(),
         notice_line_id: None,
         assessment_line: Some(code.to_owned()),
@@ -181,7 +181,7 @@ async fn notice_line(
     }
     out.holds.push(line.id.clone());
     out.lines.push(PaymentLineRow {
-        kind: "notice_line".into(),
+        kind: crate::obligations::line::LineKind::NoticeLine,
         source: notice_id.to_owned(),
         notice_line_id: Some(line.id.clone()),
         assessment_line: None,
@@ -196,7 +196,7 @@ async fn notice_line(
     let interest = late_interest(Vnd::new(line.amount), due, today, &state.rules);
     if interest.interest.dong() > 0 {
         out.lines.push(PaymentLineRow {
-            kind: "late_payment_interest".into(),
+            kind: crate::obligations::line::LineKind::LatePaymentInterest,
             source: notice_id.to_owned(),
             notice_line_id: None,
             assessment_line: None,

@@ -3,6 +3,8 @@
 
 use crate::app::Services;
 use crate::gateways::adapters::{AttemptRef, GatewayFailure, QueryOutcome};
+use crate::gateways::GatewayId;
+use crate::payments::order::AttemptStatus;
 use crate::storage::parse_ts;
 use crate::storage::payments::{AttemptRow, GatewayResult, PaymentStoreError};
 
@@ -88,14 +90,14 @@ async fn record_answer(
             super::service::settle(state, &result).await?;
             return Ok(());
         }
-        Ok(QueryOutcome::NotFound) => "expired",
+        Ok(QueryOutcome::NotFound) => AttemptStatus::Expired,
         // A bank transfer past its expiry is closed (money that still arrives by statement is
         // recorded and flagged); other gateways are asked again on the next pass.
-        Ok(QueryOutcome::Pending) if attempt.gateway == "vietqr" => "expired",
-        Ok(QueryOutcome::Pending) => "unknown",
+        Ok(QueryOutcome::Pending) if attempt.gateway == GatewayId::Vietqr => AttemptStatus::Expired,
+        Ok(QueryOutcome::Pending) => AttemptStatus::Unknown,
         Err(e) => {
             tracing::warn!(attempt = %attempt.attempt_id, error = %e, "gateway query failed; will ask again");
-            "unknown"
+            AttemptStatus::Unknown
         }
     };
     state

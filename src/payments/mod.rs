@@ -156,7 +156,7 @@ impl PaymentRecord {
         let p = &self.payment;
         Payment {
             id: p.payment_id.clone(),
-            status: p.status.clone(),
+            status: p.status.as_str().into(),
             amount: p.amount,
             currency: "VND".into(),
             agency_code: p.agency_code.clone(),
@@ -168,7 +168,7 @@ impl PaymentRecord {
                 .lines
                 .iter()
                 .map(|l| PaymentLine {
-                    kind: l.kind.clone(),
+                    kind: l.kind.as_str().into(),
                     source: l.source.clone(),
                     name: l.name.clone(),
                     sub_item: l.sub_item.clone(),
@@ -184,7 +184,7 @@ impl PaymentRecord {
                 .iter()
                 .map(|f| Flag {
                     flag: f.flag.clone(),
-                    status: f.status.clone(),
+                    status: f.status.as_str().into(),
                     detail: f.detail.clone(),
                     note: f.note.clone(),
                     created_at: f.created_at.clone(),
@@ -202,8 +202,8 @@ impl PaymentRecord {
                 .iter()
                 .map(|a| Attempt {
                     id: a.attempt_id.clone(),
-                    gateway: a.gateway.clone(),
-                    status: a.status.clone(),
+                    gateway: a.gateway.as_str().into(),
+                    status: a.status.as_str().into(),
                     amount: a.amount,
                     reference: a.txn_ref.clone(),
                     redirect_url: a.redirect_url.clone(),

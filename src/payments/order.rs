@@ -3,9 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Order statuses. `failed` is an attempt status, never an order status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+/// Order statuses. `failed` is an attempt status, never an order status. Stored as text.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, sqlx::Type,
+)]
 #[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum PaymentStatus {
     Pending,
     Processing,
@@ -53,9 +56,12 @@ impl PaymentStatus {
     }
 }
 
-/// Attempt statuses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+/// Attempt statuses. Stored as text.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, sqlx::Type,
+)]
 #[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum AttemptStatus {
     Redirected,
     Succeeded,
@@ -86,15 +92,64 @@ impl AttemptStatus {
         })
     }
 
+    /// The states still waiting for the gateway's word.
+    pub const OPEN: [AttemptStatus; 2] = [Self::Redirected, Self::Unknown];
+
     /// Still waiting for the gateway's word.
     pub fn is_open(self) -> bool {
-        matches!(self, Self::Redirected | Self::Unknown)
+        Self::OPEN.contains(&self)
     }
 }
 
-/// Whether an attempt status as stored is open (an unknown text is not).
-pub fn is_open_attempt(status: &str) -> bool {
-    AttemptStatus::parse(status).is_some_and(AttemptStatus::is_open)
+impl std::fmt::Display for PaymentStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for AttemptStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Refund statuses: reserved (`pending`) before the gateway is asked, then settled. Stored as
+/// text; shown as text in the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum RefundStatus {
+    Pending,
+    Succeeded,
+    Failed,
+}
+
+impl RefundStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// The status of a flag on an order. Stored as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum FlagStatus {
+    Open,
+    Resolved,
+}
+
+impl FlagStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Resolved => "resolved",
+        }
+    }
 }
 
 /// What can happen to an order.
@@ -261,7 +316,11 @@ mod tests {
             ("REDIRECTED", false),
             ("", false),
         ] {
-            assert_eq!(is_open_attempt(status), open, "{status}");
+            assert_eq!(
+                AttemptStatus::parse(status).is_some_and(AttemptStatus::is_open),
+                open,
+                "{status}"
+            );
         }
     }
 }

@@ -114,8 +114,8 @@ pub async fn start_for_payer(
 ) -> Result<Option<String>, ApiError> {
     let now = state.clock.now();
     let live = record.attempts.iter().find(|a| {
-        a.gateway == input.gateway
-            && a.status == "redirected"
+        a.gateway.as_str() == input.gateway
+            && a.status == super::order::AttemptStatus::Redirected
             && parse_ts(&a.expires_at).is_ok_and(|e| e > now)
     });
     if let Some(a) = live {

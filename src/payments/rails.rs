@@ -31,13 +31,17 @@ pub async fn paygov_returned_unconfirmed(
         .store
         .attempt_by_ref(reference)
         .await?
-        .filter(|a| a.gateway == "paygov")
+        .filter(|a| a.gateway == crate::gateways::GatewayId::Paygov)
     else {
         return Ok(false);
     };
     state
         .store
-        .settle_attempt_without_money(&attempt.attempt_id, "unknown", state.clock.now())
+        .settle_attempt_without_money(
+            &attempt.attempt_id,
+            super::order::AttemptStatus::Unknown,
+            state.clock.now(),
+        )
         .await?;
     Ok(true)
 }

@@ -6,7 +6,6 @@ use crate::app::Services;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::gateways::adapters::{AttemptRef, RefundOutcome};
-use crate::gateways::GatewayId;
 use crate::ids::{new_id, IdKind};
 use crate::payments::service;
 use crate::storage::parse_ts;
@@ -146,9 +145,11 @@ async fn ask_gateway(
     amount: i64,
 ) -> Option<bool> {
     let attempt = record.attempts.iter().find(|a| a.attempt_id == attempt_id);
-    let gateway = attempt
-        .and_then(|a| a.gateway.parse::<GatewayId>().ok())
-        .and_then(|g| state.gateways.of(record.payment.agency_code.as_deref(), g));
+    let gateway = attempt.and_then(|a| {
+        state
+            .gateways
+            .of(record.payment.agency_code.as_deref(), a.gateway)
+    });
     let outcome = match (attempt, gateway) {
         (Some(a), Some(gateway)) => {
             let Ok(created) = parse_ts(&a.created_at) else {

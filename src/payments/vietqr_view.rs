@@ -28,7 +28,7 @@ fn open_attempt(record: &PaymentRecord) -> Option<&AttemptRow> {
         .attempts
         .iter()
         .rev()
-        .find(|a| a.gateway == "vietqr" && super::order::is_open_attempt(&a.status))
+        .find(|a| a.gateway == crate::gateways::GatewayId::Vietqr && a.status.is_open())
 }
 
 fn open_qr(record: &PaymentRecord) -> Option<serde_json::Value> {

@@ -22,6 +22,7 @@ use crate::config::SettlementCutoff;
 use crate::error::ApiError;
 use crate::gateways::GatewayId;
 use crate::ids::{new_id, IdKind};
+use crate::payments::order::AttemptStatus;
 use crate::payments::service;
 use crate::storage::parse_ts;
 use crate::storage::payments::GatewayResult;
@@ -195,11 +196,8 @@ impl Judge<'_> {
             }
             return Ok(());
         }
-        let open = matches!(
-            attempt.status.as_str(),
-            "redirected" | "unknown" | "expired"
-        );
-        if row.status == RowStatus::Failed && (open || attempt.status == "failed") {
+        let open = attempt.status.is_open() || attempt.status == AttemptStatus::Expired;
+        if row.status == RowStatus::Failed && (open || attempt.status == AttemptStatus::Failed) {
             self.diff.matched_without_ledger(row);
         } else if matches!(self.gateway, GatewayId::Vietqr | GatewayId::Paygov)
             && row.status == RowStatus::Success

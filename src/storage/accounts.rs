@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{in_write_tx, is_unique_violation, on_pool, on_writer, ts, Store};
-use crate::ids::{new_id, IdKind};
+use super::{in_write_tx, is_unique_violation, on_pool, on_writer, ts, unique, Store};
+use crate::ids::AccountEventId;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
@@ -51,7 +51,7 @@ impl Store {
         });
         match done {
             Ok(_) => Ok(true),
-            Err(e) if is_unique_violation(&e) => Ok(false),
+            Err(e) if is_unique_violation(&e, unique::FINANCE_USER) => Ok(false),
             Err(e) => Err(e),
         }
     }
@@ -132,7 +132,7 @@ impl Store {
             sqlx::query(
                 "insert into account_event (event_id, email, type, ip, detail, created_at) values ($1, $2, $3, $4, $5, $6)",
             )
-            .bind(new_id(IdKind::Callback).replacen("cbk_", "acc_", 1))
+            .bind(AccountEventId::new())
             .bind(email)
             .bind(kind)
             .bind(ip)

@@ -5,9 +5,10 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::payments::{AttemptRow, CallbackRecord, NewAttempt, PaymentStoreError, ATTEMPT_COLUMNS};
+use super::txops;
 use super::{in_write_tx, on_pool, on_writer, ts, Store};
 use crate::events::EventType;
-use crate::payments::order::PaymentStatus;
+use crate::payments::order::{AttemptStatus, PaymentStatus};
 
 impl Store {
     /// Adds an attempt to a payable order and moves it to `processing`.
@@ -18,15 +19,15 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<(), PaymentStoreError> {
-        in_write_tx!(self, tx, ops => {
-            let row: Option<(String, String)> =
+        in_write_tx!(self, tx => {
+            let row: Option<(PaymentStatus, String)> =
                 sqlx::query_as("select status, expires_at from payment where payment_id = $1")
                     .bind(payment_id)
                     .fetch_optional(&mut *tx)
                     .await?;
             let Some((status, expires_at)) = row else { return Err(PaymentStoreError::NotFound) };
-            if !PaymentStatus::parse(&status).is_some_and(PaymentStatus::is_payable) {
-                return Err(PaymentStoreError::NotPayable(status));
+            if !status.is_payable() {
+                return Err(PaymentStoreError::NotPayable(status.to_string()));
             }
             if expires_at <= ts(now) {
                 return Err(PaymentStoreError::NotPayable("past its expiry".into()));
@@ -56,7 +57,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            ops::audit(&mut tx, payment_id, "attempt.created", actor,
+            txops::audit(&mut *tx, payment_id, "attempt.created", actor,
                 &json!({"attempt_id": attempt.attempt_id, "gateway": attempt.gateway, "reference": attempt.txn_ref}), now).await?;
             let moved = sqlx::query(
                 "update payment set status = 'processing', updated_at = $2 where payment_id = $1 and status = 'pending'",
@@ -67,7 +68,7 @@ impl Store {
             .await?
             .rows_affected();
             if moved == 1 {
-                ops::emit_payment(&mut tx, payment_id, EventType::PaymentProcessing, now).await?;
+                txops::emit_payment(&mut *tx, payment_id, EventType::PaymentProcessing, serde_json::Value::Null, now).await?;
             }
             tx.commit().await?;
             Ok(())
@@ -184,8 +185,9 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<AttemptRow>, sqlx::Error> {
         let sql = format!(
-            "select {ATTEMPT_COLUMNS} from attempt where status in ('redirected', 'unknown') and expires_at < $1
-             order by expires_at limit $2"
+            "select {ATTEMPT_COLUMNS} from attempt where status in {} and expires_at < $1
+             order by expires_at limit $2",
+            txops::sql_open_states()
         );
         on_pool!(self, pool => sqlx::query_as(&sql).bind(ts(cutoff)).bind(limit).fetch_all(pool).await)
     }
@@ -195,14 +197,16 @@ impl Store {
     pub async fn settle_attempt_without_money(
         &self,
         attempt_id: &str,
-        to: &str,
+        to: AttemptStatus,
         now: DateTime<Utc>,
     ) -> Result<bool, PaymentStoreError> {
-        in_write_tx!(self, tx, ops => {
-            let row: Option<(String,)> = sqlx::query_as(
-                "update attempt set status = $2, updated_at = $3
-                 where attempt_id = $1 and status in ('redirected', 'unknown') returning payment_id",
-            )
+        let sql = format!(
+            "update attempt set status = $2, updated_at = $3
+             where attempt_id = $1 and status in {} returning payment_id",
+            txops::sql_open_states()
+        );
+        in_write_tx!(self, tx => {
+            let row: Option<(String,)> = sqlx::query_as(&sql)
             .bind(attempt_id)
             .bind(to)
             .bind(ts(now))
@@ -212,13 +216,9 @@ impl Store {
                 tx.commit().await?;
                 return Ok(false);
             };
-            if to == "expired" {
-                sqlx::query(&super::payments::back_to_pending_sql())
-                .bind(&pid)
-                .bind(ts(now))
-                .execute(&mut *tx)
-                .await?;
-                ops::audit(&mut tx, &pid, "attempt.expired", "janitor", &json!({"attempt_id": attempt_id}), now).await?;
+            if to == AttemptStatus::Expired {
+                txops::back_to_pending(&mut *tx, &pid, now).await?;
+                txops::audit(&mut *tx, &pid, "attempt.expired", "janitor", &json!({"attempt_id": attempt_id}), now).await?;
             }
             tx.commit().await?;
             Ok(true)

@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::payments::{FlagRow, PaymentStoreError};
+use super::txops;
 use super::{in_write_tx, on_pool, ts, Store};
+use crate::payments::order::FlagStatus;
 
 impl Store {
     /// Resolves an open flag with a note; `false` when there was no open flag.
@@ -17,7 +19,7 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, PaymentStoreError> {
-        in_write_tx!(self, tx, ops => {
+        in_write_tx!(self, tx => {
             let n = sqlx::query(
                 "update payment_flag set status = 'resolved', note = $3, resolved_by = $4, resolved_at = $5
                  where payment_id = $1 and flag = $2 and status = 'open'",
@@ -31,7 +33,7 @@ impl Store {
             .await?
             .rows_affected();
             if n == 1 {
-                ops::audit(&mut tx, payment_id, "flag.resolved", actor, &json!({"flag": flag, "note": note}), now).await?;
+                txops::audit(&mut *tx, payment_id, "flag.resolved", actor, &json!({"flag": flag, "note": note}), now).await?;
             }
             tx.commit().await?;
             Ok(n == 1)
@@ -49,7 +51,7 @@ impl Store {
         struct Row {
             payment_id: String,
             flag: String,
-            status: String,
+            status: FlagStatus,
             detail: Option<String>,
             note: Option<String>,
             created_at: String,

@@ -10,15 +10,19 @@ pub mod assessments;
 pub mod attempts;
 pub mod backup;
 pub mod callback_log;
+pub mod collections;
 pub mod confirmation;
+pub mod dialects;
 pub mod findings;
 pub mod flags;
 pub mod idempotency;
+pub mod inserting;
 pub mod notices;
 pub mod ops_figures;
 pub mod orders;
 pub mod outbox;
 pub mod paying;
+pub mod payment_rows;
 pub mod payments;
 pub mod reconciliation;
 pub mod refunds;
@@ -95,24 +99,18 @@ macro_rules! on_writer {
 }
 pub(crate) use on_writer;
 
-/// Runs `$body` inside a write transaction bound to `$tx`; `$body` must commit it. The optional
-/// `$ops` names the backend's in-transaction statements ([`txops`]) inside `$body`.
+/// Runs `$body` inside a write transaction bound to `$tx`; `$body` must commit it. The body is
+/// written once and compiled for each backend: statements that differ take the transaction's
+/// connection (`&mut *tx`) as a [`txops::TxConn`].
 macro_rules! in_write_tx {
     ($store:expr, $tx:ident => $body:expr) => {
-        $crate::storage::in_write_tx!($store, $tx, _ops => $body)
-    };
-    ($store:expr, $tx:ident, $ops:ident => $body:expr) => {
         match &$store.db {
             $crate::storage::Db::Sqlite(pools) => {
-                #[allow(unused_imports)]
-                use $crate::storage::txops::sqlite_ops as $ops;
                 #[allow(unused_mut)]
                 let mut $tx = pools.write.begin_with("BEGIN IMMEDIATE").await?;
                 $body
             }
             $crate::storage::Db::Postgres(pool) => {
-                #[allow(unused_imports)]
-                use $crate::storage::txops::pg_ops as $ops;
                 #[allow(unused_mut)]
                 let mut $tx = pool.begin().await?;
                 $body
@@ -121,28 +119,6 @@ macro_rules! in_write_tx {
     };
 }
 pub(crate) use in_write_tx;
-
-/// Runs `$body` with `$conn` a pooled connection (no transaction) and `$ops` the backend's
-/// statement module, for reads that reuse the in-transaction statements.
-macro_rules! with_conn {
-    ($store:expr, $conn:ident, $ops:ident => $body:expr) => {
-        match &$store.db {
-            $crate::storage::Db::Sqlite(pools) => {
-                #[allow(unused_imports)]
-                use $crate::storage::txops::sqlite_ops as $ops;
-                let mut $conn = pools.read.acquire().await?;
-                $body
-            }
-            $crate::storage::Db::Postgres(pool) => {
-                #[allow(unused_imports)]
-                use $crate::storage::txops::pg_ops as $ops;
-                let mut $conn = pool.acquire().await?;
-                $body
-            }
-        }
-    };
-}
-pub(crate) use with_conn;
 
 #[derive(Clone, Debug)]
 pub enum Db {
@@ -302,7 +278,56 @@ impl Store {
 
 pub use crate::clock::{parse_ts, ts};
 
-/// Whether a database error is a violation of the named unique constraint or primary key.
-pub fn is_unique_violation(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+/// A unique constraint (or primary key, or unique index), as each backend names it when a
+/// statement violates it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UniqueKey {
+    /// PostgreSQL's constraint or index name.
+    pub name: &'static str,
+    /// What SQLite reports after `UNIQUE constraint failed: `: `table.column, …`, or
+    /// `index 'name'` for an index on expressions.
+    pub sqlite: &'static str,
+}
+
+/// The unique keys whose violations are expected outcomes.
+pub mod unique {
+    use super::UniqueKey;
+
+    /// An item is held (paid, or in another live order).
+    pub const PAYMENT_HOLD: UniqueKey = UniqueKey {
+        name: "payment_hold_item_key_key",
+        sqlite: "payment_hold.item_key",
+    };
+    /// A notice number is already known for the agency.
+    pub const NOTICE_NUMBER: UniqueKey = UniqueKey {
+        name: "notice_agency_notice_no_key",
+        sqlite: "index 'notice_agency_notice_no_key'",
+    };
+    /// The e-mail address of a finance account is taken.
+    pub const FINANCE_USER: UniqueKey = UniqueKey {
+        name: "finance_user_pkey",
+        sqlite: "finance_user.email",
+    };
+    /// Another run is already current for the gateway, date and agency.
+    pub const CURRENT_RUN: UniqueKey = UniqueKey {
+        name: "reconciliation_current_key",
+        sqlite: "index 'reconciliation_current_key'",
+    };
+}
+
+/// Whether a database error is a violation of the unique key `key` (and not of another one).
+pub fn is_unique_violation(error: &sqlx::Error, key: UniqueKey) -> bool {
+    let sqlx::Error::Database(db) = error else {
+        return false;
+    };
+    if !db.is_unique_violation() {
+        return false;
+    }
+    match db.constraint() {
+        Some(name) => name == key.name,
+        None => db
+            .message()
+            .strip_prefix("UNIQUE constraint failed: ")
+            .is_some_and(|what| what == key.sqlite),
+    }
 }

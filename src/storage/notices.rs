@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{in_write_tx, is_unique_violation, on_pool, ts, Store};
+use super::{in_write_tx, is_unique_violation, on_pool, ts, unique, Store};
 use crate::ids::{new_id, IdKind};
 use crate::notices::{NewNotice, Notice, NoticeLine};
 
@@ -81,7 +81,9 @@ impl Store {
             .try_insert_notice(notice, agency, created_by, now)
             .await
         {
-            Err(e) if is_unique_violation(&e) => self.existing_notice(notice, agency).await,
+            Err(e) if is_unique_violation(&e, unique::NOTICE_NUMBER) => {
+                self.existing_notice(notice, agency).await
+            }
             other => other,
         }
     }

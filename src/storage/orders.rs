@@ -7,9 +7,10 @@ use serde_json::json;
 
 use super::payments::{HeldItem, NewPayment, PaymentRecord, PaymentStoreError};
 use super::snapshot::{PaymentLoadRow, PG_LIST, SQLITE_LIST};
-use super::{in_write_tx, is_unique_violation, ts, Store};
+use super::txops::{self, TxConn};
+use super::{in_write_tx, is_unique_violation, unique, Store};
 use crate::events::EventType;
-use crate::ids::{new_id, IdKind};
+use crate::payments::order::PaymentStatus;
 
 impl Store {
     /// Stores a new order with its holds and its `payment.created` event, or refuses if any
@@ -25,13 +26,12 @@ impl Store {
             attempts: Vec::new(),
             flags: Vec::new(),
         };
-        let event =
-            super::txops::event_of(&record, EventType::PaymentCreated, serde_json::Value::Null);
+        let event = txops::event_of(&record, EventType::PaymentCreated, serde_json::Value::Null);
         let audit = json!({"amount": new.row.amount});
-        let result: Result<(), PaymentStoreError> = async {
-            in_write_tx!(self, tx, ops => {
-                ops::insert_order(&mut tx, new, &audit, now).await?;
-                ops::emit(&mut tx, event, now).await?;
+        let result: Result<(), sqlx::Error> = async {
+            in_write_tx!(self, tx => {
+                tx.insert_order(new, &audit, now).await?;
+                txops::emit_all(&mut *tx, vec![event], now).await?;
                 tx.commit().await?;
                 Ok(())
             })
@@ -39,10 +39,10 @@ impl Store {
         .await;
         match result {
             Ok(()) => Ok(record),
-            Err(PaymentStoreError::Db(e)) if is_unique_violation(&e) => {
+            Err(e) if is_unique_violation(&e, unique::PAYMENT_HOLD) => {
                 Err(PaymentStoreError::ItemHeld)
             }
-            Err(other) => Err(other),
+            Err(other) => Err(PaymentStoreError::Db(other)),
         }
     }
 
@@ -54,7 +54,7 @@ impl Store {
             return Ok(Vec::new());
         }
         // One query for all the keys: an array on PostgreSQL, a JSON list on SQLite.
-        let found: Vec<(String, String, Option<String>, String)> = match &self.db {
+        let found: Vec<(String, String, Option<String>, PaymentStatus)> = match &self.db {
             super::Db::Sqlite(pools) => {
                 let list =
                     serde_json::to_string(keys).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
@@ -155,134 +155,4 @@ where
         .bind(created_to)
         .bind(after.unwrap_or(""))
         .bind(limit)
-}
-
-/// An audit record's id.
-fn audit_id() -> String {
-    new_id(IdKind::Callback).replacen("cbk_", "aud_", 1)
-}
-
-/// PostgreSQL: the order, its lines, its holds and its `payment.created` audit record in one
-/// statement (lines and holds as arrays, so its text never changes and it is prepared once).
-/// A held item fails the statement with the holds' unique violation.
-pub async fn pg_insert_order(
-    conn: &mut sqlx::PgConnection,
-    new: &NewPayment,
-    audit: &serde_json::Value,
-    now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    let p = &new.row;
-    let l = &new.lines;
-    let positions: Vec<i64> = (0..l.len())
-        .map(|i| i64::try_from(i).unwrap_or(i64::MAX))
-        .collect();
-    sqlx::query(
-        "with p as (
-           insert into payment (payment_id, agency_code, dossier_code, status, amount, refunded_amount, payer,
-                                return_url, locale, created_by, expires_at, created_at, updated_at)
-           values ($1, $2, $3, 'pending', $4, 0, $5, $6, $7, $8, $9, $10, $10) returning payment_id),
-         l as (
-           insert into payment_line (payment_id, position, kind, source, notice_line_id, assessment_line,
-                                     sub_item, name, amount, days, due_date)
-           select p.payment_id, u.* from p, unnest($11::bigint[], $12::text[], $13::text[], $14::text[], $15::text[],
-                                                    $16::text[], $17::text[], $18::bigint[], $19::bigint[], $20::text[]) as u),
-         h as (
-           insert into payment_hold (item_key, payment_id, created_at)
-           select k, p.payment_id, $21 from p, unnest($22::text[]) as k)
-         insert into audit (audit_id, payment_id, type, actor, data, created_at)
-         select $23, p.payment_id, 'payment.created', $8, $24, $21 from p",
-    )
-    .bind(&p.payment_id)
-    .bind(&p.agency_code)
-    .bind(&p.dossier_code)
-    .bind(p.amount)
-    .bind(&p.payer)
-    .bind(&p.return_url)
-    .bind(&p.locale)
-    .bind(&p.created_by)
-    .bind(&p.expires_at)
-    .bind(&p.created_at)
-    .bind(positions)
-    .bind(l.iter().map(|l| l.kind.as_str()).collect::<Vec<_>>())
-    .bind(l.iter().map(|l| l.source.as_str()).collect::<Vec<_>>())
-    .bind(l.iter().map(|l| l.notice_line_id.as_deref()).collect::<Vec<_>>())
-    .bind(l.iter().map(|l| l.assessment_line.as_deref()).collect::<Vec<_>>())
-    .bind(l.iter().map(|l| l.sub_item.as_deref()).collect::<Vec<_>>())
-    .bind(l.iter().map(|l| l.name.as_str()).collect::<Vec<_>>())
-    .bind(l.iter().map(|l| l.amount).collect::<Vec<_>>())
-    .bind(l.iter().map(|l| l.days).collect::<Vec<_>>())
-    .bind(l.iter().map(|l| l.due_date.as_deref()).collect::<Vec<_>>())
-    .bind(ts(now))
-    .bind(&new.holds)
-    .bind(audit_id())
-    .bind(audit.to_string())
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-/// SQLite: the same rows, one statement each (in-process calls on the one writer).
-pub async fn sqlite_insert_order(
-    conn: &mut sqlx::SqliteConnection,
-    new: &NewPayment,
-    audit: &serde_json::Value,
-    now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    let p = &new.row;
-    sqlx::query(
-        "insert into payment (payment_id, agency_code, dossier_code, status, amount, refunded_amount, payer,
-                              return_url, locale, created_by, expires_at, created_at, updated_at)
-         values ($1, $2, $3, 'pending', $4, 0, $5, $6, $7, $8, $9, $10, $10)",
-    )
-    .bind(&p.payment_id)
-    .bind(&p.agency_code)
-    .bind(&p.dossier_code)
-    .bind(p.amount)
-    .bind(&p.payer)
-    .bind(&p.return_url)
-    .bind(&p.locale)
-    .bind(&p.created_by)
-    .bind(&p.expires_at)
-    .bind(&p.created_at)
-    .execute(&mut *conn)
-    .await?;
-    for (i, l) in new.lines.iter().enumerate() {
-        sqlx::query(
-            "insert into payment_line (payment_id, position, kind, source, notice_line_id, assessment_line,
-                                       sub_item, name, amount, days, due_date)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(&p.payment_id)
-        .bind(i64::try_from(i).unwrap_or(i64::MAX))
-        .bind(&l.kind)
-        .bind(&l.source)
-        .bind(&l.notice_line_id)
-        .bind(&l.assessment_line)
-        .bind(&l.sub_item)
-        .bind(&l.name)
-        .bind(l.amount)
-        .bind(l.days)
-        .bind(&l.due_date)
-        .execute(&mut *conn)
-        .await?;
-    }
-    for key in &new.holds {
-        sqlx::query(
-            "insert into payment_hold (item_key, payment_id, created_at) values ($1, $2, $3)",
-        )
-        .bind(key)
-        .bind(&p.payment_id)
-        .bind(ts(now))
-        .execute(&mut *conn)
-        .await?;
-    }
-    sqlx::query("insert into audit (audit_id, payment_id, type, actor, data, created_at) values ($1, $2, 'payment.created', $3, $4, $5)")
-        .bind(audit_id())
-        .bind(&p.payment_id)
-        .bind(&p.created_by)
-        .bind(audit.to_string())
-        .bind(ts(now))
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
 }

@@ -9,7 +9,7 @@ use sqlx::{PgConnection, SqliteConnection};
 
 use super::ts;
 use crate::events::NewEvent;
-use crate::ids::{new_id, IdKind};
+use crate::ids::{DeliveryId, EventId};
 
 /// The stored body of an event; `sequence` is `null` until the sequencer numbers it.
 #[derive(serde::Serialize)]
@@ -61,7 +61,7 @@ pub async fn pg_insert_events(
     let mut ids = Vec::with_capacity(events.len());
     let mut bodies = Vec::with_capacity(events.len());
     for event in events {
-        let id = new_id(IdKind::Event);
+        let id = EventId::new().into_string();
         bodies.push(body(&id, event, &created_at, None)?);
         ids.push(id);
     }
@@ -135,7 +135,7 @@ pub async fn sqlite_insert_events(
     let created_at = ts(now);
     for (i, event) in events.iter().enumerate() {
         let sequence = last - n + 1 + i64::try_from(i).unwrap_or(0);
-        let id = new_id(IdKind::Event);
+        let id = EventId::new().into_string();
         sqlx::query(
             "insert into event (sequence, event_id, type, payment_id, notice_id, agency_code, body, created_at)
              values ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -171,7 +171,7 @@ pub async fn sqlite_insert_events(
                                        status, tries, next_attempt_at, created_at, updated_at)
                  values ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7, $7)",
             )
-            .bind(new_id(IdKind::Delivery))
+            .bind(DeliveryId::new())
             .bind(endpoint_id)
             .bind(&id)
             .bind(sequence)

@@ -7,35 +7,12 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, SqliteConnection};
 
-use super::payments::PaymentRecord;
+use super::payment_rows::PaymentRecord;
 use super::snapshot::{PaymentLoadRow, PG_PAY};
 use super::ts;
-use crate::ids::{new_id, IdKind};
+use super::txops::{self, Decision, PaidNotices, Paying};
+use crate::ids::new_audit_id;
 use crate::payments::order::{self, OrderEvent};
-
-/// What paying an order writes besides the order.
-pub struct Paying<'a> {
-    pub payment_id: &'a str,
-    pub attempt_id: &'a str,
-    pub money_at: DateTime<Utc>,
-    /// The `money.received` audit record's actor and data.
-    pub source: &'a str,
-    pub detail: &'a serde_json::Value,
-}
-
-/// A callback's decision for its log row and, with a payment, that payment's audit trail.
-pub struct Decision<'a> {
-    pub callback_id: &'a str,
-    pub verdict: &'a str,
-    pub answer: &'a str,
-    pub payment_id: Option<&'a str>,
-    pub gateway: &'a str,
-    pub audit: &'a serde_json::Value,
-}
-
-fn audit_id() -> String {
-    new_id(IdKind::Callback).replacen("cbk_", "aud_", 1)
-}
 
 /// Pays the order (takes its row lock) and returns its snapshot; `None` when the order can no
 /// longer take money.
@@ -49,7 +26,7 @@ pub async fn pg_pay_order(
         .bind(ts(p.money_at))
         .bind(p.attempt_id)
         .bind(ts(now))
-        .bind(audit_id())
+        .bind(new_audit_id())
         .bind(p.source)
         .bind(p.detail.to_string())
         .bind(crate::confirmation::number::new_confirmation_no())
@@ -63,7 +40,7 @@ pub async fn sqlite_pay_order(
     p: &Paying<'_>,
     now: DateTime<Utc>,
 ) -> Result<Option<PaymentRecord>, sqlx::Error> {
-    super::txops::sqlite_ops::audit(
+    txops::audit(
         conn,
         p.payment_id,
         "money.received",
@@ -86,7 +63,7 @@ pub async fn sqlite_pay_order(
     .fetch_optional(&mut *conn)
     .await?;
     match paid {
-        Some(_) => super::txops::sqlite_ops::load_payment(conn, p.payment_id).await,
+        Some(_) => txops::load_payment(conn, p.payment_id).await,
         None => Ok(None),
     }
 }
@@ -109,7 +86,7 @@ pub async fn pg_log_decision(
     .bind(d.verdict)
     .bind(d.answer)
     .bind(pid)
-    .bind(audit_id())
+    .bind(new_audit_id())
     .bind(d.gateway)
     .bind(d.audit.to_string())
     .bind(ts(now))
@@ -131,8 +108,7 @@ pub async fn sqlite_log_decision(
         .execute(&mut *conn)
         .await?;
     if let Some(pid) = d.payment_id {
-        super::txops::sqlite_ops::audit(conn, pid, "callback.received", d.gateway, d.audit, now)
-            .await?;
+        txops::audit(conn, pid, "callback.received", d.gateway, d.audit, now).await?;
     }
     Ok(())
 }
@@ -150,9 +126,6 @@ async fn log_row(conn: &mut PgConnection, d: &Decision<'_>) -> Result<(), sqlx::
         .await?;
     Ok(())
 }
-
-/// The notices that a paid order's lines completed, as (notice id, agency).
-pub type PaidNotices = Vec<(String, Option<String>)>;
 
 const NOTICES_OF_ORDER: &str = "select nl.notice_id from payment_line pl
      join notice_line nl on nl.notice_line_id = pl.notice_line_id

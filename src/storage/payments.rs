@@ -5,98 +5,14 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::{in_write_tx, on_pool, ts, with_conn, Store};
+pub use super::payment_rows::{
+    AttemptRow, FlagRow, NewPayment, PaymentLineRow, PaymentRecord, PaymentRow, ATTEMPT_COLUMNS,
+    FLAG_COLUMNS, LINE_COLUMNS, PAYMENT_COLUMNS,
+};
+use super::txops;
+use super::{in_write_tx, on_pool, ts, Db, Store};
 use crate::events::EventType;
-use crate::payments::order::{self, OrderEvent};
-
-pub const PAYMENT_COLUMNS: &str =
-    "payment_id, agency_code, dossier_code, status, amount, refunded_amount, payer, \
-     return_url, locale, created_by, expires_at, paid_at, paid_attempt_id, created_at, \
-     confirmation_no";
-pub const LINE_COLUMNS: &str =
-    "kind, source, notice_line_id, assessment_line, sub_item, name, amount, days, due_date";
-pub const ATTEMPT_COLUMNS: &str =
-    "attempt_id, payment_id, gateway, txn_ref, status, amount, redirect_url, qr, \
-     expires_at, gateway_txn_no, paid_amount, money_at, refunded_amount, created_at";
-pub const FLAG_COLUMNS: &str = "flag, status, detail, note, created_at, resolved_at";
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct PaymentRow {
-    pub payment_id: String,
-    pub agency_code: Option<String>,
-    pub dossier_code: Option<String>,
-    pub status: String,
-    pub amount: i64,
-    pub refunded_amount: i64,
-    pub payer: String,
-    pub return_url: Option<String>,
-    pub locale: String,
-    pub created_by: String,
-    pub expires_at: String,
-    pub paid_at: Option<String>,
-    pub paid_attempt_id: Option<String>,
-    pub created_at: String,
-    /// Given in the transaction that pays the order; unique across the service.
-    pub confirmation_no: Option<String>,
-}
-
-#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
-pub struct PaymentLineRow {
-    pub kind: String,
-    pub source: String,
-    pub notice_line_id: Option<String>,
-    pub assessment_line: Option<String>,
-    pub sub_item: Option<String>,
-    pub name: String,
-    pub amount: i64,
-    pub days: Option<i64>,
-    pub due_date: Option<String>,
-}
-
-#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
-pub struct AttemptRow {
-    pub attempt_id: String,
-    pub payment_id: String,
-    pub gateway: String,
-    pub txn_ref: String,
-    pub status: String,
-    pub amount: i64,
-    pub redirect_url: Option<String>,
-    pub qr: Option<String>,
-    pub expires_at: String,
-    pub gateway_txn_no: Option<String>,
-    pub paid_amount: Option<i64>,
-    pub money_at: Option<String>,
-    pub refunded_amount: i64,
-    pub created_at: String,
-}
-
-#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
-pub struct FlagRow {
-    pub flag: String,
-    pub status: String,
-    pub detail: Option<String>,
-    pub note: Option<String>,
-    pub created_at: String,
-    pub resolved_at: Option<String>,
-}
-
-/// A payment and everything shown with it.
-#[derive(Debug, Clone)]
-pub struct PaymentRecord {
-    pub payment: PaymentRow,
-    pub lines: Vec<PaymentLineRow>,
-    pub attempts: Vec<AttemptRow>,
-    pub flags: Vec<FlagRow>,
-}
-
-/// A new order, fully computed by the service.
-pub struct NewPayment {
-    pub row: PaymentRow,
-    pub lines: Vec<PaymentLineRow>,
-    /// Keys of the items this order holds (notice line ids, `asm_…:certificate_fee`).
-    pub holds: Vec<String>,
-}
+use crate::payments::order::{self, OrderEvent, PaymentStatus};
 
 /// An item held by an order: paid by it, or in it while it is live.
 #[derive(Debug, Clone)]
@@ -105,7 +21,7 @@ pub struct HeldItem {
     pub item_key: String,
     pub payment_id: String,
     pub agency_code: Option<String>,
-    pub status: String,
+    pub status: PaymentStatus,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -188,7 +104,10 @@ pub struct CallbackRecord<'a> {
 }
 impl Store {
     pub async fn payment(&self, id: &str) -> Result<Option<PaymentRecord>, sqlx::Error> {
-        with_conn!(self, conn, ops => ops::load_payment(&mut conn, id).await)
+        match &self.db {
+            Db::Sqlite(pools) => txops::load_payment(&mut *pools.read.acquire().await?, id).await,
+            Db::Postgres(pool) => txops::load_payment(&mut *pool.acquire().await?, id).await,
+        }
     }
 
     /// Flags an order (e.g. `amount_mismatch`) and emits `payment.flagged` when the flag is new.
@@ -199,9 +118,9 @@ impl Store {
         detail: &str,
         now: DateTime<Utc>,
     ) -> Result<(), PaymentStoreError> {
-        in_write_tx!(self, tx, ops => {
-            ops::lock_payment(&mut tx, payment_id).await?;
-            raise_flag!(tx, ops, payment_id, flag, detail, None::<&str>, now);
+        in_write_tx!(self, tx => {
+            txops::lock_payment(&mut *tx, payment_id).await?;
+            txops::raise_flag(&mut *tx, payment_id, flag, detail, None, now).await?;
             tx.commit().await?;
             Ok(())
         })
@@ -241,10 +160,11 @@ impl Store {
         let sql = format!(
             "update payment set status = $2, updated_at = $3
              where payment_id = $1 and status in {} and expires_at <= $4
-               and not exists (select 1 from attempt where payment_id = $1 and status in ('redirected', 'unknown'))",
-            order::sql_sources(event)
+               and not exists (select 1 from attempt where payment_id = $1 and status in {})",
+            order::sql_sources(event),
+            txops::sql_open_states()
         );
-        in_write_tx!(self, tx, ops => {
+        in_write_tx!(self, tx => {
             let n = sqlx::query(&sql)
             .bind(payment_id)
             .bind(to)
@@ -264,13 +184,10 @@ impl Store {
                     Some((s,)) => PaymentStoreError::NotPayable(s),
                 });
             }
-            sqlx::query("delete from payment_hold where payment_id = $1")
-                .bind(payment_id)
-                .execute(&mut *tx)
-                .await?;
-            ops::audit(&mut tx, payment_id, &format!("payment.{to}"), actor, &json!({}), now).await?;
+            txops::release_holds(&mut *tx, payment_id).await?;
+            txops::audit(&mut *tx, payment_id, &format!("payment.{to}"), actor, &json!({}), now).await?;
             let event = if event == OrderEvent::Cancel { EventType::PaymentCancelled } else { EventType::PaymentExpired };
-            ops::emit_payment(&mut tx, payment_id, event, now).await?;
+            txops::emit_payment(&mut *tx, payment_id, event, serde_json::Value::Null, now).await?;
             tx.commit().await?;
             Ok(())
         })
@@ -336,37 +253,4 @@ impl Store {
         all.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
         Ok(all.into_iter().map(|(_, _, v)| v).collect())
     }
-}
-
-/// Inserts an open flag once and emits `payment.flagged` when it is new.
-macro_rules! raise_flag {
-    ($tx:ident, $ops:ident, $pid:expr, $flag:expr, $detail:expr, $attempt:expr, $now:expr) => {{
-        let inserted = sqlx::query(
-            "insert into payment_flag (payment_id, flag, status, detail, created_at, attempt_id) values ($1, $2, 'open', $3, $4, $5)
-             on conflict (payment_id, flag) do nothing",
-        )
-        .bind($pid)
-        .bind($flag)
-        .bind($detail)
-        .bind(ts($now))
-        .bind($attempt)
-        .execute(&mut *$tx)
-        .await?
-        .rows_affected();
-        if inserted == 1 {
-            $ops::audit(&mut $tx, $pid, "flag.raised", "landpay", &json!({"flag": $flag, "detail": $detail}), $now).await?;
-            $ops::emit_payment(&mut $tx, $pid, EventType::PaymentFlagged, $now).await?;
-        }
-    }};
-}
-pub(crate) use raise_flag;
-
-/// An order whose attempt failed goes back to `pending` when no other attempt is still open.
-pub(crate) fn back_to_pending_sql() -> String {
-    format!(
-        "update payment set status = 'pending', updated_at = $2
-         where payment_id = $1 and status in {}
-           and not exists (select 1 from attempt where payment_id = $1 and status in ('redirected', 'unknown'))",
-        order::sql_sources(OrderEvent::AttemptsFailed)
-    )
 }

@@ -1,14 +1,15 @@
 //! Reconciliation runs and their items; the ledger side of a gateway's day; collections.
 
 use chrono::{DateTime, Utc};
-use futures_util::TryStreamExt;
-
 use serde_json::json;
+use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Type};
 
-use super::payments::back_to_pending_sql;
-use super::{in_write_tx, is_unique_violation, on_pool, ts, Store};
+use super::snapshot::PaymentLoadRow;
+use super::txops::{self, DbOf, TxConn};
+use super::{in_write_tx, is_unique_violation, on_pool, ts, unique, Store};
 use crate::events::EventType;
 use crate::money::format_vnd_plain;
+use crate::payments::order::{AttemptStatus, FlagStatus};
 use crate::reconciliation::csv::RowStatus;
 use crate::reconciliation::diff::{Item, LedgerEntry, Summary};
 
@@ -57,16 +58,7 @@ pub struct PositionedItem {
     pub item: ItemRow,
 }
 
-/// One line of paid money or refunded money, for the collections report.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct MoneyLine {
-    pub payment_id: String,
-    pub at: String,
-    pub agency_code: Option<String>,
-    pub gateway: Option<String>,
-    pub sub_item: Option<String>,
-    pub amount: i64,
-}
+pub use super::collections::MoneyLine;
 
 /// What the ledger knows of a gateway reference, wherever its money falls.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -75,7 +67,7 @@ pub struct RefRow {
     pub payment_id: String,
     pub agency_code: Option<String>,
     pub txn_ref: String,
-    pub status: String,
+    pub status: AttemptStatus,
     pub amount: i64,
     pub paid_amount: Option<i64>,
     pub refunded_amount: i64,
@@ -86,7 +78,9 @@ pub struct RefRow {
 impl RefRow {
     /// The attempt's money as a ledger entry, when it has money.
     pub fn ledger_entry(&self) -> Option<LedgerEntry> {
-        let amount = self.paid_amount.filter(|_| self.status == "succeeded")?;
+        let amount = self
+            .paid_amount
+            .filter(|_| self.status == AttemptStatus::Succeeded)?;
         Some(LedgerEntry {
             txn_ref: self.txn_ref.clone(),
             gateway_txn_no: self.gateway_txn_no.clone(),
@@ -306,7 +300,7 @@ impl Store {
                 Ok(())
             });
             match done {
-                Err(e) if is_unique_violation(&e) && tries < 3 => tries += 1,
+                Err(e) if is_unique_violation(&e, unique::CURRENT_RUN) && tries < 3 => tries += 1,
                 other => return other,
             }
         }
@@ -386,12 +380,14 @@ impl Store {
         source: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, sqlx::Error> {
-        in_write_tx!(self, tx, ops => {
-            let moved = sqlx::query(
-                "update attempt set status = 'succeeded', gateway_txn_no = $2, bank_code = coalesce($3, bank_code),
-                        paid_amount = $4, money_at = $5, updated_at = $6
-                 where attempt_id = $1 and status in ('redirected', 'unknown', 'expired')",
-            )
+        let sql = format!(
+            "update attempt set status = 'succeeded', gateway_txn_no = $2, bank_code = coalesce($3, bank_code),
+                    paid_amount = $4, money_at = $5, updated_at = $6
+             where attempt_id = $1 and status in {}",
+            txops::sql_money_states()
+        );
+        in_write_tx!(self, tx => {
+            let moved = sqlx::query(&sql)
             .bind(attempt_id)
             .bind(gateway_txn_no)
             .bind(bank_code)
@@ -406,152 +402,86 @@ impl Store {
                 return Ok(false);
             }
             // This transaction may emit the payment's event: it holds the payment's row lock.
-            ops::lock_payment(&mut tx, payment_id).await?;
+            txops::lock_payment(&mut *tx, payment_id).await?;
             let (expected,): (i64,) = sqlx::query_as("select amount from attempt where attempt_id = $1")
                 .bind(attempt_id)
                 .fetch_one(&mut *tx)
                 .await?;
-            ops::audit(&mut tx, payment_id, "money.received", source,
+            txops::audit(&mut *tx, payment_id, "money.received", source,
                 &json!({"attempt_id": attempt_id, "amount": amount, "expected": expected, "gateway_txn_no": gateway_txn_no,
                         "applied": false}), now).await?;
-            sqlx::query(&back_to_pending_sql())
-                .bind(payment_id)
-                .bind(ts(now))
-                .execute(&mut *tx)
-                .await?;
+            txops::back_to_pending(&mut *tx, payment_id, now).await?;
             let detail = format!(
                 "{} đ transferred for {attempt_id}, not the {} đ it was for; the order was not paid",
                 format_vnd_plain(amount),
                 format_vnd_plain(expected)
             );
-            let open: Option<(String,)> = sqlx::query_as(
-                "select status from payment_flag where payment_id = $1 and flag = 'amount_mismatch'",
-            )
-            .bind(payment_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let raised = match open {
-                None => {
-                    sqlx::query(
-                        "insert into payment_flag (payment_id, flag, status, detail, created_at, attempt_id)
-                         values ($1, 'amount_mismatch', 'open', $2, $3, $4)",
-                    )
-                    .bind(payment_id)
-                    .bind(&detail)
-                    .bind(ts(now))
-                    .bind(attempt_id)
-                    .execute(&mut *tx)
-                    .await?;
-                    true
-                }
-                // A flag of this kind already exists: it now stands for this money.
-                Some((status,)) => {
-                    sqlx::query(
-                        "update payment_flag set status = 'open', detail = $2, attempt_id = $3, note = null,
-                                resolved_by = null, resolved_at = null
-                         where payment_id = $1 and flag = 'amount_mismatch'",
-                    )
-                    .bind(payment_id)
-                    .bind(&detail)
-                    .bind(attempt_id)
-                    .execute(&mut *tx)
-                    .await?;
-                    status != "open"
-                }
-            };
-            ops::audit(&mut tx, payment_id, "flag.raised", "landpay", &json!({"flag": "amount_mismatch", "detail": detail, "attempt_id": attempt_id}), now).await?;
-            if raised {
-                ops::emit_payment(&mut tx, payment_id, EventType::PaymentFlagged, now).await?;
-            }
+            flag_wrong_amount(&mut *tx, payment_id, attempt_id, &detail, now).await?;
             tx.commit().await?;
             Ok(true)
         })
     }
+}
 
-    /// Paid lines with their money time in `[from, to)`, streamed into `each`.
-    pub async fn paid_lines(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        agency: Option<&str>,
-        each: &mut dyn FnMut(MoneyLine),
-    ) -> Result<(), sqlx::Error> {
-        let sql = "select p.payment_id, p.paid_at as at, p.agency_code, a.gateway, pl.sub_item, pl.amount
-                   from payment p join payment_line pl on pl.payment_id = p.payment_id
-                   left join attempt a on a.attempt_id = p.paid_attempt_id
-                   where p.paid_at >= $1 and p.paid_at < $2 and p.status in ('paid', 'partially_refunded', 'refunded')
-                     and ($3 is null or p.agency_code = $3)
-                   order by p.payment_id, pl.position";
-        on_pool!(self, pool => {
-            let mut rows = sqlx::query_as::<_, MoneyLine>(sql).bind(ts(from)).bind(ts(to)).bind(agency).fetch(pool);
-            while let Some(row) = rows.try_next().await? {
-                each(row);
-            }
-            Ok::<(), sqlx::Error>(())
-        })
-    }
-
-    /// Succeeded refunds with their time in `[from, to)`: (payment, time, amount), and the
-    /// payment's lines to split them by.
-    pub async fn refunds_between(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        agency: Option<&str>,
-    ) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
-        on_pool!(self, pool => {
-            sqlx::query_as(
-                "select r.payment_id, r.updated_at, r.amount from refund r join payment p on p.payment_id = r.payment_id
-                 where r.status = 'succeeded' and r.attempt_id = p.paid_attempt_id
-                   and r.updated_at >= $1 and r.updated_at < $2 and ($3 is null or p.agency_code = $3)
-                 order by r.updated_at",
-            )
-            .bind(ts(from))
-            .bind(ts(to))
-            .bind(agency)
-            .fetch_all(pool)
-            .await
-        })
-    }
-
-    /// Money held on attempts with their money time in `[from, to)` that did not pay their
-    /// order, net of its refunds: (gateway, amount) per attempt.
-    pub async fn unapplied_between(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        agency: Option<&str>,
-    ) -> Result<Vec<(String, i64)>, sqlx::Error> {
-        on_pool!(self, pool => {
-            sqlx::query_as(
-                "select a.gateway, a.paid_amount - a.refunded_amount from attempt a join payment p on p.payment_id = a.payment_id
-                 where a.status = 'succeeded' and a.paid_amount is not null and a.paid_amount > a.refunded_amount
-                   and (p.paid_attempt_id is null or p.paid_attempt_id <> a.attempt_id)
-                   and a.money_at >= $1 and a.money_at < $2 and ($3 is null or p.agency_code = $3)",
-            )
-            .bind(ts(from))
-            .bind(ts(to))
-            .bind(agency)
-            .fetch_all(pool)
-            .await
-        })
-    }
-
-    /// The lines of one payment as money lines (for splitting a refund).
-    pub async fn payment_money_lines(
-        &self,
-        payment_id: &str,
-    ) -> Result<Vec<MoneyLine>, sqlx::Error> {
-        on_pool!(self, pool => {
-            sqlx::query_as(
-                "select p.payment_id, coalesce(p.paid_at, p.created_at) as at, p.agency_code, a.gateway, pl.sub_item, pl.amount
-                 from payment p join payment_line pl on pl.payment_id = p.payment_id
-                 left join attempt a on a.attempt_id = p.paid_attempt_id
-                 where p.payment_id = $1 order by pl.position",
+/// Flags `amount_mismatch` for the money on `attempt_id`: a flag of this kind that already
+/// exists now stands for this money (and is open again). Emits `payment.flagged` when the
+/// flag was not open.
+async fn flag_wrong_amount<C>(
+    conn: &mut C,
+    payment_id: &str,
+    attempt_id: &str,
+    detail: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error>
+where
+    C: TxConn,
+    for<'c> &'c mut C: Executor<'c, Database = DbOf<C>>,
+    for<'q> <DbOf<C> as Database>::Arguments<'q>: IntoArguments<'q, DbOf<C>>,
+    for<'q> &'q str: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
+    for<'q> Option<&'q str>: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
+    for<'r> (String,): FromRow<'r, <DbOf<C> as Database>::Row>,
+    for<'r> (FlagStatus,): FromRow<'r, <DbOf<C> as Database>::Row>,
+    for<'r> PaymentLoadRow: FromRow<'r, <DbOf<C> as Database>::Row>,
+{
+    let open: Option<(FlagStatus,)> = sqlx::query_as(
+        "select status from payment_flag where payment_id = $1 and flag = 'amount_mismatch'",
+    )
+    .bind(payment_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let raised = match open {
+        None => {
+            sqlx::query(
+                "insert into payment_flag (payment_id, flag, status, detail, created_at, attempt_id)
+                 values ($1, 'amount_mismatch', 'open', $2, $3, $4)",
             )
             .bind(payment_id)
-            .fetch_all(pool)
-            .await
-        })
+            .bind(detail)
+            .bind(ts(now).as_str())
+            .bind(attempt_id)
+            .execute(&mut *conn)
+            .await?;
+            true
+        }
+        Some((status,)) => {
+            sqlx::query(
+                "update payment_flag set status = 'open', detail = $2, attempt_id = $3, note = null,
+                        resolved_by = null, resolved_at = null
+                 where payment_id = $1 and flag = 'amount_mismatch'",
+            )
+            .bind(payment_id)
+            .bind(detail)
+            .bind(attempt_id)
+            .execute(&mut *conn)
+            .await?;
+            status != FlagStatus::Open
+        }
+    };
+    let data = json!({"flag": "amount_mismatch", "detail": detail, "attempt_id": attempt_id});
+    txops::audit(&mut *conn, payment_id, "flag.raised", "landpay", &data, now).await?;
+    if raised {
+        let none = serde_json::Value::Null;
+        txops::emit_payment(conn, payment_id, EventType::PaymentFlagged, none, now).await?;
     }
+    Ok(())
 }

@@ -3,48 +3,13 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
+use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Type};
 
 use super::payments::PaymentStoreError;
+use super::txops::{self, DbOf, TxConn};
 use super::{in_write_tx, on_pool, ts, Store};
 use crate::events::EventType;
-use crate::payments::order::{self, OrderEvent, PaymentStatus};
-
-/// Gives a fully refunded order's notice lines back to the taxpayer as unpaid, recomputes their
-/// notices, and releases the order's holds so that the lines can be paid again.
-macro_rules! unpay_notice_lines {
-    ($tx:ident, $ops:ident, $pid:expr, $actor:expr, $now:expr) => {{
-        let lines: Vec<(String, String)> = sqlx::query_as(
-            "update notice_line set status = 'unpaid', paid_by = null, paid_at = null
-             where paid_by = $1 and status = 'paid' returning notice_line_id, notice_id",
-        )
-        .bind($pid)
-        .fetch_all(&mut *$tx)
-        .await?;
-        let mut notices: Vec<&str> = lines.iter().map(|(_, n)| n.as_str()).collect();
-        notices.sort_unstable();
-        notices.dedup();
-        for notice_id in &notices {
-            sqlx::query(
-                "update notice set status = case when exists (select 1 from notice_line where notice_id = $1 and status = 'paid')
-                                                 then 'partially_paid' else 'unpaid' end,
-                                   updated_at = $2
-                 where notice_id = $1",
-            )
-            .bind(*notice_id)
-            .bind(ts($now))
-            .execute(&mut *$tx)
-            .await?;
-        }
-        sqlx::query("delete from payment_hold where payment_id = $1")
-            .bind($pid)
-            .execute(&mut *$tx)
-            .await?;
-        if !lines.is_empty() {
-            let ids: Vec<&str> = lines.iter().map(|(l, _)| l.as_str()).collect();
-            $ops::audit(&mut $tx, $pid, "notice_lines.unpaid", $actor, &json!({"notice_line_ids": ids, "notices": notices}), $now).await?;
-        }
-    }};
-}
+use crate::payments::order::{self, OrderEvent, PaymentStatus, RefundStatus};
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct RefundRow {
@@ -54,7 +19,8 @@ pub struct RefundRow {
     pub attempt_id: String,
     pub amount: i64,
     pub reason: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: RefundStatus,
     pub created_by: String,
     pub created_at: String,
     pub updated_at: String,
@@ -138,8 +104,8 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<RefundRow, RefundError> {
-        in_write_tx!(self, tx, ops => {
-            let row: Option<(String, Option<String>)> =
+        in_write_tx!(self, tx => {
+            let row: Option<(PaymentStatus, Option<String>)> =
                 sqlx::query_as("select status, paid_attempt_id from payment where payment_id = $1")
                     .bind(payment_id)
                     .fetch_optional(&mut *tx)
@@ -156,11 +122,11 @@ impl Store {
             .fetch_all(&mut *tx)
             .await?;
             let Some(holder) = choose(&holders, attempt_id, paying.as_deref())? else {
-                return Err(PaymentStoreError::NotPayable(status).into());
+                return Err(PaymentStoreError::NotPayable(status.to_string()).into());
             };
             let applied = paying.as_deref() == Some(holder.attempt_id.as_str());
-            if applied && PaymentStatus::parse(&status).is_none_or(|s| order::next(s, OrderEvent::PartialRefund).is_err()) {
-                return Err(PaymentStoreError::NotPayable(status).into());
+            if applied && order::next(status, OrderEvent::PartialRefund).is_err() {
+                return Err(PaymentStoreError::NotPayable(status.to_string()).into());
             }
             let available = holder.paid.saturating_sub(holder.reserved);
             if amount > available {
@@ -180,7 +146,7 @@ impl Store {
             .bind(ts(now))
             .execute(&mut *tx)
             .await?;
-            ops::audit(&mut tx, payment_id, "refund.requested", actor,
+            txops::audit(&mut *tx, payment_id, "refund.requested", actor,
                 &json!({"refund_id": refund_id, "attempt_id": attempt_id, "amount": amount, "reason": reason, "of_unapplied": !applied}), now).await?;
             tx.commit().await?;
             Ok(RefundRow {
@@ -189,7 +155,7 @@ impl Store {
                 attempt_id,
                 amount,
                 reason: reason.to_owned(),
-                status: "pending".into(),
+                status: RefundStatus::Pending,
                 created_by: actor.to_owned(),
                 created_at: ts(now),
                 updated_at: ts(now),
@@ -208,8 +174,12 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<(), RefundError> {
-        let to = if succeeded { "succeeded" } else { "failed" };
-        in_write_tx!(self, tx, ops => {
+        let to = if succeeded {
+            RefundStatus::Succeeded
+        } else {
+            RefundStatus::Failed
+        };
+        in_write_tx!(self, tx => {
             let row: Option<(String, String, i64, String)> = sqlx::query_as(
                 "update refund set status = $2, updated_at = $3 where refund_id = $1 and status = 'pending'
                  returning payment_id, attempt_id, amount, reason",
@@ -224,7 +194,7 @@ impl Store {
                 return Ok(());
             };
             if !succeeded {
-                ops::audit(&mut tx, &payment_id, "refund.failed", actor, &json!({"refund_id": refund_id, "attempt_id": attempt_id, "amount": amount}), now).await?;
+                txops::audit(&mut *tx, &payment_id, "refund.failed", actor, &json!({"refund_id": refund_id, "attempt_id": attempt_id, "amount": amount}), now).await?;
                 tx.commit().await?;
                 return Ok(());
             }
@@ -241,43 +211,17 @@ impl Store {
             .bind(amount)
             .fetch_one(&mut *tx)
             .await?;
-            ops::audit(&mut tx, &payment_id, "refund.succeeded", actor,
+            txops::audit(&mut *tx, &payment_id, "refund.succeeded", actor,
                 &json!({"refund_id": refund_id, "attempt_id": attempt_id, "amount": amount, "of_unapplied": !applied}), now).await?;
             if applied {
-                let (status,): (String,) = sqlx::query_as(
-                    "update payment set refunded_amount = refunded_amount + $2,
-                            status = case when refunded_amount + $2 >= amount then 'refunded' else 'partially_refunded' end,
-                            updated_at = $3
-                     where payment_id = $1 returning status",
-                )
-                .bind(&payment_id)
-                .bind(amount)
-                .bind(ts(now))
-                .fetch_one(&mut *tx)
-                .await?;
-                if status == "refunded" {
-                    unpay_notice_lines!(tx, ops, &payment_id, actor, now);
-                }
+                refund_order(&mut *tx, &payment_id, amount, actor, now).await?;
             } else if paid.unwrap_or(0) <= refunded {
-                let flags: Vec<(String,)> = sqlx::query_as(
-                    "update payment_flag set status = 'resolved', note = $3, resolved_by = $4, resolved_at = $5
-                     where payment_id = $1 and attempt_id = $2 and status = 'open' returning flag",
-                )
-                .bind(&payment_id)
-                .bind(&attempt_id)
-                .bind(&reason)
-                .bind(actor)
-                .bind(ts(now))
-                .fetch_all(&mut *tx)
-                .await?;
-                for (flag,) in flags {
-                    ops::audit(&mut tx, &payment_id, "flag.resolved", actor,
-                        &json!({"flag": flag, "note": reason, "refund_id": refund_id, "attempt_id": attempt_id}), now).await?;
-                }
+                let refund = Settled { refund_id, attempt_id: &attempt_id, note: &reason, actor };
+                resolve_attempt_flags(&mut *tx, &payment_id, &refund, now).await?;
             }
             let refund = json!({"refund": {"id": refund_id, "attempt_id": attempt_id, "amount": amount, "of_unapplied": !applied}});
-            ops::lock_payment(&mut tx, &payment_id).await?;
-            ops::emit_payment_with(&mut tx, &payment_id, EventType::PaymentRefunded, refund, now).await?;
+            txops::lock_payment(&mut *tx, &payment_id).await?;
+            txops::emit_payment(&mut *tx, &payment_id, EventType::PaymentRefunded, refund, now).await?;
             tx.commit().await?;
             Ok(())
         })
@@ -309,4 +253,134 @@ impl Store {
             .await
         })
     }
+}
+
+/// Adds a refund of the paying attempt to its order: `partially_refunded`, or `refunded` when
+/// everything went back (then its notice lines are unpaid again).
+async fn refund_order<C>(
+    conn: &mut C,
+    payment_id: &str,
+    amount: i64,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error>
+where
+    C: TxConn,
+    for<'c> &'c mut C: Executor<'c, Database = DbOf<C>>,
+    for<'q> <DbOf<C> as Database>::Arguments<'q>: IntoArguments<'q, DbOf<C>>,
+    for<'q> &'q str: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
+    for<'q> i64: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
+    for<'r> (PaymentStatus,): FromRow<'r, <DbOf<C> as Database>::Row>,
+    for<'r> (String, String): FromRow<'r, <DbOf<C> as Database>::Row>,
+{
+    let (status,): (PaymentStatus,) = sqlx::query_as(
+        "update payment set refunded_amount = refunded_amount + $2,
+                status = case when refunded_amount + $2 >= amount then 'refunded' else 'partially_refunded' end,
+                updated_at = $3
+         where payment_id = $1 returning status",
+    )
+    .bind(payment_id)
+    .bind(amount)
+    .bind(ts(now).as_str())
+    .fetch_one(&mut *conn)
+    .await?;
+    if status == PaymentStatus::Refunded {
+        unpay_notice_lines(conn, payment_id, actor, now).await?;
+    }
+    Ok(())
+}
+
+/// Gives a fully refunded order's notice lines back to the taxpayer as unpaid, recomputes their
+/// notices, and releases the order's holds so that the lines can be paid again.
+async fn unpay_notice_lines<C>(
+    conn: &mut C,
+    payment_id: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error>
+where
+    C: TxConn,
+    for<'c> &'c mut C: Executor<'c, Database = DbOf<C>>,
+    for<'q> <DbOf<C> as Database>::Arguments<'q>: IntoArguments<'q, DbOf<C>>,
+    for<'q> &'q str: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
+    for<'r> (String, String): FromRow<'r, <DbOf<C> as Database>::Row>,
+{
+    let lines: Vec<(String, String)> = sqlx::query_as(
+        "update notice_line set status = 'unpaid', paid_by = null, paid_at = null
+         where paid_by = $1 and status = 'paid' returning notice_line_id, notice_id",
+    )
+    .bind(payment_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut notices: Vec<&str> = lines.iter().map(|(_, n)| n.as_str()).collect();
+    notices.sort_unstable();
+    notices.dedup();
+    for notice_id in &notices {
+        sqlx::query(
+            "update notice set status = case when exists (select 1 from notice_line where notice_id = $1 and status = 'paid')
+                                             then 'partially_paid' else 'unpaid' end,
+                               updated_at = $2
+             where notice_id = $1",
+        )
+        .bind(*notice_id)
+        .bind(ts(now).as_str())
+        .execute(&mut *conn)
+        .await?;
+    }
+    txops::release_holds(&mut *conn, payment_id).await?;
+    if !lines.is_empty() {
+        let ids: Vec<&str> = lines.iter().map(|(l, _)| l.as_str()).collect();
+        let data = json!({"notice_line_ids": ids, "notices": notices});
+        txops::audit(conn, payment_id, "notice_lines.unpaid", actor, &data, now).await?;
+    }
+    Ok(())
+}
+
+/// A settled refund of money the order did not take, as the note of the flags it resolves.
+struct Settled<'a> {
+    refund_id: &'a str,
+    attempt_id: &'a str,
+    note: &'a str,
+    actor: &'a str,
+}
+
+/// Resolves the open flags of an attempt whose unapplied money is all refunded.
+async fn resolve_attempt_flags<C>(
+    conn: &mut C,
+    payment_id: &str,
+    refund: &Settled<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error>
+where
+    C: TxConn,
+    for<'c> &'c mut C: Executor<'c, Database = DbOf<C>>,
+    for<'q> <DbOf<C> as Database>::Arguments<'q>: IntoArguments<'q, DbOf<C>>,
+    for<'q> &'q str: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
+    for<'r> (String,): FromRow<'r, <DbOf<C> as Database>::Row>,
+{
+    let flags: Vec<(String,)> = sqlx::query_as(
+        "update payment_flag set status = 'resolved', note = $3, resolved_by = $4, resolved_at = $5
+         where payment_id = $1 and attempt_id = $2 and status = 'open' returning flag",
+    )
+    .bind(payment_id)
+    .bind(refund.attempt_id)
+    .bind(refund.note)
+    .bind(refund.actor)
+    .bind(ts(now).as_str())
+    .fetch_all(&mut *conn)
+    .await?;
+    for (flag,) in flags {
+        let data = json!({"flag": flag, "note": refund.note, "refund_id": refund.refund_id,
+                          "attempt_id": refund.attempt_id});
+        txops::audit(
+            &mut *conn,
+            payment_id,
+            "flag.resolved",
+            refund.actor,
+            &data,
+            now,
+        )
+        .await?;
+    }
+    Ok(())
 }

@@ -4,7 +4,7 @@
 
 use std::sync::LazyLock;
 
-use super::payments::{
+use super::payment_rows::{
     AttemptRow, FlagRow, PaymentLineRow, PaymentRecord, PaymentRow, ATTEMPT_COLUMNS, FLAG_COLUMNS,
     LINE_COLUMNS, PAYMENT_COLUMNS,
 };

@@ -6,12 +6,17 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
+use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Type};
 
 use super::payments::{
-    raise_flag, AttemptRow, GatewayResult, PaymentStoreError, ResultApplied, ATTEMPT_COLUMNS,
+    AttemptFailure, AttemptRow, GatewayResult, PaymentStoreError, ResultApplied, ATTEMPT_COLUMNS,
 };
+use super::snapshot::PaymentLoadRow;
+use super::txops::{self, DbOf, Decision, Paying, TxConn};
 use super::{in_write_tx, ts, Store};
-use crate::events::EventType;
+use crate::events::{EventType, NewEvent};
+use crate::money::format_vnd_plain;
+use crate::payments::order::{AttemptStatus, PaymentStatus};
 
 /// What a callback's decision came to; its `verdict` in the callback log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,112 +60,223 @@ enum Moved {
     NoAttempt,
     AmountDiffers(Box<AttemptRow>),
     AlreadyFinal(String),
-    /// (attempt id, payment id, gateway)
-    Yes(String, String, String),
+    Yes(MovedAttempt),
 }
 
-/// Moves the attempt named by `$r.txn_ref` (of `$gateway`, for `$amount`) from an open status,
-/// in one statement; when nothing moved, finds out why.
-macro_rules! move_attempt {
-    ($tx:ident, $r:expr, $gateway:expr, $amount:expr, $now:expr) => {{
-        let r: &GatewayResult = $r;
-        let money_at = r.paid_at.unwrap_or($now);
-        // Money is real even on an attempt already closed as expired; a failure only moves an
-        // open attempt.
-        let open_states = if r.success { "('redirected', 'unknown', 'expired')" } else { "('redirected', 'unknown')" };
-        let moved: Option<(String, String, String)> = sqlx::query_as(&format!(
-            "update attempt set status = $2, gateway_txn_no = $3, bank_code = coalesce($4, bank_code),
-                    paid_amount = $5, money_at = $6, updated_at = $7
-             where txn_ref = $1 and gateway = coalesce($8, gateway) and amount = $9 and status in {open_states}
-             returning attempt_id, payment_id, gateway"
-        ))
-        .bind(&r.txn_ref)
-        .bind(if r.success { "succeeded" } else { "failed" })
-        .bind(&r.gateway_txn_no)
-        .bind(&r.bank_code)
-        .bind(if r.success { Some(r.amount) } else { None })
-        .bind(if r.success { Some(ts(money_at)) } else { None })
-        .bind(ts($now))
-        .bind($gateway)
-        .bind($amount)
-        .fetch_optional(&mut *$tx)
+/// The attempt that moved, and its order.
+struct MovedAttempt {
+    attempt_id: String,
+    payment_id: String,
+    gateway: String,
+}
+
+/// Moves the attempt named by `r.txn_ref` (of `gateway`, for `amount`) from an open status, in
+/// one statement; when nothing moved, finds out why.
+async fn move_attempt<C>(
+    conn: &mut C,
+    r: &GatewayResult,
+    gateway: Option<&str>,
+    amount: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<Moved, sqlx::Error>
+where
+    C: TxConn,
+    for<'c> &'c mut C: Executor<'c, Database = DbOf<C>>,
+    for<'q> <DbOf<C> as Database>::Arguments<'q>: IntoArguments<'q, DbOf<C>>,
+    for<'q> &'q str: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
+    for<'q> Option<&'q str>: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
+    for<'q> Option<i64>: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
+    for<'r> (String, String, String): FromRow<'r, <DbOf<C> as Database>::Row>,
+    for<'r> AttemptRow: FromRow<'r, <DbOf<C> as Database>::Row>,
+{
+    let money_at = ts(r.paid_at.unwrap_or(now));
+    let now_text = ts(now);
+    // Money is real even on an attempt already closed as expired; a failure only moves an
+    // open attempt.
+    let from = if r.success {
+        txops::sql_money_states()
+    } else {
+        txops::sql_open_states()
+    };
+    let to = if r.success {
+        AttemptStatus::Succeeded
+    } else {
+        AttemptStatus::Failed
+    };
+    let moved: Option<(String, String, String)> = sqlx::query_as(&format!(
+        "update attempt set status = $2, gateway_txn_no = $3, bank_code = coalesce($4, bank_code),
+                paid_amount = $5, money_at = $6, updated_at = $7
+         where txn_ref = $1 and gateway = coalesce($8, gateway) and amount = $9 and status in {from}
+         returning attempt_id, payment_id, gateway"
+    ))
+    .bind(r.txn_ref.as_str())
+    .bind(to.as_str())
+    .bind(r.gateway_txn_no.as_deref())
+    .bind(r.bank_code.as_deref())
+    .bind(r.success.then_some(r.amount))
+    .bind(r.success.then_some(money_at.as_str()))
+    .bind(now_text.as_str())
+    .bind(gateway)
+    .bind(amount)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some((attempt_id, payment_id, gateway)) = moved {
+        return Ok(Moved::Yes(MovedAttempt {
+            attempt_id,
+            payment_id,
+            gateway,
+        }));
+    }
+    let sql = format!("select {ATTEMPT_COLUMNS} from attempt where txn_ref = $1");
+    let found: Option<AttemptRow> = sqlx::query_as(&sql)
+        .bind(r.txn_ref.as_str())
+        .fetch_optional(&mut *conn)
         .await?;
-        match moved {
-            Some((attempt_id, pid, gateway)) => Moved::Yes(attempt_id, pid, gateway),
-            None => {
-                let sql = format!("select {ATTEMPT_COLUMNS} from attempt where txn_ref = $1");
-                let found: Option<AttemptRow> = sqlx::query_as(&sql).bind(&r.txn_ref).fetch_optional(&mut *$tx).await?;
-                match found {
-                    Some(a) if $gateway.is_none_or(|g: &str| g == a.gateway) => {
-                        if Some(a.amount) != $amount { Moved::AmountDiffers(Box::new(a)) } else { Moved::AlreadyFinal(a.payment_id) }
-                    }
-                    _ => Moved::NoAttempt,
-                }
+    Ok(match found {
+        Some(a) if gateway.is_none_or(|g| g == a.gateway.as_str()) => {
+            if Some(a.amount) != amount {
+                Moved::AmountDiffers(Box::new(a))
+            } else {
+                Moved::AlreadyFinal(a.payment_id)
             }
         }
-    }};
+        _ => Moved::NoAttempt,
+    })
 }
 
 /// Applies a moved attempt to its order (the payment's row lock taken first): a failure sends
 /// the order back to `pending` and emits `payment.attempt_failed`; money pays the order, or is
 /// recorded and flagged when the order can no longer take it.
-macro_rules! apply_moved {
-    ($tx:ident, $ops:ident, $r:expr, $attempt_id:expr, $pid:expr, $gateway:expr, $now:expr) => {{
-        let r: &GatewayResult = $r;
-        let (attempt_id, pid): (&str, &str) = ($attempt_id, $pid);
-        let detail = json!({"attempt_id": attempt_id, "gateway": $gateway, "reference": r.txn_ref,
-                            "amount": r.amount, "gateway_txn_no": r.gateway_txn_no, "source": r.source});
-        if !r.success {
-            $ops::lock_payment(&mut $tx, pid).await?;
-            $ops::audit(&mut $tx, pid, "attempt.failed", &r.source, &detail, $now).await?;
-            sqlx::query(&super::payments::back_to_pending_sql()).bind(pid).bind(ts($now)).execute(&mut *$tx).await?;
-            let failure = r.failure.clone().unwrap_or_else(unexplained_failure);
-            let extra = json!({"attempt": {"id": attempt_id, "gateway": $gateway, "code": failure.code,
-                                           "reason_vi": failure.reason_vi, "reason_en": failure.reason_en}});
-            $ops::emit_payment_with(&mut $tx, pid, EventType::PaymentAttemptFailed, extra, $now).await?;
-            ResultApplied::Failed
-        } else {
-            let money_at = r.paid_at.unwrap_or($now);
-            // Paying the order takes its row lock; when it cannot take the money, the lock is
-            // taken to read why.
-            let paying = super::paying::Paying { payment_id: pid, attempt_id, money_at, source: &r.source, detail: &detail };
-            if let Some(record) = $ops::pay_order(&mut $tx, &paying, $now).await? {
-                let notices = $ops::mark_lines_paid(&mut $tx, pid, money_at, $now).await?;
-                // The confirmation's e-mail waits in the mail outbox, committed with the money.
-                sqlx::query(
-                    "insert into mail_outbox (payment_id, kind, status, tries, next_attempt_at, created_at, updated_at)
-                     values ($1, 'confirmation', 'pending', 0, $2, $2, $2) on conflict do nothing",
-                )
-                .bind(pid).bind(ts($now)).execute(&mut *$tx).await?;
-                // payment.paid and notice.paid in one write of the event log.
-                let mut events = vec![super::txops::event_of(&record, EventType::PaymentPaid, serde_json::Value::Null)];
-                for (notice_id, agency) in notices {
-                    events.push(crate::events::NewEvent {
-                        event_type: EventType::NoticePaid,
-                        payment_id: None,
-                        notice_id: Some(notice_id.clone()),
-                        agency_code: agency.clone(),
-                        data: json!({"notice_id": notice_id, "payment_id": pid, "agency_code": agency}),
-                    });
-                }
-                $ops::emit_all(&mut $tx, events, $now).await?;
-                ResultApplied::Paid
-            } else {
-                let status = $ops::lock_payment(&mut $tx, pid).await?.unwrap_or_default();
-                let flag = if matches!(status.as_str(), "expired" | "cancelled") { "paid_after_expiry" } else { "duplicate_payment" };
-                let text = format!(
-                    "{} đ received on attempt {attempt_id} ({}) while the order was {status}",
-                    crate::money::format_vnd_plain(r.amount), r.txn_ref
-                );
-                raise_flag!($tx, $ops, pid, flag, &text, Some(attempt_id), $now);
-                ResultApplied::Flagged(flag.to_owned())
-            }
-        }
-    }};
+async fn apply_moved<C>(
+    conn: &mut C,
+    r: &GatewayResult,
+    moved: &MovedAttempt,
+    now: DateTime<Utc>,
+) -> Result<ResultApplied, sqlx::Error>
+where
+    C: TxConn,
+    for<'c> &'c mut C: Executor<'c, Database = DbOf<C>>,
+    for<'q> <DbOf<C> as Database>::Arguments<'q>: IntoArguments<'q, DbOf<C>>,
+    for<'q> &'q str: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
+    for<'q> Option<&'q str>: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
+    for<'r> (String,): FromRow<'r, <DbOf<C> as Database>::Row>,
+    for<'r> (PaymentStatus,): FromRow<'r, <DbOf<C> as Database>::Row>,
+    for<'r> PaymentLoadRow: FromRow<'r, <DbOf<C> as Database>::Row>,
+{
+    let detail = json!({"attempt_id": moved.attempt_id, "gateway": moved.gateway, "reference": r.txn_ref,
+                        "amount": r.amount, "gateway_txn_no": r.gateway_txn_no, "source": r.source});
+    if r.success {
+        apply_money(conn, r, moved, &detail, now).await
+    } else {
+        apply_failure(conn, r, moved, &detail, now).await?;
+        Ok(ResultApplied::Failed)
+    }
 }
 
-fn unexplained_failure() -> super::payments::AttemptFailure {
-    super::payments::AttemptFailure {
+async fn apply_failure<C>(
+    conn: &mut C,
+    r: &GatewayResult,
+    moved: &MovedAttempt,
+    detail: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error>
+where
+    C: TxConn,
+    for<'c> &'c mut C: Executor<'c, Database = DbOf<C>>,
+    for<'q> <DbOf<C> as Database>::Arguments<'q>: IntoArguments<'q, DbOf<C>>,
+    for<'q> &'q str: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
+    for<'q> Option<&'q str>: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
+    for<'r> (String,): FromRow<'r, <DbOf<C> as Database>::Row>,
+    for<'r> (PaymentStatus,): FromRow<'r, <DbOf<C> as Database>::Row>,
+    for<'r> PaymentLoadRow: FromRow<'r, <DbOf<C> as Database>::Row>,
+{
+    let pid = moved.payment_id.as_str();
+    txops::lock_payment(&mut *conn, pid).await?;
+    txops::audit(&mut *conn, pid, "attempt.failed", &r.source, detail, now).await?;
+    txops::back_to_pending(&mut *conn, pid, now).await?;
+    let failure = r.failure.clone().unwrap_or_else(unexplained_failure);
+    let extra = json!({"attempt": {"id": moved.attempt_id, "gateway": moved.gateway, "code": failure.code,
+                                   "reason_vi": failure.reason_vi, "reason_en": failure.reason_en}});
+    txops::emit_payment(conn, pid, EventType::PaymentAttemptFailed, extra, now).await
+}
+
+async fn apply_money<C>(
+    conn: &mut C,
+    r: &GatewayResult,
+    moved: &MovedAttempt,
+    detail: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<ResultApplied, sqlx::Error>
+where
+    C: TxConn,
+    for<'c> &'c mut C: Executor<'c, Database = DbOf<C>>,
+    for<'q> <DbOf<C> as Database>::Arguments<'q>: IntoArguments<'q, DbOf<C>>,
+    for<'q> &'q str: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
+    for<'q> Option<&'q str>: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
+    for<'r> (String,): FromRow<'r, <DbOf<C> as Database>::Row>,
+    for<'r> (PaymentStatus,): FromRow<'r, <DbOf<C> as Database>::Row>,
+    for<'r> PaymentLoadRow: FromRow<'r, <DbOf<C> as Database>::Row>,
+{
+    let (attempt_id, pid) = (moved.attempt_id.as_str(), moved.payment_id.as_str());
+    let money_at = r.paid_at.unwrap_or(now);
+    // Paying the order takes its row lock; when it cannot take the money, the lock is taken
+    // to read why.
+    let paying = Paying {
+        payment_id: pid,
+        attempt_id,
+        money_at,
+        source: &r.source,
+        detail,
+    };
+    let Some(record) = conn.pay_order(&paying, now).await? else {
+        let status = txops::lock_payment(&mut *conn, pid)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)?;
+        let closed = matches!(status, PaymentStatus::Expired | PaymentStatus::Cancelled);
+        let flag = if closed {
+            "paid_after_expiry"
+        } else {
+            "duplicate_payment"
+        };
+        let text = format!(
+            "{} đ received on attempt {attempt_id} ({}) while the order was {status}",
+            format_vnd_plain(r.amount),
+            r.txn_ref
+        );
+        txops::raise_flag(conn, pid, flag, &text, Some(attempt_id), now).await?;
+        return Ok(ResultApplied::Flagged(flag.to_owned()));
+    };
+    let notices = conn.mark_lines_paid(pid, money_at, now).await?;
+    // The confirmation's e-mail waits in the mail outbox, committed with the money.
+    sqlx::query(
+        "insert into mail_outbox (payment_id, kind, status, tries, next_attempt_at, created_at, updated_at)
+         values ($1, 'confirmation', 'pending', 0, $2, $2, $2) on conflict do nothing",
+    )
+    .bind(pid)
+    .bind(ts(now).as_str())
+    .execute(&mut *conn)
+    .await?;
+    // payment.paid and notice.paid in one write of the event log.
+    let mut events = vec![txops::event_of(
+        &record,
+        EventType::PaymentPaid,
+        serde_json::Value::Null,
+    )];
+    for (notice_id, agency) in notices {
+        events.push(NewEvent {
+            event_type: EventType::NoticePaid,
+            payment_id: None,
+            notice_id: Some(notice_id.clone()),
+            agency_code: agency.clone(),
+            data: json!({"notice_id": notice_id, "payment_id": pid, "agency_code": agency}),
+        });
+    }
+    txops::emit_all(conn, events, now).await?;
+    Ok(ResultApplied::Paid)
+}
+
+fn unexplained_failure() -> AttemptFailure {
+    AttemptFailure {
         code: None,
         reason_vi: "Cổng thanh toán báo giao dịch không thành công".into(),
         reason_en: "The gateway reports that the payment did not go through".into(),
@@ -168,42 +284,58 @@ fn unexplained_failure() -> super::payments::AttemptFailure {
 }
 
 /// Flags the order of an attempt that a callback claims another amount for.
-macro_rules! flag_amount {
-    ($tx:ident, $ops:ident, $claim:expr, $attempt:expr, $now:expr) => {{
-        let a: &AttemptRow = $attempt;
-        let claimed = $claim.amount.map_or_else(
-            || "another amount".to_owned(),
-            |c| format!("{} đ", crate::money::format_vnd_plain(c)),
-        );
-        let detail = format!(
-            "{} callback for {} with {claimed}, not the attempt's {} đ",
-            $claim.gateway,
-            a.txn_ref,
-            crate::money::format_vnd_plain(a.amount)
-        );
-        $ops::lock_payment(&mut $tx, &a.payment_id).await?;
-        raise_flag!(
-            $tx,
-            $ops,
-            &a.payment_id,
-            "amount_mismatch",
-            &detail,
-            None::<&str>,
-            $now
-        );
-    }};
+async fn flag_amount<C>(
+    conn: &mut C,
+    claim: &CallbackClaim<'_>,
+    a: &AttemptRow,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error>
+where
+    C: TxConn,
+    for<'c> &'c mut C: Executor<'c, Database = DbOf<C>>,
+    for<'q> <DbOf<C> as Database>::Arguments<'q>: IntoArguments<'q, DbOf<C>>,
+    for<'q> &'q str: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
+    for<'q> Option<&'q str>: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
+    for<'r> (String,): FromRow<'r, <DbOf<C> as Database>::Row>,
+    for<'r> (PaymentStatus,): FromRow<'r, <DbOf<C> as Database>::Row>,
+    for<'r> PaymentLoadRow: FromRow<'r, <DbOf<C> as Database>::Row>,
+{
+    let claimed = claim.amount.map_or_else(
+        || "another amount".to_owned(),
+        |c| format!("{} đ", format_vnd_plain(c)),
+    );
+    let detail = format!(
+        "{} callback for {} with {claimed}, not the attempt's {} đ",
+        claim.gateway,
+        a.txn_ref,
+        format_vnd_plain(a.amount)
+    );
+    txops::lock_payment(&mut *conn, &a.payment_id).await?;
+    txops::raise_flag(conn, &a.payment_id, "amount_mismatch", &detail, None, now).await?;
+    Ok(())
 }
 
 /// Writes the decision to the callback's log row and, for a known payment, its audit trail.
-macro_rules! log_decision {
-    ($tx:ident, $ops:ident, $claim:expr, $outcome:expr, $answer:expr, $payment_id:expr, $now:expr) => {{
-        let verdict = $outcome.verdict();
-        let data = json!({"callback_id": $claim.callback_id, "reference": $claim.txn_ref,
-                          "verdict": verdict, "answer": $answer});
-        let decision = super::paying::Decision { callback_id: $claim.callback_id, verdict, answer: $answer,
-                                                 payment_id: $payment_id, gateway: $claim.gateway, audit: &data };
-        $ops::log_decision(&mut $tx, &decision, $now).await?;
-    }};
+async fn log_decision<C: TxConn>(
+    conn: &mut C,
+    claim: &CallbackClaim<'_>,
+    outcome: &CallbackOutcome,
+    answer: &str,
+    payment_id: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let verdict = outcome.verdict();
+    let data = json!({"callback_id": claim.callback_id, "reference": claim.txn_ref,
+                      "verdict": verdict, "answer": answer});
+    let decision = Decision {
+        callback_id: claim.callback_id,
+        verdict,
+        answer,
+        payment_id,
+        gateway: claim.gateway,
+        audit: &data,
+    };
+    conn.log_decision(&decision, now).await
 }
 
 impl Store {
@@ -213,11 +345,11 @@ impl Store {
         r: &GatewayResult,
         now: DateTime<Utc>,
     ) -> Result<ResultApplied, PaymentStoreError> {
-        in_write_tx!(self, tx, ops => {
-            let applied = match move_attempt!(tx, r, None::<&str>, Some(r.amount), now) {
+        in_write_tx!(self, tx => {
+            let applied = match move_attempt(&mut *tx, r, None, Some(r.amount), now).await? {
                 Moved::NoAttempt => return Err(PaymentStoreError::NotFound),
                 Moved::AmountDiffers(_) | Moved::AlreadyFinal(_) => ResultApplied::AlreadyFinal,
-                Moved::Yes(attempt_id, pid, gateway) => apply_moved!(tx, ops, r, &attempt_id, &pid, &gateway, now),
+                Moved::Yes(moved) => apply_moved(&mut *tx, r, &moved, now).await?,
             };
             tx.commit().await?;
             Ok(applied)
@@ -233,18 +365,18 @@ impl Store {
         answer_for: &(dyn Fn(&CallbackOutcome) -> String + Sync),
         now: DateTime<Utc>,
     ) -> Result<(CallbackOutcome, String), PaymentStoreError> {
-        in_write_tx!(self, tx, ops => {
+        in_write_tx!(self, tx => {
             let (outcome, payment_id) = match claim.result {
-                Some(r) => match move_attempt!(tx, r, Some(claim.gateway), claim.amount, now) {
+                Some(r) => match move_attempt(&mut *tx, r, Some(claim.gateway), claim.amount, now).await? {
                     Moved::NoAttempt => (CallbackOutcome::UnknownReference, None),
                     Moved::AmountDiffers(a) => {
-                        flag_amount!(tx, ops, claim, &a, now);
+                        flag_amount(&mut *tx, claim, &a, now).await?;
                         (CallbackOutcome::AmountMismatch, Some(a.payment_id))
                     }
                     Moved::AlreadyFinal(pid) => (CallbackOutcome::AlreadySettled, Some(pid)),
-                    Moved::Yes(attempt_id, pid, gateway) => {
-                        let applied = apply_moved!(tx, ops, r, &attempt_id, &pid, &gateway, now);
-                        (CallbackOutcome::Applied(applied), Some(pid))
+                    Moved::Yes(moved) => {
+                        let applied = apply_moved(&mut *tx, r, &moved, now).await?;
+                        (CallbackOutcome::Applied(applied), Some(moved.payment_id))
                     }
                 },
                 None => {
@@ -253,16 +385,16 @@ impl Store {
                     match found {
                         None => (CallbackOutcome::UnknownReference, None),
                         Some(a) if Some(a.amount) != claim.amount => {
-                            flag_amount!(tx, ops, claim, &a, now);
+                            flag_amount(&mut *tx, claim, &a, now).await?;
                             (CallbackOutcome::AmountMismatch, Some(a.payment_id))
                         }
-                        Some(a) if matches!(a.status.as_str(), "succeeded" | "failed") => (CallbackOutcome::AlreadySettled, Some(a.payment_id)),
+                        Some(a) if matches!(a.status, AttemptStatus::Succeeded | AttemptStatus::Failed) => (CallbackOutcome::AlreadySettled, Some(a.payment_id)),
                         Some(a) => (CallbackOutcome::Noted, Some(a.payment_id)),
                     }
                 }
             };
             let answer = answer_for(&outcome);
-            log_decision!(tx, ops, claim, &outcome, &answer, payment_id.as_deref(), now);
+            log_decision(&mut *tx, claim, &outcome, &answer, payment_id.as_deref(), now).await?;
             tx.commit().await?;
             Ok((outcome, answer))
         })

@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 
 use super::{in_write_tx, on_pool, on_writer, ts, Backend, Store};
-use crate::ids::{new_id, IdKind};
+use crate::events::DeliveryStatus;
+use crate::ids::DeliveryId;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EndpointRow {
@@ -39,7 +40,7 @@ pub struct DeliveryRow {
     pub delivery_id: String,
     pub event_id: String,
     pub event_type: String,
-    pub status: String,
+    pub status: DeliveryStatus,
     #[serde(skip)]
     pub event_sequence: Option<i64>,
     pub next_attempt_at: String,
@@ -203,7 +204,7 @@ impl Store {
         status_code: Option<u16>,
         error: Option<&str>,
         duration_ms: i64,
-        outcome: &str,
+        outcome: DeliveryStatus,
         next_attempt_at: DateTime<Utc>,
     ) -> Result<bool, sqlx::Error> {
         in_write_tx!(self, tx => {
@@ -306,7 +307,7 @@ impl Store {
                                            status, tries, next_attempt_at, created_at, updated_at)
                      values ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7, $7)",
                 )
-                .bind(new_id(IdKind::Delivery))
+                .bind(DeliveryId::new())
                 .bind(&eid)
                 .bind(event_id)
                 .bind(sequence)

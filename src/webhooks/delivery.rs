@@ -14,6 +14,7 @@ use super::signing::signature_header;
 use super::url_policy::Policy;
 use crate::app::Services;
 use crate::config::Settings;
+use crate::events::DeliveryStatus;
 use crate::storage::parse_ts;
 use crate::storage::webhooks::{ClaimedDelivery, EndpointRow};
 
@@ -127,7 +128,7 @@ async fn deliver(state: &Services, claimed: &ClaimedDelivery) -> anyhow::Result<
     if !recorded {
         tracing::warn!(delivery = %claimed.delivery_id, "delivery lease lost before its try was recorded");
     }
-    tracing::info!(delivery = %claimed.delivery_id, event = %claimed.event_id, status = ?answer.status, outcome, "webhook try");
+    tracing::info!(delivery = %claimed.delivery_id, event = %claimed.event_id, status = ?answer.status, outcome = outcome.as_str(), "webhook try");
     Ok(())
 }
 
@@ -136,7 +137,7 @@ async fn give_up(state: &Services, claimed: &ClaimedDelivery, why: &str) -> anyh
     let now = state.clock.now();
     state
         .store
-        .record_delivery_try(claimed, now, None, Some(why), 0, "dead", now)
+        .record_delivery_try(claimed, now, None, Some(why), 0, DeliveryStatus::Dead, now)
         .await?;
     Ok(())
 }
@@ -197,17 +198,20 @@ fn next_step(
     claimed: &ClaimedDelivery,
     answer: &Answer,
     at: DateTime<Utc>,
-) -> anyhow::Result<(&'static str, DateTime<Utc>)> {
+) -> anyhow::Result<(DeliveryStatus, DateTime<Utc>)> {
     let schedule = &state.settings.webhooks.retry_schedule;
     let tries_after = usize::try_from(claimed.tries + 1).unwrap_or(usize::MAX);
     Ok(if answer.delivered {
-        ("delivered", at)
+        (DeliveryStatus::Delivered, at)
     } else if tries_after > schedule.len() {
-        ("dead", at)
+        (DeliveryStatus::Dead, at)
     } else {
         let base = schedule[tries_after - 1].0;
         let wait = jitter(base).max(Duration::from_secs(answer.retry_after.unwrap_or(0)));
-        ("pending", at + chrono::Duration::from_std(wait)?)
+        (
+            DeliveryStatus::Pending,
+            at + chrono::Duration::from_std(wait)?,
+        )
     })
 }
 

@@ -229,6 +229,47 @@ async fn a_delivery_is_claimed_by_one_worker_at_a_time() {
     );
 }
 
+/// Only a violation of the item-hold key reports an item as held: another unique violation on
+/// a new order (here, its id) is a database error.
+#[tokio::test]
+async fn only_the_hold_key_reports_an_item_held() {
+    use landpay::storage::payments::{NewPayment, PaymentStoreError};
+    use landpay::storage::{is_unique_violation, unique};
+    let (_db, store) = fresh_store().await;
+    let now = Utc::now();
+    let order = |id: &str, item: &str| NewPayment {
+        row: pending_row(id.to_owned(), now),
+        lines: vec![],
+        holds: vec![item.to_owned()],
+    };
+    let id = landpay::ids::PaymentId::new().into_string();
+    store
+        .insert_payment(&order(&id, "item-1"), now)
+        .await
+        .unwrap();
+
+    let other = landpay::ids::PaymentId::new().into_string();
+    let held = store.insert_payment(&order(&other, "item-1"), now).await;
+    assert!(matches!(held, Err(PaymentStoreError::ItemHeld)), "{held:?}");
+
+    let same_id = store.insert_payment(&order(&id, "item-2"), now).await;
+    match same_id {
+        Err(PaymentStoreError::Db(e)) => {
+            assert!(
+                matches!(&e, sqlx::Error::Database(db) if db.is_unique_violation()),
+                "{e}"
+            );
+            assert!(!is_unique_violation(&e, unique::PAYMENT_HOLD), "{e}");
+        }
+        other => panic!("a second order with the same id: {other:?}"),
+    }
+    assert!(store
+        .held_items(&["item-2".to_owned()])
+        .await
+        .unwrap()
+        .is_empty());
+}
+
 /// A pending order row of 1,000 đ expiring in an hour.
 fn pending_row(
     payment_id: String,
@@ -238,7 +279,7 @@ fn pending_row(
         payment_id,
         agency_code: Some("HN".into()),
         dossier_code: None,
-        status: "pending".into(),
+        status: landpay::payments::order::PaymentStatus::Pending,
         amount: 1000,
         refunded_amount: 0,
         payer: "{}".into(),

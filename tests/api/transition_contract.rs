@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
+use landpay::payments::order::{AttemptStatus, PaymentStatus};
 use landpay::storage::callback_log::CallbackFilter;
 use landpay::storage::payments::{
     CallbackRecord, GatewayResult, NewAttempt, NewPayment, PaymentRow, ResultApplied,
@@ -42,7 +43,7 @@ pub async fn order_with_attempt(store: &Store, txn_ref: &str) -> String {
         payment_id: payment_id.clone(),
         agency_code: Some("HN".into()),
         dossier_code: Some("D-1".into()),
-        status: "pending".into(),
+        status: PaymentStatus::Pending,
         amount: 1000,
         refunded_amount: 0,
         payer: "{}".into(),
@@ -201,7 +202,14 @@ async fn fifty_concurrent_copies_pay_once_and_the_log_matches_every_answer() {
         .unwrap();
     assert_eq!(paid.len(), 1);
     assert_eq!(
-        store.payment(&pid).await.unwrap().unwrap().payment.status,
+        store
+            .payment(&pid)
+            .await
+            .unwrap()
+            .unwrap()
+            .payment
+            .status
+            .as_str(),
         "paid"
     );
 }
@@ -212,7 +220,7 @@ async fn a_failure_on_an_expired_attempt_is_answered_and_logged_already_confirme
     order_with_attempt(&store, "T-EXP").await;
     let attempt = store.attempt_by_ref("T-EXP").await.unwrap().unwrap();
     assert!(store
-        .settle_attempt_without_money(&attempt.attempt_id, "expired", Utc::now())
+        .settle_attempt_without_money(&attempt.attempt_id, AttemptStatus::Expired, Utc::now())
         .await
         .unwrap());
     let failure = ipn(&store, "T-EXP", 1000, false).await;
@@ -261,8 +269,8 @@ async fn a_failure_after_success_moves_nothing_and_is_logged_as_answered() {
     );
     assert_eq!(logged_answers(&store, "T-NONE").await, vec!["01"]);
     let record = store.payment(&pid).await.unwrap().unwrap();
-    assert_eq!(record.payment.status, "paid");
-    assert_eq!(record.attempts[0].status, "succeeded");
+    assert_eq!(record.payment.status.as_str(), "paid");
+    assert_eq!(record.attempts[0].status.as_str(), "succeeded");
     let failed = store
         .events_after(0, Some("payment.attempt_failed"), None, 10)
         .await
@@ -326,7 +334,14 @@ async fn a_callback_logged_before_a_crash_is_kept_and_the_resend_is_applied() {
     // VNPay had no answer, so it sends again: applied once, answered and logged 00.
     assert_eq!(ipn(&store, "T-CRASH", 1000, true).await.1, "00");
     assert_eq!(
-        store.payment(&pid).await.unwrap().unwrap().payment.status,
+        store
+            .payment(&pid)
+            .await
+            .unwrap()
+            .unwrap()
+            .payment
+            .status
+            .as_str(),
         "paid"
     );
     assert_eq!(logged_answers(&store, "T-CRASH").await, vec!["", "00"]);

@@ -8,7 +8,6 @@ use crate::gateways::callback::{adapter, query_has_nul};
 use crate::gateways::paygov::callback::returns_are_signed;
 use crate::gateways::GatewayId;
 use crate::payments::credentials;
-use crate::payments::order::is_open_attempt;
 use crate::payments::service::visible_link;
 use crate::storage::payments::AttemptRow;
 
@@ -56,7 +55,7 @@ fn is_stale(state: &Services, attempt: &AttemptRow) -> bool {
         .unwrap_or_else(|_| chrono::Duration::minutes(15));
     let old = crate::storage::parse_ts(&attempt.created_at)
         .map_or(true, |created| created + ttl < state.clock.now());
-    !is_open_attempt(&attempt.status) && old
+    !attempt.status.is_open() && old
 }
 
 /// The result page of the payment that `txn_ref` belongs to.
