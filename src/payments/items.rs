@@ -78,12 +78,7 @@ async fn assessment_line(
                 "the assessment has no such line",
             )
         })?;
-    // A stored line without a whole amount in đồng is never read as nothing to pay.
-    let amount = line["amount"].as_i64().ok_or_else(|| {
-        ApiError::Internal(anyhow::anyhow!(
-            "assessment {asm_id}: line {code} has no amount in đồng"
-        ))
-    })?;
+    let amount = stored_amount(line, asm_id, code)?;
     if amount <= 0 {
         return Err(ApiError::invalid_field(
             format!("items[{i}].line"),
@@ -208,4 +203,38 @@ async fn notice_line(
         });
     }
     Ok(())
+}
+
+/// The amount of a stored assessment line. A line without a whole amount in đồng is an error,
+/// never read as nothing to pay.
+fn stored_amount(line: &serde_json::Value, asm_id: &str, code: &str) -> Result<i64, ApiError> {
+    line["amount"].as_i64().ok_or_else(|| {
+        ApiError::Internal(anyhow::anyhow!(
+            "assessment {asm_id}: line {code} has no amount in đồng"
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stored_amount;
+    use crate::error::ApiError;
+
+    #[test]
+    fn a_stored_line_without_a_whole_amount_is_an_error_not_zero() {
+        let ok = serde_json::json!({"code": "certificate_fee", "amount": 28000});
+        assert_eq!(
+            stored_amount(&ok, "asm_1", "certificate_fee").unwrap(),
+            28000
+        );
+        for line in [
+            serde_json::json!({"code": "certificate_fee"}),
+            serde_json::json!({"code": "certificate_fee", "amount": null}),
+            serde_json::json!({"code": "certificate_fee", "amount": "28000"}),
+            serde_json::json!({"code": "certificate_fee", "amount": 28000.5}),
+        ] {
+            let err = stored_amount(&line, "asm_1", "certificate_fee").unwrap_err();
+            assert!(matches!(err, ApiError::Internal(_)), "{line}");
+        }
+    }
 }
