@@ -9,7 +9,6 @@ use subtle::ConstantTimeEq;
 use crate::http::state::AppState;
 use crate::reconciliation::findings::KINDS as ITEM_KINDS;
 
-const DELIVERY_STATES: [&str; 3] = ["pending", "delivered", "dead"];
 const FLAGS: [&str; 3] = ["amount_mismatch", "paid_after_expiry", "duplicate_payment"];
 
 pub struct OperatorMetrics {
@@ -75,7 +74,8 @@ impl OperatorMetrics {
     /// Reads the database's figures into the gauges (each scrape).
     pub async fn refresh(&self, state: &AppState) -> anyhow::Result<()> {
         let figures = crate::operations::figures(state).await?;
-        fill(&self.deliveries, &DELIVERY_STATES, &figures.deliveries);
+        let delivery_states = crate::events::DeliveryStatus::ALL.map(|s| s.as_str());
+        fill(&self.deliveries, &delivery_states, &figures.deliveries);
         fill(&self.flags_open, &FLAGS, &figures.flags_open);
         fill(
             &self.reconciliation_items,
