@@ -1,7 +1,7 @@
 //! Writing events and their deliveries (the outbox) inside the state change's transaction.
 //!
-//! SQLite has one writer: an event takes its sequence at insert from the counter row, which no
-//! other transaction can hold meanwhile. PostgreSQL writers insert events without a sequence and
+//! SQLite has one writer: an event takes the next sequence at insert, and no other transaction
+//! can write meanwhile. PostgreSQL writers insert events without a sequence and
 //! commit in parallel; [`super::sequencer`] numbers them once they are committed.
 
 use chrono::{DateTime, Utc};
@@ -113,8 +113,9 @@ pub async fn pg_insert_events(
     Ok(())
 }
 
-/// SQLite: the sequence comes from the counter row at insert (the one writer holds the
-/// database until commit, so numbers commit in order and a rollback leaves no gap).
+/// SQLite: events are numbered at insert, continuing from the highest sequence given (read
+/// through `event_sequence_key`). The one writer holds the database from this read until
+/// commit, so numbers commit in order, and a rollback takes its numbers back with it: no gap.
 pub async fn sqlite_insert_events(
     conn: &mut SqliteConnection,
     events: &[NewEvent],
@@ -125,16 +126,12 @@ pub async fn sqlite_insert_events(
     )
     .fetch_all(&mut *conn)
     .await?;
-    let n = i64::try_from(events.len()).unwrap_or(i64::MAX);
-    let (last,): (i64,) = sqlx::query_as(
-        "update event_counter set value = value + $1 where name = 'event' returning value",
-    )
-    .bind(n)
-    .fetch_one(&mut *conn)
-    .await?;
+    let (top,): (i64,) = sqlx::query_as("select coalesce(max(sequence), 0) from event")
+        .fetch_one(&mut *conn)
+        .await?;
     let created_at = ts(now);
     for (i, event) in events.iter().enumerate() {
-        let sequence = last - n + 1 + i64::try_from(i).unwrap_or(0);
+        let sequence = top + 1 + i64::try_from(i).unwrap_or(0);
         let id = EventId::new().into_string();
         sqlx::query(
             "insert into event (sequence, event_id, type, payment_id, notice_id, agency_code, body, created_at)

@@ -14,23 +14,6 @@ use crate::schema::{self, count_checks, differences, ForeignKey, Index, Schema, 
 
 const LOCAL_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
-/// The differences made on purpose. Events are numbered differently by backend (0011): SQLite
-/// has one writer, so an event takes its sequence from the `event_counter` row at insert;
-/// PostgreSQL inserts events unnumbered in parallel (keyed by `insert_id`) and numbers them
-/// after commit, so `sequence` and `delivery.event_sequence` are empty until then and partial
-/// indexes find the rows still to number. Each entry must still be a difference: a schema that
-/// converges has to drop it from here.
-const INTENDED: [&str; 8] = [
-    "table event_counter only in sqlite",
-    "delivery.event_sequence is not null in sqlite but nullable in postgres",
-    "delivery: index delivery_unsequenced_idx only in postgres",
-    "event.sequence is not null in sqlite but nullable in postgres",
-    "event.insert_id only in postgres",
-    "event: primary key [\"sequence\"] in sqlite but [\"insert_id\"] in postgres",
-    "event: index event_sequence_key only in postgres",
-    "event: index event_unsequenced_idx only in postgres",
-];
-
 /// How many checks, foreign keys and unique constraints a schema holds in all.
 fn constraint_totals(s: &Schema) -> (usize, usize, usize) {
     s.tables.values().fold((0, 0, 0), |(c, f, u), t| {
@@ -75,25 +58,11 @@ async fn both_migration_folders_build_the_same_schema() {
         assert!(totals.0 > 0 && totals.1 > 0 && totals.2 > 0, "{totals:?}");
     }
     let drift = differences("sqlite", &on_sqlite, "postgres", &on_postgres);
-    let unintended: Vec<&String> = drift
-        .iter()
-        .filter(|d| !INTENDED.contains(&d.as_str()))
-        .collect();
     assert!(
-        unintended.is_empty(),
+        drift.is_empty(),
         "migrations/sqlite and migrations/postgres disagree:\n{}",
-        unintended
-            .iter()
-            .map(|d| d.as_str())
-            .collect::<Vec<_>>()
-            .join("\n")
+        drift.join("\n")
     );
-    for intended in INTENDED {
-        assert!(
-            drift.iter().any(|d| d == intended),
-            "no longer a difference, drop it from INTENDED: {intended}"
-        );
-    }
 }
 
 #[tokio::test]
