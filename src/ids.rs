@@ -51,11 +51,17 @@ pub fn new_id(kind: IdKind) -> String {
     )
 }
 
-/// Whether `id` looks like an id of `kind` (used to answer 404 without a database trip).
+/// Whether `id` looks like an id of `kind`: its prefix, `_`, and 26 lower-case ULID characters
+/// (ids are only ever issued in lower case, so any other text names no record).
 pub fn has_kind(id: &str, kind: IdKind) -> bool {
     id.strip_prefix(kind.prefix())
         .and_then(|rest| rest.strip_prefix('_'))
-        .is_some_and(|rest| rest.len() == 26 && rest.chars().all(|c| c.is_ascii_alphanumeric()))
+        .is_some_and(|rest| {
+            rest.len() == 26
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+        })
 }
 
 /// Defines a newtype for the ids of one kind: made only by `new` (a fresh id) or `parse` (text
@@ -142,6 +148,10 @@ prefixed_id!(
     DeliveryId => IdKind::Delivery
 );
 prefixed_id!(
+    /// A webhook endpoint (`whe_…`).
+    WebhookEndpointId => IdKind::WebhookEndpoint
+);
+prefixed_id!(
     /// A refund (`rfd_…`).
     RefundId => IdKind::Refund
 );
@@ -192,5 +202,36 @@ mod tests {
             serde_json::to_string(&payment).unwrap_or_default(),
             format!("\"{payment}\"")
         );
+    }
+
+    #[test]
+    fn parse_refuses_another_prefix_length_or_case() {
+        let ulid = "01jd0000000000000000000000";
+        let cases = [
+            (format!("pay_{ulid}"), true),
+            (format!("ntc_{ulid}"), false),
+            (format!("pay{ulid}"), false),
+            (format!("pay_{}", &ulid[1..]), false),
+            (format!("pay_{ulid}0"), false),
+            (format!("pay_{}", ulid.to_ascii_uppercase()), false),
+            (format!("PAY_{ulid}"), false),
+            (format!("pay_{}-", &ulid[1..]), false),
+            (String::new(), false),
+        ];
+        for (text, ok) in &cases {
+            assert_eq!(PaymentId::parse(text).is_some(), *ok, "{text}");
+        }
+        assert!(NoticeId::parse(&format!("ntc_{ulid}")).is_some());
+        assert!(RefundId::parse(&format!("rfd_{ulid}")).is_some());
+        assert!(AttemptId::parse(&format!("att_{ulid}")).is_some());
+        assert!(AttemptId::parse(&format!("pay_{ulid}")).is_none());
+        let endpoint = WebhookEndpointId::new();
+        assert!(endpoint.as_str().starts_with("whe_"));
+        assert_eq!(
+            WebhookEndpointId::parse(endpoint.as_str()),
+            Some(endpoint.clone())
+        );
+        assert!(WebhookEndpointId::parse(&format!("whe_{}", ulid.to_ascii_uppercase())).is_none());
+        assert!(DeliveryId::parse(endpoint.as_str()).is_none());
     }
 }

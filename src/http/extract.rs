@@ -50,6 +50,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     }
 }
 
+/// The typed id a path segment names. A segment of another shape names no record, so it is
+/// answered as an unknown id is: 404, `what` and the segment as sent.
+pub fn path_id<T>(raw: &str, parse: fn(&str) -> Option<T>, what: &str) -> Result<T, ApiError> {
+    parse(raw).ok_or_else(|| ApiError::NotFound(format!("{what} {raw}")))
+}
+
 /// Reads a whole body, refusing more than `limit` bytes.
 pub async fn read_limited(payload: &mut Payload, limit: usize) -> Result<web::Bytes, ApiError> {
     let mut body = web::BytesMut::new();

@@ -87,7 +87,14 @@ pub async fn resolve(
         Ok(w) => w,
         Err(res) => return res,
     };
-    match flags::resolve(&state, &who.caller, &form.payment_id, &form.flag, &form.note).await {
+    // The note is judged before the order is looked for, whatever the form names.
+    let resolved = match flags::checked_note(&form.note).and_then(|_| {
+        crate::http::extract::path_id(&form.payment_id, crate::ids::PaymentId::parse, "payment")
+    }) {
+        Ok(id) => flags::resolve(&state, &who.caller, &id, &form.flag, &form.note).await,
+        Err(e) => Err(e),
+    };
+    match resolved {
         Ok(_) => HttpResponse::SeeOther()
             .insert_header((header::LOCATION, "/finance/flags"))
             .finish(),

@@ -225,6 +225,11 @@ fn event_views(s: &Story) -> Vec<EventView> {
         .collect()
 }
 
+/// The payment a path names (404 for an id of another shape, as for an unknown one).
+fn payment_id(raw: &str) -> Result<crate::ids::PaymentId, ApiError> {
+    crate::http::extract::path_id(raw, crate::ids::PaymentId::parse, "payment")
+}
+
 async fn show(
     state: &AppState,
     who: &SignedIn,
@@ -233,7 +238,11 @@ async fn show(
     message: Option<String>,
     error: Option<String>,
 ) -> HttpResponse {
-    match story::story(state, &who.caller, id).await {
+    let story = match payment_id(id) {
+        Ok(id) => story::story(state, &who.caller, &id).await,
+        Err(e) => Err(e),
+    };
+    match story {
         Ok(s) => render(status, &page_of(who, s, message, error)),
         Err(e) => error_page(&e),
     }
@@ -334,7 +343,11 @@ pub async fn refund_form(
             .await
         }
     };
-    let s = match story::story(&state, &who.caller, &id).await {
+    let story = match payment_id(&id) {
+        Ok(id) => story::story(&state, &who.caller, &id).await,
+        Err(e) => Err(e),
+    };
+    let s = match story {
         Ok(s) => s,
         Err(e) => return error_page(&e),
     };
@@ -409,7 +422,12 @@ pub async fn refund_confirm(
         attempt_id: Some(form.attempt_id.as_str()),
         refund_id: Some(form.refund_id.as_str()),
     };
-    match refund::refund(&state, &who.caller, &id, &request).await {
+    // The request is judged before the order is looked for, whatever the path names.
+    let refunded = match refund::check(&request).and_then(|()| payment_id(&id)) {
+        Ok(pid) => refund::refund(&state, &who.caller, &pid, &request).await,
+        Err(e) => Err(e),
+    };
+    match refunded {
         Ok(r) => HttpResponse::SeeOther()
             .insert_header((
                 header::LOCATION,

@@ -48,6 +48,7 @@ pub async fn get(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    let id = crate::http::extract::path_id(&id, crate::ids::NoticeId::parse, "notice")?;
     Ok(HttpResponse::Ok().json(service::visible(&state, &auth, &id).await?))
 }
 

@@ -6,10 +6,11 @@ use serde_json::json;
 
 use crate::auth::{Auth, FinanceAccess, PortalAccess, ReadAccess};
 use crate::error::ApiError;
-use crate::http::extract::{JsonBody, Query};
+use crate::http::extract::{path_id, JsonBody, Query};
 use crate::http::paging::{Page, PageRequest};
 use crate::http::state::AppState;
 use crate::idempotency::{self, IdempotencyKey, JsonReply};
+use crate::ids::PaymentId;
 use crate::payments::orders::{self, ListFilter};
 use crate::payments::refund::{self, RefundRequest};
 use crate::payments::service;
@@ -19,6 +20,11 @@ use crate::storage::refunds::RefundRow;
 /// The resource with a fresh payer link (the pages say plainly when an order is closed).
 fn with_link(state: &AppState, record: &crate::storage::payments::PaymentRecord) -> Payment {
     record.to_resource(Some(service::pay_url(state, record)))
+}
+
+/// The payment a path names (404 for an id of another shape, as for an unknown one).
+fn payment_id(raw: &str) -> Result<PaymentId, ApiError> {
+    path_id(raw, PaymentId::parse, "payment")
 }
 
 /// Create a payment order from notices, notice lines or assessment fee lines.
@@ -59,7 +65,7 @@ pub async fn get(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let record = service::visible(&state, &auth, &id).await?;
+    let record = service::visible(&state, &auth, &payment_id(&id)?).await?;
     Ok(HttpResponse::Ok().json(with_link(&state, &record)))
 }
 
@@ -113,7 +119,7 @@ pub async fn cancel(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let record = orders::cancel(&state, &auth, &id).await?;
+    let record = orders::cancel(&state, &auth, &payment_id(&id)?).await?;
     Ok(HttpResponse::Ok().json(record.to_resource(None)))
 }
 
@@ -126,7 +132,7 @@ pub async fn pay_link(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let record = service::visible(&state, &auth, &id).await?;
+    let record = service::visible(&state, &auth, &payment_id(&id)?).await?;
     Ok(HttpResponse::Ok().json(json!({"pay_url": service::pay_url(&state, &record), "expires_at": record.payment.expires_at})))
 }
 
@@ -150,7 +156,7 @@ pub async fn create_attempt(
     let fingerprint = idempotency::fingerprint(&req, &body.raw);
     let caller = auth.caller.clone();
     idempotency::run(&state, &caller, key, fingerprint, || async {
-        let record = service::visible(&state, &caller, &id).await?;
+        let record = service::visible(&state, &caller, &payment_id(&id)?).await?;
         let view = service::start_attempt(&state, &record, &body.value, &caller.sub).await?;
         state.delivery_kick.notify_one();
         JsonReply::created(view)
@@ -174,7 +180,7 @@ pub async fn events(
     id: web::Path<String>,
     q: Query<EventsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let all = orders::history(&state, &auth, &id).await?;
+    let all = orders::history(&state, &auth, &payment_id(&id)?).await?;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let start = page
         .after
@@ -233,7 +239,9 @@ pub async fn refund(
             attempt_id: input.attempt_id.as_deref(),
             refund_id: None,
         };
-        let row = refund::refund(&state, &caller, &id, &request).await?;
+        // The request is judged before the order is looked for, whatever the path names.
+        refund::check(&request)?;
+        let row = refund::refund(&state, &caller, &payment_id(&id)?, &request).await?;
         JsonReply::created(row)
     })
     .await
@@ -308,7 +316,9 @@ pub async fn resolve_flag(
     body: JsonBody<ResolveInput>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, flag) = path.into_inner();
-    let record =
-        crate::payments::flags::resolve_open(&state, &auth, &id, &flag, &body.value.note).await?;
+    let note = &body.value.note;
+    crate::payments::flags::check_api_note(note)?;
+    let id = payment_id(&id)?;
+    let record = crate::payments::flags::resolve_open(&state, &auth, &id, &flag, note).await?;
     Ok(HttpResponse::Ok().json(record.to_resource(None)))
 }

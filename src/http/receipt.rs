@@ -233,6 +233,7 @@ pub async fn for_portal(
     id: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
+    let id = crate::http::extract::path_id(&id, crate::ids::PaymentId::parse, "payment")?;
     let record = service::visible(&state, &auth, &id).await?;
     let lang = if record.payment.locale == "en" {
         "en"

@@ -42,6 +42,15 @@ pub async fn create(
     Ok(HttpResponse::Created().json(view(&row, Some(&secret))))
 }
 
+/// The endpoint a path names (404 for an id of another shape, as for an unknown one).
+fn endpoint_id(raw: &str) -> Result<crate::ids::WebhookEndpointId, ApiError> {
+    crate::http::extract::path_id(
+        raw,
+        crate::ids::WebhookEndpointId::parse,
+        "webhook endpoint",
+    )
+}
+
 /// List webhook endpoints.
 #[utoipa::path(get, path = "/v1/webhook-endpoints", tag = "webhooks", security(("bearer" = [])),
     responses((status = 200, description = "`{data: [endpoint], next_cursor: null}` (secrets are not shown)")))]
@@ -61,6 +70,7 @@ pub async fn get(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    let id = endpoint_id(&id)?;
     Ok(HttpResponse::Ok().json(view(&endpoints::visible(&state, &auth, &id).await?, None)))
 }
 
@@ -72,7 +82,7 @@ pub async fn delete(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    endpoints::delete(&state, &auth, &id).await?;
+    endpoints::delete(&state, &auth, &endpoint_id(&id)?).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -85,7 +95,7 @@ pub async fn rotate(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let rotated = endpoints::rotate(&state, &auth, &id).await?;
+    let rotated = endpoints::rotate(&state, &auth, &endpoint_id(&id)?).await?;
     let mut v = view(&rotated.endpoint, Some(&rotated.secret));
     if let Some(map) = v.as_object_mut() {
         map.insert(
@@ -116,7 +126,7 @@ pub async fn deliveries(
     // An unknown endpoint answers 404 before a bad page request answers 422.
     let (wanted, page) =
         crate::http::paging::PageRequest::parse_deferred(q.limit, q.cursor.as_deref());
-    let rows = endpoints::deliveries(&state, &auth, &id, wanted).await?;
+    let rows = endpoints::deliveries(&state, &auth, &endpoint_id(&id)?, wanted).await?;
     let items: Vec<Value> = rows
         .into_iter()
         .map(|(d, tries)| {

@@ -4,6 +4,7 @@
 use crate::app::Services;
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::ids::NoticeId;
 use crate::notices::{validate, Notice, NoticeInput};
 use crate::storage::notices::NoticeInsert;
 
@@ -36,13 +37,18 @@ pub async fn register(
         }
     };
     Ok(Registered {
-        notice: visible(state, caller, &id).await?,
+        notice: visible_stored(state, caller, &id).await?,
         created,
     })
 }
 
 /// A notice the caller may see (404 otherwise), personal numbers whole.
-pub async fn visible(state: &Services, caller: &Caller, id: &str) -> Result<Notice, ApiError> {
+pub async fn visible(state: &Services, caller: &Caller, id: &NoticeId) -> Result<Notice, ApiError> {
+    visible_stored(state, caller, id.as_str()).await
+}
+
+/// A notice the caller may see by the id the store gave it (404 otherwise).
+async fn visible_stored(state: &Services, caller: &Caller, id: &str) -> Result<Notice, ApiError> {
     state
         .store
         .notice(id)

@@ -3,6 +3,7 @@
 use crate::app::Services;
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::ids::PaymentId;
 use crate::payments::service;
 use crate::storage::payments::{FlagRow, PaymentRecord};
 
@@ -26,20 +27,11 @@ pub async fn list(
 pub async fn resolve(
     state: &Services,
     caller: &Caller,
-    payment_id: &str,
+    payment_id: &PaymentId,
     flag: &str,
     note: &str,
 ) -> Result<bool, ApiError> {
-    let note = note.trim();
-    if note.is_empty()
-        || note.chars().count() > MAX_NOTE
-        || note.chars().any(crate::wording::is_forbidden_char)
-    {
-        return Err(ApiError::invalid_field(
-            "note",
-            format!("must be 1 to {MAX_NOTE} characters of text"),
-        ));
-    }
+    let note = checked_note(note)?;
     let record = service::visible(state, caller, payment_id).await?;
     Ok(state
         .store
@@ -53,18 +45,39 @@ pub async fn resolve(
         .await?)
 }
 
+/// The dashboard's resolution note, trimmed: 1 to `MAX_NOTE` characters of text.
+pub fn checked_note(note: &str) -> Result<&str, ApiError> {
+    let note = note.trim();
+    if note.is_empty()
+        || note.chars().count() > MAX_NOTE
+        || note.chars().any(crate::wording::is_forbidden_char)
+    {
+        return Err(ApiError::invalid_field(
+            "note",
+            format!("must be 1 to {MAX_NOTE} characters of text"),
+        ));
+    }
+    Ok(note)
+}
+
+/// The API's resolution note: any text that is not blank.
+pub fn check_api_note(note: &str) -> Result<(), ApiError> {
+    if note.trim().is_empty() {
+        return Err(ApiError::invalid_field("note", "must not be empty"));
+    }
+    Ok(())
+}
+
 /// Resolves an open flag of a payment the caller may see, through the API (any non-empty note);
 /// the payment as it now is, or 404 when that flag was not open.
 pub async fn resolve_open(
     state: &Services,
     caller: &Caller,
-    payment_id: &str,
+    payment_id: &PaymentId,
     flag: &str,
     note: &str,
 ) -> Result<PaymentRecord, ApiError> {
-    if note.trim().is_empty() {
-        return Err(ApiError::invalid_field("note", "must not be empty"));
-    }
+    check_api_note(note)?;
     let record = service::visible(state, caller, payment_id).await?;
     let resolved = state
         .store

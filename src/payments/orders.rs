@@ -7,6 +7,7 @@ use serde_json::Value;
 use crate::app::Services;
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::ids::PaymentId;
 use crate::payments::link::{self, LinkError};
 use crate::payments::order::{PaymentStatus, ALL_STATUSES};
 use crate::payments::service;
@@ -129,7 +130,7 @@ pub async fn start_for_payer(
 pub async fn cancel(
     state: &Services,
     caller: &Caller,
-    id: &str,
+    id: &PaymentId,
 ) -> Result<PaymentRecord, ApiError> {
     let record = service::visible(state, caller, id).await?;
     state
@@ -141,7 +142,11 @@ pub async fn cancel(
 }
 
 /// The events and audit records of an order the caller may see, oldest first.
-pub async fn history(state: &Services, caller: &Caller, id: &str) -> Result<Vec<Value>, ApiError> {
+pub async fn history(
+    state: &Services,
+    caller: &Caller,
+    id: &PaymentId,
+) -> Result<Vec<Value>, ApiError> {
     let record = service::visible(state, caller, id).await?;
     Ok(state
         .store

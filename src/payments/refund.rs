@@ -6,7 +6,7 @@ use crate::app::Services;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::gateways::adapters::{AttemptRef, RefundOutcome};
-use crate::ids::{new_id, IdKind};
+use crate::ids::{new_id, IdKind, PaymentId};
 use crate::payments::service;
 use crate::storage::parse_ts;
 use crate::storage::refunds::{RefundError, RefundRow};
@@ -21,7 +21,8 @@ pub struct RefundRequest<'a> {
     pub refund_id: Option<&'a str>,
 }
 
-fn check(r: &RefundRequest<'_>) -> Result<(), ApiError> {
+/// Whether the request itself is sound (amount, reason), before any order is looked at.
+pub fn check(r: &RefundRequest<'_>) -> Result<(), ApiError> {
     let mut errors = Vec::new();
     if r.amount <= 0 {
         errors.push(FieldError::new("amount", "must be > 0 (whole đồng)"));
@@ -68,7 +69,7 @@ pub fn new_refund_id() -> String {
 pub async fn refund(
     state: &Services,
     caller: &Caller,
-    payment_id: &str,
+    payment_id: &PaymentId,
     r: &RefundRequest<'_>,
 ) -> Result<RefundRow, ApiError> {
     check(r)?;

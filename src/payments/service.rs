@@ -11,6 +11,7 @@ pub use super::janitor::{janitor_pass, resolve_attempt};
 use crate::app::Services;
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::ids::PaymentId;
 use crate::storage::parse_ts;
 use crate::storage::payments::{GatewayResult, PaymentRecord, PaymentStoreError, ResultApplied};
 
@@ -33,11 +34,11 @@ impl From<PaymentStoreError> for ApiError {
 pub async fn visible(
     state: &Services,
     caller: &Caller,
-    id: &str,
+    id: &PaymentId,
 ) -> Result<PaymentRecord, ApiError> {
     state
         .store
-        .payment(id)
+        .payment(id.as_str())
         .await?
         .filter(|p| caller.can_see(p.payment.agency_code.as_deref()))
         .ok_or_else(|| ApiError::NotFound(format!("payment {id}")))

@@ -6,6 +6,7 @@ use serde_json::Value;
 use crate::app::Services;
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::ids::PaymentId;
 use crate::payments::service;
 use crate::storage::callback_log::{CallbackFilter, CallbackRow};
 use crate::storage::payments::PaymentRecord;
@@ -19,7 +20,7 @@ pub struct Story {
 }
 
 /// Everything about a payment the caller may see (404 otherwise).
-pub async fn story(state: &Services, caller: &Caller, id: &str) -> Result<Story, ApiError> {
+pub async fn story(state: &Services, caller: &Caller, id: &PaymentId) -> Result<Story, ApiError> {
     let record = service::visible(state, caller, id).await?;
     let pid = record.payment.payment_id.clone();
     let filter = CallbackFilter {

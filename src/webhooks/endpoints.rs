@@ -9,7 +9,7 @@ use crate::app::Services;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
 use crate::events::EventType;
-use crate::ids::{new_id, IdKind};
+use crate::ids::{new_id, IdKind, WebhookEndpointId};
 use crate::storage::ts;
 use crate::storage::webhooks::{DeliveryRow, EndpointRow, TryRow};
 use crate::webhooks::formats::{self, DvcqgCredentials, OpencpsCredentials};
@@ -132,10 +132,14 @@ pub async fn list(state: &Services, caller: &Caller) -> Result<Vec<EndpointRow>,
 }
 
 /// An endpoint the caller may see (404 otherwise).
-pub async fn visible(state: &Services, caller: &Caller, id: &str) -> Result<EndpointRow, ApiError> {
+pub async fn visible(
+    state: &Services,
+    caller: &Caller,
+    id: &WebhookEndpointId,
+) -> Result<EndpointRow, ApiError> {
     let row = state
         .store
-        .endpoint(id)
+        .endpoint(id.as_str())
         .await?
         .filter(|e| caller.can_see(e.agency_code.as_deref()))
         .ok_or_else(|| ApiError::NotFound(format!("webhook endpoint {id}")))?;
@@ -144,7 +148,11 @@ pub async fn visible(state: &Services, caller: &Caller, id: &str) -> Result<Endp
 }
 
 /// Deletes an endpoint the caller may see; its pending deliveries end.
-pub async fn delete(state: &Services, caller: &Caller, id: &str) -> Result<(), ApiError> {
+pub async fn delete(
+    state: &Services,
+    caller: &Caller,
+    id: &WebhookEndpointId,
+) -> Result<(), ApiError> {
     let e = visible(state, caller, id).await?;
     state
         .store
@@ -161,7 +169,11 @@ pub struct Rotated {
 }
 
 /// Gives an endpoint a new secret; the old one stays valid for 24 h.
-pub async fn rotate(state: &Services, caller: &Caller, id: &str) -> Result<Rotated, ApiError> {
+pub async fn rotate(
+    state: &Services,
+    caller: &Caller,
+    id: &WebhookEndpointId,
+) -> Result<Rotated, ApiError> {
     let e = visible(state, caller, id).await?;
     let secret = new_secret();
     let until = state.clock.now() + chrono::Duration::hours(ROTATION_OVERLAP_HOURS);
@@ -182,7 +194,7 @@ pub async fn rotate(state: &Services, caller: &Caller, id: &str) -> Result<Rotat
 pub async fn deliveries(
     state: &Services,
     caller: &Caller,
-    id: &str,
+    id: &WebhookEndpointId,
     page: Result<(Option<String>, i64), ApiError>,
 ) -> Result<Vec<(DeliveryRow, Vec<TryRow>)>, ApiError> {
     let e = visible(state, caller, id).await?;
@@ -210,9 +222,9 @@ pub async fn redeliver(
         return Err(not_found());
     }
     if let Some(eid) = endpoint_id {
-        visible(state, caller, eid)
-            .await
-            .map_err(|_| ApiError::invalid_field("endpoint_id", "no such endpoint"))?;
+        let no_such = || ApiError::invalid_field("endpoint_id", "no such endpoint");
+        let eid = WebhookEndpointId::parse(eid).ok_or_else(no_such)?;
+        visible(state, caller, &eid).await.map_err(|_| no_such())?;
     }
     let n = state
         .store

@@ -92,8 +92,9 @@ async fn delivery_checks_the_url_again_and_never_connects_inside() {
     ])
     .await;
     // Registered before the rules tightened (written straight to the store), with userinfo.
+    let endpoint_id = landpay::ids::WebhookEndpointId::new().into_string();
     let row = EndpointRow {
-        endpoint_id: "whe_legacy".into(),
+        endpoint_id: endpoint_id.clone(),
         url: format!("https://hook:s3cret@127.0.0.1:{port}/hook"),
         agency_code: None,
         events: r#"["payment.created"]"#.into(),
@@ -117,8 +118,11 @@ async fn delivery_checks_the_url_again_and_never_connects_inside() {
         .await
         .unwrap();
     let deliveries = expect_json(
-        app.get("/v1/webhook-endpoints/whe_legacy/deliveries", &app.admin())
-            .await,
+        app.get(
+            &format!("/v1/webhook-endpoints/{endpoint_id}/deliveries"),
+            &app.admin(),
+        )
+        .await,
         200,
     )
     .await;
