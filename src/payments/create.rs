@@ -103,10 +103,6 @@ pub async fn create(
         .try_fold(Vnd::ZERO, |sum, l| sum.checked_add(Vnd::new(l.amount)))
         .ok_or_else(|| ApiError::invalid_field("items", "the total is too large"))?
         .dong();
-    let held = state.store.held_items(&holds).await?;
-    if !held.is_empty() {
-        return Err(held_conflict(caller, &held));
-    }
     let mut expires = now
         + chrono::Duration::from_std(state.settings.payments.order_ttl.0)
             .unwrap_or(Duration::hours(24));
@@ -142,7 +138,8 @@ pub async fn create(
         holds,
     };
     match state.store.insert_payment(&new, now).await {
-        // Another order took an item between the check and the insert: name it as well.
+        // An item is held by another order (the hold's unique key refused it): name the
+        // orders that hold the items.
         Err(PaymentStoreError::ItemHeld) => {
             let held = state.store.held_items(&new.holds).await?;
             Err(held_conflict(caller, &held))

@@ -4,13 +4,9 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, SqliteConnection};
 
-use super::inserting::{pg_insert_order, sqlite_insert_order};
 use super::outbox::{pg_insert_events, sqlite_insert_events};
-use super::paying::{
-    pg_log_decision, pg_mark_lines_paid, pg_pay_order, sqlite_log_decision, sqlite_mark_lines_paid,
-    sqlite_pay_order,
-};
-use super::payment_rows::{NewPayment, PaymentRecord};
+use super::paying::{pg_log_decision, pg_pay_order, sqlite_log_decision, sqlite_pay_order};
+use super::payment_rows::PaymentRecord;
 use super::snapshot::{PG_LOAD, SQLITE_LOAD};
 use super::txops::{Decision, PaidNotices, Paying, TxConn};
 use crate::events::NewEvent;
@@ -30,20 +26,26 @@ impl TxConn for SqliteConnection {
         sqlite_insert_events(self, events, now).await
     }
 
-    async fn insert_order(
+    async fn insert_events_logged(
         &mut self,
-        new: &NewPayment,
-        audit: &serde_json::Value,
+        events: &[NewEvent],
+        decision: &Decision<'_>,
+        payment_id: &str,
         now: DateTime<Utc>,
     ) -> Result<(), sqlx::Error> {
-        sqlite_insert_order(self, new, audit, now).await
+        sqlite_insert_events(self, events, now).await?;
+        let decision = Decision {
+            payment_id: Some(payment_id),
+            ..*decision
+        };
+        sqlite_log_decision(self, &decision, now).await
     }
 
     async fn pay_order(
         &mut self,
         p: &Paying<'_>,
         now: DateTime<Utc>,
-    ) -> Result<Option<PaymentRecord>, sqlx::Error> {
+    ) -> Result<Option<(PaymentRecord, PaidNotices)>, sqlx::Error> {
         sqlite_pay_order(self, p, now).await
     }
 
@@ -53,15 +55,6 @@ impl TxConn for SqliteConnection {
         now: DateTime<Utc>,
     ) -> Result<(), sqlx::Error> {
         sqlite_log_decision(self, d, now).await
-    }
-
-    async fn mark_lines_paid(
-        &mut self,
-        payment_id: &str,
-        money_at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<PaidNotices, sqlx::Error> {
-        sqlite_mark_lines_paid(self, payment_id, money_at, now).await
     }
 }
 
@@ -77,23 +70,24 @@ impl TxConn for PgConnection {
         events: &[NewEvent],
         now: DateTime<Utc>,
     ) -> Result<(), sqlx::Error> {
-        pg_insert_events(self, events, now).await
+        pg_insert_events(self, events, None, now).await
     }
 
-    async fn insert_order(
+    async fn insert_events_logged(
         &mut self,
-        new: &NewPayment,
-        audit: &serde_json::Value,
+        events: &[NewEvent],
+        decision: &Decision<'_>,
+        payment_id: &str,
         now: DateTime<Utc>,
     ) -> Result<(), sqlx::Error> {
-        pg_insert_order(self, new, audit, now).await
+        pg_insert_events(self, events, Some((decision, payment_id)), now).await
     }
 
     async fn pay_order(
         &mut self,
         p: &Paying<'_>,
         now: DateTime<Utc>,
-    ) -> Result<Option<PaymentRecord>, sqlx::Error> {
+    ) -> Result<Option<(PaymentRecord, PaidNotices)>, sqlx::Error> {
         pg_pay_order(self, p, now).await
     }
 
@@ -103,14 +97,5 @@ impl TxConn for PgConnection {
         now: DateTime<Utc>,
     ) -> Result<(), sqlx::Error> {
         pg_log_decision(self, d, now).await
-    }
-
-    async fn mark_lines_paid(
-        &mut self,
-        payment_id: &str,
-        money_at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<PaidNotices, sqlx::Error> {
-        pg_mark_lines_paid(self, payment_id, money_at, now).await
     }
 }

@@ -1,27 +1,21 @@
-//! Writing a new order: PostgreSQL writes the order, its lines, its holds and its
-//! `payment.created` audit record in one statement (arrays); SQLite in one statement each.
+//! Writing a new order: PostgreSQL writes the order, its lines, its holds, its
+//! `payment.created` audit record and its events in one statement (arrays); SQLite in one
+//! statement each, in its write transaction.
 
 use chrono::{DateTime, Utc};
 
 use super::payment_rows::NewPayment;
+use std::sync::LazyLock;
+
+use super::outbox::{bind_pg_events, pg_events_ctes};
 use super::ts;
+use crate::events::NewEvent;
 use crate::ids::new_audit_id;
 
-/// PostgreSQL: the order, its lines, its holds and its `payment.created` audit record in one
-/// statement (lines and holds as arrays, so its text never changes and it is prepared once).
-/// A held item fails the statement with the holds' unique violation.
-pub async fn pg_insert_order(
-    conn: &mut sqlx::PgConnection,
-    new: &NewPayment,
-    audit: &serde_json::Value,
-    now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    let p = &new.row;
-    let l = &new.lines;
-    let positions: Vec<i64> = (0..l.len())
-        .map(|i| i64::try_from(i).unwrap_or(i64::MAX))
-        .collect();
-    sqlx::query(
+/// PostgreSQL: the order, its lines, its holds, its `payment.created` audit record (`$1`…`$24`)
+/// and its events with their deliveries (from `$25`).
+static PG_CREATE: LazyLock<String> = LazyLock::new(|| {
+    format!(
         "with p as (
            insert into payment (payment_id, agency_code, dossier_code, status, amount, refunded_amount, payer,
                                 return_url, locale, created_by, expires_at, created_at, updated_at)
@@ -33,36 +27,66 @@ pub async fn pg_insert_order(
                                                     $16::text[], $17::text[], $18::bigint[], $19::bigint[], $20::text[]) as u),
          h as (
            insert into payment_hold (item_key, payment_id, created_at)
-           select k, p.payment_id, $21 from p, unnest($22::text[]) as k)
-         insert into audit (audit_id, payment_id, type, actor, data, created_at)
-         select $23, p.payment_id, 'payment.created', $8, $24, $21 from p",
+           select k, p.payment_id, $21 from p, unnest($22::text[]) as k),
+         a as (
+           insert into audit (audit_id, payment_id, type, actor, data, created_at)
+           select $23, p.payment_id, 'payment.created', $8, $24, $21 from p),
+         {}
+         select 1",
+        pg_events_ctes(25)
     )
-    .bind(&p.payment_id)
-    .bind(&p.agency_code)
-    .bind(&p.dossier_code)
-    .bind(p.amount)
-    .bind(&p.payer)
-    .bind(&p.return_url)
-    .bind(&p.locale)
-    .bind(&p.created_by)
-    .bind(&p.expires_at)
-    .bind(&p.created_at)
-    .bind(positions)
-    .bind(l.iter().map(|l| l.kind.as_str()).collect::<Vec<_>>())
-    .bind(l.iter().map(|l| l.source.as_str()).collect::<Vec<_>>())
-    .bind(l.iter().map(|l| l.notice_line_id.as_deref()).collect::<Vec<_>>())
-    .bind(l.iter().map(|l| l.assessment_line.as_deref()).collect::<Vec<_>>())
-    .bind(l.iter().map(|l| l.sub_item.as_deref()).collect::<Vec<_>>())
-    .bind(l.iter().map(|l| l.name.as_str()).collect::<Vec<_>>())
-    .bind(l.iter().map(|l| l.amount).collect::<Vec<_>>())
-    .bind(l.iter().map(|l| l.days).collect::<Vec<_>>())
-    .bind(l.iter().map(|l| l.due_date.as_deref()).collect::<Vec<_>>())
-    .bind(ts(now))
-    .bind(&new.holds)
-    .bind(new_audit_id())
-    .bind(audit.to_string())
-    .execute(&mut *conn)
-    .await?;
+});
+
+/// PostgreSQL: the order, its lines, its holds, its `payment.created` audit record and its
+/// events with their deliveries, in one statement that is its own transaction (one round trip,
+/// one commit): lines and holds as arrays, so its text never changes and it is prepared once.
+/// A held item fails the whole statement with the holds' unique violation.
+pub async fn pg_create_order(
+    pool: &sqlx::PgPool,
+    new: &NewPayment,
+    audit: &serde_json::Value,
+    events: &[NewEvent],
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let p = &new.row;
+    let l = &new.lines;
+    let positions: Vec<i64> = (0..l.len())
+        .map(|i| i64::try_from(i).unwrap_or(i64::MAX))
+        .collect();
+    let query = sqlx::query(PG_CREATE.as_str())
+        .bind(&p.payment_id)
+        .bind(&p.agency_code)
+        .bind(&p.dossier_code)
+        .bind(p.amount)
+        .bind(&p.payer)
+        .bind(&p.return_url)
+        .bind(&p.locale)
+        .bind(&p.created_by)
+        .bind(&p.expires_at)
+        .bind(&p.created_at)
+        .bind(positions)
+        .bind(l.iter().map(|l| l.kind.as_str()).collect::<Vec<_>>())
+        .bind(l.iter().map(|l| l.source.as_str()).collect::<Vec<_>>())
+        .bind(
+            l.iter()
+                .map(|l| l.notice_line_id.as_deref())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            l.iter()
+                .map(|l| l.assessment_line.as_deref())
+                .collect::<Vec<_>>(),
+        )
+        .bind(l.iter().map(|l| l.sub_item.as_deref()).collect::<Vec<_>>())
+        .bind(l.iter().map(|l| l.name.as_str()).collect::<Vec<_>>())
+        .bind(l.iter().map(|l| l.amount).collect::<Vec<_>>())
+        .bind(l.iter().map(|l| l.days).collect::<Vec<_>>())
+        .bind(l.iter().map(|l| l.due_date.as_deref()).collect::<Vec<_>>())
+        .bind(ts(now))
+        .bind(&new.holds)
+        .bind(new_audit_id())
+        .bind(audit.to_string());
+    bind_pg_events(query, events, now)?.execute(pool).await?;
     Ok(())
 }
 

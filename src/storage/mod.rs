@@ -194,12 +194,18 @@ impl Store {
                 sequencer: sequencer::Sequencer::new(),
             })
         } else {
+            // Every statement is short and prepared once per connection: compiling a plan to
+            // machine code (JIT, on by default from PostgreSQL 12 above a cost estimate) would
+            // cost more than running it, and a generic plan's estimate can cross that line.
+            let options = sqlx::postgres::PgConnectOptions::from_str(url)
+                .context("reading database.url")?
+                .options([("jit", "off")]);
             // No ping before each acquire: a dead connection fails its statement and is dropped.
             let pool = PgPoolOptions::new()
                 .max_connections(settings.max_connections)
                 .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(10))
-                .connect(url)
+                .connect_with(options)
                 .await
                 .context("connecting to PostgreSQL")?;
             Ok(Self {

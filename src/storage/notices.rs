@@ -1,6 +1,7 @@
 //! Notices and their lines.
 
 use chrono::{DateTime, Utc};
+use std::sync::LazyLock;
 
 use super::{in_write_tx, is_unique_violation, on_pool, ts, unique, Store};
 use crate::ids::{new_id, IdKind};
@@ -30,7 +31,46 @@ struct NoticeRow {
     created_at: String,
 }
 
+/// A notice row with its lines as a JSON array (`lines_json`).
 #[derive(sqlx::FromRow)]
+struct NoticeWithLines {
+    #[sqlx(flatten)]
+    notice: NoticeRow,
+    lines_json: String,
+}
+
+/// `'col', col, …` of the line columns, for a JSON object per line.
+fn line_pairs() -> String {
+    LINE_COLUMNS
+        .split(',')
+        .map(str::trim)
+        .map(|c| format!("'{c}', {c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A notice and its lines, in position order, in one query.
+static PG_NOTICE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "select {NOTICE_COLUMNS},
+                coalesce((select json_agg(json_build_object({}) order by position)
+                          from notice_line l where l.notice_id = n.notice_id), '[]')::text as lines_json
+         from notice n where notice_id = $1",
+        line_pairs()
+    )
+});
+
+static SQLITE_NOTICE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "select {NOTICE_COLUMNS},
+                coalesce((select json_group_array(json_object({})) from
+                          (select * from notice_line l where l.notice_id = n.notice_id order by position)), '[]') as lines_json
+         from notice n where notice_id = $1",
+        line_pairs()
+    )
+});
+
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct LineRow {
     notice_line_id: String,
     chapter: Option<String>,
@@ -170,14 +210,27 @@ impl Store {
 
     /// One notice with its lines.
     pub async fn notice(&self, id: &str) -> Result<Option<Notice>, sqlx::Error> {
-        let sql = format!("select {NOTICE_COLUMNS} from notice where notice_id = $1");
-        let row: Option<NoticeRow> = on_pool!(self, pool => {
-            sqlx::query_as(&sql).bind(id).fetch_optional(pool).await
-        })?;
-        match row {
-            Some(row) => Ok(Some(self.with_lines(row).await?)),
-            None => Ok(None),
-        }
+        // The notice and its lines in one round trip: the lines as a JSON array.
+        let row: Option<NoticeWithLines> = match &self.db {
+            super::Db::Sqlite(pools) => {
+                sqlx::query_as(SQLITE_NOTICE.as_str())
+                    .bind(id)
+                    .fetch_optional(&pools.read)
+                    .await?
+            }
+            super::Db::Postgres(pool) => {
+                sqlx::query_as(PG_NOTICE.as_str())
+                    .bind(id)
+                    .fetch_optional(pool)
+                    .await?
+            }
+        };
+        row.map(|r| {
+            let lines: Vec<LineRow> = serde_json::from_str(&r.lines_json)
+                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+            notice_of(r.notice, lines)
+        })
+        .transpose()
     }
 
     /// The notice a line belongs to.
@@ -230,20 +283,25 @@ impl Store {
         let lines: Vec<LineRow> = on_pool!(self, pool => {
             sqlx::query_as(&sql).bind(&row.notice_id).fetch_all(pool).await
         })?;
-        let lines: Vec<NoticeLine> = lines.into_iter().map(NoticeLine::from).collect();
-        let decode = |e: serde_json::Error| sqlx::Error::Decode(Box::new(e));
-        Ok(Notice {
-            id: row.notice_id,
-            notice_no: row.notice_no,
-            issued_at: row.issued_at,
-            agency_code: row.agency_code,
-            dossier_code: row.dossier_code,
-            taxpayer: serde_json::from_str(&row.taxpayer).map_err(decode)?,
-            treasury: serde_json::from_str(&row.treasury).map_err(decode)?,
-            status: row.status,
-            total: lines.iter().map(|l| l.amount).sum(),
-            lines,
-            created_at: row.created_at,
-        })
+        notice_of(row, lines)
     }
+}
+
+/// A notice from its row and its lines (in position order).
+fn notice_of(row: NoticeRow, lines: Vec<LineRow>) -> Result<Notice, sqlx::Error> {
+    let lines: Vec<NoticeLine> = lines.into_iter().map(NoticeLine::from).collect();
+    let decode = |e: serde_json::Error| sqlx::Error::Decode(Box::new(e));
+    Ok(Notice {
+        id: row.notice_id,
+        notice_no: row.notice_no,
+        issued_at: row.issued_at,
+        agency_code: row.agency_code,
+        dossier_code: row.dossier_code,
+        taxpayer: serde_json::from_str(&row.taxpayer).map_err(decode)?,
+        treasury: serde_json::from_str(&row.treasury).map_err(decode)?,
+        status: row.status,
+        total: lines.iter().map(|l| l.amount).sum(),
+        lines,
+        created_at: row.created_at,
+    })
 }

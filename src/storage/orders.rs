@@ -5,10 +5,11 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use super::inserting;
 use super::payments::{HeldItem, NewPayment, PaymentRecord, PaymentStoreError};
 use super::snapshot::{PaymentLoadRow, PG_LIST, SQLITE_LIST};
-use super::txops::{self, TxConn};
-use super::{in_write_tx, is_unique_violation, unique, Store};
+use super::txops;
+use super::{is_unique_violation, unique, Store};
 use crate::events::EventType;
 use crate::payments::order::PaymentStatus;
 
@@ -29,12 +30,17 @@ impl Store {
         let event = txops::event_of(&record, EventType::PaymentCreated, serde_json::Value::Null);
         let audit = json!({"amount": new.row.amount});
         let result: Result<(), sqlx::Error> = async {
-            in_write_tx!(self, tx => {
-                tx.insert_order(new, &audit, now).await?;
-                txops::emit_all(&mut *tx, vec![event], now).await?;
-                tx.commit().await?;
-                Ok(())
-            })
+            match &self.db {
+                super::Db::Sqlite(pools) => {
+                    let mut tx = pools.write.begin_with("BEGIN IMMEDIATE").await?;
+                    inserting::sqlite_insert_order(&mut tx, new, &audit, now).await?;
+                    txops::emit_all(&mut *tx, vec![event], now).await?;
+                    tx.commit().await
+                }
+                super::Db::Postgres(pool) => {
+                    inserting::pg_create_order(pool, new, &audit, &[event], now).await
+                }
+            }
         }
         .await;
         match result {

@@ -7,9 +7,12 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, SqliteConnection};
 
+use std::sync::LazyLock;
+
 use super::ts;
+use super::txops::Decision;
 use crate::events::NewEvent;
-use crate::ids::{DeliveryId, EventId};
+use crate::ids::{new_audit_id, DeliveryId, EventId};
 
 /// The stored body of an event; `sequence` is `null` until the sequencer numbers it.
 #[derive(serde::Serialize)]
@@ -38,6 +41,25 @@ fn body(
     .map_err(|e| sqlx::Error::Encode(Box::new(e)))
 }
 
+/// An event's body as served: PostgreSQL stores `"sequence":null` and numbers the row after
+/// commit, so the number is put into the body when it is read. The first `"sequence":` is the
+/// body's own field: it comes after `id`, `type` and `created_at`, whose values hold no quote,
+/// and before `data`. A body that has its number (SQLite numbers at insert) is unchanged.
+pub fn with_sequence(body: String, sequence: Option<i64>) -> String {
+    const FIELD: &str = "\"sequence\":";
+    let Some(n) = sequence else { return body };
+    match body.find(FIELD).map(|at| at + FIELD.len()) {
+        Some(value) if body[value..].starts_with("null") => {
+            let mut served = String::with_capacity(body.len() + 8);
+            served.push_str(&body[..value]);
+            served.push_str(&n.to_string());
+            served.push_str(&body[value + "null".len()..]);
+            served
+        }
+        _ => body,
+    }
+}
+
 /// Which deliveries an event gets: one per live endpoint whose agency and event list take it
 /// (an empty list or `*` takes every type). The same rule as [`crate::webhooks::subscription::subscribes`]:
 /// a list that is not a JSON array of strings takes nothing (the endpoint is disabled), and
@@ -48,15 +70,40 @@ const SUBSCRIBED: &str = r#"w.deleted_at is null
         then (w.events::jsonb = '[]'::jsonb or w.events::jsonb ? ev.type or w.events::jsonb ? '*')
         else false end"#;
 
-/// PostgreSQL: the events and their deliveries in one statement whose text never changes with
-/// the number of events (arrays, not a VALUES list), so it is prepared once per connection.
-/// Deliveries take the event's sequence when the sequencer numbers it; until then no worker
-/// can claim them. A delivery id keeps the event id's time part, so ids still sort by time.
-pub async fn pg_insert_events(
-    conn: &mut PgConnection,
+/// The CTEs `ev` and `dl` (to follow `with` or a comma) that write events and their
+/// deliveries, with the statement's parameters from `$first`: ids, types, payment ids, notice
+/// ids, agencies, bodies (arrays, in event order), then now; bound by [`bind_pg_events`].
+pub(super) fn pg_events_ctes(first: usize) -> String {
+    let [ids, types, pids, nids, agencies, bodies, now] =
+        std::array::from_fn::<String, 7, _>(|i| format!("${}", first + i));
+    format!(
+        "ev as (
+           insert into event (event_id, type, payment_id, notice_id, agency_code, body, created_at)
+           select u.id, u.type, u.pid, u.nid, u.agency, u.body, {now}
+           from unnest({ids}::text[], {types}::text[], {pids}::text[], {nids}::text[], {agencies}::text[], {bodies}::text[])
+                with ordinality as u(id, type, pid, nid, agency, body, n)
+           order by u.n
+           returning event_id, type, agency_code, coalesce(payment_id, notice_id, event_id) as order_key
+         ),
+         dl as (
+           insert into delivery (delivery_id, endpoint_id, event_id, event_type, order_key,
+                                 status, tries, next_attempt_at, created_at, updated_at)
+           select 'dlv_' || substr(ev.event_id, 5, 16) || substr(md5(w.endpoint_id || ev.event_id), 1, 10),
+                  w.endpoint_id, ev.event_id, ev.type, ev.order_key, 'pending', 0, {now}, {now}, {now}
+           from ev join webhook_endpoint w on {SUBSCRIBED}
+         )"
+    )
+}
+
+/// A PostgreSQL statement being bound.
+pub(super) type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+
+/// Binds the parameters of [`pg_events_ctes`], in its order.
+pub(super) fn bind_pg_events<'q>(
+    query: PgQuery<'q>,
     events: &[NewEvent],
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
+) -> Result<PgQuery<'q>, sqlx::Error> {
     let created_at = ts(now);
     let mut ids = Vec::with_capacity(events.len());
     let mut bodies = Vec::with_capacity(events.len());
@@ -65,51 +112,61 @@ pub async fn pg_insert_events(
         bodies.push(body(&id, event, &created_at, None)?);
         ids.push(id);
     }
-    let sql = format!(
-        "with ev as (
-           insert into event (event_id, type, payment_id, notice_id, agency_code, body, created_at)
-           select u.id, u.type, u.pid, u.nid, u.agency, u.body, $7
-           from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-                with ordinality as u(id, type, pid, nid, agency, body, n)
-           order by u.n
-           returning event_id, type, agency_code, coalesce(payment_id, notice_id, event_id) as order_key
-         )
-         insert into delivery (delivery_id, endpoint_id, event_id, event_type, order_key,
-                               status, tries, next_attempt_at, created_at, updated_at)
-         select 'dlv_' || substr(ev.event_id, 5, 16) || substr(md5(w.endpoint_id || ev.event_id), 1, 10),
-                w.endpoint_id, ev.event_id, ev.type, ev.order_key, 'pending', 0, $7, $7, $7
-         from ev join webhook_endpoint w on {SUBSCRIBED}"
-    );
-    sqlx::query(&sql)
-        .bind(&ids)
-        .bind(
-            events
-                .iter()
-                .map(|e| e.event_type.as_str())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            events
-                .iter()
-                .map(|e| e.payment_id.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            events
-                .iter()
-                .map(|e| e.notice_id.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            events
-                .iter()
-                .map(|e| e.agency_code.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(&bodies)
-        .bind(&created_at)
-        .execute(&mut *conn)
-        .await?;
+    let column = |f: fn(&NewEvent) -> Option<String>| events.iter().map(f).collect::<Vec<_>>();
+    Ok(query
+        .bind(ids)
+        .bind(column(|e| Some(e.event_type.as_str().to_owned())))
+        .bind(column(|e| e.payment_id.clone()))
+        .bind(column(|e| e.notice_id.clone()))
+        .bind(column(|e| e.agency_code.clone()))
+        .bind(bodies)
+        .bind(created_at))
+}
+
+/// Events and deliveries.
+static PG_EVENTS: LazyLock<String> =
+    LazyLock::new(|| format!("with {} select 1", pg_events_ctes(1)));
+
+/// Events and deliveries, and a callback's decision (`$8` callback, `$9` verdict, `$10`
+/// answer, `$11` payment, `$12` audit id, `$13` actor, `$14` audit data).
+static PG_EVENTS_AND_LOG: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "with {}, c as (update callback set verdict = $9, answer = $10, payment_id = $11 where callback_id = $8)
+         insert into audit (audit_id, payment_id, type, actor, data, created_at)
+         values ($12, $11, 'callback.received', $13, $14, $7)",
+        pg_events_ctes(1)
+    )
+});
+
+/// PostgreSQL: the events and their deliveries in one statement whose text never changes with
+/// the number of events (arrays, not a VALUES list), so it is prepared once per connection.
+/// Deliveries take the event's sequence when the sequencer numbers it; until then no worker
+/// can claim them. A delivery id keeps the event id's time part, so ids still sort by time.
+///
+/// With `log`, the same statement also writes a callback's decision to its log row and the
+/// payment's audit trail (see [`super::paying::pg_log_decision`]).
+pub async fn pg_insert_events(
+    conn: &mut PgConnection,
+    events: &[NewEvent],
+    log: Option<(&Decision<'_>, &str)>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let query = sqlx::query(match log {
+        None => PG_EVENTS.as_str(),
+        Some(_) => PG_EVENTS_AND_LOG.as_str(),
+    });
+    let mut query = bind_pg_events(query, events, now)?;
+    if let Some((d, pid)) = log {
+        query = query
+            .bind(d.callback_id)
+            .bind(d.verdict)
+            .bind(d.answer)
+            .bind(pid)
+            .bind(new_audit_id())
+            .bind(d.gateway)
+            .bind(d.audit.to_string());
+    }
+    query.execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -180,4 +237,30 @@ pub async fn sqlite_insert_events(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_number_goes_into_the_bodys_own_field_only() {
+        let event = NewEvent {
+            event_type: crate::events::EventType::PaymentPaid,
+            payment_id: Some("pay_1".into()),
+            notice_id: None,
+            agency_code: None,
+            data: serde_json::json!({"note": "\"sequence\":null", "sequence": null}),
+        };
+        let stored = body("evt_1", &event, "2026-12-02T00:00:00Z", None).unwrap();
+        let served: serde_json::Value =
+            serde_json::from_str(&with_sequence(stored.clone(), Some(42))).unwrap();
+        assert_eq!(served["sequence"], 42);
+        assert_eq!(served["data"]["note"], "\"sequence\":null");
+        assert_eq!(served["data"]["sequence"], serde_json::Value::Null);
+        // Not yet numbered, or numbered at insert: unchanged.
+        assert_eq!(with_sequence(stored.clone(), None), stored);
+        let numbered = body("evt_1", &event, "2026-12-02T00:00:00Z", Some(7)).unwrap();
+        assert_eq!(with_sequence(numbered.clone(), Some(7)), numbered);
+    }
 }

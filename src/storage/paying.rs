@@ -1,27 +1,28 @@
 //! The steps of a transition that PostgreSQL does in one statement where SQLite takes several:
-//! paying the order with its audit record, returning the snapshot its `payment.paid` event
-//! carries (built by the statement that wrote it, not read back), and logging a callback's
-//! decision with its audit record. SQLite runs the same steps as single statements, which are
+//! paying the order with its audit record, notice lines, notices and mail, returning the
+//! snapshot its `payment.paid` event carries (built by the statement that wrote it, not read
+//! back), and logging a callback's decision with its audit record. SQLite runs the same steps as single statements, which are
 //! in-process calls on its one writer.
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, SqliteConnection};
 
 use super::payment_rows::PaymentRecord;
-use super::snapshot::{PaymentLoadRow, PG_PAY};
+use super::snapshot::{PaidLoadRow, PG_PAY};
 use super::ts;
 use super::txops::{self, Decision, PaidNotices, Paying};
 use crate::ids::new_audit_id;
 use crate::payments::order::{self, OrderEvent};
 
-/// Pays the order (takes its row lock) and returns its snapshot; `None` when the order can no
-/// longer take money.
+/// Pays the order (takes its row lock) with its lines, notices and mail in one statement, and
+/// returns its snapshot and the notices it completed; `None` when the order can no longer take
+/// money.
 pub async fn pg_pay_order(
     conn: &mut PgConnection,
     p: &Paying<'_>,
     now: DateTime<Utc>,
-) -> Result<Option<PaymentRecord>, sqlx::Error> {
-    let row: Option<PaymentLoadRow> = sqlx::query_as(PG_PAY.as_str())
+) -> Result<Option<(PaymentRecord, PaidNotices)>, sqlx::Error> {
+    let row: Option<PaidLoadRow> = sqlx::query_as(PG_PAY.as_str())
         .bind(p.payment_id)
         .bind(ts(p.money_at))
         .bind(p.attempt_id)
@@ -32,14 +33,17 @@ pub async fn pg_pay_order(
         .bind(crate::confirmation::number::new_confirmation_no())
         .fetch_optional(&mut *conn)
         .await?;
-    row.map(PaymentLoadRow::into_record).transpose()
+    let Some(row) = row else { return Ok(None) };
+    let (record, notices) = row.into_parts()?;
+    Ok(Some((record, fully_paid(notices))))
 }
 
+/// SQLite: the same steps as single statements (in-process calls on its one writer).
 pub async fn sqlite_pay_order(
     conn: &mut SqliteConnection,
     p: &Paying<'_>,
     now: DateTime<Utc>,
-) -> Result<Option<PaymentRecord>, sqlx::Error> {
+) -> Result<Option<(PaymentRecord, PaidNotices)>, sqlx::Error> {
     txops::audit(
         conn,
         p.payment_id,
@@ -62,10 +66,23 @@ pub async fn sqlite_pay_order(
     .bind(crate::confirmation::number::new_confirmation_no())
     .fetch_optional(&mut *conn)
     .await?;
-    match paid {
-        Some(_) => txops::load_payment(conn, p.payment_id).await,
-        None => Ok(None),
+    if paid.is_none() {
+        return Ok(None);
     }
+    let notices = sqlite_mark_lines_paid(&mut *conn, p.payment_id, p.money_at, now).await?;
+    // The confirmation's e-mail waits in the mail outbox, committed with the money.
+    sqlx::query(
+        "insert into mail_outbox (payment_id, kind, status, tries, next_attempt_at, created_at, updated_at)
+         values ($1, 'confirmation', 'pending', 0, $2, $2, $2) on conflict do nothing",
+    )
+    .bind(p.payment_id)
+    .bind(ts(now))
+    .execute(&mut *conn)
+    .await?;
+    let record = txops::load_payment(&mut *conn, p.payment_id)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)?;
+    Ok(Some((record, notices)))
 }
 
 /// The decision on the callback's log row and the payment's audit record, in one statement.
@@ -140,37 +157,9 @@ fn fully_paid(mut notices: Vec<(String, Option<String>, String)>) -> PaidNotices
         .collect()
 }
 
-/// Marks the order's notice lines paid and returns the notices that became fully paid, in one
-/// statement: the lines, then their notices (whose row locks order each notice's events); a
-/// notice is paid when no line is unpaid besides those this statement pays.
-pub async fn pg_mark_lines_paid(
-    conn: &mut PgConnection,
-    payment_id: &str,
-    money_at: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> Result<PaidNotices, sqlx::Error> {
-    let notices: Vec<(String, Option<String>, String)> = sqlx::query_as(&format!(
-        "with nl as (
-           update notice_line set status = 'paid', paid_by = $1, paid_at = $2
-           where status = 'unpaid' and notice_line_id in
-                 (select notice_line_id from payment_line where payment_id = $1 and kind = 'notice_line')
-           returning notice_line_id)
-         update notice set updated_at = $3,
-                status = case when exists (select 1 from notice_line l where l.notice_id = notice.notice_id
-                                             and l.status = 'unpaid' and l.notice_line_id not in (select notice_line_id from nl))
-                              then 'partially_paid' else 'paid' end
-         where notice_id in ({NOTICES_OF_ORDER})
-         returning notice_id, agency_code, status"
-    ))
-    .bind(payment_id)
-    .bind(ts(money_at))
-    .bind(ts(now))
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(fully_paid(notices))
-}
-
-pub async fn sqlite_mark_lines_paid(
+/// Marks the order's notice lines paid, then their notices; returns the notices that became
+/// fully paid.
+async fn sqlite_mark_lines_paid(
     conn: &mut SqliteConnection,
     payment_id: &str,
     money_at: DateTime<Utc>,

@@ -220,8 +220,8 @@ impl Store {
         payment_id: &str,
     ) -> Result<Vec<serde_json::Value>, sqlx::Error> {
         self.catch_up_events().await?;
-        let events: Vec<(String,)> = on_pool!(self, pool => {
-            sqlx::query_as("select body from event where payment_id = $1 order by sequence")
+        let events: Vec<(String, Option<i64>)> = on_pool!(self, pool => {
+            sqlx::query_as("select body, sequence from event where payment_id = $1 order by sequence")
                 .bind(payment_id)
                 .fetch_all(pool)
                 .await
@@ -233,7 +233,8 @@ impl Store {
                 .await
         })?;
         let mut all: Vec<(String, u8, serde_json::Value)> = Vec::new();
-        for (body,) in events {
+        for (body, sequence) in events {
+            let body = super::outbox::with_sequence(body, sequence);
             let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
             let at = v["created_at"].as_str().unwrap_or_default().to_owned();
             all.push((at, 1, v));

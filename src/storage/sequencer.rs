@@ -64,6 +64,10 @@ impl Sequencer {
 /// One numbering transaction: up to [`BATCH`] committed, unnumbered events get the next
 /// numbers in insert order, and their deliveries get the number too. Returns how many.
 ///
+/// Only the `sequence` column is written: the stored body keeps `"sequence":null`, and every
+/// reader puts the number in ([`super::outbox::with_sequence`]), so numbering never rewrites
+/// (nor re-compresses) a body.
+///
 /// The ids are read first and the updates join on the id list, so both updates go through the
 /// primary key and `delivery_unsequenced_idx` however large `event` and `delivery` have grown
 /// (joined on a sub-select, a generic plan sized for a whole batch scanned both tables).
@@ -89,8 +93,7 @@ async fn number_batch(pool: &PgPool) -> Result<i64, sqlx::Error> {
         "with todo as (select id, n from unnest($1::bigint[]) with ordinality as t(id, n)),
          top as (select coalesce(max(sequence), 0) as top from event),
          ev as (
-           update event e set sequence = top.top + todo.n,
-                  body = regexp_replace(e.body, '\"sequence\":null', '\"sequence\":' || (top.top + todo.n))
+           update event e set sequence = top.top + todo.n
            from todo, top where e.insert_id = todo.id
            returning e.event_id, e.sequence
          ),

@@ -59,17 +59,40 @@ fn children(child: impl Fn(&str, &str, &str) -> String) -> String {
     children.join(", ")
 }
 
-/// PostgreSQL: pays an order (`$1` payment, `$2` paid at, `$3` attempt, `$4` now) and writes its
-/// `money.received` audit record (`$5` id, `$6` actor, `$7` data) in one statement that returns
-/// the paid order's snapshot, or no row when the order could not take the money.
+/// PostgreSQL: pays an order with everything paying writes, in one statement (`$1` payment,
+/// `$2` paid at, `$3` attempt, `$4` now, `$5` audit id, `$6` actor, `$7` audit data, `$8`
+/// confirmation number): the `money.received` audit record (written even when the order cannot
+/// take the money), the order, its notice lines, their notices (a notice is paid when no line is
+/// unpaid besides those this statement pays; its row lock orders its events) and the
+/// confirmation's mail. Returns the paid order's snapshot, built from what the statement wrote,
+/// and its notices as `[id, agency, status]` (`notices_json`); no row when the order could not
+/// take the money.
 pub static PG_PAY: LazyLock<String> = LazyLock::new(|| {
     format!(
         "with a as (insert into audit (audit_id, payment_id, type, actor, data, created_at)
-                    values ($5, $1, 'money.received', $6, $7, $4))
-         update payment p set status = 'paid', paid_at = $2, paid_attempt_id = $3, updated_at = $4,
-                              confirmation_no = $8
-         where payment_id = $1 and status in {}
-         returning {PAYMENT_COLUMNS}, {}",
+                    values ($5, $1, 'money.received', $6, $7, $4)),
+         paid as (update payment set status = 'paid', paid_at = $2, paid_attempt_id = $3, updated_at = $4,
+                                     confirmation_no = $8
+                  where payment_id = $1 and status in {}
+                  returning *),
+         nl as (update notice_line set status = 'paid', paid_by = $1, paid_at = $2
+                where status = 'unpaid' and exists (select 1 from paid) and notice_line_id in
+                      (select notice_line_id from payment_line where payment_id = $1 and kind = 'notice_line')
+                returning notice_line_id),
+         n as (update notice set updated_at = $4,
+                      status = case when exists (select 1 from notice_line l where l.notice_id = notice.notice_id
+                                                   and l.status = 'unpaid' and l.notice_line_id not in (select notice_line_id from nl))
+                                    then 'partially_paid' else 'paid' end
+               where exists (select 1 from paid) and notice_id in
+                     (select nl2.notice_id from payment_line pl join notice_line nl2 on nl2.notice_line_id = pl.notice_line_id
+                      where pl.payment_id = $1 and pl.kind = 'notice_line')
+               returning notice_id, agency_code, status),
+         m as (insert into mail_outbox (payment_id, kind, status, tries, next_attempt_at, created_at, updated_at)
+               select payment_id, 'confirmation', 'pending', 0, $4, $4, $4 from paid on conflict do nothing)
+         select {PAYMENT_COLUMNS}, {},
+                coalesce((select json_agg(json_build_array(notice_id, agency_code, status) order by notice_id) from n), '[]')::text
+                  as notices_json
+         from paid p",
         crate::payments::order::sql_sources(crate::payments::order::OrderEvent::MoneyReceived),
         children(pg_child)
     )
@@ -103,6 +126,24 @@ pub struct PaymentLoadRow {
     lines_json: String,
     attempts_json: String,
     flags_json: String,
+}
+
+/// The row of [`PG_PAY`]: the paid order and its notices.
+#[derive(sqlx::FromRow)]
+pub struct PaidLoadRow {
+    #[sqlx(flatten)]
+    pub order: PaymentLoadRow,
+    pub notices_json: String,
+}
+
+impl PaidLoadRow {
+    /// The order's snapshot and its notices as (id, agency, status).
+    #[allow(clippy::type_complexity)]
+    pub fn into_parts(
+        self,
+    ) -> Result<(PaymentRecord, Vec<(String, Option<String>, String)>), sqlx::Error> {
+        Ok((self.order.into_record()?, decode(&self.notices_json)?))
+    }
 }
 
 fn decode<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, sqlx::Error> {

@@ -146,13 +146,14 @@ where
 
 /// Applies a moved attempt to its order (the payment's row lock taken first): a failure sends
 /// the order back to `pending` and emits `payment.attempt_failed`; money pays the order, or is
-/// recorded and flagged when the order can no longer take it.
+/// recorded and flagged when the order can no longer take it. The events of a paid order are
+/// returned, not yet written, so that the caller writes them with what else it logs.
 async fn apply_moved<C>(
     conn: &mut C,
     r: &GatewayResult,
     moved: &MovedAttempt,
     now: DateTime<Utc>,
-) -> Result<ResultApplied, sqlx::Error>
+) -> Result<(ResultApplied, Vec<NewEvent>), sqlx::Error>
 where
     C: TxConn,
     for<'c> &'c mut C: Executor<'c, Database = DbOf<C>>,
@@ -169,7 +170,7 @@ where
         apply_money(conn, r, moved, &detail, now).await
     } else {
         apply_failure(conn, r, moved, &detail, now).await?;
-        Ok(ResultApplied::Failed)
+        Ok((ResultApplied::Failed, Vec::new()))
     }
 }
 
@@ -206,7 +207,7 @@ async fn apply_money<C>(
     moved: &MovedAttempt,
     detail: &serde_json::Value,
     now: DateTime<Utc>,
-) -> Result<ResultApplied, sqlx::Error>
+) -> Result<(ResultApplied, Vec<NewEvent>), sqlx::Error>
 where
     C: TxConn,
     for<'c> &'c mut C: Executor<'c, Database = DbOf<C>>,
@@ -228,7 +229,7 @@ where
         source: &r.source,
         detail,
     };
-    let Some(record) = conn.pay_order(&paying, now).await? else {
+    let Some((record, notices)) = conn.pay_order(&paying, now).await? else {
         let status = txops::lock_payment(&mut *conn, pid)
             .await?
             .ok_or(sqlx::Error::RowNotFound)?;
@@ -244,19 +245,9 @@ where
             r.txn_ref
         );
         txops::raise_flag(conn, pid, flag, &text, Some(attempt_id), now).await?;
-        return Ok(ResultApplied::Flagged(flag.to_owned()));
+        return Ok((ResultApplied::Flagged(flag.to_owned()), Vec::new()));
     };
-    let notices = conn.mark_lines_paid(pid, money_at, now).await?;
-    // The confirmation's e-mail waits in the mail outbox, committed with the money.
-    sqlx::query(
-        "insert into mail_outbox (payment_id, kind, status, tries, next_attempt_at, created_at, updated_at)
-         values ($1, 'confirmation', 'pending', 0, $2, $2, $2) on conflict do nothing",
-    )
-    .bind(pid)
-    .bind(ts(now).as_str())
-    .execute(&mut *conn)
-    .await?;
-    // payment.paid and notice.paid in one write of the event log.
+    // payment.paid and notice.paid, for one write of the event log.
     let mut events = vec![txops::event_of(
         &record,
         EventType::PaymentPaid,
@@ -271,8 +262,7 @@ where
             data: json!({"notice_id": notice_id, "payment_id": pid, "agency_code": agency}),
         });
     }
-    txops::emit_all(conn, events, now).await?;
-    Ok(ResultApplied::Paid)
+    Ok((ResultApplied::Paid, events))
 }
 
 fn unexplained_failure() -> AttemptFailure {
@@ -315,13 +305,15 @@ where
     Ok(())
 }
 
-/// Writes the decision to the callback's log row and, for a known payment, its audit trail.
+/// Writes the decision to the callback's log row and, for a known payment, its audit trail,
+/// with the transition's `events` (one statement on PostgreSQL).
 async fn log_decision<C: TxConn>(
     conn: &mut C,
     claim: &CallbackClaim<'_>,
     outcome: &CallbackOutcome,
     answer: &str,
     payment_id: Option<&str>,
+    events: Vec<NewEvent>,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let verdict = outcome.verdict();
@@ -335,7 +327,16 @@ async fn log_decision<C: TxConn>(
         gateway: claim.gateway,
         audit: &data,
     };
-    conn.log_decision(&decision, now).await
+    match payment_id {
+        Some(pid) if !events.is_empty() => {
+            conn.insert_events_logged(&events, &decision, pid, now)
+                .await
+        }
+        _ => {
+            txops::emit_all(&mut *conn, events, now).await?;
+            conn.log_decision(&decision, now).await
+        }
+    }
 }
 
 impl Store {
@@ -349,7 +350,11 @@ impl Store {
             let applied = match move_attempt(&mut *tx, r, None, Some(r.amount), now).await? {
                 Moved::NoAttempt => return Err(PaymentStoreError::NotFound),
                 Moved::AmountDiffers(_) | Moved::AlreadyFinal(_) => ResultApplied::AlreadyFinal,
-                Moved::Yes(moved) => apply_moved(&mut *tx, r, &moved, now).await?,
+                Moved::Yes(moved) => {
+                    let (applied, events) = apply_moved(&mut *tx, r, &moved, now).await?;
+                    txops::emit_all(&mut *tx, events, now).await?;
+                    applied
+                }
             };
             tx.commit().await?;
             Ok(applied)
@@ -366,6 +371,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(CallbackOutcome, String), PaymentStoreError> {
         in_write_tx!(self, tx => {
+            let mut events = Vec::new();
             let (outcome, payment_id) = match claim.result {
                 Some(r) => match move_attempt(&mut *tx, r, Some(claim.gateway), claim.amount, now).await? {
                     Moved::NoAttempt => (CallbackOutcome::UnknownReference, None),
@@ -375,7 +381,8 @@ impl Store {
                     }
                     Moved::AlreadyFinal(pid) => (CallbackOutcome::AlreadySettled, Some(pid)),
                     Moved::Yes(moved) => {
-                        let applied = apply_moved(&mut *tx, r, &moved, now).await?;
+                        let (applied, written_later) = apply_moved(&mut *tx, r, &moved, now).await?;
+                        events = written_later;
                         (CallbackOutcome::Applied(applied), Some(moved.payment_id))
                     }
                 },
@@ -394,7 +401,7 @@ impl Store {
                 }
             };
             let answer = answer_for(&outcome);
-            log_decision(&mut *tx, claim, &outcome, &answer, payment_id.as_deref(), now).await?;
+            log_decision(&mut *tx, claim, &outcome, &answer, payment_id.as_deref(), events, now).await?;
             tx.commit().await?;
             Ok((outcome, answer))
         })

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Type};
 
-use super::payment_rows::{NewPayment, PaymentRecord};
+use super::payment_rows::PaymentRecord;
 use super::snapshot::PaymentLoadRow;
 use super::ts;
 use crate::events::{EventType, NewEvent};
@@ -41,21 +41,25 @@ pub trait TxConn: sqlx::Connection + Send {
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
 
-    /// A new order with its lines, holds and `payment.created` audit record.
-    fn insert_order(
+    /// Writes a transaction's events and their deliveries, and a callback's decision to its
+    /// log row and its payment's (`payment_id`) audit trail: one statement on PostgreSQL.
+    fn insert_events_logged(
         &mut self,
-        new: &NewPayment,
-        audit: &serde_json::Value,
+        events: &[NewEvent],
+        decision: &Decision<'_>,
+        payment_id: &str,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
 
-    /// Pays the order (takes its row lock) and returns its snapshot; `None` when the order can
-    /// no longer take money.
+    /// Pays the order (takes its row lock) with everything paying writes: its `money.received`
+    /// audit record, its notice lines and their notices, the confirmation's mail. Returns its
+    /// snapshot and the notices that became fully paid; `None` when the order can no longer
+    /// take money (only the audit record is written then).
     fn pay_order(
         &mut self,
         p: &Paying<'_>,
         now: DateTime<Utc>,
-    ) -> impl Future<Output = Result<Option<PaymentRecord>, sqlx::Error>> + Send;
+    ) -> impl Future<Output = Result<Option<(PaymentRecord, PaidNotices)>, sqlx::Error>> + Send;
 
     /// Writes a callback's decision to its log row and, with a payment, its audit trail.
     fn log_decision(
@@ -63,14 +67,6 @@ pub trait TxConn: sqlx::Connection + Send {
         d: &Decision<'_>,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
-
-    /// Marks the order's notice lines paid; returns the notices that became fully paid.
-    fn mark_lines_paid(
-        &mut self,
-        payment_id: &str,
-        money_at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> impl Future<Output = Result<PaidNotices, sqlx::Error>> + Send;
 }
 
 /// What paying an order writes besides the order.

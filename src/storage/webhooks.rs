@@ -189,10 +189,10 @@ impl Store {
 
     /// The stored body of an event.
     pub async fn event_body(&self, event_id: &str) -> Result<Option<String>, sqlx::Error> {
-        let row: Option<(String,)> = on_pool!(self, pool => {
-            sqlx::query_as("select body from event where event_id = $1").bind(event_id).fetch_optional(pool).await
+        let row: Option<(String, Option<i64>)> = on_pool!(self, pool => {
+            sqlx::query_as("select body, sequence from event where event_id = $1").bind(event_id).fetch_optional(pool).await
         })?;
-        Ok(row.map(|(b,)| b))
+        Ok(row.map(|(b, n)| super::outbox::with_sequence(b, n)))
     }
 
     /// Records one try and moves the delivery (only if our lease still holds).
@@ -332,7 +332,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<(i64, String)>, sqlx::Error> {
         self.catch_up_events().await?;
-        on_pool!(self, pool => {
+        let rows: Vec<(i64, String)> = on_pool!(self, pool => {
             sqlx::query_as(
                 "select sequence, body from event where sequence > $1 and ($2 is null or type = $2)
                    and ($3 is null or agency_code = $3) order by sequence limit $4",
@@ -343,7 +343,11 @@ impl Store {
             .bind(limit)
             .fetch_all(pool)
             .await
-        })
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|(n, body)| (n, super::outbox::with_sequence(body, Some(n))))
+            .collect())
     }
 
     /// The agency of an event (for scoping redelivery).
