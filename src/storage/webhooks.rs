@@ -162,10 +162,15 @@ impl Store {
         // A delivery whose event has no sequence yet is not claimable: it would run ahead of
         // the feed. Number what has committed first.
         self.catch_up_events().await?;
+        // A delivery goes first when its sequence is the lowest still pending for its endpoint
+        // and payment. Written as a correlated `min` (a sub-plan run per candidate through
+        // `delivery_pending_order_idx`) rather than `not exists`: as an anti-join, a plan made
+        // while the table looked empty scanned every pending delivery for each candidate.
         let due = "select d.delivery_id from delivery d
              where d.status = 'pending' and d.event_sequence is not null and d.next_attempt_at <= $1 and (d.locked_until is null or d.locked_until < $1)
-               and not exists (select 1 from delivery e where e.endpoint_id = d.endpoint_id and e.order_key = d.order_key
-                               and e.status = 'pending' and e.event_sequence < d.event_sequence)
+               and d.event_sequence = (select min(e.event_sequence) from delivery e
+                                       where e.endpoint_id = d.endpoint_id and e.order_key = d.order_key
+                                         and e.status = 'pending')
              order by d.next_attempt_at limit $3";
         let lock = match self.backend() {
             Backend::Postgres => " for update skip locked",
@@ -175,15 +180,14 @@ impl Store {
             "update delivery set locked_until = $2 where delivery_id in ({due}{lock})
              returning delivery_id, endpoint_id, event_id, event_type, tries, locked_until"
         );
-        in_write_tx!(self, tx => {
-            let rows: Vec<ClaimedDelivery> = sqlx::query_as(&sql)
+        // One statement, its own transaction.
+        on_writer!(self, pool => {
+            sqlx::query_as(&sql)
                 .bind(ts(now))
                 .bind(ts(lease_until))
                 .bind(limit)
-                .fetch_all(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            Ok(rows)
+                .fetch_all(pool)
+                .await
         })
     }
 
@@ -207,36 +211,67 @@ impl Store {
         outcome: DeliveryStatus,
         next_attempt_at: DateTime<Utc>,
     ) -> Result<bool, sqlx::Error> {
-        in_write_tx!(self, tx => {
-            let moved = sqlx::query(
-                "update delivery set status = $2, tries = tries + 1, next_attempt_at = $3, locked_until = null, updated_at = $4
-                 where delivery_id = $1 and locked_until = $5 and status = 'pending'",
-            )
-            .bind(&claimed.delivery_id)
-            .bind(outcome)
-            .bind(ts(next_attempt_at))
-            .bind(ts(at))
-            .bind(&claimed.locked_until)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if moved == 1 {
-                sqlx::query(
-                    "insert into delivery_try (delivery_id, attempt_no, at, status_code, error, duration_ms)
-                     values ($1, $2, $3, $4, $5, $6)",
+        let at = ts(at);
+        let next = ts(next_attempt_at);
+        let code = status_code.map(i64::from);
+        let attempt_no = claimed.tries + 1;
+        match &self.db {
+            // One statement, its own transaction: the move and its try, or neither.
+            super::Db::Postgres(pool) => {
+                let recorded: Option<(i64,)> = sqlx::query_as(
+                    "with m as (
+                       update delivery set status = $2, tries = tries + 1, next_attempt_at = $3, locked_until = null, updated_at = $4
+                       where delivery_id = $1 and locked_until = $5 and status = 'pending'
+                       returning delivery_id)
+                     insert into delivery_try (delivery_id, attempt_no, at, status_code, error, duration_ms)
+                     select delivery_id, $6, $4, $7, $8, $9 from m
+                     returning attempt_no",
                 )
                 .bind(&claimed.delivery_id)
-                .bind(claimed.tries + 1)
-                .bind(ts(at))
-                .bind(status_code.map(i64::from))
+                .bind(outcome)
+                .bind(&next)
+                .bind(&at)
+                .bind(&claimed.locked_until)
+                .bind(attempt_no)
+                .bind(code)
                 .bind(error)
                 .bind(duration_ms)
-                .execute(&mut *tx)
+                .fetch_optional(pool)
                 .await?;
+                Ok(recorded.is_some())
             }
-            tx.commit().await?;
-            Ok(moved == 1)
-        })
+            super::Db::Sqlite(pools) => {
+                let mut tx = pools.write.begin_with("BEGIN IMMEDIATE").await?;
+                let moved = sqlx::query(
+                    "update delivery set status = $2, tries = tries + 1, next_attempt_at = $3, locked_until = null, updated_at = $4
+                     where delivery_id = $1 and locked_until = $5 and status = 'pending'",
+                )
+                .bind(&claimed.delivery_id)
+                .bind(outcome)
+                .bind(&next)
+                .bind(&at)
+                .bind(&claimed.locked_until)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if moved == 1 {
+                    sqlx::query(
+                        "insert into delivery_try (delivery_id, attempt_no, at, status_code, error, duration_ms)
+                         values ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(&claimed.delivery_id)
+                    .bind(attempt_no)
+                    .bind(&at)
+                    .bind(code)
+                    .bind(error)
+                    .bind(duration_ms)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(moved == 1)
+            }
+        }
     }
 
     /// Deliveries of an endpoint, newest first, with their tries.

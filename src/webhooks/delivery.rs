@@ -2,6 +2,7 @@
 //! try, retries on the configured schedule with jitter (and `Retry-After`), and ends a delivery
 //! `dead` after the last try. Several instances may run it against one PostgreSQL.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -74,7 +75,25 @@ pub async fn run_once(state: &Services) -> anyhow::Result<usize> {
         .claim_deliveries(now, now + chrono::Duration::from_std(lease(state))?, BATCH)
         .await?;
     let n = claimed.len();
-    let results = join_all(claimed.iter().map(|c| deliver(state, c))).await;
+    // Each endpoint of the batch is read once (as it is now, deleted or not), not per delivery.
+    let mut endpoints: HashMap<&str, Option<EndpointRow>> = HashMap::new();
+    for c in &claimed {
+        if !endpoints.contains_key(c.endpoint_id.as_str()) {
+            let row = state
+                .store
+                .endpoint_including_deleted(&c.endpoint_id)
+                .await?;
+            endpoints.insert(c.endpoint_id.as_str(), row);
+        }
+    }
+    let results = join_all(claimed.iter().map(|c| {
+        deliver(
+            state,
+            c,
+            endpoints.get(c.endpoint_id.as_str()).cloned().flatten(),
+        )
+    }))
+    .await;
     for r in results {
         if let Err(e) = r {
             tracing::warn!(error = %e, "recording a delivery try failed");
@@ -97,12 +116,12 @@ struct Answer {
     duration_ms: i64,
 }
 
-async fn deliver(state: &Services, claimed: &ClaimedDelivery) -> anyhow::Result<()> {
+async fn deliver(
+    state: &Services,
+    claimed: &ClaimedDelivery,
+    endpoint: Option<EndpointRow>,
+) -> anyhow::Result<()> {
     let now = state.clock.now();
-    let endpoint = state
-        .store
-        .endpoint_including_deleted(&claimed.endpoint_id)
-        .await?;
     let body = state.store.event_body(&claimed.event_id).await?;
     let (Some(endpoint), Some(body)) = (endpoint, body) else {
         return give_up(state, claimed, "endpoint or event missing").await;
