@@ -162,24 +162,7 @@ impl Store {
         // A delivery whose event has no sequence yet is not claimable: it would run ahead of
         // the feed. Number what has committed first.
         self.catch_up_events().await?;
-        // A delivery goes first when its sequence is the lowest still pending for its endpoint
-        // and payment. Written as a correlated `min` (a sub-plan run per candidate through
-        // `delivery_pending_order_idx`) rather than `not exists`: as an anti-join, a plan made
-        // while the table looked empty scanned every pending delivery for each candidate.
-        let due = "select d.delivery_id from delivery d
-             where d.status = 'pending' and d.event_sequence is not null and d.next_attempt_at <= $1 and (d.locked_until is null or d.locked_until < $1)
-               and d.event_sequence = (select min(e.event_sequence) from delivery e
-                                       where e.endpoint_id = d.endpoint_id and e.order_key = d.order_key
-                                         and e.status = 'pending')
-             order by d.next_attempt_at limit $3";
-        let lock = match self.backend() {
-            Backend::Postgres => " for update skip locked",
-            Backend::Sqlite => "",
-        };
-        let sql = format!(
-            "update delivery set locked_until = $2 where delivery_id in ({due}{lock})
-             returning delivery_id, endpoint_id, event_id, event_type, tries, locked_until"
-        );
+        let sql = claim_sql(self.backend());
         // One statement, its own transaction.
         on_writer!(self, pool => {
             sqlx::query_as(&sql)
@@ -395,4 +378,28 @@ impl Store {
         })?;
         Ok(row.map(|(a,)| a))
     }
+}
+
+/// The delivery worker's claim (`$1` now, `$2` lease end, `$3` limit): due deliveries, each the
+/// first still pending of its (endpoint, payment), locked with their lease in one statement.
+///
+/// A delivery goes first when its sequence is the lowest still pending for its endpoint and
+/// payment. That is written as a correlated `min` (a sub-plan run per candidate through
+/// `delivery_pending_order_idx`) rather than `not exists`: as an anti-join, a plan made while
+/// the table looked empty scanned every pending delivery for each candidate.
+pub fn claim_sql(backend: Backend) -> String {
+    let due = "select d.delivery_id from delivery d
+         where d.status = 'pending' and d.event_sequence is not null and d.next_attempt_at <= $1 and (d.locked_until is null or d.locked_until < $1)
+           and d.event_sequence = (select min(e.event_sequence) from delivery e
+                                   where e.endpoint_id = d.endpoint_id and e.order_key = d.order_key
+                                     and e.status = 'pending')
+         order by d.next_attempt_at limit $3";
+    let lock = match backend {
+        Backend::Postgres => " for update skip locked",
+        Backend::Sqlite => "",
+    };
+    format!(
+        "update delivery set locked_until = $2 where delivery_id in ({due}{lock})
+         returning delivery_id, endpoint_id, event_id, event_type, tries, locked_until"
+    )
 }

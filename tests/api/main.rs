@@ -5,6 +5,7 @@ mod auth;
 mod browser;
 mod browser_confirmation;
 mod bulk_reads;
+mod claim_plan;
 mod cli;
 mod confirmation;
 mod conventions;
