@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 use super::ts;
 use super::txops::Decision;
 use crate::events::NewEvent;
-use crate::ids::{new_audit_id, DeliveryId, EventId};
+use crate::ids::{DeliveryId, EventId};
 
 /// The stored body of an event; `sequence` is `null` until the sequencer numbers it.
 #[derive(serde::Serialize)]
@@ -127,14 +127,13 @@ pub(super) fn bind_pg_events<'q>(
 static PG_EVENTS: LazyLock<String> =
     LazyLock::new(|| format!("with {} select 1", pg_events_ctes(1)));
 
-/// Events and deliveries, and a callback's decision (`$8` callback, `$9` verdict, `$10`
-/// answer, `$11` payment, `$12` audit id, `$13` actor, `$14` audit data).
+/// Events and deliveries, and a callback's decision (from `$8`; see
+/// [`super::paying::pg_decision_sql`]).
 static PG_EVENTS_AND_LOG: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "with {}, c as (update callback set verdict = $9, answer = $10, payment_id = $11 where callback_id = $8)
-         insert into audit (audit_id, payment_id, type, actor, data, created_at)
-         values ($12, $11, 'callback.received', $13, $14, $7)",
-        pg_events_ctes(1)
+        "with {}, {}",
+        pg_events_ctes(1),
+        super::paying::pg_decision_sql(8, "$7")
     )
 });
 
@@ -157,14 +156,7 @@ pub async fn pg_insert_events(
     });
     let mut query = bind_pg_events(query, events, now)?;
     if let Some((d, pid)) = log {
-        query = query
-            .bind(d.callback_id)
-            .bind(d.verdict)
-            .bind(d.answer)
-            .bind(pid)
-            .bind(new_audit_id())
-            .bind(d.gateway)
-            .bind(d.audit.to_string());
+        query = super::paying::bind_pg_decision(query, d, pid);
     }
     query.execute(&mut *conn).await?;
     Ok(())

@@ -4,9 +4,12 @@
 //! back), and logging a callback's decision with its audit record. SQLite runs the same steps as single statements, which are
 //! in-process calls on its one writer.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, SqliteConnection};
 
+use super::outbox::PgQuery;
 use super::payment_rows::PaymentRecord;
 use super::snapshot::{PaidLoadRow, PG_PAY};
 use super::ts;
@@ -85,6 +88,40 @@ pub async fn sqlite_pay_order(
     Ok(Some((record, notices)))
 }
 
+/// The CTE `c` and the main statement that log a callback's decision on its row and in its
+/// payment's audit trail, to follow `with` (or a comma after other CTEs): parameters from
+/// `$first` (callback, verdict, answer, payment, audit id, actor, audit data; bound by
+/// [`bind_pg_decision`]), and `now`, the parameter that holds the time.
+pub(super) fn pg_decision_sql(first: usize, now: &str) -> String {
+    let [callback, verdict, answer, payment, audit_id, actor, data] =
+        std::array::from_fn::<String, 7, _>(|i| format!("${}", first + i));
+    format!(
+        "c as (update callback set verdict = {verdict}, answer = {answer}, payment_id = {payment}
+               where callback_id = {callback})
+         insert into audit (audit_id, payment_id, type, actor, data, created_at)
+         values ({audit_id}, {payment}, 'callback.received', {actor}, {data}, {now})"
+    )
+}
+
+/// Binds the parameters of [`pg_decision_sql`], in its order.
+pub(super) fn bind_pg_decision<'q>(
+    query: PgQuery<'q>,
+    d: &Decision<'q>,
+    payment_id: &'q str,
+) -> PgQuery<'q> {
+    query
+        .bind(d.callback_id)
+        .bind(d.verdict)
+        .bind(d.answer)
+        .bind(payment_id)
+        .bind(new_audit_id())
+        .bind(d.gateway)
+        .bind(d.audit.to_string())
+}
+
+static PG_LOG_DECISION: LazyLock<String> =
+    LazyLock::new(|| format!("with {}", pg_decision_sql(1, "$8")));
+
 /// The decision on the callback's log row and the payment's audit record, in one statement.
 pub async fn pg_log_decision(
     conn: &mut PgConnection,
@@ -94,21 +131,10 @@ pub async fn pg_log_decision(
     let Some(pid) = d.payment_id else {
         return log_row(conn, d).await;
     };
-    sqlx::query(
-        "with c as (update callback set verdict = $2, answer = $3, payment_id = $4 where callback_id = $1)
-         insert into audit (audit_id, payment_id, type, actor, data, created_at)
-         values ($5, $4, 'callback.received', $6, $7, $8)",
-    )
-    .bind(d.callback_id)
-    .bind(d.verdict)
-    .bind(d.answer)
-    .bind(pid)
-    .bind(new_audit_id())
-    .bind(d.gateway)
-    .bind(d.audit.to_string())
-    .bind(ts(now))
-    .execute(&mut *conn)
-    .await?;
+    bind_pg_decision(sqlx::query(PG_LOG_DECISION.as_str()), d, pid)
+        .bind(ts(now))
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 

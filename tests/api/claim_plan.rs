@@ -14,8 +14,6 @@ use sqlx::Connection;
 
 use crate::helpers::{settings_for, TestDb};
 
-const LOCAL_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-
 const PENDING: i64 = 2_000;
 const CLAIMED: i64 = 32;
 
@@ -54,19 +52,8 @@ async fn claim_with_generic_plan(conn: &mut sqlx::PgConnection, sql: &str) -> (i
 
 #[tokio::test]
 async fn the_claim_looks_up_each_candidate_through_the_index_whatever_the_statistics() {
-    let admin_url = std::env::var("TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| LOCAL_POSTGRES.to_owned());
-    let db = match TestDb::postgres(&admin_url).await {
-        Ok(db) => db,
-        Err(e) if std::env::var_os("LANDPAY_REQUIRE_ALL").is_some() => {
-            panic!("PostgreSQL is unreachable at {admin_url} ({e}) and LANDPAY_REQUIRE_ALL is set")
-        }
-        Err(e) => {
-            eprintln!("skipping the claim plan check: PostgreSQL is unreachable ({e})");
-            return;
-        }
+    let Some(db) = TestDb::postgres_for("the claim plan check").await else {
+        return;
     };
     let store = Store::connect(&settings_for(&db, &[]).database)
         .await
