@@ -118,6 +118,19 @@ pub enum Decision {
     Accepted,
 }
 
+impl Decision {
+    /// The verdict the callback log keeps for this decision.
+    pub fn verdict(self) -> &'static str {
+        match self {
+            Decision::Rejected(why) => why.verdict(),
+            Decision::UnknownReference => "unknown_reference",
+            Decision::AmountMismatch => "amount_mismatch",
+            Decision::AlreadySettled => "already_settled",
+            Decision::Accepted => "valid",
+        }
+    }
+}
+
 /// One gateway's callbacks: how they are verified and parsed, and what the gateway is answered.
 pub trait CallbackAdapter: Send + Sync {
     fn gateway(&self) -> GatewayId;

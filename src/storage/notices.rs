@@ -49,26 +49,42 @@ fn line_pairs() -> String {
         .join(", ")
 }
 
-/// A notice and its lines, in position order, in one query.
-static PG_NOTICE: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "select {NOTICE_COLUMNS},
-                coalesce((select json_agg(json_build_object({}) order by position)
-                          from notice_line l where l.notice_id = n.notice_id), '[]')::text as lines_json
-         from notice n where notice_id = $1",
-        line_pairs()
-    )
-});
+/// Notices with their lines (in position order, as a JSON array `lines_json`) in one query:
+/// `tail` filters and orders the notices, aliased `n`.
+fn notices_sql(postgres: bool, tail: &str) -> String {
+    let lines = if postgres {
+        format!(
+            "coalesce((select json_agg(json_build_object({}) order by position)
+                       from notice_line l where l.notice_id = n.notice_id), '[]')::text",
+            line_pairs()
+        )
+    } else {
+        format!(
+            "coalesce((select json_group_array(json_object({})) from
+                       (select * from notice_line l where l.notice_id = n.notice_id order by position)), '[]')",
+            line_pairs()
+        )
+    };
+    format!("select {NOTICE_COLUMNS}, {lines} as lines_json from notice n {tail}")
+}
 
-static SQLITE_NOTICE: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "select {NOTICE_COLUMNS},
-                coalesce((select json_group_array(json_object({})) from
-                          (select * from notice_line l where l.notice_id = n.notice_id order by position)), '[]') as lines_json
-         from notice n where notice_id = $1",
-        line_pairs()
-    )
-});
+const ONE: &str = "where notice_id = $1";
+const PAGE: &str =
+    "where ($1 is null or dossier_code = $1) and ($2 is null or agency_code = $2) and notice_id > $3
+     order by notice_id limit $4";
+
+static PG_NOTICE: LazyLock<String> = LazyLock::new(|| notices_sql(true, ONE));
+static SQLITE_NOTICE: LazyLock<String> = LazyLock::new(|| notices_sql(false, ONE));
+static PG_NOTICES: LazyLock<String> = LazyLock::new(|| notices_sql(true, PAGE));
+static SQLITE_NOTICES: LazyLock<String> = LazyLock::new(|| notices_sql(false, PAGE));
+
+impl NoticeWithLines {
+    fn into_notice(self) -> Result<Notice, sqlx::Error> {
+        let lines: Vec<LineRow> =
+            serde_json::from_str(&self.lines_json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        notice_of(self.notice, lines)
+    }
+}
 
 #[derive(sqlx::FromRow, serde::Deserialize)]
 struct LineRow {
@@ -211,26 +227,14 @@ impl Store {
     /// One notice with its lines.
     pub async fn notice(&self, id: &str) -> Result<Option<Notice>, sqlx::Error> {
         // The notice and its lines in one round trip: the lines as a JSON array.
-        let row: Option<NoticeWithLines> = match &self.db {
-            super::Db::Sqlite(pools) => {
-                sqlx::query_as(SQLITE_NOTICE.as_str())
-                    .bind(id)
-                    .fetch_optional(&pools.read)
-                    .await?
-            }
-            super::Db::Postgres(pool) => {
-                sqlx::query_as(PG_NOTICE.as_str())
-                    .bind(id)
-                    .fetch_optional(pool)
-                    .await?
-            }
+        let sql = match self.backend() {
+            super::Backend::Postgres => PG_NOTICE.as_str(),
+            super::Backend::Sqlite => SQLITE_NOTICE.as_str(),
         };
-        row.map(|r| {
-            let lines: Vec<LineRow> = serde_json::from_str(&r.lines_json)
-                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-            notice_of(r.notice, lines)
-        })
-        .transpose()
+        let row: Option<NoticeWithLines> = on_pool!(self, pool => {
+            sqlx::query_as(sql).bind(id).fetch_optional(pool).await
+        })?;
+        row.map(NoticeWithLines::into_notice).transpose()
     }
 
     /// The notice a line belongs to.
@@ -255,13 +259,12 @@ impl Store {
         cursor: Option<&str>,
         limit: i64,
     ) -> Result<Vec<Notice>, sqlx::Error> {
-        let sql = format!(
-            "select {NOTICE_COLUMNS} from notice
-             where ($1 is null or dossier_code = $1) and ($2 is null or agency_code = $2) and notice_id > $3
-             order by notice_id limit $4"
-        );
-        let rows: Vec<NoticeRow> = on_pool!(self, pool => {
-            sqlx::query_as(&sql)
+        let sql = match self.backend() {
+            super::Backend::Postgres => PG_NOTICES.as_str(),
+            super::Backend::Sqlite => SQLITE_NOTICES.as_str(),
+        };
+        let rows: Vec<NoticeWithLines> = on_pool!(self, pool => {
+            sqlx::query_as(sql)
                 .bind(dossier_code)
                 .bind(agency)
                 .bind(cursor.unwrap_or(""))
@@ -269,21 +272,7 @@ impl Store {
                 .fetch_all(pool)
                 .await
         })?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            out.push(self.with_lines(row).await?);
-        }
-        Ok(out)
-    }
-
-    async fn with_lines(&self, row: NoticeRow) -> Result<Notice, sqlx::Error> {
-        let sql = format!(
-            "select {LINE_COLUMNS} from notice_line where notice_id = $1 order by position"
-        );
-        let lines: Vec<LineRow> = on_pool!(self, pool => {
-            sqlx::query_as(&sql).bind(&row.notice_id).fetch_all(pool).await
-        })?;
-        notice_of(row, lines)
+        rows.into_iter().map(NoticeWithLines::into_notice).collect()
     }
 }
 

@@ -47,14 +47,7 @@ impl CallbackAdapter for Callbacks {
 
     /// PayGov reads no answer: the log keeps the verdict.
     fn answer(&self, decision: Decision) -> String {
-        match decision {
-            Decision::Rejected(why) => why.verdict(),
-            Decision::UnknownReference => "unknown_reference",
-            Decision::AmountMismatch => "amount_mismatch",
-            Decision::AlreadySettled => "already_settled",
-            Decision::Accepted => "valid",
-        }
-        .to_owned()
+        decision.verdict().to_owned()
     }
 
     fn error_answer(&self) -> String {

@@ -43,7 +43,7 @@ pub struct Outcome {
 impl Outcome {
     /// The verdict in the callback log.
     pub fn verdict(&self) -> &'static str {
-        verdict_of(self.decision)
+        self.decision.verdict()
     }
 }
 
@@ -115,7 +115,7 @@ async fn reject(
     let entry = log::Entry {
         gateway: adapter.gateway(),
         txn_ref: rejection.logged_reference(),
-        verdict: verdict_of(decision),
+        verdict: decision.verdict(),
         answer: &answer,
         payload,
         verified: false,
@@ -185,17 +185,6 @@ pub fn decision_of(outcome: &CallbackOutcome) -> Decision {
         CallbackOutcome::AmountMismatch => Decision::AmountMismatch,
         CallbackOutcome::AlreadySettled => Decision::AlreadySettled,
         CallbackOutcome::Noted | CallbackOutcome::Applied(_) => Decision::Accepted,
-    }
-}
-
-/// The verdict of a decision in the callback log.
-pub fn verdict_of(decision: Decision) -> &'static str {
-    match decision {
-        Decision::Rejected(why) => why.verdict(),
-        Decision::UnknownReference => "unknown_reference",
-        Decision::AmountMismatch => "amount_mismatch",
-        Decision::AlreadySettled => "already_settled",
-        Decision::Accepted => "valid",
     }
 }
 

@@ -139,7 +139,7 @@ fn every_outcome_has_one_decision_and_verdict() {
         ),
     ];
     for (outcome, verdict) in cases {
-        assert_eq!(verdict_of(decision_of(&outcome)), verdict);
+        assert_eq!(decision_of(&outcome).verdict(), verdict);
         // The log's verdict is the store's own.
         assert_eq!(outcome.verdict(), verdict);
     }
@@ -148,7 +148,7 @@ fn every_outcome_has_one_decision_and_verdict() {
         Rejected::Malformed,
         Rejected::WrongMerchant,
     ] {
-        assert_eq!(verdict_of(Decision::Rejected(why)), why.verdict());
+        assert_eq!(Decision::Rejected(why).verdict(), why.verdict());
     }
 }
 
