@@ -9,7 +9,7 @@ use crate::error::ApiError;
 use crate::http::extract::{path_id, JsonBody, Query};
 use crate::http::paging::{Page, PageRequest};
 use crate::http::state::AppState;
-use crate::idempotency::{self, IdempotencyKey, JsonReply};
+use crate::idempotency::{self, IdempotencyKey, JsonReply, Sent};
 use crate::ids::PaymentId;
 use crate::payments::orders::{self, ListFilter};
 use crate::payments::refund::{self, RefundRequest};
@@ -49,9 +49,18 @@ pub async fn create(
     let key = IdempotencyKey::from_request(&req, true)?;
     let fingerprint = idempotency::fingerprint(&req, &body.raw);
     let caller = auth.caller.clone();
-    idempotency::run(&state, &caller, key, fingerprint, || async {
-        let record = service::create(&state, &caller, body.value.clone()).await?;
-        JsonReply::created(with_link(&state, &record))
+    // The key and its answer are written with the order, in its one transaction.
+    let (state, caller) = (&state, &caller);
+    idempotency::run_answered(state, caller, key, fingerprint, |pending| async move {
+        let mut sent = None;
+        service::create(state, caller, body.value.clone(), |record| {
+            let reply = Sent::json(JsonReply::created(with_link(state, record))?);
+            let answer = pending.as_ref().map(|p| p.answer(&reply));
+            sent = Some(reply);
+            Ok(answer)
+        })
+        .await?;
+        sent.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("an order was stored unanswered")))
     })
     .await
 }

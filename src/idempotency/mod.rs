@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::http::state::AppState;
+use crate::storage::idempotency::{Claim, KeyAnswer};
 
 pub const HEADER: &str = "Idempotency-Key";
 pub const REPLAYED_HEADER: &str = "Idempotent-Replayed";
@@ -112,13 +113,7 @@ where
         .claim_idempotency_key(&scope, key.as_str(), &fingerprint, now, lock_until)
         .await?;
     match claim {
-        crate::storage::idempotency::Claim::Mismatch => Err(ApiError::IdempotencyKeyReused),
-        crate::storage::idempotency::Claim::InFlight => Err(ApiError::IdempotencyKeyInUse),
-        crate::storage::idempotency::Claim::Done { status, body } => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            Ok(respond(&status, body, true))
-        }
-        crate::storage::idempotency::Claim::Acquired => match work().await {
+        Claim::Acquired => match work().await {
             Ok(reply) => {
                 let body = reply.body.to_string();
                 state
@@ -138,6 +133,101 @@ where
                 Err(e)
             }
         },
+        known => settled(known),
+    }
+}
+
+/// A reply as sent: its status and its exact body (what a replay sends again).
+pub struct Sent {
+    pub status: StatusCode,
+    pub body: String,
+}
+
+impl Sent {
+    pub fn json(reply: JsonReply) -> Self {
+        Self {
+            status: reply.status,
+            body: reply.body.to_string(),
+        }
+    }
+}
+
+/// A key not yet stored, for work that stores it with its answer ([`run_answered`]).
+pub struct Pending {
+    client: String,
+    key: String,
+    hash: String,
+}
+
+impl Pending {
+    /// The row to write, in the work's transaction, for `sent`.
+    pub fn answer(&self, sent: &Sent) -> KeyAnswer {
+        KeyAnswer {
+            client: self.client.clone(),
+            key: self.key.clone(),
+            hash: self.hash.clone(),
+            status: sent.status.as_u16(),
+            body: sent.body.clone(),
+        }
+    }
+}
+
+/// Like [`run`], for work that writes the key and its answer in its own transaction, with
+/// the state change they answer: one commit, and no moment at which the work is done but its
+/// answer unknown. The key is looked up first (a stored answer is replayed, another
+/// request's fingerprint refused); the work gets the key to store with its answer. A
+/// concurrent duplicate is held by the key's unique index until the first commits, and then
+/// finds the answer stored; a failure stores nothing, so the client may correct and retry.
+pub async fn run_answered<F, Fut>(
+    state: &AppState,
+    caller: &Caller,
+    key: Option<IdempotencyKey>,
+    fingerprint: String,
+    work: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(Option<Pending>) -> Fut,
+    Fut: Future<Output = Result<Sent, ApiError>>,
+{
+    let Some(key) = key else {
+        let sent = work(None).await?;
+        return Ok(respond(&sent.status, sent.body, false));
+    };
+    let client = scope_of(caller);
+    let lookup = |now| {
+        state
+            .store
+            .find_idempotency_key(&client, key.as_str(), &fingerprint, now)
+    };
+    match lookup(state.clock.now()).await? {
+        Claim::Acquired => {}
+        known => return settled(known),
+    }
+    let pending = Pending {
+        client: client.clone(),
+        key: key.as_str().to_owned(),
+        hash: fingerprint.clone(),
+    };
+    match work(Some(pending)).await {
+        Ok(sent) => Ok(respond(&sent.status, sent.body, false)),
+        // Refused — perhaps because a duplicate running alongside took the key or the items
+        // first: its stored answer is this request's answer too.
+        Err(e) => match lookup(state.clock.now()).await {
+            Ok(Claim::Acquired) | Err(_) => Err(e),
+            Ok(known) => settled(known),
+        },
+    }
+}
+
+/// The answer for a key already known.
+fn settled(claim: Claim) -> Result<HttpResponse, ApiError> {
+    match claim {
+        Claim::Mismatch => Err(ApiError::IdempotencyKeyReused),
+        Claim::Acquired | Claim::InFlight => Err(ApiError::IdempotencyKeyInUse),
+        Claim::Done { status, body } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            Ok(respond(&status, body, true))
+        }
     }
 }
 

@@ -11,6 +11,7 @@ use crate::clock::{vietnam, vietnam_date};
 use crate::error::{ApiError, FieldError};
 use crate::ids::{new_id, IdKind};
 use crate::money::Vnd;
+use crate::storage::idempotency::KeyAnswer;
 use crate::storage::payments::{NewPayment, PaymentRecord, PaymentRow, PaymentStoreError};
 use crate::storage::ts;
 
@@ -86,10 +87,15 @@ fn validate_input(input: &PaymentInput) -> Vec<FieldError> {
 
 /// Creates an order from the items. Interest is computed for today (UTC+7); an order with an
 /// interest line expires at the end of today, since tomorrow's amount differs.
+///
+/// `answer` is called once with the order as it will be stored; an answer it returns (the
+/// request's idempotency key with the response) is written in the order's own transaction. A key stored meanwhile by a concurrent duplicate is
+/// [`ApiError::IdempotencyKeyInUse`], and no order is written.
 pub async fn create(
     state: &Services,
     caller: &Caller,
     input: PaymentInput,
+    answer: impl FnOnce(&PaymentRecord) -> Result<Option<KeyAnswer>, ApiError>,
 ) -> Result<PaymentRecord, ApiError> {
     let errors = validate_input(&input);
     if !errors.is_empty() {
@@ -137,13 +143,19 @@ pub async fn create(
         lines,
         holds,
     };
-    match state.store.insert_payment(&new, now).await {
+    let answer = answer(&new.record())?;
+    match state
+        .store
+        .insert_payment_answered(&new, answer.as_ref(), now)
+        .await
+    {
+        Ok(record) => Ok(record),
         // An item is held by another order (the hold's unique key refused it): name the
         // orders that hold the items.
         Err(PaymentStoreError::ItemHeld) => {
             let held = state.store.held_items(&new.holds).await?;
             Err(held_conflict(caller, &held))
         }
-        other => Ok(other?),
+        Err(other) => Err(other.into()),
     }
 }

@@ -25,6 +25,7 @@ impl From<PaymentStoreError> for ApiError {
                 ApiError::InvalidState(format!("the payment is {status} and cannot take this"))
             }
             PaymentStoreError::NotFound => ApiError::NotFound("payment".into()),
+            PaymentStoreError::KeyTaken => ApiError::IdempotencyKeyInUse,
             PaymentStoreError::Db(e) => e.into(),
         }
     }

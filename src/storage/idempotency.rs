@@ -1,4 +1,6 @@
-//! Idempotency keys: claimed before the work, completed with the response, swept after retention.
+//! Idempotency keys: claimed before the work and completed with the response, or — for work
+//! that stores its own answer — looked up first and written with the answer in the work's own
+//! transaction; swept after retention.
 
 use chrono::{DateTime, Utc};
 
@@ -20,6 +22,41 @@ pub enum Claim {
 const INSERT: &str = "insert into idempotency_key (client_id, idem_key, request_hash, state, locked_until, created_at)
      values ($1, $2, $3, 'in_flight', $4, $5)
      on conflict (client_id, idem_key) do nothing";
+
+/// A key with the answer to store for it, in the same transaction as the work it answers.
+#[derive(Debug, Clone)]
+pub struct KeyAnswer {
+    pub client: String,
+    pub key: String,
+    /// The request's fingerprint.
+    pub hash: String,
+    pub status: u16,
+    pub body: String,
+}
+
+/// SQLite: stores `answer` on the write transaction `conn` (a key already there fails it with
+/// the key's unique violation).
+pub async fn sqlite_store_answer(
+    conn: &mut sqlx::SqliteConnection,
+    answer: &KeyAnswer,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let now = ts(now);
+    sqlx::query(
+        "insert into idempotency_key (client_id, idem_key, request_hash, state, response_status,
+                                      response_body, locked_until, created_at)
+         values ($1, $2, $3, 'done', $4, $5, $6, $6)",
+    )
+    .bind(&answer.client)
+    .bind(&answer.key)
+    .bind(&answer.hash)
+    .bind(i64::from(answer.status))
+    .bind(&answer.body)
+    .bind(&now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -99,6 +136,73 @@ impl Store {
             };
             tx.commit().await?;
             Ok(claim)
+        })
+    }
+
+    /// What is known of `(client, key)` for a request with fingerprint `hash`, without claiming
+    /// it: [`Claim::Acquired`] when the key is free — the caller then stores the key with its
+    /// answer in the work's own transaction. An in-flight claim whose lock ran out (its process
+    /// died) is removed, which frees the key.
+    pub async fn find_idempotency_key(
+        &self,
+        client: &str,
+        key: &str,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Claim, sqlx::Error> {
+        const SELECT: &str =
+            "select request_hash, state, response_status, response_body, locked_until
+             from idempotency_key where client_id = $1 and idem_key = $2";
+        let row: Option<Row> = match &self.db {
+            super::Db::Sqlite(pools) => {
+                sqlx::query_as(SELECT)
+                    .bind(client)
+                    .bind(key)
+                    .fetch_optional(&pools.read)
+                    .await?
+            }
+            super::Db::Postgres(pool) => {
+                sqlx::query_as(SELECT)
+                    .bind(client)
+                    .bind(key)
+                    .fetch_optional(pool)
+                    .await?
+            }
+        };
+        let Some(row) = row else {
+            return Ok(Claim::Acquired);
+        };
+        let now_s = ts(now);
+        Ok(if row.request_hash != hash {
+            Claim::Mismatch
+        } else if row.state == "done" {
+            Claim::Done {
+                status: row
+                    .response_status
+                    .and_then(|s| u16::try_from(s).ok())
+                    .unwrap_or(200),
+                body: row.response_body.unwrap_or_default(),
+            }
+        } else if row.locked_until < now_s {
+            let removed = on_writer!(self, pool => {
+                sqlx::query(
+                    "delete from idempotency_key
+                     where client_id = $1 and idem_key = $2 and state = 'in_flight' and locked_until = $3",
+                )
+                .bind(client)
+                .bind(key)
+                .bind(&row.locked_until)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+            })?;
+            if removed == 1 {
+                Claim::Acquired
+            } else {
+                Claim::InFlight
+            }
+        } else {
+            Claim::InFlight
         })
     }
 

@@ -7,13 +7,15 @@ use chrono::{DateTime, Utc};
 use super::payment_rows::NewPayment;
 use std::sync::LazyLock;
 
+use super::idempotency::KeyAnswer;
 use super::outbox::{bind_pg_events, pg_events_ctes};
 use super::ts;
 use crate::events::NewEvent;
 use crate::ids::new_audit_id;
 
-/// PostgreSQL: the order, its lines, its holds, its `payment.created` audit record (`$1`…`$24`)
-/// and its events with their deliveries (from `$25`).
+/// PostgreSQL: the order, its lines, its holds, its `payment.created` audit record (`$1`…`$24`),
+/// its events with their deliveries (`$25`…`$31`) and, when the request carried an idempotency
+/// key, the key with its answer (`$32`…`$36`; all null without a key).
 static PG_CREATE: LazyLock<String> = LazyLock::new(|| {
     format!(
         "with p as (
@@ -31,6 +33,10 @@ static PG_CREATE: LazyLock<String> = LazyLock::new(|| {
          a as (
            insert into audit (audit_id, payment_id, type, actor, data, created_at)
            select $23, p.payment_id, 'payment.created', $8, $24, $21 from p),
+         k as (
+           insert into idempotency_key (client_id, idem_key, request_hash, state, response_status,
+                                        response_body, locked_until, created_at)
+           select $32, $33, $34, 'done', $35, $36, $21, $21 where $32::text is not null),
          {}
          select 1",
         pg_events_ctes(25)
@@ -46,6 +52,7 @@ pub async fn pg_create_order(
     new: &NewPayment,
     audit: &serde_json::Value,
     events: &[NewEvent],
+    answer: Option<&KeyAnswer>,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let p = &new.row;
@@ -86,7 +93,14 @@ pub async fn pg_create_order(
         .bind(&new.holds)
         .bind(new_audit_id())
         .bind(audit.to_string());
-    bind_pg_events(query, events, now)?.execute(pool).await?;
+    bind_pg_events(query, events, now)?
+        .bind(answer.map(|a| a.client.as_str()))
+        .bind(answer.map(|a| a.key.as_str()))
+        .bind(answer.map(|a| a.hash.as_str()))
+        .bind(answer.map(|a| i64::from(a.status)))
+        .bind(answer.map(|a| a.body.as_str()))
+        .execute(pool)
+        .await?;
     Ok(())
 }
 

@@ -299,6 +299,11 @@ pub struct UniqueKey {
 pub mod unique {
     use super::UniqueKey;
 
+    /// The idempotency key is already stored (its answer written by a concurrent duplicate).
+    pub const IDEMPOTENCY_KEY: UniqueKey = UniqueKey {
+        name: "idempotency_key_pkey",
+        sqlite: "idempotency_key.client_id, idempotency_key.idem_key",
+    };
     /// An item is held (paid, or in another live order).
     pub const PAYMENT_HOLD: UniqueKey = UniqueKey {
         name: "payment_hold_item_key_key",

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use super::idempotency::{sqlite_store_answer, KeyAnswer};
 use super::inserting;
 use super::payments::{HeldItem, NewPayment, PaymentRecord, PaymentStoreError};
 use super::snapshot::{PaymentLoadRow, PG_LIST, SQLITE_LIST};
@@ -21,24 +22,34 @@ impl Store {
         new: &NewPayment,
         now: DateTime<Utc>,
     ) -> Result<PaymentRecord, PaymentStoreError> {
-        let record = PaymentRecord {
-            payment: new.row.clone(),
-            lines: new.lines.clone(),
-            attempts: Vec::new(),
-            flags: Vec::new(),
-        };
+        self.insert_payment_answered(new, None, now).await
+    }
+
+    /// [`Self::insert_payment`], storing the request's idempotency key with its answer in the
+    /// same transaction (one commit for the order and the answer a retry replays). A key already
+    /// stored is [`PaymentStoreError::KeyTaken`], and nothing is written.
+    pub async fn insert_payment_answered(
+        &self,
+        new: &NewPayment,
+        answer: Option<&KeyAnswer>,
+        now: DateTime<Utc>,
+    ) -> Result<PaymentRecord, PaymentStoreError> {
+        let record = new.record();
         let event = txops::event_of(&record, EventType::PaymentCreated, serde_json::Value::Null);
         let audit = json!({"amount": new.row.amount});
         let result: Result<(), sqlx::Error> = async {
             match &self.db {
                 super::Db::Sqlite(pools) => {
                     let mut tx = pools.write.begin_with("BEGIN IMMEDIATE").await?;
+                    if let Some(answer) = answer {
+                        sqlite_store_answer(&mut tx, answer, now).await?;
+                    }
                     inserting::sqlite_insert_order(&mut tx, new, &audit, now).await?;
                     txops::emit_all(&mut *tx, vec![event], now).await?;
                     tx.commit().await
                 }
                 super::Db::Postgres(pool) => {
-                    inserting::pg_create_order(pool, new, &audit, &[event], now).await
+                    inserting::pg_create_order(pool, new, &audit, &[event], answer, now).await
                 }
             }
         }
@@ -47,6 +58,9 @@ impl Store {
             Ok(()) => Ok(record),
             Err(e) if is_unique_violation(&e, unique::PAYMENT_HOLD) => {
                 Err(PaymentStoreError::ItemHeld)
+            }
+            Err(e) if is_unique_violation(&e, unique::IDEMPOTENCY_KEY) => {
+                Err(PaymentStoreError::KeyTaken)
             }
             Err(other) => Err(PaymentStoreError::Db(other)),
         }

@@ -93,3 +93,15 @@ pub struct NewPayment {
     /// Keys of the items this order holds (notice line ids, `asm_…:certificate_fee`).
     pub holds: Vec<String>,
 }
+
+impl NewPayment {
+    /// The order as it will be stored: no attempts, no flags yet.
+    pub fn record(&self) -> PaymentRecord {
+        PaymentRecord {
+            payment: self.row.clone(),
+            lines: self.lines.clone(),
+            attempts: Vec::new(),
+            flags: Vec::new(),
+        }
+    }
+}

@@ -32,6 +32,8 @@ pub enum PaymentStoreError {
     NotPayable(String),
     #[error("the payment was not found")]
     NotFound,
+    #[error("the idempotency key was stored by another request meanwhile")]
+    KeyTaken,
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }

@@ -270,6 +270,88 @@ async fn only_the_hold_key_reports_an_item_held() {
         .is_empty());
 }
 
+/// An order stored with its idempotency key's answer: both or neither. A key already stored
+/// refuses the whole order — no payment, no hold, no event — and the first answer stays.
+#[tokio::test]
+async fn an_order_and_its_answer_are_stored_together() {
+    use landpay::storage::idempotency::{Claim, KeyAnswer};
+    use landpay::storage::payments::{NewPayment, PaymentStoreError};
+    let (_db, store) = fresh_store().await;
+    let now = Utc::now();
+    let order = |id: &str, item: &str| NewPayment {
+        row: pending_row(id.to_owned(), now),
+        lines: vec![],
+        holds: vec![item.to_owned()],
+    };
+    let answer = |body: &str| KeyAnswer {
+        client: "[\"portal\",null]".into(),
+        key: "k-1".into(),
+        hash: "h-1".into(),
+        status: 201,
+        body: body.into(),
+    };
+    let first = landpay::ids::PaymentId::new().into_string();
+    store
+        .insert_payment_answered(&order(&first, "item-1"), Some(&answer("first")), now)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .find_idempotency_key("[\"portal\",null]", "k-1", "h-1", now)
+            .await
+            .unwrap(),
+        Claim::Done {
+            status: 201,
+            body: "first".into()
+        }
+    );
+    let events_before = store.events_after(0, None, None, 100).await.unwrap().len();
+
+    let second = landpay::ids::PaymentId::new().into_string();
+    let taken = store
+        .insert_payment_answered(&order(&second, "item-2"), Some(&answer("second")), now)
+        .await;
+    assert!(
+        matches!(taken, Err(PaymentStoreError::KeyTaken)),
+        "{taken:?}"
+    );
+    assert!(store.payment(&second).await.unwrap().is_none());
+    assert!(store
+        .held_items(&["item-2".to_owned()])
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store.events_after(0, None, None, 100).await.unwrap().len(),
+        events_before
+    );
+    assert_eq!(
+        store
+            .find_idempotency_key("[\"portal\",null]", "k-1", "h-1", now)
+            .await
+            .unwrap(),
+        Claim::Done {
+            status: 201,
+            body: "first".into()
+        }
+    );
+    // Another fingerprint under the key is a mismatch; a key never stored is free.
+    assert_eq!(
+        store
+            .find_idempotency_key("[\"portal\",null]", "k-1", "h-2", now)
+            .await
+            .unwrap(),
+        Claim::Mismatch
+    );
+    assert_eq!(
+        store
+            .find_idempotency_key("[\"portal\",null]", "k-2", "h-1", now)
+            .await
+            .unwrap(),
+        Claim::Acquired
+    );
+}
+
 /// A pending order row of 1,000 đ expiring in an hour.
 fn pending_row(
     payment_id: String,
