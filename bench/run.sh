@@ -33,8 +33,12 @@ _pg_port=5432; [[ $_pg_rest == *:* ]] && _pg_port=${_pg_rest##*:}
 : "${DRAIN_MAX_S:=180}"
 : "${WEBHOOK:=1}"          # 1 = one endpoint subscribed to payment.paid + notice.paid (the outbox rows)
 : "${NO_BUILD:=0}"
-: "${YARDSTICKS:=1}"
-: "${PERF:=0}"             # 1 = perf record (cpu-clock, whole machine) during each measured phase       # 0 = skip the Node peer and pgbench (e.g. for a pool-size sweep)
+: "${YARDSTICKS:=1}"       # 0 = skip the Node peer and pgbench (e.g. for a pool-size sweep)
+: "${PERF:=0}"             # 1 = perf record (cpu-clock, whole machine) during each measured phase
+: "${PHASES:=payments ipn get quotes}"  # the service's phases to run (e.g. PHASES=ipn to try one change)
+# pgbench's rows per second of phase: it runs the plain shape several times faster than an HTTP
+# service, and a client that runs out of rows aborts.
+: "${PG_RATE_CAP:=$((IPN_RATE_CAP * 4))}"
 
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT="$BENCH/out/$STAMP"
@@ -45,6 +49,7 @@ export BENCH_LUA="$BENCH/lua"
 TOTAL=$((WARMUP + DURATION))
 
 trap 'echo "[$(date +%H:%M:%S)] ERROR: bench/run.sh failed at line $LINENO (see the logs in $OUT)" >&2' ERR
+want() { [[ " $PHASES " == *" $1 "* ]]; }
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
@@ -256,54 +261,62 @@ run_backend() {
       "$base/v1/webhook-endpoints" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
   fi
 
-  # POST /v1/payments: one fresh notice and one unique key per request.
-  local pay_n=$((TOTAL * PAY_RATE_CAP))
-  log "  seeding $pay_n notices"
-  python3 "$BENCH/tools.py" seed-notices --base "$base" --token "$token" --prefix "BN-$STAMP" \
-    --count "$pay_n" --out "$dir/notices.txt" 2>>"$dir/seed.log"
-  log "    $(tail -n 1 "$dir/seed.log")"
-  split_list "$dir/notices.txt" "$dir/notices.warm.txt" "$dir/notices.measure.txt"
-  log "  POST /v1/payments"
-  wrk_phase "$dir" payments_warm "$WARMUP" "$base" payments.lua "$dir/notices.warm.txt" "$THREADS" "bw-$STAMP"
-  wrk_phase "$dir" payments "$DURATION" "$base" payments.lua "$dir/notices.measure.txt" "$THREADS" "bm-$STAMP"
-  wait_drained "$backend" "$db_url" "$dir"
-
-  # VNPay IPN: one pre-signed first-time IPN per attempt.
-  local ipn_n=$((TOTAL * IPN_RATE_CAP))
-  log "  seeding $ipn_n attempts and signed IPNs"
-  python3 "$BENCH/tools.py" seed-ipn --base "$base" --token "$token" --prefix "BI-$STAMP" \
-    --count "$ipn_n" --out "$dir/ipn.txt" 2>>"$dir/seed.log"
-  log "    $(tail -n 1 "$dir/seed.log")"
-  split_list "$dir/ipn.txt" "$dir/ipn.warm.txt" "$dir/ipn.measure.txt"
-  log "  VNPay IPN"
-  wrk_phase "$dir" ipn_warm "$WARMUP" "$base" ipn.lua "$dir/ipn.warm.txt" "$THREADS"
-  wrk_phase "$dir" ipn "$DURATION" "$base" ipn.lua "$dir/ipn.measure.txt" "$THREADS"
-  # Duplicates: the queries of the measured phase whose attempt is now settled, again (the
-  # service answers 02).
-  python3 "$BENCH/tools.py" settled --db-url "$db_url" --input "$dir/ipn.measure.txt" \
-    --out "$dir/ipn.dup.txt" 2>>"$dir/seed.log"
-  if (($(grep -c . "$dir/ipn.dup.txt") >= THREADS)); then
-    wrk_phase "$dir" ipn_dup "$DURATION" "$base" ipn.lua "$dir/ipn.dup.txt" "$THREADS" dup
+  if want payments; then
+    # POST /v1/payments: one fresh notice and one unique key per request.
+    local pay_n=$((TOTAL * PAY_RATE_CAP))
+    log "  seeding $pay_n notices"
+    python3 "$BENCH/tools.py" seed-notices --base "$base" --token "$token" --prefix "BN-$STAMP" \
+      --count "$pay_n" --out "$dir/notices.txt" 2>>"$dir/seed.log"
+    log "    $(tail -n 1 "$dir/seed.log")"
+    split_list "$dir/notices.txt" "$dir/notices.warm.txt" "$dir/notices.measure.txt"
+    log "  POST /v1/payments"
+    wrk_phase "$dir" payments_warm "$WARMUP" "$base" payments.lua "$dir/notices.warm.txt" "$THREADS" "bw-$STAMP"
+    wrk_phase "$dir" payments "$DURATION" "$base" payments.lua "$dir/notices.measure.txt" "$THREADS" "bm-$STAMP"
+    wait_drained "$backend" "$db_url" "$dir"
   fi
-  wait_drained "$backend" "$db_url" "$dir"
 
-  # GET /v1/payments/{id}
-  if [[ $backend == postgres ]]; then
-    psql "$db_url" -qtAX -c "select payment_id from payment order by random() limit 100000" >"$dir/payment_ids.txt"
-  else
-    python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print("\n".join(r[0] for r in c.execute("select payment_id from payment order by random() limit 100000")))' \
-      "$dir/landpay.db" >"$dir/payment_ids.txt"
+  if want ipn; then
+    # VNPay IPN: one pre-signed first-time IPN per attempt.
+    local ipn_n=$((TOTAL * IPN_RATE_CAP))
+    log "  seeding $ipn_n attempts and signed IPNs"
+    python3 "$BENCH/tools.py" seed-ipn --base "$base" --token "$token" --prefix "BI-$STAMP" \
+      --count "$ipn_n" --out "$dir/ipn.txt" 2>>"$dir/seed.log"
+    log "    $(tail -n 1 "$dir/seed.log")"
+    split_list "$dir/ipn.txt" "$dir/ipn.warm.txt" "$dir/ipn.measure.txt"
+    log "  VNPay IPN"
+    wrk_phase "$dir" ipn_warm "$WARMUP" "$base" ipn.lua "$dir/ipn.warm.txt" "$THREADS"
+    wrk_phase "$dir" ipn "$DURATION" "$base" ipn.lua "$dir/ipn.measure.txt" "$THREADS"
+    # Duplicates: the queries of the measured phase whose attempt is now settled, again (the
+    # service answers 02).
+    python3 "$BENCH/tools.py" settled --db-url "$db_url" --input "$dir/ipn.measure.txt" \
+      --out "$dir/ipn.dup.txt" 2>>"$dir/seed.log"
+    if (($(grep -c . "$dir/ipn.dup.txt") >= THREADS)); then
+      wrk_phase "$dir" ipn_dup "$DURATION" "$base" ipn.lua "$dir/ipn.dup.txt" "$THREADS" dup
+    fi
+    wait_drained "$backend" "$db_url" "$dir"
   fi
-  log "  GET /v1/payments/{id} ($(wc -l <"$dir/payment_ids.txt") ids)"
-  wrk_phase "$dir" get_warm "$WARMUP" "$base" get_payment.lua "$dir/payment_ids.txt" "$THREADS"
-  wrk_phase "$dir" get "$DURATION" "$base" get_payment.lua "$dir/payment_ids.txt" "$THREADS"
 
-  # POST /v1/quotes against the bare actix-web plaintext endpoint, back to back.
-  log "  POST /v1/quotes vs bare actix-web plaintext"
-  wrk_phase "$dir" quotes_warm "$WARMUP" "$base" quotes.lua "$BENCH/quote-transfer.json"
-  wrk_phase "$dir" quotes "$DURATION" "$base" quotes.lua "$BENCH/quote-transfer.json"
-  wrk_phase "$dir" plaintext_warm "$WARMUP" "http://127.0.0.1:$BARE_PORT/" plain.lua
-  wrk_phase "$dir" plaintext "$DURATION" "http://127.0.0.1:$BARE_PORT/" plain.lua
+  if want get; then
+    # GET /v1/payments/{id}
+    if [[ $backend == postgres ]]; then
+      psql "$db_url" -qtAX -c "select payment_id from payment order by random() limit 100000" >"$dir/payment_ids.txt"
+    else
+      python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print("\n".join(r[0] for r in c.execute("select payment_id from payment order by random() limit 100000")))' \
+        "$dir/landpay.db" >"$dir/payment_ids.txt"
+    fi
+    log "  GET /v1/payments/{id} ($(wc -l <"$dir/payment_ids.txt") ids)"
+    wrk_phase "$dir" get_warm "$WARMUP" "$base" get_payment.lua "$dir/payment_ids.txt" "$THREADS"
+    wrk_phase "$dir" get "$DURATION" "$base" get_payment.lua "$dir/payment_ids.txt" "$THREADS"
+  fi
+
+  if want quotes; then
+    # POST /v1/quotes against the bare actix-web plaintext endpoint, back to back.
+    log "  POST /v1/quotes vs bare actix-web plaintext"
+    wrk_phase "$dir" quotes_warm "$WARMUP" "$base" quotes.lua "$BENCH/quote-transfer.json"
+    wrk_phase "$dir" quotes "$DURATION" "$base" quotes.lua "$BENCH/quote-transfer.json"
+    wrk_phase "$dir" plaintext_warm "$WARMUP" "http://127.0.0.1:$BARE_PORT/" plain.lua
+    wrk_phase "$dir" plaintext "$DURATION" "http://127.0.0.1:$BARE_PORT/" plain.lua
+  fi
 
   local hwm
   hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$SVC_PID/status")
@@ -316,7 +329,7 @@ run_backend() {
   kill -9 "$SVC_PID" 2>/dev/null || true
   wait "$SVC_PID" 2>/dev/null || true
 
-  if [[ $backend == postgres && "$YARDSTICKS" == 1 ]]; then
+  if [[ $backend == postgres && "$YARDSTICKS" == 1 ]] && want ipn; then  # its rows copy the IPN phase's
     run_pgbench "$dir" "$db_url"
   fi
   PGSS_URL=""
@@ -327,8 +340,8 @@ run_backend() {
 # work (bench/ipn.pgbench.sql) on fresh rows of their own.
 run_pgbench() {
   local dir=$1 db_url=$2
-  local per_warm=$(((WARMUP * IPN_RATE_CAP + PG_CLIENTS - 1) / PG_CLIENTS + 50))
-  local per_measure=$(((DURATION * IPN_RATE_CAP + PG_CLIENTS - 1) / PG_CLIENTS + 50))
+  local per_warm=$(((WARMUP * PG_RATE_CAP + PG_CLIENTS - 1) / PG_CLIENTS + 50))
+  local per_measure=$(((DURATION * PG_RATE_CAP + PG_CLIENTS - 1) / PG_CLIENTS + 50))
   local per=$((per_warm + per_measure)) rows=$((PG_CLIENTS * (per_warm + per_measure)))
   local node_rows=$(((WARMUP + DURATION) * IPN_RATE_CAP + 100))
   log "  yardsticks: creating $((rows + node_rows)) payments/attempts like the service's"
