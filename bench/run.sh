@@ -43,7 +43,7 @@ _pg_port=5432; [[ $_pg_rest == *:* ]] && _pg_port=${_pg_rest##*:}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT="$BENCH/out/$STAMP"
 mkdir -p "$OUT"
-BIN="$ROOT/target/release/landpay"
+BIN=${BIN:-$ROOT/target/release/landpay}   # BIN=… benchmarks another build
 BARE="$ROOT/target/release/examples/bare_plaintext"
 export BENCH_LUA="$BENCH/lua"
 TOTAL=$((WARMUP + DURATION))
