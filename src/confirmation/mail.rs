@@ -17,6 +17,9 @@ use crate::notifications::SmtpSettings;
 /// Waits before the 2nd, 3rd, … try; after the last the mail is given up (`failed`).
 const RETRY_AFTER: [i64; 5] = [30, 120, 600, 3600, 6 * 3600];
 const POLL: Duration = Duration::from_secs(2);
+/// Confirmations taken per pass; a full pass is followed at once by the next, so that a backlog
+/// (after an SMTP outage, or a burst of payments) drains at the server's pace, not the poll's.
+const BATCH: i64 = 20;
 
 /// Runs the outbox until `stop` turns true.
 pub async fn run(state: std::sync::Arc<Services>, mut stop: watch::Receiver<bool>) {
@@ -24,7 +27,7 @@ pub async fn run(state: std::sync::Arc<Services>, mut stop: watch::Receiver<bool
     loop {
         tokio::select! {
             _ = tick.tick() => {
-                if let Err(e) = pass(&state).await {
+                if let Err(e) = drain(&state, &stop).await {
                     tracing::warn!(error = %e, "mail outbox pass failed; will retry");
                 }
             }
@@ -35,9 +38,34 @@ pub async fn run(state: std::sync::Arc<Services>, mut stop: watch::Receiver<bool
 
 /// One pass over the due confirmations (tests call it directly); returns how many were sent.
 pub async fn pass(state: &Services) -> anyhow::Result<usize> {
+    Ok(take(state).await?.sent)
+}
+
+/// Passes until one takes less than a full batch (or `stop` turns true); returns how many
+/// due confirmations were taken in all.
+pub async fn drain(state: &Services, stop: &watch::Receiver<bool>) -> anyhow::Result<i64> {
+    let mut total = 0;
+    loop {
+        let Pass { taken, .. } = take(state).await?;
+        total += taken;
+        if taken < BATCH || *stop.borrow() {
+            return Ok(total);
+        }
+    }
+}
+
+/// What one pass did: how many due confirmations it took, and how many of them it sent.
+struct Pass {
+    taken: i64,
+    sent: usize,
+}
+
+async fn take(state: &Services) -> anyhow::Result<Pass> {
     let now = state.clock.now();
     let mut sent = 0;
-    for due in state.store.due_mails(now, 20).await? {
+    let due = state.store.due_mails(now, BATCH).await?;
+    let taken = i64::try_from(due.len()).unwrap_or(BATCH);
+    for due in due {
         let tries = due.tries + 1;
         let (status, next, error) = match send_one(state, &due.payment_id).await {
             Ok(Outcome::Sent) => {
@@ -64,7 +92,7 @@ pub async fn pass(state: &Services) -> anyhow::Result<usize> {
             .mail_tried(&due.payment_id, status, tries, next, error.as_deref(), now)
             .await?;
     }
-    Ok(sent)
+    Ok(Pass { taken, sent })
 }
 
 enum Outcome {
