@@ -127,6 +127,32 @@ impl Store {
         })
     }
 
+    /// Marks up to `limit` due confirmations `skipped` with `why`, in one statement, oldest
+    /// first (nothing can be sent: no mail server is configured); returns how many.
+    pub async fn skip_due_mails(
+        &self,
+        now: DateTime<Utc>,
+        why: &str,
+        limit: i64,
+    ) -> Result<i64, sqlx::Error> {
+        let skipped = on_writer!(self, pool => {
+            sqlx::query(
+                "update mail_outbox set status = 'skipped', tries = tries + 1, last_error = $2, updated_at = $1
+                 where kind = 'confirmation' and status = 'pending' and payment_id in
+                       (select payment_id from mail_outbox
+                        where status = 'pending' and next_attempt_at <= $1
+                        order by next_attempt_at, payment_id limit $3)",
+            )
+            .bind(ts(now))
+            .bind(why)
+            .bind(limit)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(i64::try_from(skipped).unwrap_or(i64::MAX))
+    }
+
     /// The mail outbox row of an order: (status, tries, last error).
     pub async fn mail_state(
         &self,

@@ -500,29 +500,46 @@ async fn vietqr_gives_a_png_copyable_details_and_a_result_page_that_stops_refres
 }
 
 /// A backlog larger than one pass (here 21 confirmations, a pass takes 20) drains in one go:
-/// the worker does not wait for its next tick while passes come back full.
+/// the worker does not wait for its next tick while passes come back full. With no mail server
+/// configured, the backlog is marked skipped, with the reason.
 #[tokio::test]
 async fn a_mail_backlog_drains_without_waiting_for_the_next_tick() {
-    let app = spawn_app_driven(&[]).await;
-    let mut ids = Vec::new();
-    for _ in 0..21 {
-        let (payment, _) = two_notice_order(&app, Some("a@example.vn")).await;
-        pay(&app, &payment).await;
-        ids.push(payment["id"].as_str().unwrap().to_owned());
-    }
-    let (_stop_tx, stop) = tokio::sync::watch::channel(false);
-    let taken = landpay::confirmation::mail::drain(&app.state, &stop)
-        .await
-        .unwrap();
-    assert_eq!(taken, 21);
-    for id in &ids {
-        let (status, tries, why) = app.store().mail_state(id).await.unwrap().unwrap();
-        assert_eq!((status.as_str(), tries), ("skipped", 1), "{id}: {why:?}");
-    }
-    assert_eq!(
-        landpay::confirmation::mail::drain(&app.state, &stop)
-            .await
-            .unwrap(),
-        0
+    let sink = SmtpSink::start(0).await;
+    let smtp = format!(
+        "{{host = \"127.0.0.1\", port = {}, from = \"no-reply@landpay.test\", starttls = false}}",
+        sink.port
     );
+    for configured in [true, false] {
+        let app = if configured {
+            spawn_app_driven(&[("LANDPAY__NOTIFICATIONS__SMTP", smtp.as_str())]).await
+        } else {
+            spawn_app_driven(&[]).await
+        };
+        let mut ids = Vec::new();
+        for _ in 0..21 {
+            let (payment, _) = two_notice_order(&app, Some("a@example.vn")).await;
+            pay(&app, &payment).await;
+            ids.push(payment["id"].as_str().unwrap().to_owned());
+        }
+        let (_stop_tx, stop) = tokio::sync::watch::channel(false);
+        let taken = landpay::confirmation::mail::drain(&app.state, &stop)
+            .await
+            .unwrap();
+        assert_eq!(taken, 21, "smtp configured: {configured}");
+        for id in &ids {
+            let (status, tries, why) = app.store().mail_state(id).await.unwrap().unwrap();
+            let want = if configured { "sent" } else { "skipped" };
+            assert_eq!((status.as_str(), tries), (want, 1), "{id}: {why:?}");
+            if !configured {
+                assert_eq!(why.as_deref(), Some("notifications.smtp is not configured"));
+            }
+        }
+        assert_eq!(
+            landpay::confirmation::mail::drain(&app.state, &stop)
+                .await
+                .unwrap(),
+            0
+        );
+    }
+    assert_eq!(sink.mails().len(), 21, "each confirmation sent once");
 }
