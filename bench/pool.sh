@@ -6,8 +6,9 @@
 #   SIZES="8 16" DURATION=10 bench/pool.sh
 set -Eeuo pipefail
 BENCH=$(cd "$(dirname "$0")" && pwd)
-: "${SIZES:=8 16 32}" "${DURATION:=8}" "${WARMUP:=2}" "${PAY_RATE_CAP:=2000}" "${IPN_RATE_CAP:=2000}"
-export DURATION WARMUP PAY_RATE_CAP IPN_RATE_CAP
+: "${SIZES:=8 16 32}" "${DURATION:=8}" "${WARMUP:=2}" "${PAY_RATE_CAP:=4000}" "${IPN_RATE_CAP:=2500}"
+: "${PHASES:=payments ipn get}"
+export DURATION WARMUP PAY_RATE_CAP IPN_RATE_CAP PHASES
 runs=()
 for n in $SIZES; do
   before=$(ls -1 "$BENCH/out" 2>/dev/null | sort | tail -1)

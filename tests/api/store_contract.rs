@@ -233,15 +233,11 @@ async fn a_delivery_is_claimed_by_one_worker_at_a_time() {
 /// a new order (here, its id) is a database error.
 #[tokio::test]
 async fn only_the_hold_key_reports_an_item_held() {
-    use landpay::storage::payments::{NewPayment, PaymentStoreError};
+    use landpay::storage::payments::PaymentStoreError;
     use landpay::storage::{is_unique_violation, unique};
     let (_db, store) = fresh_store().await;
     let now = Utc::now();
-    let order = |id: &str, item: &str| NewPayment {
-        row: pending_row(id.to_owned(), now),
-        lines: vec![],
-        holds: vec![item.to_owned()],
-    };
+    let order = |id: &str, item: &str| order_holding(id, item, now);
     let id = landpay::ids::PaymentId::new().into_string();
     store
         .insert_payment(&order(&id, "item-1"), now)
@@ -275,14 +271,10 @@ async fn only_the_hold_key_reports_an_item_held() {
 #[tokio::test]
 async fn an_order_and_its_answer_are_stored_together() {
     use landpay::storage::idempotency::{Claim, KeyAnswer};
-    use landpay::storage::payments::{NewPayment, PaymentStoreError};
+    use landpay::storage::payments::PaymentStoreError;
     let (_db, store) = fresh_store().await;
     let now = Utc::now();
-    let order = |id: &str, item: &str| NewPayment {
-        row: pending_row(id.to_owned(), now),
-        lines: vec![],
-        holds: vec![item.to_owned()],
-    };
+    let order = |id: &str, item: &str| order_holding(id, item, now);
     let answer = |body: &str| KeyAnswer {
         client: "[\"portal\",null]".into(),
         key: "k-1".into(),
@@ -350,6 +342,19 @@ async fn an_order_and_its_answer_are_stored_together() {
             .unwrap(),
         Claim::Acquired
     );
+}
+
+/// A pending order with no lines that holds `item`.
+fn order_holding(
+    id: &str,
+    item: &str,
+    now: chrono::DateTime<Utc>,
+) -> landpay::storage::payments::NewPayment {
+    landpay::storage::payments::NewPayment {
+        row: pending_row(id.to_owned(), now),
+        lines: vec![],
+        holds: vec![item.to_owned()],
+    }
 }
 
 /// A pending order row of 1,000 đ expiring in an hour.
