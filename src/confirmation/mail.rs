@@ -20,6 +20,10 @@ const POLL: Duration = Duration::from_secs(2);
 /// Confirmations taken per pass; a full pass is followed at once by the next, so that a backlog
 /// (after an SMTP outage, or a burst of payments) drains at the server's pace, not the poll's.
 const BATCH: i64 = 20;
+/// How long a taken confirmation is this worker's alone: longer than a batch can take even when
+/// every send of the batch runs into the transport's 20-second timeouts. If the worker dies meanwhile,
+/// the mail is due again when this runs out.
+const LEASE_S: i64 = 30 * 60;
 
 /// Runs the outbox until `stop` turns true.
 pub async fn run(state: std::sync::Arc<Services>, mut stop: watch::Receiver<bool>) {
@@ -76,7 +80,10 @@ struct Pass {
 async fn take(state: &Services) -> anyhow::Result<Pass> {
     let now = state.clock.now();
     let mut sent = 0;
-    let due = state.store.due_mails(now, BATCH).await?;
+    let due = state
+        .store
+        .claim_due_mails(now, now + chrono::Duration::seconds(LEASE_S), BATCH)
+        .await?;
     let taken = i64::try_from(due.len()).unwrap_or(BATCH);
     for due in due {
         let tries = due.tries + 1;

@@ -79,23 +79,54 @@ impl Store {
         }
     }
 
-    /// Confirmation e-mails whose time has come, oldest first.
-    pub async fn due_mails(
+    /// Takes up to `limit` confirmation e-mails whose time has come, oldest first, for one
+    /// worker: each is leased until `lease_until` (its next try moves there), so that the worker
+    /// of another instance cannot take it meanwhile and send it twice. A worker that dies while
+    /// sending leaves the mail due again when the lease runs out; a finished try records its
+    /// outcome ([`Self::mail_tried`]), which replaces the lease.
+    pub async fn claim_due_mails(
         &self,
         now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<DueMail>, sqlx::Error> {
-        on_pool!(self, pool => {
-            sqlx::query_as(
-                "select payment_id, tries from mail_outbox
-                 where status = 'pending' and next_attempt_at <= $1
-                 order by next_attempt_at, payment_id limit $2",
-            )
-            .bind(ts(now))
-            .bind(limit)
-            .fetch_all(pool)
-            .await
-        })
+        const DUE: &str = "select payment_id from mail_outbox
+             where kind = 'confirmation' and status = 'pending' and next_attempt_at <= $1
+             order by next_attempt_at, payment_id limit $3";
+        let (now, lease_until) = (ts(now), ts(lease_until));
+        let mut due: Vec<DueMail> = match &self.db {
+            // One writer: the subquery runs once, before any row changes.
+            super::Db::Sqlite(pools) => {
+                sqlx::query_as(&format!(
+                    "update mail_outbox set next_attempt_at = $2
+                     where kind = 'confirmation' and payment_id in ({DUE})
+                     returning payment_id, tries"
+                ))
+                .bind(&now)
+                .bind(&lease_until)
+                .bind(limit)
+                .fetch_all(&pools.write)
+                .await?
+            }
+            // Chosen and locked once, in a CTE (as `in (subquery)`, a plan that rescans the
+            // subquery per row would skip the rows just leased by this very statement and go on
+            // past the limit); rows another worker is leasing are skipped, not waited for.
+            super::Db::Postgres(pool) => {
+                sqlx::query_as(&format!(
+                    "with due as ({DUE} for update skip locked)
+                     update mail_outbox m set next_attempt_at = $2 from due
+                     where m.payment_id = due.payment_id and m.kind = 'confirmation'
+                     returning m.payment_id, m.tries"
+                ))
+                .bind(&now)
+                .bind(&lease_until)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+            }
+        };
+        due.sort_by(|a, b| a.payment_id.cmp(&b.payment_id));
+        Ok(due)
     }
 
     /// Records how sending a confirmation went: `status` is `sent`, `skipped`, `failed` (given

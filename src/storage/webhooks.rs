@@ -394,12 +394,20 @@ pub fn claim_sql(backend: Backend) -> String {
                                    where e.endpoint_id = d.endpoint_id and e.order_key = d.order_key
                                      and e.status = 'pending')
          order by d.next_attempt_at limit $3";
-    let lock = match backend {
-        Backend::Postgres => " for update skip locked",
-        Backend::Sqlite => "",
-    };
-    format!(
-        "update delivery set locked_until = $2 where delivery_id in ({due}{lock})
-         returning delivery_id, endpoint_id, event_id, event_type, tries, locked_until"
-    )
+    match backend {
+        // The due rows are chosen and locked once, in a CTE: as `in (subquery)`, a plan that
+        // rescans the subquery per row would skip the rows it has just leased (updated by this
+        // very statement) and go on past the limit.
+        Backend::Postgres => format!(
+            "with due as ({due} for update skip locked)
+             update delivery set locked_until = $2 from due where delivery.delivery_id = due.delivery_id
+             returning delivery.delivery_id, delivery.endpoint_id, delivery.event_id, delivery.event_type,
+                       delivery.tries, delivery.locked_until"
+        ),
+        // One writer: the subquery runs once, before any row changes.
+        Backend::Sqlite => format!(
+            "update delivery set locked_until = $2 where delivery_id in ({due})
+             returning delivery_id, endpoint_id, event_id, event_type, tries, locked_until"
+        ),
+    }
 }

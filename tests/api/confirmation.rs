@@ -543,3 +543,57 @@ async fn a_mail_backlog_drains_without_waiting_for_the_next_tick() {
     }
     assert_eq!(sink.mails().len(), 21, "each confirmation sent once");
 }
+
+/// Two instances' mail workers on one backlog: each confirmation is taken by one of them and
+/// sent once (a taken mail is leased to its worker); a lease left by a worker that died runs out
+/// and the mail is sent then.
+#[tokio::test]
+async fn two_workers_send_each_confirmation_once() {
+    let sink = SmtpSink::start(0).await;
+    let smtp = format!(
+        "{{host = \"127.0.0.1\", port = {}, from = \"no-reply@landpay.test\", starttls = false}}",
+        sink.port
+    );
+    let app = spawn_app_driven(&[("LANDPAY__NOTIFICATIONS__SMTP", smtp.as_str())]).await;
+    let mut ids = Vec::new();
+    for _ in 0..30 {
+        let (payment, _) = two_notice_order(&app, Some("a@example.vn")).await;
+        pay(&app, &payment).await;
+        ids.push(payment["id"].as_str().unwrap().to_owned());
+    }
+    // A worker that took one mail and died: its lease holds the mail back.
+    let now = app.state.clock.now();
+    let lease = now + chrono::Duration::minutes(30);
+    let abandoned = app.store().claim_due_mails(now, lease, 1).await.unwrap();
+    assert_eq!(abandoned.len(), 1);
+
+    let (_stop_tx, stop) = tokio::sync::watch::channel(false);
+    let (a, b) = tokio::join!(
+        landpay::confirmation::mail::drain(&app.state, &stop),
+        landpay::confirmation::mail::drain(&app.state, &stop)
+    );
+    assert_eq!(
+        a.unwrap() + b.unwrap(),
+        29,
+        "each due mail taken by one worker"
+    );
+    assert_eq!(sink.mails().len(), 29, "and sent once");
+    let held = &abandoned[0].payment_id;
+    assert_eq!(
+        app.store().mail_state(held).await.unwrap().unwrap().0,
+        "pending"
+    );
+
+    app.state.clock.advance(chrono::Duration::minutes(31));
+    assert_eq!(
+        landpay::confirmation::mail::drain(&app.state, &stop)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(sink.mails().len(), 30);
+    for id in &ids {
+        let (status, tries, _) = app.store().mail_state(id).await.unwrap().unwrap();
+        assert_eq!((status.as_str(), tries), ("sent", 1), "{id}");
+    }
+}
