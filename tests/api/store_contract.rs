@@ -275,8 +275,9 @@ async fn an_order_and_its_answer_are_stored_together() {
     let (_db, store) = fresh_store().await;
     let now = Utc::now();
     let order = |id: &str, item: &str| order_holding(id, item, now);
+    const CLIENT: &str = "[\"portal\",null]";
     let answer = |body: &str| KeyAnswer {
-        client: "[\"portal\",null]".into(),
+        client: CLIENT.into(),
         key: "k-1".into(),
         hash: "h-1".into(),
         status: 201,
@@ -287,16 +288,13 @@ async fn an_order_and_its_answer_are_stored_together() {
         .insert_payment_answered(&order(&first, "item-1"), Some(&answer("first")), now)
         .await
         .unwrap();
-    assert_eq!(
-        store
-            .find_idempotency_key("[\"portal\",null]", "k-1", "h-1", now)
-            .await
-            .unwrap(),
-        Claim::Done {
-            status: 201,
-            body: "first".into()
-        }
-    );
+    let known =
+        |key: &'static str, hash: &'static str| store.find_idempotency_key(CLIENT, key, hash, now);
+    let first_answer = Claim::Done {
+        status: 201,
+        body: "first".into(),
+    };
+    assert_eq!(known("k-1", "h-1").await.unwrap(), first_answer);
     let events_before = store.events_after(0, None, None, 100).await.unwrap().len();
 
     let second = landpay::ids::PaymentId::new().into_string();
@@ -317,31 +315,10 @@ async fn an_order_and_its_answer_are_stored_together() {
         store.events_after(0, None, None, 100).await.unwrap().len(),
         events_before
     );
-    assert_eq!(
-        store
-            .find_idempotency_key("[\"portal\",null]", "k-1", "h-1", now)
-            .await
-            .unwrap(),
-        Claim::Done {
-            status: 201,
-            body: "first".into()
-        }
-    );
+    assert_eq!(known("k-1", "h-1").await.unwrap(), first_answer);
     // Another fingerprint under the key is a mismatch; a key never stored is free.
-    assert_eq!(
-        store
-            .find_idempotency_key("[\"portal\",null]", "k-1", "h-2", now)
-            .await
-            .unwrap(),
-        Claim::Mismatch
-    );
-    assert_eq!(
-        store
-            .find_idempotency_key("[\"portal\",null]", "k-2", "h-1", now)
-            .await
-            .unwrap(),
-        Claim::Acquired
-    );
+    assert_eq!(known("k-1", "h-2").await.unwrap(), Claim::Mismatch);
+    assert_eq!(known("k-2", "h-1").await.unwrap(), Claim::Acquired);
 }
 
 /// A pending order with no lines that holds `item`.
