@@ -176,8 +176,9 @@ impl Pending {
 /// the state change they answer: one commit, and no moment at which the work is done but its
 /// answer unknown. The key is looked up first (a stored answer is replayed, another
 /// request's fingerprint refused); the work gets the key to store with its answer. A
-/// concurrent duplicate is held by the key's unique index until the first commits, and then
-/// finds the answer stored; a failure stores nothing, so the client may correct and retry.
+/// concurrent duplicate is held by the key's unique index until the first commits, and is then
+/// refused as in use (`409`; its retry replays the stored answer); a failure stores nothing, so
+/// the client may correct and retry.
 pub async fn run_answered<F, Fut>(
     state: &AppState,
     caller: &Caller,
@@ -210,11 +211,13 @@ where
     };
     match work(Some(pending)).await {
         Ok(sent) => Ok(respond(&sent.status, sent.body, false)),
-        // Refused — perhaps because a duplicate running alongside took the key or the items
-        // first: its stored answer is this request's answer too.
+        // Refused — perhaps because a duplicate running alongside stored the key (or took the
+        // items) first: this request was a concurrent duplicate (409, and a retry replays the
+        // stored answer), or reused the key for another request (422).
         Err(e) => match lookup(state.clock.now()).await {
             Ok(Claim::Acquired) | Err(_) => Err(e),
-            Ok(known) => settled(known),
+            Ok(Claim::Mismatch) => Err(ApiError::IdempotencyKeyReused),
+            Ok(Claim::InFlight | Claim::Done { .. }) => Err(ApiError::IdempotencyKeyInUse),
         },
     }
 }

@@ -149,8 +149,8 @@ async fn orders_of(app: &crate::helpers::TestApp, dossier: &str) -> Vec<Value> {
 }
 
 /// A payment order stores its key's answer in its own transaction: twelve concurrent copies
-/// make one order; each copy gets that order (first or replayed) or is told the key is in use,
-/// never a conflict over the items the first copy holds.
+/// make one order; each other copy is told the key is in use (or, arriving after the first
+/// committed, gets its answer replayed), never a conflict over the items the first copy holds.
 #[tokio::test]
 async fn concurrent_copies_of_an_order_make_one_order() {
     let app = spawn_app().await;
@@ -186,7 +186,10 @@ async fn concurrent_copies_of_an_order_make_one_order() {
         }
     }
     assert_eq!(ids.len(), 1, "{ids:?} ({in_use} in use)");
-    assert_eq!(fresh, 1, "one copy made the order, the others replayed it");
+    assert_eq!(
+        fresh, 1,
+        "one copy made the order; the others were refused or replayed it"
+    );
     let orders = orders_of(&app, "D-IDEM-1").await;
     assert_eq!(orders.len(), 1, "{orders:?}");
 
