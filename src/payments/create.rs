@@ -89,8 +89,9 @@ fn validate_input(input: &PaymentInput) -> Vec<FieldError> {
 /// interest line expires at the end of today, since tomorrow's amount differs.
 ///
 /// `answer` is called once with the order as it will be stored; an answer it returns (the
-/// request's idempotency key with the response) is written in the order's own transaction. A key stored meanwhile by a concurrent duplicate is
-/// [`ApiError::IdempotencyKeyInUse`], and no order is written.
+/// request's idempotency key with the response) is written in the order's own transaction. A
+/// key stored meanwhile by a concurrent duplicate is [`ApiError::IdempotencyKeyInUse`], and no
+/// order is written.
 pub async fn create(
     state: &Services,
     caller: &Caller,

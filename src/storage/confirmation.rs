@@ -29,6 +29,12 @@ pub struct DueMail {
     pub tries: i64,
 }
 
+/// The confirmations due at `$1`, oldest first, at most `$3` (`$2` is left to the statement
+/// that takes them).
+const DUE: &str = "select payment_id from mail_outbox
+     where kind = 'confirmation' and status = 'pending' and next_attempt_at <= $1
+     order by next_attempt_at, payment_id limit $3";
+
 impl Store {
     /// The notice number and chapter of each of the order's lines (a late-interest line takes
     /// its notice's first chapter), in line order.
@@ -90,9 +96,6 @@ impl Store {
         lease_until: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<DueMail>, sqlx::Error> {
-        const DUE: &str = "select payment_id from mail_outbox
-             where kind = 'confirmation' and status = 'pending' and next_attempt_at <= $1
-             order by next_attempt_at, payment_id limit $3";
         let (now, lease_until) = (ts(now), ts(lease_until));
         let mut due: Vec<DueMail> = match &self.db {
             // One writer: the subquery runs once, before any row changes.
@@ -167,13 +170,10 @@ impl Store {
         limit: i64,
     ) -> Result<i64, sqlx::Error> {
         let skipped = on_writer!(self, pool => {
-            sqlx::query(
+            sqlx::query(&format!(
                 "update mail_outbox set status = 'skipped', tries = tries + 1, last_error = $2, updated_at = $1
-                 where kind = 'confirmation' and status = 'pending' and payment_id in
-                       (select payment_id from mail_outbox
-                        where status = 'pending' and next_attempt_at <= $1
-                        order by next_attempt_at, payment_id limit $3)",
-            )
+                 where kind = 'confirmation' and status = 'pending' and payment_id in ({DUE})"
+            ))
             .bind(ts(now))
             .bind(why)
             .bind(limit)

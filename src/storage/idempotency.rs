@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{in_write_tx, on_writer, ts, Store};
+use super::{in_write_tx, on_pool, on_writer, ts, Store};
 
 /// What a claim found.
 #[derive(Debug, PartialEq, Eq)]
@@ -58,6 +58,10 @@ pub async fn sqlite_store_answer(
     Ok(())
 }
 
+/// The stored row of a key.
+const SELECT: &str = "select request_hash, state, response_status, response_body, locked_until
+     from idempotency_key where client_id = $1 and idem_key = $2";
+
 #[derive(sqlx::FromRow)]
 struct Row {
     request_hash: String,
@@ -65,6 +69,26 @@ struct Row {
     response_status: Option<i64>,
     response_body: Option<String>,
     locked_until: String,
+}
+
+impl Row {
+    /// What the stored row answers a request with fingerprint `hash`: another request's key, or
+    /// a finished one to replay; an in-flight claim is given back (`Err`) for the caller to judge.
+    fn settled(self, hash: &str) -> Result<Claim, Row> {
+        if self.request_hash != hash {
+            Ok(Claim::Mismatch)
+        } else if self.state == "done" {
+            Ok(Claim::Done {
+                status: self
+                    .response_status
+                    .and_then(|s| u16::try_from(s).ok())
+                    .unwrap_or(200),
+                body: self.response_body.unwrap_or_default(),
+            })
+        } else {
+            Err(self)
+        }
+    }
 }
 
 impl Store {
@@ -103,22 +127,14 @@ impl Store {
                 tx.commit().await?;
                 return Ok(Claim::Acquired);
             }
-            let row: Row = sqlx::query_as(
-                "select request_hash, state, response_status, response_body, locked_until
-                 from idempotency_key where client_id = $1 and idem_key = $2",
-            )
+            let row: Row = sqlx::query_as(SELECT)
             .bind(client)
             .bind(key)
             .fetch_one(&mut *tx)
             .await?;
-            let claim = if row.request_hash != hash {
-                Claim::Mismatch
-            } else if row.state == "done" {
-                Claim::Done {
-                    status: row.response_status.and_then(|s| u16::try_from(s).ok()).unwrap_or(200),
-                    body: row.response_body.unwrap_or_default(),
-                }
-            } else if row.locked_until < now_s {
+            let claim = match row.settled(hash) {
+                Ok(known) => known,
+                Err(row) if row.locked_until < now_s => {
                 let taken = sqlx::query(
                     "update idempotency_key set locked_until = $3
                      where client_id = $1 and idem_key = $2 and state = 'in_flight' and locked_until = $4",
@@ -131,8 +147,8 @@ impl Store {
                 .await?
                 .rows_affected();
                 if taken == 1 { Claim::Acquired } else { Claim::InFlight }
-            } else {
-                Claim::InFlight
+                }
+                Err(_) => Claim::InFlight,
             };
             tx.commit().await?;
             Ok(claim)
@@ -150,57 +166,33 @@ impl Store {
         hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Claim, sqlx::Error> {
-        const SELECT: &str =
-            "select request_hash, state, response_status, response_body, locked_until
-             from idempotency_key where client_id = $1 and idem_key = $2";
-        let row: Option<Row> = match &self.db {
-            super::Db::Sqlite(pools) => {
-                sqlx::query_as(SELECT)
-                    .bind(client)
-                    .bind(key)
-                    .fetch_optional(&pools.read)
-                    .await?
-            }
-            super::Db::Postgres(pool) => {
-                sqlx::query_as(SELECT)
-                    .bind(client)
-                    .bind(key)
-                    .fetch_optional(pool)
-                    .await?
-            }
-        };
+        let row: Option<Row> = on_pool!(self, pool => {
+            sqlx::query_as(SELECT).bind(client).bind(key).fetch_optional(pool).await
+        })?;
         let Some(row) = row else {
             return Ok(Claim::Acquired);
         };
-        let now_s = ts(now);
-        Ok(if row.request_hash != hash {
-            Claim::Mismatch
-        } else if row.state == "done" {
-            Claim::Done {
-                status: row
-                    .response_status
-                    .and_then(|s| u16::try_from(s).ok())
-                    .unwrap_or(200),
-                body: row.response_body.unwrap_or_default(),
-            }
-        } else if row.locked_until < now_s {
-            let removed = on_writer!(self, pool => {
-                sqlx::query(
-                    "delete from idempotency_key
-                     where client_id = $1 and idem_key = $2 and state = 'in_flight' and locked_until = $3",
-                )
-                .bind(client)
-                .bind(key)
-                .bind(&row.locked_until)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
-            })?;
-            if removed == 1 {
-                Claim::Acquired
-            } else {
-                Claim::InFlight
-            }
+        let row = match row.settled(hash) {
+            Ok(known) => return Ok(known),
+            Err(row) => row,
+        };
+        if row.locked_until >= ts(now) {
+            return Ok(Claim::InFlight);
+        }
+        let removed = on_writer!(self, pool => {
+            sqlx::query(
+                "delete from idempotency_key
+                 where client_id = $1 and idem_key = $2 and state = 'in_flight' and locked_until = $3",
+            )
+            .bind(client)
+            .bind(key)
+            .bind(&row.locked_until)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(if removed == 1 {
+            Claim::Acquired
         } else {
             Claim::InFlight
         })
