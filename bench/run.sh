@@ -150,14 +150,20 @@ wrk_phase() {
     perf record -q -e cpu-clock -F 499 -a -o "$dir/$name.perf.data" -- sleep "$secs" >/dev/null 2>&1 &
     perf_pid=$!
   fi
+  local cpu0 cpu1
+  cpu0=$(busy_ticks)
   wrk -t"$THREADS" -c"$CONNS" -d"${secs}s" --timeout 5s --latency -s "$BENCH/lua/$script" "$url" -- "$@" \
     >"$dir/$name.wrk.txt" 2>&1 || log "wrk exited non-zero for $name (see $dir/$name.wrk.txt)"
+  cpu1=$(busy_ticks)
   if [[ -n "$perf_pid" ]]; then
     wait "$perf_pid" 2>/dev/null || true
-    # Where the machine's time went (by program), then the service's own hottest symbols.
+    # Where the machine's time went (by program), then the service's and the database's hottest symbols.
     { perf report -q -i "$dir/$name.perf.data" --stdio --sort comm --percent-limit 1 2>/dev/null
       echo
       perf report -q -i "$dir/$name.perf.data" --stdio --pid "$SVC_PID" \
+        --sort dso,symbol --percent-limit 0.7 2>/dev/null | head -60
+      echo
+      perf report -q -i "$dir/$name.perf.data" --stdio --comm postgres \
         --sort dso,symbol --percent-limit 0.7 2>/dev/null | head -60
     } >"$dir/$name.perf.txt" || true
     rm -f "$dir/$name.perf.data"
@@ -171,13 +177,21 @@ wrk_phase() {
   local m
   m=$(sort -n "$rss_file" | tail -1)
   ((${m:-0} > RSS_MAX_KB)) && RSS_MAX_KB=$m
-  python3 - "$dir/$name.json" "$name" <<'PY' >&2
+  python3 - "$dir/$name.json" "$name" "$((cpu1 - cpu0))" "$(getconf CLK_TCK)" "$secs" <<'PY' >&2
 import json, sys
-r = json.load(open(sys.argv[1]))
-print(f"    {sys.argv[2]:<12} {r['rps']:>10,.0f} req/s  p50 {r['p50_us']/1000:7.2f} ms  p99 {r['p99_us']/1000:7.2f} ms"
-      f"  non-2xx {r['non2xx']}  bad {r['bad']}  wrapped {r['wrapped']}")
+path, name, ticks, hz, secs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+r = json.load(open(path))
+# The whole machine's busy CPU time per request (service, database and load generator): steadier
+# than req/s on a machine whose disk and neighbours vary, for comparing two builds.
+r["cpu_ms_per_req"] = round(1000 * ticks / hz / max(r.get("requests") or r["rps"] * secs, 1), 4)
+json.dump(r, open(path, "w"))
+print(f"    {name:<12} {r['rps']:>10,.0f} req/s  p50 {r['p50_us']/1000:7.2f} ms  p99 {r['p99_us']/1000:7.2f} ms"
+      f"  cpu {r['cpu_ms_per_req']:.3f} ms/req  non-2xx {r['non2xx']}  bad {r['bad']}  wrapped {r['wrapped']}")
 PY
 }
+
+# Busy CPU ticks of the whole machine so far (user, nice, system, irq, softirq).
+busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8; exit}' /proc/stat; }
 
 # Splits a list file: the first <share> of lines to <warm>, the rest to <measure>.
 split_list() { # file warm measure
@@ -310,12 +324,15 @@ run_backend() {
   fi
 
   if want quotes; then
-    # POST /v1/quotes against the bare actix-web plaintext endpoint, back to back.
-    log "  POST /v1/quotes vs bare actix-web plaintext"
+    # POST /v1/quotes against the bare actix-web plaintext endpoint and JSON echo (the same
+    # request body parsed and written back), back to back.
+    log "  POST /v1/quotes vs bare actix-web plaintext and JSON echo"
     wrk_phase "$dir" quotes_warm "$WARMUP" "$base" quotes.lua "$BENCH/quote-transfer.json"
     wrk_phase "$dir" quotes "$DURATION" "$base" quotes.lua "$BENCH/quote-transfer.json"
     wrk_phase "$dir" plaintext_warm "$WARMUP" "http://127.0.0.1:$BARE_PORT/" plain.lua
     wrk_phase "$dir" plaintext "$DURATION" "http://127.0.0.1:$BARE_PORT/" plain.lua
+    wrk_phase "$dir" json_echo_warm "$WARMUP" "http://127.0.0.1:$BARE_PORT/" quotes.lua "$BENCH/quote-transfer.json" /json-echo
+    wrk_phase "$dir" json_echo "$DURATION" "http://127.0.0.1:$BARE_PORT/" quotes.lua "$BENCH/quote-transfer.json" /json-echo
   fi
 
   local hwm

@@ -1,9 +1,11 @@
-//! A bare actix-web "Hello, World!" endpoint, the baseline of `bench/run.sh` for `POST /v1/quotes`.
+//! Bare actix-web endpoints, the baselines of `bench/run.sh` for `POST /v1/quotes`: a
+//! "Hello, World!" and a JSON echo.
 //!
 //! Built with the service's own actix-web: `cargo build --release --example bare_plaintext`.
 //! Listens on 127.0.0.1 at the port given as the first argument, or `BARE_PORT`, or 8099.
-//! Every path and method answers `200 text/plain "Hello, World!"`, so it also serves as the
-//! benchmark's webhook receiver.
+//! `POST /json-echo` parses its JSON body (serde_json, as the service does) and writes it back;
+//! every other path and method answers `200 text/plain "Hello, World!"`, so it also serves as
+//! the benchmark's webhook receiver.
 
 use actix_web::{web, App, HttpResponse, HttpServer};
 
@@ -11,6 +13,10 @@ async fn hello() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain")
         .body("Hello, World!")
+}
+
+async fn json_echo(body: web::Json<serde_json::Value>) -> HttpResponse {
+    HttpResponse::Ok().json(body.into_inner())
 }
 
 #[actix_web::main]
@@ -25,8 +31,12 @@ async fn main() -> std::io::Result<()> {
             format!("port {port:?}: {e}"),
         )
     })?;
-    HttpServer::new(|| App::new().default_service(web::to(hello)))
-        .bind(("127.0.0.1", port))?
-        .run()
-        .await
+    HttpServer::new(|| {
+        App::new()
+            .route("/json-echo", web::post().to(json_echo))
+            .default_service(web::to(hello))
+    })
+    .bind(("127.0.0.1", port))?
+    .run()
+    .await
 }

@@ -1,5 +1,6 @@
 -- POST /v1/quotes with the transfer example of the API reference (pure calculation).
--- wrk args: <body file> ; env BENCH_TOKEN
+-- wrk args: <body file> [path, default /v1/quotes] ; env BENCH_TOKEN
+-- (with the path /json-echo it is the same request to the bare actix-web JSON echo)
 dofile(os.getenv("BENCH_LUA") .. "/common.lua")
 
 local req
@@ -8,7 +9,7 @@ function init(args)
    local f = assert(io.open(args[1], "r"))
    local body = f:read("*a")
    f:close()
-   req = wrk.format("POST", "/v1/quotes", {
+   req = wrk.format("POST", args[2] or "/v1/quotes", {
       ["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN"),
       ["Content-Type"] = "application/json",
    }, body)

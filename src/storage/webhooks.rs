@@ -34,6 +34,20 @@ pub struct ClaimedDelivery {
     pub locked_until: String,
 }
 
+/// One finished try of a claimed delivery, to be recorded: what came back and what follows.
+#[derive(Debug, Clone)]
+pub struct DeliveryTry<'a> {
+    pub claimed: &'a ClaimedDelivery,
+    /// When the try finished.
+    pub at: DateTime<Utc>,
+    pub status_code: Option<u16>,
+    pub error: Option<String>,
+    pub duration_ms: i64,
+    /// The delivery's status after this try, and when it is next due.
+    pub outcome: DeliveryStatus,
+    pub next_attempt_at: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct DeliveryRow {
     #[serde(rename = "id")]
@@ -174,85 +188,124 @@ impl Store {
         })
     }
 
-    /// The stored body of an event.
-    pub async fn event_body(&self, event_id: &str) -> Result<Option<String>, sqlx::Error> {
-        let row: Option<(String, Option<i64>)> = on_pool!(self, pool => {
-            sqlx::query_as("select body, sequence from event where event_id = $1").bind(event_id).fetch_optional(pool).await
-        })?;
-        Ok(row.map(|(b, n)| super::outbox::with_sequence(b, n)))
+    /// The stored bodies of events, with their sequence put in, by event id; an event that
+    /// is gone is missing from the map. One query on PostgreSQL.
+    pub async fn event_bodies(
+        &self,
+        event_ids: &[&str],
+    ) -> Result<std::collections::HashMap<String, String>, sqlx::Error> {
+        let rows: Vec<(String, String, Option<i64>)> = match &self.db {
+            super::Db::Postgres(pool) => {
+                sqlx::query_as(
+                    "select event_id, body, sequence from event where event_id = any($1)",
+                )
+                .bind(event_ids)
+                .fetch_all(pool)
+                .await?
+            }
+            // In-process reads: one per event costs no round trip.
+            super::Db::Sqlite(pools) => {
+                let mut rows = Vec::with_capacity(event_ids.len());
+                for id in event_ids {
+                    let row: Option<(String, String, Option<i64>)> = sqlx::query_as(
+                        "select event_id, body, sequence from event where event_id = $1",
+                    )
+                    .bind(id)
+                    .fetch_optional(&pools.read)
+                    .await?;
+                    rows.extend(row);
+                }
+                rows
+            }
+        };
+        Ok(rows
+            .into_iter()
+            .map(|(id, b, n)| (id, super::outbox::with_sequence(b, n)))
+            .collect())
     }
 
-    /// Records one try and moves the delivery (only if our lease still holds).
-    #[allow(clippy::too_many_arguments)]
-    pub async fn record_delivery_try(
+    /// Records a pass's tries and moves their deliveries, each only if our lease on it still
+    /// holds; returns the ids of the deliveries recorded. A delivery's move and its try are
+    /// written together or not at all; on PostgreSQL the whole pass is one statement.
+    pub async fn record_delivery_tries(
         &self,
-        claimed: &ClaimedDelivery,
-        at: DateTime<Utc>,
-        status_code: Option<u16>,
-        error: Option<&str>,
-        duration_ms: i64,
-        outcome: DeliveryStatus,
-        next_attempt_at: DateTime<Utc>,
-    ) -> Result<bool, sqlx::Error> {
-        let at = ts(at);
-        let next = ts(next_attempt_at);
-        let code = status_code.map(i64::from);
-        let attempt_no = claimed.tries + 1;
+        tries: &[DeliveryTry<'_>],
+    ) -> Result<Vec<String>, sqlx::Error> {
+        if tries.is_empty() {
+            return Ok(Vec::new());
+        }
         match &self.db {
-            // One statement, its own transaction: the move and its try, or neither.
             super::Db::Postgres(pool) => {
-                let recorded: Option<(i64,)> = sqlx::query_as(
-                    "with m as (
-                       update delivery set status = $2, tries = tries + 1, next_attempt_at = $3, locked_until = null, updated_at = $4
-                       where delivery_id = $1 and locked_until = $5 and status = 'pending'
-                       returning delivery_id)
+                let col = |f: fn(&DeliveryTry<'_>) -> Option<String>| -> Vec<Option<String>> {
+                    tries.iter().map(f).collect()
+                };
+                let num = |f: fn(&DeliveryTry<'_>) -> Option<i64>| -> Vec<Option<i64>> {
+                    tries.iter().map(f).collect()
+                };
+                sqlx::query_scalar(
+                    "with r as (
+                       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                                            $6::bigint[], $7::bigint[], $8::text[], $9::bigint[])
+                                as r(delivery_id, status, next_at, at, locked_until, attempt_no, code, error, duration_ms)),
+                     m as (
+                       update delivery d set status = r.status, tries = d.tries + 1, next_attempt_at = r.next_at,
+                                             locked_until = null, updated_at = r.at
+                       from r
+                       where d.delivery_id = r.delivery_id and d.locked_until = r.locked_until and d.status = 'pending'
+                       returning d.delivery_id)
                      insert into delivery_try (delivery_id, attempt_no, at, status_code, error, duration_ms)
-                     select delivery_id, $6, $4, $7, $8, $9 from m
-                     returning attempt_no",
+                     select r.delivery_id, r.attempt_no, r.at, r.code, r.error, r.duration_ms
+                     from r join m on m.delivery_id = r.delivery_id
+                     returning delivery_id",
                 )
-                .bind(&claimed.delivery_id)
-                .bind(outcome)
-                .bind(&next)
-                .bind(&at)
-                .bind(&claimed.locked_until)
-                .bind(attempt_no)
-                .bind(code)
-                .bind(error)
-                .bind(duration_ms)
-                .fetch_optional(pool)
-                .await?;
-                Ok(recorded.is_some())
+                .bind(col(|t| Some(t.claimed.delivery_id.clone())))
+                .bind(col(|t| Some(t.outcome.as_str().to_owned())))
+                .bind(col(|t| Some(ts(t.next_attempt_at))))
+                .bind(col(|t| Some(ts(t.at))))
+                .bind(col(|t| Some(t.claimed.locked_until.clone())))
+                .bind(num(|t| Some(t.claimed.tries + 1)))
+                .bind(num(|t| t.status_code.map(i64::from)))
+                .bind(col(|t| t.error.clone()))
+                .bind(num(|t| Some(t.duration_ms)))
+                .fetch_all(pool)
+                .await
             }
             super::Db::Sqlite(pools) => {
                 let mut tx = pools.write.begin_with("BEGIN IMMEDIATE").await?;
-                let moved = sqlx::query(
-                    "update delivery set status = $2, tries = tries + 1, next_attempt_at = $3, locked_until = null, updated_at = $4
-                     where delivery_id = $1 and locked_until = $5 and status = 'pending'",
-                )
-                .bind(&claimed.delivery_id)
-                .bind(outcome)
-                .bind(&next)
-                .bind(&at)
-                .bind(&claimed.locked_until)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if moved == 1 {
+                let mut recorded = Vec::with_capacity(tries.len());
+                for t in tries {
+                    let at = ts(t.at);
+                    let moved = sqlx::query(
+                        "update delivery set status = $2, tries = tries + 1, next_attempt_at = $3, locked_until = null, updated_at = $4
+                         where delivery_id = $1 and locked_until = $5 and status = 'pending'",
+                    )
+                    .bind(&t.claimed.delivery_id)
+                    .bind(t.outcome)
+                    .bind(ts(t.next_attempt_at))
+                    .bind(&at)
+                    .bind(&t.claimed.locked_until)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if moved != 1 {
+                        continue;
+                    }
                     sqlx::query(
                         "insert into delivery_try (delivery_id, attempt_no, at, status_code, error, duration_ms)
                          values ($1, $2, $3, $4, $5, $6)",
                     )
-                    .bind(&claimed.delivery_id)
-                    .bind(attempt_no)
+                    .bind(&t.claimed.delivery_id)
+                    .bind(t.claimed.tries + 1)
                     .bind(&at)
-                    .bind(code)
-                    .bind(error)
-                    .bind(duration_ms)
+                    .bind(t.status_code.map(i64::from))
+                    .bind(t.error.as_deref())
+                    .bind(t.duration_ms)
                     .execute(&mut *tx)
                     .await?;
+                    recorded.push(t.claimed.delivery_id.clone());
                 }
                 tx.commit().await?;
-                Ok(moved == 1)
+                Ok(recorded)
             }
         }
     }

@@ -14,10 +14,10 @@ use tokio::sync::watch;
 use super::signing::signature_header;
 use super::url_policy::Policy;
 use crate::app::Services;
-use crate::config::Settings;
+use crate::config::{ConfigDuration, Settings};
 use crate::events::DeliveryStatus;
 use crate::storage::parse_ts;
-use crate::storage::webhooks::{ClaimedDelivery, EndpointRow};
+use crate::storage::webhooks::{ClaimedDelivery, DeliveryTry, EndpointRow};
 
 /// Why a try got no answer.
 pub(crate) enum Refused {
@@ -86,17 +86,22 @@ pub async fn run_once(state: &Services) -> anyhow::Result<usize> {
             endpoints.insert(c.endpoint_id.as_str(), row);
         }
     }
-    let results = join_all(claimed.iter().map(|c| {
-        deliver(
-            state,
-            c,
-            endpoints.get(c.endpoint_id.as_str()).cloned().flatten(),
-        )
+    // The bodies of the batch in one read, the tries sent concurrently, and what came of them
+    // recorded in one write.
+    let ids: Vec<&str> = claimed.iter().map(|c| c.event_id.as_str()).collect();
+    let mut bodies = state.store.event_bodies(&ids).await?;
+    let tries = join_all(claimed.iter().map(|c| {
+        let endpoint = endpoints.get(c.endpoint_id.as_str()).cloned().flatten();
+        deliver(state, c, endpoint, bodies.remove(c.event_id.as_str()))
     }))
     .await;
-    for r in results {
-        if let Err(e) = r {
-            tracing::warn!(error = %e, "recording a delivery try failed");
+    let recorded = state.store.record_delivery_tries(&tries).await?;
+    for t in &tries {
+        let id = &t.claimed.delivery_id;
+        if recorded.contains(id) {
+            tracing::info!(delivery = %id, event = %t.claimed.event_id, status = ?t.status_code, outcome = t.outcome.as_str(), "webhook try");
+        } else {
+            tracing::warn!(delivery = %id, "delivery lease lost before its try was recorded");
         }
     }
     Ok(n)
@@ -116,49 +121,47 @@ struct Answer {
     duration_ms: i64,
 }
 
-async fn deliver(
+/// Sends one claimed delivery (or gives it up when it cannot be sent at all); returns the try
+/// to record.
+async fn deliver<'c>(
     state: &Services,
-    claimed: &ClaimedDelivery,
+    claimed: &'c ClaimedDelivery,
     endpoint: Option<EndpointRow>,
-) -> anyhow::Result<()> {
+    body: Option<String>,
+) -> DeliveryTry<'c> {
     let now = state.clock.now();
-    let body = state.store.event_body(&claimed.event_id).await?;
     let (Some(endpoint), Some(body)) = (endpoint, body) else {
-        return give_up(state, claimed, "endpoint or event missing").await;
+        return give_up(claimed, "endpoint or event missing", now);
     };
     if endpoint.deleted_at.is_some() {
-        return give_up(state, claimed, "endpoint deleted").await;
+        return give_up(claimed, "endpoint deleted", now);
     }
     let answer = attempt(state, &endpoint, claimed, body, now).await;
-    let finished_at = state.clock.now();
-    let (outcome, next) = next_step(state, claimed, &answer, finished_at)?;
-    let recorded = state
-        .store
-        .record_delivery_try(
-            claimed,
-            finished_at,
-            answer.status,
-            answer.error.as_deref(),
-            answer.duration_ms,
-            outcome,
-            next,
-        )
-        .await?;
-    if !recorded {
-        tracing::warn!(delivery = %claimed.delivery_id, "delivery lease lost before its try was recorded");
+    let at = state.clock.now();
+    let schedule = &state.settings.webhooks.retry_schedule;
+    let (outcome, next_attempt_at) = next_step(schedule, claimed.tries, &answer, at);
+    DeliveryTry {
+        claimed,
+        at,
+        status_code: answer.status,
+        error: answer.error,
+        duration_ms: answer.duration_ms,
+        outcome,
+        next_attempt_at,
     }
-    tracing::info!(delivery = %claimed.delivery_id, event = %claimed.event_id, status = ?answer.status, outcome = outcome.as_str(), "webhook try");
-    Ok(())
 }
 
 /// Ends a delivery that cannot be tried at all.
-async fn give_up(state: &Services, claimed: &ClaimedDelivery, why: &str) -> anyhow::Result<()> {
-    let now = state.clock.now();
-    state
-        .store
-        .record_delivery_try(claimed, now, None, Some(why), 0, DeliveryStatus::Dead, now)
-        .await?;
-    Ok(())
+fn give_up<'c>(claimed: &'c ClaimedDelivery, why: &str, now: DateTime<Utc>) -> DeliveryTry<'c> {
+    DeliveryTry {
+        claimed,
+        at: now,
+        status_code: None,
+        error: Some(why.to_owned()),
+        duration_ms: 0,
+        outcome: DeliveryStatus::Dead,
+        next_attempt_at: now,
+    }
 }
 
 /// Signs, checks the URL again and sends one try.
@@ -210,28 +213,29 @@ async fn attempt(
     }
 }
 
-/// The delivery's state after a try finished at `at`, and when it is next due: the retry
-/// schedule (with jitter, never sooner than `Retry-After`) counts from the service clock.
+/// The delivery's state after its `tries_before + 1`th try finished at `at`, and when it is
+/// next due: the retry schedule (with jitter, never sooner than `Retry-After`, never later than
+/// a year) counts from the service clock.
 fn next_step(
-    state: &Services,
-    claimed: &ClaimedDelivery,
+    schedule: &[ConfigDuration],
+    tries_before: i64,
     answer: &Answer,
     at: DateTime<Utc>,
-) -> anyhow::Result<(DeliveryStatus, DateTime<Utc>)> {
-    let schedule = &state.settings.webhooks.retry_schedule;
-    let tries_after = usize::try_from(claimed.tries + 1).unwrap_or(usize::MAX);
-    Ok(if answer.delivered {
+) -> (DeliveryStatus, DateTime<Utc>) {
+    let tries_after = usize::try_from(tries_before + 1).unwrap_or(usize::MAX);
+    if answer.delivered {
         (DeliveryStatus::Delivered, at)
     } else if tries_after > schedule.len() {
         (DeliveryStatus::Dead, at)
     } else {
         let base = schedule[tries_after - 1].0;
         let wait = jitter(base).max(Duration::from_secs(answer.retry_after.unwrap_or(0)));
-        (
-            DeliveryStatus::Pending,
-            at + chrono::Duration::from_std(wait)?,
-        )
-    })
+        // A wait too long for a date (a hostile `Retry-After`) is capped at a year.
+        let wait = chrono::Duration::from_std(wait)
+            .unwrap_or(chrono::Duration::MAX)
+            .min(chrono::Duration::days(365));
+        (DeliveryStatus::Pending, at + wait)
+    }
 }
 
 /// ±10% around `base`, in whole milliseconds.
@@ -251,6 +255,42 @@ mod tests {
             let d = jitter(Duration::from_secs(10)).as_millis();
             assert!((9000..=11000).contains(&d), "{d}");
         }
+    }
+
+    fn failed(retry_after: Option<u64>) -> Answer {
+        Answer {
+            status: Some(503),
+            error: None,
+            retry_after,
+            delivered: false,
+            duration_ms: 1,
+        }
+    }
+
+    #[test]
+    fn retry_after_delays_a_retry_within_a_year_and_the_schedule_ends_it() {
+        let schedule = [ConfigDuration(Duration::from_secs(10))];
+        let at = Utc::now();
+        let (status, next) = next_step(&schedule, 0, &failed(Some(120)), at);
+        assert_eq!(
+            (status, next),
+            (DeliveryStatus::Pending, at + chrono::Duration::seconds(120))
+        );
+        // A receiver's hostile Retry-After parks the delivery for a year instead of failing
+        // to record its try (which would send it again at every lease).
+        let (status, next) = next_step(&schedule, 0, &failed(Some(u64::MAX)), at);
+        assert_eq!(
+            (status, next),
+            (DeliveryStatus::Pending, at + chrono::Duration::days(365))
+        );
+        let (status, next) = next_step(&schedule, 0, &failed(None), at);
+        assert_eq!(status, DeliveryStatus::Pending);
+        let wait = (next - at).num_milliseconds();
+        assert!((9_000..=11_000).contains(&wait), "{wait}");
+        assert_eq!(
+            next_step(&schedule, 1, &failed(None), at),
+            (DeliveryStatus::Dead, at)
+        );
     }
 
     #[test]

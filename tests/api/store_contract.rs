@@ -162,10 +162,9 @@ async fn event_sequences_are_gap_free_under_concurrent_writers() {
     assert_eq!(seqs, vec![1], "rolled-back writers leave no visible gap");
 }
 
-#[tokio::test]
-async fn a_delivery_is_claimed_by_one_worker_at_a_time() {
-    let (_db, store) = fresh_store().await;
-    let now = Utc::now();
+/// An endpoint subscribed to `payment.created` and three orders: three deliveries, each the
+/// first of its order.
+async fn three_deliveries(store: &landpay::storage::Store, now: chrono::DateTime<Utc>) {
     let endpoint = landpay::storage::webhooks::EndpointRow {
         endpoint_id: "whe_1".into(),
         url: "http://127.0.0.1:9/hook".into(),
@@ -194,6 +193,13 @@ async fn a_delivery_is_claimed_by_one_worker_at_a_time() {
             .await
             .unwrap();
     }
+}
+
+#[tokio::test]
+async fn a_delivery_is_claimed_by_one_worker_at_a_time() {
+    let (_db, store) = fresh_store().await;
+    let now = Utc::now();
+    three_deliveries(&store, now).await;
     let lease = now + Duration::seconds(15);
     let claims: Vec<_> = (0..4)
         .map(|_| {
@@ -227,6 +233,92 @@ async fn a_delivery_is_claimed_by_one_worker_at_a_time() {
             .len(),
         3
     );
+}
+
+/// A pass records its tries in one write, each only where its lease still holds: a delivery
+/// whose lease ran out and was claimed again is recorded by its new holder alone, with one try.
+#[tokio::test]
+async fn a_pass_records_only_the_tries_it_still_holds() {
+    use landpay::events::DeliveryStatus;
+    use landpay::storage::webhooks::DeliveryTry;
+    let (_db, store) = fresh_store().await;
+    let now = Utc::now();
+    three_deliveries(&store, now).await;
+    let first_lease = now + Duration::seconds(15);
+    let first = store.claim_deliveries(now, first_lease, 10).await.unwrap();
+    assert_eq!(first.len(), 3);
+    // The first worker stalls past its lease; a second takes two of the three.
+    let later = first_lease + Duration::seconds(1);
+    let second = store
+        .claim_deliveries(later, later + Duration::seconds(15), 2)
+        .await
+        .unwrap();
+    assert_eq!(second.len(), 2);
+    let done = |c, at, code: Option<u16>, error: Option<&str>, outcome, next| DeliveryTry {
+        claimed: c,
+        at,
+        status_code: code,
+        error: error.map(str::to_owned),
+        duration_ms: 7,
+        outcome,
+        next_attempt_at: next,
+    };
+    let stalled: Vec<_> = first
+        .iter()
+        .map(|c| done(c, later, Some(200), None, DeliveryStatus::Delivered, later))
+        .collect();
+    let kept: Vec<String> = first
+        .iter()
+        .filter(|c| !second.iter().any(|s| s.delivery_id == c.delivery_id))
+        .map(|c| c.delivery_id.clone())
+        .collect();
+    assert_eq!(store.record_delivery_tries(&stalled).await.unwrap(), kept);
+    let retry_at = later + Duration::seconds(60);
+    let retried: Vec<_> = second
+        .iter()
+        .map(|c| {
+            let error = Some("connection failed");
+            done(c, later, None, error, DeliveryStatus::Pending, retry_at)
+        })
+        .collect();
+    let mut recorded = store.record_delivery_tries(&retried).await.unwrap();
+    recorded.sort();
+    let mut expected: Vec<String> = second.iter().map(|c| c.delivery_id.clone()).collect();
+    expected.sort();
+    assert_eq!(recorded, expected);
+    // Recording the same pass again writes nothing: no lease holds any more.
+    assert!(store
+        .record_delivery_tries(&retried)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store.record_delivery_tries(&[]).await.unwrap().is_empty());
+
+    let listed = store.deliveries("whe_1", None, 10).await.unwrap();
+    assert_eq!(listed.len(), 3);
+    for (d, tries) in &listed {
+        assert_eq!(tries.len(), 1, "one try each: {d:?} {tries:?}");
+        let t = &tries[0];
+        assert_eq!(t.duration_ms, 7);
+        if kept.contains(&d.delivery_id) {
+            assert_eq!(d.status, DeliveryStatus::Delivered);
+            assert_eq!((t.status_code, t.error.as_deref()), (Some(200), None));
+        } else {
+            assert_eq!(d.status, DeliveryStatus::Pending);
+            assert_eq!(d.next_attempt_at, landpay::storage::ts(retry_at));
+            assert_eq!(
+                (t.status_code, t.error.as_deref()),
+                (None, Some("connection failed"))
+            );
+        }
+    }
+    // The retried ones come due again at their time, with their try counted.
+    let due = store
+        .claim_deliveries(retry_at, retry_at + Duration::seconds(15), 10)
+        .await
+        .unwrap();
+    assert_eq!(due.len(), 2);
+    assert!(due.iter().all(|c| c.tries == 1));
 }
 
 /// Only a violation of the item-hold key reports an item as held: another unique violation on
