@@ -3,6 +3,7 @@
 //! `kid` is verified with that key of `auth.keys` only, under that key's algorithm only.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -14,6 +15,9 @@ use crate::error::ApiError;
 
 /// Clock leeway for `exp` and `nbf`.
 const LEEWAY_SECONDS: u64 = 30;
+
+/// Tokens kept verified at most; when full, the set starts again empty.
+const VERIFIED_CAP: usize = 1024;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
@@ -46,6 +50,27 @@ pub struct JwtKeys {
     by_kid: HashMap<String, KidKey>,
     issuer: String,
     audience: String,
+    /// Tokens that verified, by their exact text. Signature, algorithm, issuer, audience and
+    /// claims are properties of a token's bytes under keys fixed for the process's life, so a
+    /// token sent again needs only its time window checked; a client reusing its token (as
+    /// portals do) is not verified again on every request.
+    verified: Mutex<HashMap<Box<str>, VerifiedToken>>,
+}
+
+/// What a verified token carries, and its time window.
+#[derive(Debug, Clone)]
+struct VerifiedToken {
+    caller: Caller,
+    exp: u64,
+    nbf: Option<u64>,
+}
+
+impl VerifiedToken {
+    /// Whether the token is surely inside its window at `now`. Near either end (within the
+    /// leeway of `exp`, before `nbf`) it is verified in full again, which gives the exact answer.
+    fn live(&self, now: u64) -> bool {
+        now.saturating_add(LEEWAY_SECONDS) < self.exp && self.nbf.is_none_or(|nbf| nbf <= now)
+    }
 }
 
 fn validation_for(alg: Algorithm, settings: &AuthSettings) -> Validation {
@@ -100,11 +125,38 @@ impl JwtKeys {
             by_kid: kid_keys(settings),
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
+            verified: Mutex::default(),
         }
     }
 
     /// Verifies a token; every failure is 401 and says only what kind of failure it was.
     pub fn verify(&self, token: &str) -> Result<Caller, ApiError> {
+        let now = jsonwebtoken::get_current_timestamp();
+        if let Some(caller) = self.already_verified(token, now) {
+            return Ok(caller);
+        }
+        let verified = self.verify_in_full(token)?;
+        let caller = verified.caller.clone();
+        if verified.live(now) {
+            let mut known = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+            if known.len() >= VERIFIED_CAP {
+                known.clear();
+            }
+            known.insert(token.into(), verified);
+        }
+        Ok(caller)
+    }
+
+    /// The caller of a token that verified before and is still inside its window at `now`.
+    fn already_verified(&self, token: &str, now: u64) -> Option<Caller> {
+        let known = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+        known
+            .get(token)
+            .filter(|v| v.live(now))
+            .map(|v| v.caller.clone())
+    }
+
+    fn verify_in_full(&self, token: &str) -> Result<VerifiedToken, ApiError> {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| ApiError::Unauthorized("the token is malformed".to_owned()))?;
         let (decoding, validation) = match header.kid.as_deref() {
@@ -146,10 +198,14 @@ impl JwtKeys {
                 "the token's agency claim is empty".into(),
             ));
         }
-        Ok(Caller {
-            sub: claims.sub,
-            roles: claims.roles,
-            agency: claims.agency,
+        Ok(VerifiedToken {
+            caller: Caller {
+                sub: claims.sub,
+                roles: claims.roles,
+                agency: claims.agency,
+            },
+            exp: claims.exp,
+            nbf: claims.nbf,
         })
     }
 
@@ -295,5 +351,68 @@ mod tests {
         assert!(k
             .mint("p", &[Role::Portal], Some(" "), Duration::from_secs(60))
             .is_err());
+    }
+
+    #[test]
+    fn a_verified_token_is_kept_only_inside_its_window() {
+        let k = keys("a-secret-of-enough-length", "landpay", "landpay");
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = |exp: u64, nbf: Option<u64>| {
+            let mut c = serde_json::json!({"sub": "p", "roles": ["portal"], "agency": "HN-VPDKDD",
+                "iss": "landpay", "aud": "landpay", "exp": exp, "iat": now});
+            if let Some(nbf) = nbf {
+                c["nbf"] = nbf.into();
+            }
+            c
+        };
+        let token = forge(&k, claims(now + 600, Some(now - 5)));
+        assert!(
+            k.already_verified(&token, now).is_none(),
+            "nothing before a verification"
+        );
+        let first = k.verify(&token).unwrap();
+        let kept = k
+            .already_verified(&token, now)
+            .expect("kept after verifying");
+        assert_eq!(
+            (kept.sub, kept.roles, kept.agency),
+            (first.sub, first.roles, first.agency)
+        );
+        // Not past the edge of its window: a kept token is verified in full again there.
+        assert!(k
+            .already_verified(&token, now + 600 - LEEWAY_SECONDS)
+            .is_none());
+        assert!(
+            k.already_verified(&token, now - 6).is_none(),
+            "before its nbf"
+        );
+
+        // Another token, even one character off (a forged signature), is never taken for it.
+        let at = token.len() - 10; // inside the signature
+        let was = &token[at..=at];
+        let forged = format!(
+            "{}{}{}",
+            &token[..at],
+            if was == "A" { "B" } else { "A" },
+            &token[at + 1..]
+        );
+        assert!(k.already_verified(&forged, now).is_none());
+        assert!(k.verify(&forged).is_err());
+        // A refused token is not kept; one close to its expiry is verified every time.
+        let blank = forge(&k, claims(now + 600, None)).replace('.', ".x");
+        assert!(k.verify(&blank).is_err());
+        assert!(k.already_verified(&blank, now).is_none());
+        let ending = forge(&k, claims(now + 10, None));
+        assert!(k.verify(&ending).is_ok());
+        assert!(k.already_verified(&ending, now).is_none());
+
+        // The set is bounded: past its cap it starts again.
+        for i in 0..VERIFIED_CAP {
+            let mut c = claims(now + 600, None);
+            c["sub"] = format!("p{i}").into();
+            k.verify(&forge(&k, c)).unwrap();
+        }
+        let known = k.verified.lock().unwrap().len();
+        assert!(known <= VERIFIED_CAP, "{known}");
     }
 }

@@ -235,78 +235,8 @@ impl Store {
             return Ok(Vec::new());
         }
         match &self.db {
-            super::Db::Postgres(pool) => {
-                let col = |f: fn(&DeliveryTry<'_>) -> Option<String>| -> Vec<Option<String>> {
-                    tries.iter().map(f).collect()
-                };
-                let num = |f: fn(&DeliveryTry<'_>) -> Option<i64>| -> Vec<Option<i64>> {
-                    tries.iter().map(f).collect()
-                };
-                sqlx::query_scalar(
-                    "with r as (
-                       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-                                            $6::bigint[], $7::bigint[], $8::text[], $9::bigint[])
-                                as r(delivery_id, status, next_at, at, locked_until, attempt_no, code, error, duration_ms)),
-                     m as (
-                       update delivery d set status = r.status, tries = d.tries + 1, next_attempt_at = r.next_at,
-                                             locked_until = null, updated_at = r.at
-                       from r
-                       where d.delivery_id = r.delivery_id and d.locked_until = r.locked_until and d.status = 'pending'
-                       returning d.delivery_id)
-                     insert into delivery_try (delivery_id, attempt_no, at, status_code, error, duration_ms)
-                     select r.delivery_id, r.attempt_no, r.at, r.code, r.error, r.duration_ms
-                     from r join m on m.delivery_id = r.delivery_id
-                     returning delivery_id",
-                )
-                .bind(col(|t| Some(t.claimed.delivery_id.clone())))
-                .bind(col(|t| Some(t.outcome.as_str().to_owned())))
-                .bind(col(|t| Some(ts(t.next_attempt_at))))
-                .bind(col(|t| Some(ts(t.at))))
-                .bind(col(|t| Some(t.claimed.locked_until.clone())))
-                .bind(num(|t| Some(t.claimed.tries + 1)))
-                .bind(num(|t| t.status_code.map(i64::from)))
-                .bind(col(|t| t.error.clone()))
-                .bind(num(|t| Some(t.duration_ms)))
-                .fetch_all(pool)
-                .await
-            }
-            super::Db::Sqlite(pools) => {
-                let mut tx = pools.write.begin_with("BEGIN IMMEDIATE").await?;
-                let mut recorded = Vec::with_capacity(tries.len());
-                for t in tries {
-                    let at = ts(t.at);
-                    let moved = sqlx::query(
-                        "update delivery set status = $2, tries = tries + 1, next_attempt_at = $3, locked_until = null, updated_at = $4
-                         where delivery_id = $1 and locked_until = $5 and status = 'pending'",
-                    )
-                    .bind(&t.claimed.delivery_id)
-                    .bind(t.outcome)
-                    .bind(ts(t.next_attempt_at))
-                    .bind(&at)
-                    .bind(&t.claimed.locked_until)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                    if moved != 1 {
-                        continue;
-                    }
-                    sqlx::query(
-                        "insert into delivery_try (delivery_id, attempt_no, at, status_code, error, duration_ms)
-                         values ($1, $2, $3, $4, $5, $6)",
-                    )
-                    .bind(&t.claimed.delivery_id)
-                    .bind(t.claimed.tries + 1)
-                    .bind(&at)
-                    .bind(t.status_code.map(i64::from))
-                    .bind(t.error.as_deref())
-                    .bind(t.duration_ms)
-                    .execute(&mut *tx)
-                    .await?;
-                    recorded.push(t.claimed.delivery_id.clone());
-                }
-                tx.commit().await?;
-                Ok(recorded)
-            }
+            super::Db::Postgres(pool) => pg_record_tries(pool, tries).await,
+            super::Db::Sqlite(pools) => sqlite_record_tries(&pools.write, tries).await,
         }
     }
 
@@ -463,4 +393,86 @@ pub fn claim_sql(backend: Backend) -> String {
              returning delivery_id, endpoint_id, event_id, event_type, tries, locked_until"
         ),
     }
+}
+
+/// [`Store::record_delivery_tries`] on PostgreSQL: one statement for the whole pass.
+async fn pg_record_tries(
+    pool: &sqlx::PgPool,
+    tries: &[DeliveryTry<'_>],
+) -> Result<Vec<String>, sqlx::Error> {
+    let col = |f: fn(&DeliveryTry<'_>) -> Option<String>| -> Vec<Option<String>> {
+        tries.iter().map(f).collect()
+    };
+    let num = |f: fn(&DeliveryTry<'_>) -> Option<i64>| -> Vec<Option<i64>> {
+        tries.iter().map(f).collect()
+    };
+    sqlx::query_scalar(
+        "with r as (
+           select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                                $6::bigint[], $7::bigint[], $8::text[], $9::bigint[])
+                    as r(delivery_id, status, next_at, at, locked_until, attempt_no, code, error, duration_ms)),
+         m as (
+           update delivery d set status = r.status, tries = d.tries + 1, next_attempt_at = r.next_at,
+                                 locked_until = null, updated_at = r.at
+           from r
+           where d.delivery_id = r.delivery_id and d.locked_until = r.locked_until and d.status = 'pending'
+           returning d.delivery_id)
+         insert into delivery_try (delivery_id, attempt_no, at, status_code, error, duration_ms)
+         select r.delivery_id, r.attempt_no, r.at, r.code, r.error, r.duration_ms
+         from r join m on m.delivery_id = r.delivery_id
+         returning delivery_id",
+    )
+    .bind(col(|t| Some(t.claimed.delivery_id.clone())))
+    .bind(col(|t| Some(t.outcome.as_str().to_owned())))
+    .bind(col(|t| Some(ts(t.next_attempt_at))))
+    .bind(col(|t| Some(ts(t.at))))
+    .bind(col(|t| Some(t.claimed.locked_until.clone())))
+    .bind(num(|t| Some(t.claimed.tries + 1)))
+    .bind(num(|t| t.status_code.map(i64::from)))
+    .bind(col(|t| t.error.clone()))
+    .bind(num(|t| Some(t.duration_ms)))
+    .fetch_all(pool)
+    .await
+}
+
+/// [`Store::record_delivery_tries`] on SQLite: one transaction on the writer.
+async fn sqlite_record_tries(
+    write: &sqlx::SqlitePool,
+    tries: &[DeliveryTry<'_>],
+) -> Result<Vec<String>, sqlx::Error> {
+    let mut tx = write.begin_with("BEGIN IMMEDIATE").await?;
+    let mut recorded = Vec::with_capacity(tries.len());
+    for t in tries {
+        let at = ts(t.at);
+        let moved = sqlx::query(
+            "update delivery set status = $2, tries = tries + 1, next_attempt_at = $3, locked_until = null, updated_at = $4
+             where delivery_id = $1 and locked_until = $5 and status = 'pending'",
+        )
+        .bind(&t.claimed.delivery_id)
+        .bind(t.outcome)
+        .bind(ts(t.next_attempt_at))
+        .bind(&at)
+        .bind(&t.claimed.locked_until)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if moved != 1 {
+            continue;
+        }
+        sqlx::query(
+            "insert into delivery_try (delivery_id, attempt_no, at, status_code, error, duration_ms)
+             values ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&t.claimed.delivery_id)
+        .bind(t.claimed.tries + 1)
+        .bind(&at)
+        .bind(t.status_code.map(i64::from))
+        .bind(t.error.as_deref())
+        .bind(t.duration_ms)
+        .execute(&mut *tx)
+        .await?;
+        recorded.push(t.claimed.delivery_id.clone());
+    }
+    tx.commit().await?;
+    Ok(recorded)
 }

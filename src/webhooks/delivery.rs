@@ -88,11 +88,14 @@ pub async fn run_once(state: &Services) -> anyhow::Result<usize> {
     }
     // The bodies of the batch in one read, the tries sent concurrently, and what came of them
     // recorded in one write.
-    let ids: Vec<&str> = claimed.iter().map(|c| c.event_id.as_str()).collect();
-    let mut bodies = state.store.event_bodies(&ids).await?;
+    let mut ids: Vec<&str> = claimed.iter().map(|c| c.event_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let bodies = state.store.event_bodies(&ids).await?;
     let tries = join_all(claimed.iter().map(|c| {
         let endpoint = endpoints.get(c.endpoint_id.as_str()).cloned().flatten();
-        deliver(state, c, endpoint, bodies.remove(c.event_id.as_str()))
+        // One event may go to several endpoints: each delivery gets its own copy.
+        deliver(state, c, endpoint, bodies.get(c.event_id.as_str()).cloned())
     }))
     .await;
     let recorded = state.store.record_delivery_tries(&tries).await?;
