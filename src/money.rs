@@ -67,49 +67,64 @@ pub fn round_half_up(exact: Decimal) -> Result<Vnd, MoneyOverflow> {
 
 /// `7000000000` → `"7.000.000.000"` (dot as thousands separator).
 pub fn format_vnd_plain(dong: i64) -> String {
-    let digits = dong.unsigned_abs().to_string();
-    let grouped = group_thousands(&digits);
-    if dong < 0 {
-        format!("-{grouped}")
-    } else {
-        grouped
-    }
+    format_vnd_sum(i128::from(dong))
 }
 
 /// A sum of many amounts (kept in 128 bits) in the same format.
 pub fn format_vnd_sum(dong: i128) -> String {
-    let grouped = group_thousands(&dong.unsigned_abs().to_string());
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(dong.unsigned_abs()).as_bytes();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
     if dong < 0 {
-        format!("-{grouped}")
-    } else {
-        grouped
+        out.push('-');
     }
+    push_grouped(&mut out, digits);
+    out
 }
 
-fn group_thousands(digits: &str) -> String {
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    let len = digits.len();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (len - i).is_multiple_of(3) {
-            out.push('.');
-        }
-        out.push(ch);
+/// Pushes ASCII `digits` with a dot before every group of three counted from the right.
+fn push_grouped(out: &mut String, digits: &[u8]) {
+    let head = match digits.len() % 3 {
+        0 => 3.min(digits.len()),
+        n => n,
+    };
+    let (first, rest) = digits.split_at(head);
+    out.extend(first.iter().map(|&d| char::from(d)));
+    for group in rest.chunks(3) {
+        out.push('.');
+        out.extend(group.iter().map(|&d| char::from(d)));
     }
-    out
 }
 
 /// A decimal in Vietnamese notation: dot thousands, comma decimal separator,
 /// trailing zeros dropped: `1.5` → `"1,5"`, `4285714.2857` → `"4.285.714,2857"`.
+///
+/// Written from the decimal's integer mantissa and scale: no intermediate text, as it runs
+/// for every figure of every explanation of a quote.
 pub fn format_decimal(value: Decimal) -> String {
-    let text = value.normalize().to_string();
-    let (sign, unsigned) = match text.strip_prefix('-') {
-        Some(rest) => ("-", rest),
-        None => ("", text.as_str()),
+    // `normalize` drops trailing zeros and makes -0 plain 0.
+    let value = value.normalize();
+    let scale = usize::try_from(value.scale()).unwrap_or(0);
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(value.mantissa().unsigned_abs()).as_bytes();
+    // Below 1, the mantissa has fewer digits than the scale: `0,` and leading zeros.
+    let (int, frac_zeros, frac) = if digits.len() > scale {
+        let (int, frac) = digits.split_at(digits.len() - scale);
+        (int, 0, frac)
+    } else {
+        (&b"0"[..], scale - digits.len(), digits)
     };
-    match unsigned.split_once('.') {
-        Some((int, frac)) => format!("{sign}{},{frac}", group_thousands(int)),
-        None => format!("{sign}{}", group_thousands(unsigned)),
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + frac_zeros + 3);
+    if value.is_sign_negative() {
+        out.push('-');
     }
+    push_grouped(&mut out, int);
+    if scale > 0 {
+        out.push(',');
+        out.extend(std::iter::repeat_n('0', frac_zeros));
+        out.extend(frac.iter().map(|&d| char::from(d)));
+    }
+    out
 }
 
 /// Like [`format_decimal`] but cut to `dp` decimal places for display, with `…`
@@ -154,6 +169,68 @@ mod tests {
         assert_eq!(format_percent(dec!(0.0003)), "0,03%");
         assert_eq!(format_percent(dec!(0.7)), "70%");
         assert_eq!(format_decimal_approx(dec!(2) / dec!(3), 2), "0,66…");
+    }
+
+    /// The notation written the long way, from the decimal's own text: the reference the
+    /// digit-by-digit formatting must agree with.
+    fn reference_notation(value: Decimal) -> String {
+        let text = value.normalize().to_string();
+        let (sign, unsigned) = match text.strip_prefix('-') {
+            Some(rest) => ("-", rest),
+            None => ("", text.as_str()),
+        };
+        let group = |int: &str| {
+            let mut out = String::new();
+            for (i, ch) in int.chars().enumerate() {
+                if i > 0 && (int.len() - i).is_multiple_of(3) {
+                    out.push('.');
+                }
+                out.push(ch);
+            }
+            out
+        };
+        match unsigned.split_once('.') {
+            Some((int, frac)) => format!("{sign}{},{frac}", group(int)),
+            None => format!("{sign}{}", group(unsigned)),
+        }
+    }
+
+    #[test]
+    fn edges_of_the_notation() {
+        assert_eq!(format_decimal(dec!(0)), "0");
+        assert_eq!(format_decimal(dec!(-0.000)), "0");
+        assert_eq!(format_decimal(dec!(0.05)), "0,05");
+        assert_eq!(format_decimal(dec!(-0.0001)), "-0,0001");
+        assert_eq!(format_decimal(dec!(100)), "100");
+        assert_eq!(format_decimal(dec!(1000)), "1.000");
+        assert_eq!(format_decimal(dec!(100000.10)), "100.000,1");
+        assert_eq!(format_decimal(dec!(-1234567.5)), "-1.234.567,5");
+        assert_eq!(
+            format_decimal(Decimal::MAX),
+            "79.228.162.514.264.337.593.543.950.335"
+        );
+        assert_eq!(format_vnd_plain(i64::MIN), "-9.223.372.036.854.775.808");
+        assert_eq!(format_vnd_sum(-1_000_000), "-1.000.000");
+        assert_eq!(format_vnd_sum(i128::MAX).len(), 39 + 12);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn notation_agrees_with_the_decimals_own_text(lo: u32, mid: u32, hi: u32, negative: bool, scale in 0u32..=28) {
+            let value = Decimal::from_parts(lo, mid, hi, negative, scale);
+            proptest::prop_assert_eq!(format_decimal(value), reference_notation(value));
+        }
+
+        #[test]
+        fn small_decimals_agree_too(mantissa in -10_000_000i64..10_000_000, scale in 0u32..=10) {
+            let value = Decimal::new(mantissa, scale);
+            proptest::prop_assert_eq!(format_decimal(value), reference_notation(value));
+        }
+
+        #[test]
+        fn whole_dong_agree_with_their_decimal(dong: i64) {
+            proptest::prop_assert_eq!(format_vnd_plain(dong), reference_notation(Decimal::from(dong)));
+        }
     }
 
     #[test]

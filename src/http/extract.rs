@@ -99,9 +99,18 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
             ));
         }
     }
+    // Parsed as is first; only a body that fails is parsed again to find the path it fails at
+    // (keeping the path on every body costs a sixth of a quote's parse).
+    if let Ok(v) = serde_json::from_slice::<T>(raw) {
+        return Ok(v);
+    }
     let mut de = serde_json::Deserializer::from_slice(raw);
     match serde_path_to_error::deserialize::<_, T>(&mut de) {
-        Ok(v) => Ok(v),
+        // Whole and of the right shape, yet refused above: something follows the value.
+        Ok(_) => Err(match de.end() {
+            Err(inner) => ApiError::bad_request("body", format!("is not valid JSON: {inner}")),
+            Ok(()) => ApiError::bad_request("body", "is not valid JSON"),
+        }),
         Err(e) => {
             let path = e.path().to_string();
             let inner = e.into_inner();
@@ -200,6 +209,29 @@ mod tests {
         parse_json::<serde_json::Value>(raw)
             .err()
             .map(|e| e.field_errors()[0].field.clone())
+    }
+
+    #[test]
+    fn a_value_followed_by_anything_is_refused_and_a_bad_field_is_named() {
+        assert_eq!(
+            refused_field(br#"{"a": 1} {"b": 2}"#).as_deref(),
+            Some("body")
+        );
+        assert_eq!(refused_field(br#"{"a": 1} x"#).as_deref(), Some("body"));
+        assert_eq!(refused_field(b"{\"a\": 1}  \r\n"), None);
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Order {
+            lines: Vec<Line>,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Line {
+            amount: i64,
+        }
+        let e = parse_json::<Order>(br#"{"lines": [{"amount": 1}, {"amount": "x"}]}"#).unwrap_err();
+        assert_eq!(e.field_errors()[0].field, "lines[1].amount");
+        assert!(parse_json::<Order>(br#"{"lines": [{"amount": 1}]}"#).is_ok());
     }
 
     #[test]

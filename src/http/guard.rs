@@ -33,6 +33,12 @@ fn segment_name(pattern: Option<&str>, index: usize) -> String {
 /// The first path segment or query value holding a forbidden character, named.
 fn control_in_target(req: &ServiceRequest) -> Option<ApiError> {
     let raw_path = req.uri().path();
+    // Only a `%XX` escape or a raw byte can carry a control character: most targets have
+    // neither and need no decoding.
+    let plain = |text: &str| !text.bytes().any(|b| b == b'%' || b < b' ' || b == 0x7f);
+    if plain(raw_path) && plain(req.query_string()) {
+        return None;
+    }
     for (i, segment) in raw_path.split('/').enumerate() {
         let decoded = percent_decode(segment);
         if decoded.chars().any(is_forbidden_char) {

@@ -60,7 +60,12 @@ pub async fn quote(
     body: JsonBody<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let (_, quote) = assessments::estimate(&state, &body.value)?;
-    Ok(HttpResponse::Ok().json(&quote))
+    // Written into room for a whole quote (a few kB) rather than grown from a few bytes.
+    let mut text = Vec::with_capacity(8 * 1024);
+    sonic_rs::to_writer(&mut text, &quote).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(text))
 }
 
 /// Compute and store an estimate of a land procedure's obligations.

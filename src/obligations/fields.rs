@@ -83,8 +83,14 @@ impl Reader {
         bound: Bound,
     ) -> Option<Decimal> {
         let value = Self::present(obj, key)?;
-        let field = join(prefix, key);
-        self.decimal_value(value, &field, bound)
+        // The field's path is only written out for an error.
+        match checked_decimal(value, bound) {
+            Ok(d) => Some(d),
+            Err(message) => {
+                self.fail(join(prefix, key), message);
+                None
+            }
+        }
     }
 
     pub fn req_decimal(
@@ -95,61 +101,33 @@ impl Reader {
         bound: Bound,
     ) -> Option<Decimal> {
         let value = self.decimal(obj, prefix, key, bound);
-        self.required(value, Self::present(obj, key).is_some(), join(prefix, key))
+        if value.is_none() && Self::present(obj, key).is_none() {
+            self.fail(join(prefix, key), "is required");
+        }
+        value
     }
 
     pub fn decimal_value(&mut self, value: &Value, field: &str, bound: Bound) -> Option<Decimal> {
-        let parsed = match value {
-            Value::String(s) => Decimal::from_str(s.trim()).ok(),
-            Value::Number(n) if n.is_i64() || n.is_u64() => Decimal::from_str(&n.to_string()).ok(),
-            _ => None,
-        };
-        let Some(d) = parsed else {
-            self.fail(field, "must be a decimal string such as \"100.5\"");
-            return None;
-        };
-        let ok = match bound {
-            Bound::Positive => d > Decimal::ZERO,
-            Bound::NonNegative => d >= Decimal::ZERO,
-            Bound::Fraction => d > Decimal::ZERO && d <= Decimal::ONE,
-            Bound::Percent => d >= Decimal::ZERO && d <= Decimal::ONE_HUNDRED,
-        };
-        if !ok {
-            let rule = match bound {
-                Bound::Positive => "must be > 0",
-                Bound::NonNegative => "must be >= 0",
-                Bound::Fraction => "must be > 0 and <= 1",
-                Bound::Percent => "must be between 0 and 100",
-            };
-            self.fail(field, rule);
-            return None;
+        match checked_decimal(value, bound) {
+            Ok(d) => Some(d),
+            Err(message) => {
+                self.fail(field, message);
+                None
+            }
         }
-        if d > MAX_DECIMAL {
-            self.fail(field, "is too large");
-            return None;
-        }
-        Some(d)
     }
 
     /// Money: a JSON integer of whole đồng, > 0.
     pub fn money(&mut self, obj: &Map<String, Value>, prefix: &str, key: &str) -> Option<Vnd> {
         let value = Self::present(obj, key)?;
-        let field = join(prefix, key);
-        match value.as_i64() {
-            Some(n) if n > 0 && n <= MAX_MONEY => Some(Vnd::new(n)),
-            Some(n) if n > MAX_MONEY => {
-                self.fail(field, "is too large");
-                None
-            }
-            Some(_) => {
-                self.fail(field, "must be > 0");
-                None
-            }
-            None => {
-                self.fail(field, crate::wording::MONEY_MESSAGE);
-                None
-            }
-        }
+        let message = match value.as_i64() {
+            Some(n) if n > 0 && n <= MAX_MONEY => return Some(Vnd::new(n)),
+            Some(n) if n > MAX_MONEY => "is too large",
+            Some(_) => "must be > 0",
+            None => crate::wording::MONEY_MESSAGE,
+        };
+        self.fail(join(prefix, key), message);
+        None
     }
 
     pub fn date(&mut self, obj: &Map<String, Value>, prefix: &str, key: &str) -> Option<NaiveDate> {
@@ -201,16 +179,17 @@ impl Reader {
         key: &str,
     ) -> Option<T> {
         let value = Self::present(obj, key)?;
-        self.choice_value(value, &join(prefix, key))
+        match checked_choice(value) {
+            Ok(v) => Some(v),
+            Err(message) => {
+                self.fail(join(prefix, key), message);
+                None
+            }
+        }
     }
 
     pub fn choice_value<T: DeserializeOwned>(&mut self, value: &Value, field: &str) -> Option<T> {
-        let parsed = match value.as_str() {
-            Some(s) => serde_json::from_value(Value::String(s.to_string()))
-                .map_err(|e| crate::wording::value_message(&e.to_string())),
-            None => Err("must be a string".to_owned()),
-        };
-        match parsed {
+        match checked_choice(value) {
             Ok(v) => Some(v),
             Err(message) => {
                 self.fail(field, message);
@@ -218,4 +197,45 @@ impl Reader {
             }
         }
     }
+}
+
+/// A decimal given as a string (or a JSON integer) within `bound`, or what is wrong with it.
+fn checked_decimal(value: &Value, bound: Bound) -> Result<Decimal, &'static str> {
+    let parsed = match value {
+        Value::String(s) => Decimal::from_str(s.trim()).ok(),
+        Value::Number(n) => n
+            .as_i64()
+            .map(Decimal::from)
+            .or_else(|| n.as_u64().map(Decimal::from)),
+        _ => None,
+    };
+    let d = parsed.ok_or("must be a decimal string such as \"100.5\"")?;
+    let ok = match bound {
+        Bound::Positive => d > Decimal::ZERO,
+        Bound::NonNegative => d >= Decimal::ZERO,
+        Bound::Fraction => d > Decimal::ZERO && d <= Decimal::ONE,
+        Bound::Percent => d >= Decimal::ZERO && d <= Decimal::ONE_HUNDRED,
+    };
+    if !ok {
+        return Err(match bound {
+            Bound::Positive => "must be > 0",
+            Bound::NonNegative => "must be >= 0",
+            Bound::Fraction => "must be > 0 and <= 1",
+            Bound::Percent => "must be between 0 and 100",
+        });
+    }
+    if d > MAX_DECIMAL {
+        return Err("is too large");
+    }
+    Ok(d)
+}
+
+/// An enum value given by its snake_case name, read straight from the string.
+fn checked_choice<T: DeserializeOwned>(value: &Value) -> Result<T, String> {
+    use serde::de::IntoDeserializer;
+    let s = value
+        .as_str()
+        .ok_or_else(|| "must be a string".to_owned())?;
+    let de: serde::de::value::StrDeserializer<'_, serde::de::value::Error> = s.into_deserializer();
+    T::deserialize(de).map_err(|e| crate::wording::value_message(&e.to_string()))
 }
