@@ -49,6 +49,22 @@ impl Reader {
         self.errors.push(FieldError::new(field, message));
     }
 
+    /// The value read, or its error recorded against `field` (whose path is only written out
+    /// for an error).
+    fn settle<T>(
+        &mut self,
+        read: Result<T, impl Into<String>>,
+        field: impl FnOnce() -> String,
+    ) -> Option<T> {
+        match read {
+            Ok(v) => Some(v),
+            Err(message) => {
+                self.fail(field(), message);
+                None
+            }
+        }
+    }
+
     fn present<'v>(obj: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
         obj.get(key).filter(|v| !v.is_null())
     }
@@ -83,14 +99,7 @@ impl Reader {
         bound: Bound,
     ) -> Option<Decimal> {
         let value = Self::present(obj, key)?;
-        // The field's path is only written out for an error.
-        match checked_decimal(value, bound) {
-            Ok(d) => Some(d),
-            Err(message) => {
-                self.fail(join(prefix, key), message);
-                None
-            }
-        }
+        self.settle(checked_decimal(value, bound), || join(prefix, key))
     }
 
     pub fn req_decimal(
@@ -108,13 +117,7 @@ impl Reader {
     }
 
     pub fn decimal_value(&mut self, value: &Value, field: &str, bound: Bound) -> Option<Decimal> {
-        match checked_decimal(value, bound) {
-            Ok(d) => Some(d),
-            Err(message) => {
-                self.fail(field, message);
-                None
-            }
-        }
+        self.settle(checked_decimal(value, bound), || field.to_owned())
     }
 
     /// Money: a JSON integer of whole đồng, > 0.
@@ -179,23 +182,11 @@ impl Reader {
         key: &str,
     ) -> Option<T> {
         let value = Self::present(obj, key)?;
-        match checked_choice(value) {
-            Ok(v) => Some(v),
-            Err(message) => {
-                self.fail(join(prefix, key), message);
-                None
-            }
-        }
+        self.settle(checked_choice(value), || join(prefix, key))
     }
 
     pub fn choice_value<T: DeserializeOwned>(&mut self, value: &Value, field: &str) -> Option<T> {
-        match checked_choice(value) {
-            Ok(v) => Some(v),
-            Err(message) => {
-                self.fail(field, message);
-                None
-            }
-        }
+        self.settle(checked_choice(value), || field.to_owned())
     }
 }
 
