@@ -134,13 +134,17 @@ pub fn format_decimal_approx(value: Decimal, dp: u32) -> String {
     if cut == value {
         format_decimal(value)
     } else {
-        format!("{}…", format_decimal(cut))
+        let mut text = format_decimal(cut);
+        text.push('…');
+        text
     }
 }
 
 /// A fraction as a percentage: `0.005` → `"0,5%"`, `0.7` → `"70%"`.
 pub fn format_percent(fraction: Decimal) -> String {
-    format!("{}%", format_decimal(fraction * Decimal::ONE_HUNDRED))
+    let mut text = format_decimal(fraction * Decimal::ONE_HUNDRED);
+    text.push('%');
+    text
 }
 
 #[cfg(test)]

@@ -2,10 +2,12 @@
 //! they need, and the quote itself.
 #![warn(clippy::float_arithmetic)]
 
+use std::cell::OnceCell;
 use std::collections::BTreeSet;
 
 use crate::money::Vnd;
 use crate::obligations::fields::FieldError;
+use crate::obligations::house::{house_value, HouseValue};
 use crate::obligations::line::{Line, Quote};
 use crate::obligations::request::{
     ExtensionPayment, ObligationCode, PriorRegistrationFee, Procedure, QuoteRequest, SellerKind,
@@ -23,9 +25,29 @@ pub struct Ctx<'a> {
     pub req: &'a QuoteRequest,
     pub rules: &'a RuleBook,
     pub warnings: Vec<String>,
+    /// The house's value, worked out once for every line that uses it.
+    house: OnceCell<Result<Option<HouseValue>, FieldError>>,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    pub fn new(req: &'a QuoteRequest, rules: &'a RuleBook) -> Self {
+        Ctx {
+            req,
+            rules,
+            warnings: Vec::new(),
+            house: OnceCell::new(),
+        }
+    }
+
+    /// The house's value (registration fee and PIT floor alike), `None` without a house.
+    pub fn house_value(&self) -> Result<Option<&HouseValue>, FieldError> {
+        self.house
+            .get_or_init(|| house_value(self.req, self.rules))
+            .as_ref()
+            .map(Option::as_ref)
+            .map_err(Clone::clone)
+    }
+
     /// Reference data is missing: the line is left out, never invented.
     pub fn missing(&mut self, code: ObligationCode, what: &str) {
         let code = serde_json::to_value(code)
@@ -238,11 +260,7 @@ pub fn quote(req: &QuoteRequest, rules: &RuleBook) -> Result<Quote, Vec<FieldErr
     if !relief_errors.is_empty() {
         return Err(relief_errors);
     }
-    let mut ctx = Ctx {
-        req,
-        rules,
-        warnings: Vec::new(),
-    };
+    let mut ctx = Ctx::new(req, rules);
     let mut lines: Vec<Line> = Vec::new();
     let mut errors: Vec<FieldError> = Vec::new();
     for code in codes {

@@ -26,13 +26,17 @@ pub fn house_value(req: &QuoteRequest, rules: &RuleBook) -> Result<Option<HouseV
     };
     let (pct, legal_basis, uncertain) = quality(req, house, rules)?;
     let value = house.floor_area_m2 * house.new_build_price_per_m2 * pct / Decimal::ONE_HUNDRED;
-    let step = format!(
-        "house value = {} m² × {} × {}% = {}",
-        show(house.floor_area_m2),
-        show(house.new_build_price_per_m2),
-        show(pct),
-        show(value)
-    );
+    let step = [
+        "house value = ",
+        &show(house.floor_area_m2),
+        " m² × ",
+        &show(house.new_build_price_per_m2),
+        " × ",
+        &show(pct),
+        "% = ",
+        &show(value),
+    ]
+    .concat();
     Ok(Some(HouseValue {
         value,
         step,

@@ -132,12 +132,12 @@ impl Line {
         self.exempt = true;
         self.amount = Vnd::ZERO;
         self.uncertain.retain(|u| u != ROUNDING_DOUBT);
-        self.exemption = Some(format!("{exemption} ({basis})"));
+        self.exemption = Some([exemption, " (", basis, ")"].concat());
         if !self.legal_basis.iter().any(|b| b == basis) {
             self.legal_basis.push(basis.to_string());
         }
         self.explanation
-            .push(format!("exempt: {exemption} ({basis}) → 0"));
+            .push(["exempt: ", exemption, " (", basis, ") → 0"].concat());
     }
 
     pub fn explain(&mut self, step: impl Into<String>) {

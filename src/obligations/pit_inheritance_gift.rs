@@ -6,7 +6,6 @@ use rust_decimal::Decimal;
 use crate::money::format_percent;
 use crate::obligations::engine::Ctx;
 use crate::obligations::fields::FieldError;
-use crate::obligations::house::house_value;
 use crate::obligations::line::{need, show, to_vnd, Line, Payer};
 use crate::obligations::pit_transfer::land_floor;
 use crate::obligations::request::{ApplicantKind, ObligationCode};
@@ -43,9 +42,9 @@ pub fn line(ctx: &mut Ctx<'_>) -> Result<Option<Line>, FieldError> {
         }
         None => land_floor(need(req.parcel.as_ref(), "parcel")?, &mut line),
     };
-    if let Some(house) = house_value(req, ctx.rules)? {
+    if let Some(house) = ctx.house_value()? {
         line.explain(house.step.clone());
-        line.uncertain.extend(house.uncertain);
+        line.uncertain.extend(house.uncertain.iter().cloned());
         value += house.value;
         line.explain(format!("property value = {}", show(value)));
     }

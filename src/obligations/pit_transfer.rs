@@ -3,11 +3,10 @@
 
 use rust_decimal::Decimal;
 
-use crate::money::{format_decimal, format_percent};
+use crate::money::{format_decimal, format_percent, format_vnd_plain};
 use crate::obligations::apartment;
 use crate::obligations::engine::Ctx;
 use crate::obligations::fields::FieldError;
-use crate::obligations::house::house_value;
 use crate::obligations::line::{need, show, to_vnd, Line, Payer, COEFFICIENT_DOUBT};
 use crate::obligations::registration_fee::contract_base;
 use crate::obligations::request::{CoOwner, ObligationCode, Parcel, QuoteRequest, TransferFacts};
@@ -100,20 +99,31 @@ fn co_owner_line(
             index + 1,
             format_decimal(share)
         );
-        line.explain(format!(
-            "PIT = {} × {} × share {} = {}",
-            format_percent(rule.rate),
-            show(price),
-            format_decimal(share),
-            line.amount
-        ));
+        line.explain(
+            [
+                "PIT = ",
+                &format_percent(rule.rate),
+                " × ",
+                &show(price),
+                " × share ",
+                &format_decimal(share),
+                " = ",
+                &format_vnd_plain(line.amount.dong()),
+            ]
+            .concat(),
+        );
     } else {
-        line.explain(format!(
-            "PIT = {} × {} = {}",
-            format_percent(rule.rate),
-            show(price),
-            line.amount
-        ));
+        line.explain(
+            [
+                "PIT = ",
+                &format_percent(rule.rate),
+                " × ",
+                &show(price),
+                " = ",
+                &format_vnd_plain(line.amount.dong()),
+            ]
+            .concat(),
+        );
     }
     apply_exemptions(req, rule, facts.whole_property, owner, line);
     Ok(())
@@ -122,8 +132,8 @@ fn co_owner_line(
 /// Contract price with the table floors (Decree 253/2026 Art 57(1)–(3)).
 fn transfer_price(ctx: &Ctx<'_>, parcel: &Parcel, line: &mut Line) -> Result<Decimal, FieldError> {
     let land = land_floor(parcel, line);
-    let house = house_value(ctx.req, ctx.rules)?;
-    if let Some(h) = &house {
+    let house = ctx.house_value()?;
+    if let Some(h) = house {
         line.explain(h.step.clone());
         line.uncertain.extend(h.uncertain.iter().cloned());
     }
@@ -151,20 +161,31 @@ pub fn land_floor(parcel: &Parcel, line: &mut Line) -> Decimal {
     let value = parcel.area_m2 * parcel.table_price_per_m2 * parcel.price_coefficient;
     if parcel.price_coefficient == Decimal::ONE {
         line.doubt(COEFFICIENT_DOUBT);
-        line.explain(format!(
-            "land table value = {} m² × {} = {}",
-            show(parcel.area_m2),
-            show(parcel.table_price_per_m2),
-            show(value)
-        ));
+        line.explain(
+            [
+                "land table value = ",
+                &show(parcel.area_m2),
+                " m² × ",
+                &show(parcel.table_price_per_m2),
+                " = ",
+                &show(value),
+            ]
+            .concat(),
+        );
     } else {
-        line.explain(format!(
-            "land table value = {} m² × {} × coefficient {} = {}",
-            show(parcel.area_m2),
-            show(parcel.table_price_per_m2),
-            format_decimal(parcel.price_coefficient),
-            show(value)
-        ));
+        line.explain(
+            [
+                "land table value = ",
+                &show(parcel.area_m2),
+                " m² × ",
+                &show(parcel.table_price_per_m2),
+                " × coefficient ",
+                &format_decimal(parcel.price_coefficient),
+                " = ",
+                &show(value),
+            ]
+            .concat(),
+        );
     }
     value
 }

@@ -2,7 +2,7 @@
 //! Amounts come only from loaded schedules; a missing one gives a warning.
 #![warn(clippy::float_arithmetic)]
 
-use crate::money::Vnd;
+use crate::money::{format_vnd_plain, Vnd};
 use crate::obligations::engine::Ctx;
 use crate::obligations::fields::FieldError;
 use crate::obligations::line::{Line, Payer};
@@ -75,9 +75,11 @@ pub fn line(ctx: &mut Ctx<'_>, code: ObligationCode) -> Result<Option<Line>, Fie
     let mut line = Line::new(code, name, Payer::Applicant, &row.legal_basis);
     line.amount = counter;
     line.full_amount = counter;
-    line.explain(format!(
-        "{}: {item_name}, {column_name}: {counter}",
-        schedule.province_name
+    line.explain(counter_step(
+        &schedule.province_name,
+        item_name,
+        column_name,
+        counter,
     ));
     let two_tier = chrono::NaiveDate::from_ymd_opt(2025, 7, 1).is_some_and(|d| req.as_of >= d);
     if req.province_code.as_deref() == Some("01")
@@ -88,6 +90,12 @@ pub fn line(ctx: &mut Ctx<'_>, code: ObligationCode) -> Result<Option<Line>, Fie
     }
     apply_online(req.channel, code, schedule, &mut line);
     Ok(Some(line))
+}
+
+/// "province: item, column: amount", the line's one step.
+fn counter_step(province: &str, item: &str, column: &str, counter: Vnd) -> String {
+    let amount = format_vnd_plain(counter.dong());
+    [province, ": ", item, ", ", column, ": ", &amount].concat()
 }
 
 type Column = fn(&FeeColumns) -> Vnd;

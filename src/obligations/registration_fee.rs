@@ -3,11 +3,11 @@
 
 use rust_decimal::Decimal;
 
-use crate::money::format_percent;
+use crate::money::{format_percent, format_vnd_plain};
 use crate::obligations::apartment;
 use crate::obligations::engine::Ctx;
 use crate::obligations::fields::FieldError;
-use crate::obligations::house::{house_value, HouseValue};
+use crate::obligations::house::HouseValue;
 use crate::obligations::line::{need, show, to_vnd, Line, Payer};
 use crate::obligations::relief::{Reduction, ReliefKind};
 use crate::obligations::request::ObligationCode;
@@ -49,12 +49,17 @@ pub fn line(ctx: &mut Ctx<'_>) -> Result<Option<Line>, FieldError> {
     };
     line.base = Some(to_vnd(full, FIELD)?);
     line.round(rule.rate * full, FIELD)?;
-    line.explain(format!(
-        "fee = {} × {} = {}",
-        format_percent(rule.rate),
-        show(full),
-        line.amount
-    ));
+    line.explain(
+        [
+            "fee = ",
+            &format_percent(rule.rate),
+            " × ",
+            &show(full),
+            " = ",
+            &format_vnd_plain(line.amount.dong()),
+        ]
+        .concat(),
+    );
     if family {
         line.exempt_by(
             "rf_family",
@@ -121,12 +126,12 @@ fn parcel_bases(
     let req = ctx.req;
     let parcel = need(req.parcel.as_ref(), FIELD)?;
     let land = land_value(req, parcel, rule, line);
-    let house = house_value(req, ctx.rules)?;
-    if let Some(h) = &house {
+    let house = ctx.house_value()?;
+    if let Some(h) = house {
         line.explain(h.step.clone());
         line.uncertain.extend(h.uncertain.iter().cloned());
     }
-    let full = capped(base(req, land, house.as_ref(), line), rule, line);
+    let full = capped(base(req, land, house, line), rule, line);
     // Exempt items contribute 0 (Decree 10/2022 Art 10 k4, k11).
     let land_exempt = !family && agricultural_land_exempt(req, parcel);
     let house_exempt = !family && house.is_some() && self_built_house_exempt(req, rule);
@@ -150,11 +155,7 @@ fn parcel_bases(
     let land = if land_exempt { Decimal::ZERO } else { land };
     let house = if house_exempt { None } else { house };
     let mut scratch = line.clone();
-    let due = capped(
-        base(req, land, house.as_ref(), &mut scratch),
-        rule,
-        &mut scratch,
-    );
+    let due = capped(base(req, land, house, &mut scratch), rule, &mut scratch);
     Ok((full, due))
 }
 
@@ -257,12 +258,17 @@ fn land_value(
     line: &mut Line,
 ) -> Decimal {
     let table = parcel.area_m2 * parcel.table_price_per_m2;
-    line.explain(format!(
-        "land table value = {} m² × {} = {}",
-        show(parcel.area_m2),
-        show(parcel.table_price_per_m2),
-        show(table)
-    ));
+    line.explain(
+        [
+            "land table value = ",
+            &show(parcel.area_m2),
+            " m² × ",
+            &show(parcel.table_price_per_m2),
+            " = ",
+            &show(table),
+        ]
+        .concat(),
+    );
     if parcel.price_coefficient != Decimal::ONE {
         line.doubt("the land-price adjustment coefficient is not applied to the registration-fee base (spec §2.1 default)");
     }
@@ -370,12 +376,17 @@ pub fn contract_base(
 
 fn max_step(contract: Decimal, floor: Decimal, line: &mut Line) -> Decimal {
     let value = contract.max(floor);
-    line.explain(format!(
-        "base = max(contract {}; {}) = {}",
-        show(contract),
-        show(floor),
-        show(value)
-    ));
+    line.explain(
+        [
+            "base = max(contract ",
+            &show(contract),
+            "; ",
+            &show(floor),
+            ") = ",
+            &show(value),
+        ]
+        .concat(),
+    );
     value
 }
 
