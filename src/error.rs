@@ -245,6 +245,15 @@ fn summarize(errors: &[FieldError]) -> String {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
+        // PostgreSQL refuses a NUL in text (SQLSTATE 22021). Input is checked for it field by
+        // field; one that still reaches the database is the request's fault, not the server's.
+        let refused_nul = e
+            .as_database_error()
+            .and_then(|d| d.code())
+            .is_some_and(|code| code == "22021");
+        if refused_nul {
+            return Self::bad_request("request", "holds a NUL character, which cannot be stored");
+        }
         Self::Internal(anyhow::Error::new(e).context("database"))
     }
 }

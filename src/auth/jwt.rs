@@ -198,6 +198,14 @@ impl JwtKeys {
                 "the token's agency claim is empty".into(),
             ));
         }
+        // Subject and agency are written into records and compared in queries: a control
+        // character (NUL above all) in either is no identity this service can keep.
+        let controlled = |text: &str| text.chars().any(char::is_control);
+        if controlled(&claims.sub) || claims.agency.as_deref().is_some_and(controlled) {
+            return Err(ApiError::Unauthorized(
+                "the token's subject or agency holds a control character".into(),
+            ));
+        }
         Ok(VerifiedToken {
             caller: Caller {
                 sub: claims.sub,
@@ -337,6 +345,15 @@ mod tests {
             c["agency"] = blank.into();
             let err = k.verify(&forge(&k, c)).unwrap_err();
             assert!(matches!(err, ApiError::Unauthorized(_)), "{blank:?}");
+        }
+        for (claim, controlled) in [("sub", "p\u{0}"), ("agency", "\u{0}"), ("agency", "HN\n")] {
+            let mut c = base.clone();
+            c[claim] = controlled.into();
+            let err = k.verify(&forge(&k, c)).unwrap_err();
+            assert!(
+                matches!(err, ApiError::Unauthorized(_)),
+                "{claim} {controlled:?}"
+            );
         }
         let mut c = base.clone();
         c["nbf"] = (now + 300).into();

@@ -31,6 +31,9 @@ impl PageRequest {
                     .decode(c)
                     .ok()
                     .and_then(|b| String::from_utf8(b).ok())
+                    // Keys are ids and times: a control character (NUL above all, which
+                    // PostgreSQL text cannot hold) means the cursor was not issued here.
+                    .filter(|key| !key.chars().any(char::is_control))
                     .ok_or_else(|| {
                         ApiError::invalid_field("cursor", "is not a cursor this service issued")
                     })?,

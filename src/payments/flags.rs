@@ -33,6 +33,9 @@ pub async fn resolve(
 ) -> Result<bool, ApiError> {
     let note = checked_note(note)?;
     let record = service::visible(state, caller, payment_id).await?;
+    if flag.chars().any(char::is_control) {
+        return Ok(false); // no flag's code holds one: nothing open by that name
+    }
     Ok(state
         .store
         .resolve_flag(

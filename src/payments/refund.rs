@@ -50,6 +50,9 @@ fn refund_error(e: RefundError) -> ApiError {
             "attempt_id",
             "must name an attempt of this payment that received money",
         ),
+        RefundError::AlreadyReserved => {
+            ApiError::Conflict("a refund with this refund_id already exists".into())
+        }
         RefundError::Store(s) => s.into(),
     }
 }
@@ -86,14 +89,7 @@ pub async fn refund(
         None => new_id(IdKind::Refund),
     };
     if let Some(done) = state.store.refund(&refund_id).await? {
-        return if done.payment_id == record.payment.payment_id {
-            Ok(done)
-        } else {
-            Err(ApiError::invalid_field(
-                "refund_id",
-                "belongs to another payment",
-            ))
-        };
+        return replay(done, &record.payment.payment_id);
     }
     let reserved = state
         .store
@@ -106,8 +102,18 @@ pub async fn refund(
             &caller.sub,
             now,
         )
-        .await
-        .map_err(refund_error)?;
+        .await;
+    let reserved = match reserved {
+        Err(RefundError::AlreadyReserved) => {
+            // A concurrent copy of this request reserved it first: answer as a retry would.
+            let done =
+                state.store.refund(&refund_id).await?.ok_or_else(|| {
+                    ApiError::Internal(anyhow::anyhow!("a reserved refund vanished"))
+                })?;
+            return replay(done, &record.payment.payment_id);
+        }
+        other => other.map_err(refund_error)?,
+    };
     let status = ask_gateway(
         state,
         caller,
@@ -133,6 +139,18 @@ pub async fn refund(
         .refund(&refund_id)
         .await?
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("refund vanished")))
+}
+
+/// The answer to a refund id already used: the refund itself, when it is this payment's.
+fn replay(done: RefundRow, payment_id: &str) -> Result<RefundRow, ApiError> {
+    if done.payment_id == payment_id {
+        Ok(done)
+    } else {
+        Err(ApiError::invalid_field(
+            "refund_id",
+            "belongs to another payment",
+        ))
+    }
 }
 
 /// Asks the attempt's gateway to refund when it refunds by API: `Some(true)` refunded,

@@ -200,6 +200,13 @@ impl StatementParser {
         if txn_ref.is_empty() || txn_ref.len() > 100 {
             self.error(line, "txn_ref", "must be 1 to 100 characters");
         }
+        // References are matched against the ledger and stored with the findings: a control
+        // character (NUL above all, which PostgreSQL text cannot hold) is no reference.
+        for (column, i) in [("gateway_txn_no", 0), ("txn_ref", 1), ("bank_code", 5)] {
+            if get(i).chars().any(char::is_control) {
+                self.error(line, column, "must not contain control characters");
+            }
+        }
         let amount = match get(2).parse::<i64>() {
             Ok(a) if a > 0 => a,
             _ => {
@@ -348,6 +355,29 @@ mod tests {
         );
         assert_eq!(text_cell("HN-VPDKDD"), "HN-VPDKDD");
         assert_eq!(text_cell("a,b"), "\"a,b\"");
+    }
+
+    #[test]
+    fn control_characters_in_a_reference_are_refused_naming_the_column() {
+        let header = "gateway_txn_no,txn_ref,amount,status,paid_at,bank_code,fee\n";
+        for (row, column) in [
+            (
+                "1,AB\u{0}CD,100,success,2026-12-02T10:15:00+07:00,NCB,0\n",
+                "txn_ref",
+            ),
+            (
+                "1\u{0},REF,100,success,2026-12-02T10:15:00+07:00,NCB,0\n",
+                "gateway_txn_no",
+            ),
+            (
+                "1,REF,100,success,2026-12-02T10:15:00+07:00,N\u{1}CB,0\n",
+                "bank_code",
+            ),
+        ] {
+            let (rows, errors) = parse_all(&format!("{header}{row}"), 7);
+            assert!(rows.is_empty(), "{column}");
+            assert_eq!(errors[0].field, format!("line 2, column {column}"));
+        }
     }
 
     #[test]

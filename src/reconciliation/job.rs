@@ -298,7 +298,7 @@ where
             state.clock.now(),
         )
         .await?;
-    let mut j = Judge {
+    let judge = Judge {
         state,
         gateway,
         agency,
@@ -310,7 +310,29 @@ where
         seen_other_day: HashSet::new(),
         hasher: RandomState::new(),
     };
-    let mut file = File::open(&spooled.path).map_err(io_error)?;
+    let summary = match judge_file(judge, &spooled.path, &statement_date, rows).await {
+        Ok(summary) => summary,
+        Err(e) => {
+            // A run that could not finish leaves nothing behind: no `running` run, and no
+            // earlier finding closed in its name.
+            if let Err(cleanup) = state.store.discard_run(&id).await {
+                tracing::error!(error = ?cleanup, rec_id = %id, "could not discard an unfinished run");
+            }
+            return Err(e);
+        }
+    };
+    Ok(RunResult { id, summary })
+}
+
+/// Streams the spooled statement through the judge, writes the findings and makes the run
+/// the day's current one; returns its summary.
+async fn judge_file(
+    mut j: Judge<'_>,
+    path: &std::path::Path,
+    statement_date: &str,
+    rows: u64,
+) -> Result<Summary, ApiError> {
+    let mut file = File::open(path).map_err(io_error)?;
     let mut parser = StatementParser::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -325,23 +347,23 @@ where
     }
     let _ = parser.finish(&mut |row| j.diff.push(row));
     j.batch().await?;
-    let mut judge = j;
-    judge.flush(true).await?;
-    let written = judge.written;
-    let (summary, rest) = judge.diff.finish();
+    j.flush(true).await?;
+    let (state, gateway, agency, written) = (j.state, j.gateway, j.agency, j.written);
+    let id = j.rec_id.clone();
+    let (summary, rest) = j.diff.finish();
     state.store.insert_items(&id, written, &rest).await?;
     state
         .store
         .finish_run(
             &id,
             gateway.as_str(),
-            &statement_date,
+            statement_date,
             agency,
             &summary,
             rows,
         )
         .await?;
-    Ok(RunResult { id, summary })
+    Ok(summary)
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ pub mod payments;
 pub mod reconciliation;
 pub mod refunds;
 pub mod retention;
+pub mod run_discard;
 pub mod sandbox;
 pub mod sequencer;
 pub mod snapshot;

@@ -274,9 +274,10 @@ impl Store {
         rows_total: u64,
     ) -> Result<(), sqlx::Error> {
         let summary_json = serde_json::to_string(summary).unwrap_or_default();
-        let mut tries = 0;
+        let mut tries: u32 = 0;
         loop {
-            let done: Result<(), sqlx::Error> = in_write_tx!(self, tx => {
+            // In a block of its own, so that a statement's `?` ends this try, not the loop.
+            let done: Result<(), sqlx::Error> = async { in_write_tx!(self, tx => {
                 sqlx::query(
                     "update reconciliation set status = 'superseded', superseded_by = $3
                      where gateway = $1 and statement_date = $2 and status = 'current'
@@ -298,9 +299,17 @@ impl Store {
                 .await?;
                 tx.commit().await?;
                 Ok(())
-            });
+            }) }
+            .await;
             match done {
-                Err(e) if is_unique_violation(&e, unique::CURRENT_RUN) && tries < 3 => tries += 1,
+                // Another run of the same day became current after this one's statements
+                // took their snapshot: each round lets at least one of the racing runs
+                // through, so a retry after a short pause converges.
+                Err(e) if is_unique_violation(&e, unique::CURRENT_RUN) && tries < 32 => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(2 + u64::from(tries) * 3))
+                        .await;
+                }
                 other => return other,
             }
         }

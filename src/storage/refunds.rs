@@ -36,6 +36,9 @@ pub enum RefundError {
     /// The named attempt is not one of this payment's attempts that hold money.
     #[error("not an attempt of this payment that holds money")]
     NotAHolder,
+    /// A refund with this id was reserved meanwhile (a concurrent copy of the request).
+    #[error("a refund with this id already exists")]
+    AlreadyReserved,
     #[error(transparent)]
     Store(#[from] PaymentStoreError),
 }
@@ -93,6 +96,11 @@ impl Store {
     /// Reserves a refund of `amount` drawn on one attempt's money: the attempt that paid the
     /// order (then the order must be paid), or one whose money the order did not take
     /// (a duplicate, money after expiry, a transfer of the wrong amount).
+    ///
+    /// The payment's row lock, held to commit, makes concurrent reservations of one payment
+    /// take turns: each reads what the ones before it reserved, so together they never exceed
+    /// what was paid; a copy of the same refund id that waited for the lock is told
+    /// [`RefundError::AlreadyReserved`], to be answered as a retry is.
     #[allow(clippy::too_many_arguments)]
     pub async fn reserve_refund(
         &self,
@@ -105,6 +113,14 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<RefundRow, RefundError> {
         in_write_tx!(self, tx => {
+            txops::lock_payment(&mut *tx, payment_id).await?;
+            let copy: Option<(String,)> = sqlx::query_as("select refund_id from refund where refund_id = $1")
+                .bind(refund_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if copy.is_some() {
+                return Err(RefundError::AlreadyReserved);
+            }
             let row: Option<(PaymentStatus, Option<String>)> =
                 sqlx::query_as("select status, paid_attempt_id from payment where payment_id = $1")
                     .bind(payment_id)
@@ -133,9 +149,9 @@ impl Store {
                 return Err(RefundError::Exceeds { available });
             }
             let attempt_id = holder.attempt_id.clone();
-            sqlx::query(
+            let inserted = sqlx::query(
                 "insert into refund (refund_id, payment_id, attempt_id, amount, reason, status, created_by, created_at, updated_at)
-                 values ($1, $2, $3, $4, $5, 'pending', $6, $7, $7)",
+                 values ($1, $2, $3, $4, $5, 'pending', $6, $7, $7) on conflict (refund_id) do nothing",
             )
             .bind(refund_id)
             .bind(payment_id)
@@ -146,6 +162,9 @@ impl Store {
             .bind(ts(now))
             .execute(&mut *tx)
             .await?;
+            if inserted.rows_affected() == 0 {
+                return Err(RefundError::AlreadyReserved);
+            }
             txops::audit(&mut *tx, payment_id, "refund.requested", actor,
                 &json!({"refund_id": refund_id, "attempt_id": attempt_id, "amount": amount, "reason": reason, "of_unapplied": !applied}), now).await?;
             tx.commit().await?;

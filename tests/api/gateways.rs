@@ -215,3 +215,29 @@ async fn zalopay_create_and_callback_codes() {
     .await;
     assert_eq!(pay["attempts"][0]["gateway_txn_no"], "240101000000123");
 }
+
+#[tokio::test]
+async fn a_signed_zalopay_reference_hiding_a_nul_behind_an_escaped_escape_is_malformed() {
+    let (endpoint, _) = gateway_server().await;
+    let app = app_with_gateways(&endpoint).await;
+    // The signed `data` holds `\u0000` as text; the body writes that backslash as `\u005c`,
+    // so no `\u0000` appears in the raw bytes, and the reference decodes to "a", NUL, "b".
+    let data = r#"{"app_id":2553,"app_trans_id":"a\u0000b","app_time":1700000000000,"app_user":"u","amount":1000,"embed_data":"{}","item":"[]","zp_trans_id":123,"server_time":1700000100000,"channel":38,"merchant_user_id":"m"}"#;
+    let body = json!({"data": data, "mac": hmac256(ZP_KEY2, data), "type": 1})
+        .to_string()
+        .replace(r"\\u0000", r"\u005cu0000");
+    assert!(!body.contains(r"\u0000") && !body.contains('\0'), "{body}");
+    let res = app
+        .request(reqwest::Method::POST, "/callbacks/zalopay")
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let answer: Value = res.json().await.unwrap();
+    // Malformed (never "call again" for ever), and logged as such.
+    assert_eq!(answer["return_code"], -1, "{answer}");
+    let log = expect_json(app.get("/v1/callbacks", &app.admin()).await, 200).await;
+    assert_eq!(log["data"][0]["verdict"], "malformed", "{log}");
+}

@@ -26,6 +26,7 @@ mod hardening_privacy;
 mod hardening_scope;
 mod hardening_webhooks;
 mod helpers;
+mod hostile_races;
 mod idempotency;
 mod migration_parity;
 mod money_path;

@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use super::codes::{ResponseCode, TransactionStatus};
 use crate::gateways::{
-    ascii, hmac_sha512_hex, verify_hmac_sha512_hex, GatewayError, SignatureError, UTC_PLUS_7,
+    ascii, hmac_sha512_hex, verify_hmac_sha512_hex, GatewayError, GatewayId, SignatureError,
+    UTC_PLUS_7,
 };
 
 pub const VERSION: &str = "2.1.0";
@@ -36,10 +37,14 @@ const MAX_VNP_AMOUNT: i64 = 999_999_999_999;
 pub fn to_vnp_amount(amount_vnd: i64) -> Result<i64, GatewayError> {
     match amount_vnd.checked_mul(100) {
         Some(units) if amount_vnd > 0 && units <= MAX_VNP_AMOUNT => Ok(units),
-        _ => Err(GatewayError::invalid(
-            "vnp_Amount",
-            "amount must be positive and at most 9,999,999,999 VND",
-        )),
+        // Said as the amount's limits, like every gateway's: the order is too large for
+        // VNPay (the payer can choose another gateway), not a gateway that failed.
+        _ => Err(GatewayError::AmountOutOfRange {
+            gateway: GatewayId::Vnpay,
+            amount_vnd,
+            min_vnd: 1,
+            max_vnd: MAX_VNP_AMOUNT / 100,
+        }),
     }
 }
 

@@ -68,6 +68,13 @@ pub async fn receive(state: &Services, raw: RawCallback<'_>) -> Result<Outcome, 
     let agency = credentials::agency_of_reference(state, claimed.as_deref()).await?;
     let verified = adapter.verify(&state.settings, agency.as_deref(), raw.payload);
     let checked = match verified {
+        // A signed field that decodes to a control character (NUL can hide behind an escaped
+        // escape in a nested JSON string) is no reference or number this service can keep.
+        Ok(event) if holds_control(&event) => Err(Rejection {
+            why: Rejected::Malformed,
+            reference: None,
+            signed_by: event.signed_by,
+        }),
         Ok(event) => signer_checked(state, event).await?,
         Err(rejection) => Err(rejection),
     };
@@ -78,6 +85,15 @@ pub async fn receive(state: &Services, raw: RawCallback<'_>) -> Result<Outcome, 
             reject(state, adapter, rejection, raw.payload).await
         }
     }
+}
+
+/// Whether a verified event's reference, transaction number or bank code holds a control
+/// character.
+fn holds_control(event: &GatewayEvent) -> bool {
+    let controlled = |text: &str| text.chars().any(char::is_control);
+    controlled(&event.txn_ref)
+        || event.gateway_txn_no.as_deref().is_some_and(controlled)
+        || event.bank_code.as_deref().is_some_and(controlled)
 }
 
 /// A verified event whose signing account must still be its order's: another agency's key
