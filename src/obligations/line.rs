@@ -6,11 +6,11 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::money::{format_decimal_approx, round_half_up, Vnd};
+use crate::money::{format_decimal, format_decimal_approx, round_half_up, Vnd};
 use crate::obligations::due::{Due, Instalment};
 use crate::obligations::fields::FieldError;
 use crate::obligations::relief::{Reduction, ReliefKind};
-use crate::obligations::request::{ObligationCode, Procedure};
+use crate::obligations::request::{ObligationCode, Parcel, Procedure};
 
 /// Who pays a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -192,6 +192,22 @@ pub fn to_vnd(exact: Decimal, field: &str) -> Result<Vnd, FieldError> {
 /// An exact value for explanations: up to 4 decimals, `…` when cut.
 pub fn show(value: Decimal) -> String {
     format_decimal_approx(value, 4)
+}
+
+/// "land table value = area m² × price [× coefficient c] = value", the step every parcel's
+/// floor starts from.
+pub fn land_table_step(parcel: &Parcel, coefficient: Option<Decimal>, value: Decimal) -> String {
+    let coefficient = coefficient.map(|c| [" × coefficient ", &format_decimal(c)].concat());
+    [
+        "land table value = ",
+        &show(parcel.area_m2),
+        " m² × ",
+        &show(parcel.table_price_per_m2),
+        coefficient.as_deref().unwrap_or(""),
+        " = ",
+        &show(value),
+    ]
+    .concat()
 }
 
 /// A required fact; its absence is reported as a field error.

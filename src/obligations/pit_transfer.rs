@@ -7,7 +7,9 @@ use crate::money::{format_decimal, format_percent, format_vnd_plain};
 use crate::obligations::apartment;
 use crate::obligations::engine::Ctx;
 use crate::obligations::fields::FieldError;
-use crate::obligations::line::{need, show, to_vnd, Line, Payer, COEFFICIENT_DOUBT};
+use crate::obligations::line::{
+    land_table_step, need, show, to_vnd, Line, Payer, COEFFICIENT_DOUBT,
+};
 use crate::obligations::registration_fee::contract_base;
 use crate::obligations::request::{CoOwner, ObligationCode, Parcel, QuoteRequest, TransferFacts};
 use crate::obligations::rule_types::PitTransferRule;
@@ -159,34 +161,13 @@ fn transfer_price(ctx: &Ctx<'_>, parcel: &Parcel, line: &mut Line) -> Result<Dec
 /// `area × table price × adjustment coefficient (if any)`.
 pub fn land_floor(parcel: &Parcel, line: &mut Line) -> Decimal {
     let value = parcel.area_m2 * parcel.table_price_per_m2 * parcel.price_coefficient;
-    if parcel.price_coefficient == Decimal::ONE {
+    let coefficient = if parcel.price_coefficient == Decimal::ONE {
         line.doubt(COEFFICIENT_DOUBT);
-        line.explain(
-            [
-                "land table value = ",
-                &show(parcel.area_m2),
-                " m² × ",
-                &show(parcel.table_price_per_m2),
-                " = ",
-                &show(value),
-            ]
-            .concat(),
-        );
+        None
     } else {
-        line.explain(
-            [
-                "land table value = ",
-                &show(parcel.area_m2),
-                " m² × ",
-                &show(parcel.table_price_per_m2),
-                " × coefficient ",
-                &format_decimal(parcel.price_coefficient),
-                " = ",
-                &show(value),
-            ]
-            .concat(),
-        );
-    }
+        Some(parcel.price_coefficient)
+    };
+    line.explain(land_table_step(parcel, coefficient, value));
     value
 }
 

@@ -8,7 +8,7 @@ use crate::obligations::apartment;
 use crate::obligations::engine::Ctx;
 use crate::obligations::fields::FieldError;
 use crate::obligations::house::HouseValue;
-use crate::obligations::line::{need, show, to_vnd, Line, Payer};
+use crate::obligations::line::{land_table_step, need, show, to_vnd, Line, Payer};
 use crate::obligations::relief::{Reduction, ReliefKind};
 use crate::obligations::request::ObligationCode;
 use crate::obligations::request::{
@@ -258,17 +258,7 @@ fn land_value(
     line: &mut Line,
 ) -> Decimal {
     let table = parcel.area_m2 * parcel.table_price_per_m2;
-    line.explain(
-        [
-            "land table value = ",
-            &show(parcel.area_m2),
-            " m² × ",
-            &show(parcel.table_price_per_m2),
-            " = ",
-            &show(table),
-        ]
-        .concat(),
-    );
+    line.explain(land_table_step(parcel, None, table));
     if parcel.price_coefficient != Decimal::ONE {
         line.doubt("the land-price adjustment coefficient is not applied to the registration-fee base (spec §2.1 default)");
     }
