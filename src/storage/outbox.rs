@@ -175,9 +175,10 @@ pub async fn sqlite_insert_events(
     )
     .fetch_all(&mut *conn)
     .await?;
-    let (top,): (i64,) = sqlx::query_as("select coalesce(max(sequence), 0) from event")
-        .fetch_one(&mut *conn)
-        .await?;
+    let (top,): (i64,) =
+        sqlx::query_as("select coalesce(max(sequence), 0) from event where sequence is not null")
+            .fetch_one(&mut *conn)
+            .await?;
     let created_at = ts(now);
     for (i, event) in events.iter().enumerate() {
         let sequence = top + 1 + i64::try_from(i).unwrap_or(0);

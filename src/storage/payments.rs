@@ -216,14 +216,15 @@ impl Store {
         Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 
-    /// The audit trail of a payment: its events and audit records, oldest first.
+    /// The audit trail of a payment: its events (those numbered on the feed) and audit records,
+    /// oldest first.
     pub async fn payment_history(
         &self,
         payment_id: &str,
     ) -> Result<Vec<serde_json::Value>, sqlx::Error> {
         self.catch_up_events().await?;
         let events: Vec<(String, Option<i64>)> = on_pool!(self, pool => {
-            sqlx::query_as("select body, sequence from event where payment_id = $1 order by sequence")
+            sqlx::query_as("select body, sequence from event where payment_id = $1 and sequence is not null order by sequence")
                 .bind(payment_id)
                 .fetch_all(pool)
                 .await

@@ -91,7 +91,7 @@ async fn number_batch(pool: &PgPool) -> Result<i64, sqlx::Error> {
     }
     let (numbered,): (i64,) = sqlx::query_as(
         "with todo as (select id, n from unnest($1::bigint[]) with ordinality as t(id, n)),
-         top as (select coalesce(max(sequence), 0) as top from event),
+         top as (select coalesce(max(sequence), 0) as top from event where sequence is not null),
          ev as (
            update event e set sequence = top.top + todo.n
            from todo, top where e.insert_id = todo.id

@@ -115,3 +115,74 @@ async fn the_claim_looks_up_each_candidate_through_the_index_whatever_the_statis
         "the anti-join dropped only {old_dropped} rows: the check would not catch it"
     );
 }
+
+/// The index a generic plan of `sql` (bound with `binds`) reads first, by name.
+async fn index_of_generic_plan(conn: &mut sqlx::PgConnection, sql: &str, binds: &[&str]) -> String {
+    let mut tx = conn.begin().await.unwrap();
+    sqlx::query("set local plan_cache_mode = force_generic_plan")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let text = format!("explain (format json) {sql}");
+    let mut query = sqlx::query_scalar::<_, serde_json::Value>(&text);
+    for b in binds {
+        query = query.bind(*b);
+    }
+    let plan = query.fetch_one(&mut *tx).await.unwrap();
+    tx.rollback().await.unwrap();
+    fn first_index(node: &serde_json::Value) -> Option<String> {
+        node["Index Name"].as_str().map(str::to_owned).or_else(|| {
+            node["Plans"]
+                .as_array()
+                .and_then(|plans| plans.iter().find_map(first_index))
+        })
+    }
+    first_index(&plan[0]["Plan"]).unwrap_or_else(|| format!("no index: {plan}"))
+}
+
+/// The event indexes hold numbered events only (migration 0024); the feed, a payment's history
+/// and the sequencer's highest number (their statements as `Store::events_after`,
+/// `Store::payment_history` and the sequencer write them) must still read through them, with a generic plan, on a
+/// table far larger than a page.
+#[tokio::test]
+async fn the_feed_and_a_payments_history_read_the_numbered_events_indexes() {
+    let Some(db) = TestDb::postgres_for("the event index check").await else {
+        return;
+    };
+    let store = Store::connect(&settings_for(&db, &[]).database)
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    store.close().await;
+    let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    sqlx::query(
+        "insert into event (sequence, event_id, type, payment_id, body, created_at)
+         select case when g > 20000 then null else g end, 'evt_' || g, 'payment.paid', 'pay_' || (g / 3),
+                '{}', '2026-12-02'
+         from generate_series(1, 20050) g",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    sqlx::query("analyze event")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let feed = "select sequence, body from event where sequence > $1::bigint and ($2::text is null or type = $2)
+                and ($3::text is null or agency_code = $3) order by sequence limit 100";
+    assert_eq!(
+        index_of_generic_plan(&mut conn, feed, &["19000", "payment.paid", "HN"]).await,
+        "event_sequence_key"
+    );
+    let history =
+        "select body, sequence from event where payment_id = $1 and sequence is not null order by sequence";
+    assert_eq!(
+        index_of_generic_plan(&mut conn, history, &["pay_7"]).await,
+        "event_payment_idx"
+    );
+    let top = "select coalesce(max(sequence), 0) from event where sequence is not null";
+    assert_eq!(
+        index_of_generic_plan(&mut conn, top, &[]).await,
+        "event_sequence_key"
+    );
+}
