@@ -50,17 +50,24 @@ async fn claim_with_generic_plan(conn: &mut sqlx::PgConnection, sql: &str) -> (i
     (top["Actual Rows"].as_i64().unwrap(), rows_dropped(top))
 }
 
-#[tokio::test]
-async fn the_claim_looks_up_each_candidate_through_the_index_whatever_the_statistics() {
-    let Some(db) = TestDb::postgres_for("the claim plan check").await else {
-        return;
-    };
+/// A migrated PostgreSQL database and a connection to it; `None` (the check skipped) without
+/// PostgreSQL.
+async fn migrated(check: &str) -> Option<(TestDb, sqlx::PgConnection)> {
+    let db = TestDb::postgres_for(check).await?;
     let store = Store::connect(&settings_for(&db, &[]).database)
         .await
         .unwrap();
     store.migrate().await.unwrap();
     store.close().await;
-    let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    let conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    Some((db, conn))
+}
+
+#[tokio::test]
+async fn the_claim_looks_up_each_candidate_through_the_index_whatever_the_statistics() {
+    let Some((_db, mut conn)) = migrated("the claim plan check").await else {
+        return;
+    };
     let insert = |status: &'static str, prefix: &'static str, n: i64| {
         sqlx::query(
             "insert into delivery (delivery_id, endpoint_id, event_id, event_sequence, event_type, order_key,
@@ -142,19 +149,13 @@ async fn index_of_generic_plan(conn: &mut sqlx::PgConnection, sql: &str, binds: 
 
 /// The event indexes hold numbered events only (migration 0024); the feed, a payment's history
 /// and the sequencer's highest number (their statements as `Store::events_after`,
-/// `Store::payment_history` and the sequencer write them) must still read through them, with a generic plan, on a
-/// table far larger than a page.
+/// `Store::payment_history` and the sequencer write them) must still read through them, with a
+/// generic plan, on a table far larger than a page.
 #[tokio::test]
 async fn the_feed_and_a_payments_history_read_the_numbered_events_indexes() {
-    let Some(db) = TestDb::postgres_for("the event index check").await else {
+    let Some((_db, mut conn)) = migrated("the event index check").await else {
         return;
     };
-    let store = Store::connect(&settings_for(&db, &[]).database)
-        .await
-        .unwrap();
-    store.migrate().await.unwrap();
-    store.close().await;
-    let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
     sqlx::query(
         "insert into event (sequence, event_id, type, payment_id, body, created_at)
          select case when g > 20000 then null else g end, 'evt_' || g, 'payment.paid', 'pay_' || (g / 3),
