@@ -14,6 +14,20 @@ use super::txops::Decision;
 use crate::events::NewEvent;
 use crate::ids::{DeliveryId, EventId};
 
+/// The feed (`$1` after, `$2` type or null, `$3` agency or null, `$4` limit): `sequence > $1`
+/// reads numbered events only, through `event_sequence_key` (which holds no other).
+pub const FEED_SQL: &str =
+    "select sequence, body from event where sequence > $1 and ($2 is null or type = $2)
+   and ($3 is null or agency_code = $3) order by sequence limit $4";
+
+/// A payment's numbered events, in order (`$1` the payment), through `event_payment_idx`.
+pub const PAYMENT_EVENTS_SQL: &str =
+    "select body, sequence from event where payment_id = $1 and sequence is not null order by sequence";
+
+/// The highest number given so far, through `event_sequence_key`.
+pub const HIGHEST_SEQUENCE_SQL: &str =
+    "select coalesce(max(sequence), 0) from event where sequence is not null";
+
 /// The stored body of an event; `sequence` is `null` until the sequencer numbers it.
 #[derive(serde::Serialize)]
 struct Body<'a> {
@@ -175,10 +189,9 @@ pub async fn sqlite_insert_events(
     )
     .fetch_all(&mut *conn)
     .await?;
-    let (top,): (i64,) =
-        sqlx::query_as("select coalesce(max(sequence), 0) from event where sequence is not null")
-            .fetch_one(&mut *conn)
-            .await?;
+    let (top,): (i64,) = sqlx::query_as(HIGHEST_SEQUENCE_SQL)
+        .fetch_one(&mut *conn)
+        .await?;
     let created_at = ts(now);
     for (i, event) in events.iter().enumerate() {
         let sequence = top + 1 + i64::try_from(i).unwrap_or(0);

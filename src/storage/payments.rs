@@ -224,7 +224,7 @@ impl Store {
     ) -> Result<Vec<serde_json::Value>, sqlx::Error> {
         self.catch_up_events().await?;
         let events: Vec<(String, Option<i64>)> = on_pool!(self, pool => {
-            sqlx::query_as("select body, sequence from event where payment_id = $1 and sequence is not null order by sequence")
+            sqlx::query_as(super::outbox::PAYMENT_EVENTS_SQL)
                 .bind(payment_id)
                 .fetch_all(pool)
                 .await

@@ -23,7 +23,7 @@
 //! runs (group numbering); a writer pays nothing extra. SQLite keeps numbering at insert.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use sqlx::PgPool;
 use tokio::sync::Mutex;
@@ -61,6 +61,26 @@ impl Sequencer {
     }
 }
 
+/// The numbering statement (`$1` the insert ids in order): the next numbers, from the highest
+/// given ([`super::outbox::HIGHEST_SEQUENCE_SQL`]).
+static NUMBER_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "with todo as (select id, n from unnest($1::bigint[]) with ordinality as t(id, n)),
+         top (top) as ({}),
+         ev as (
+           update event e set sequence = top.top + todo.n
+           from todo, top where e.insert_id = todo.id
+           returning e.event_id, e.sequence
+         ),
+         dl as (
+           update delivery d set event_sequence = ev.sequence
+           from ev where d.event_id = ev.event_id and d.event_sequence is null
+         )
+         select count(*) from ev",
+        super::outbox::HIGHEST_SEQUENCE_SQL
+    )
+});
+
 /// One numbering transaction: up to [`BATCH`] committed, unnumbered events get the next
 /// numbers in insert order, and their deliveries get the number too. Returns how many.
 ///
@@ -89,23 +109,10 @@ async fn number_batch(pool: &PgPool) -> Result<i64, sqlx::Error> {
         tx.commit().await?;
         return Ok(0);
     }
-    let (numbered,): (i64,) = sqlx::query_as(
-        "with todo as (select id, n from unnest($1::bigint[]) with ordinality as t(id, n)),
-         top as (select coalesce(max(sequence), 0) as top from event where sequence is not null),
-         ev as (
-           update event e set sequence = top.top + todo.n
-           from todo, top where e.insert_id = todo.id
-           returning e.event_id, e.sequence
-         ),
-         dl as (
-           update delivery d set event_sequence = ev.sequence
-           from ev where d.event_id = ev.event_id and d.event_sequence is null
-         )
-         select count(*) from ev",
-    )
-    .bind(&todo)
-    .fetch_one(&mut *tx)
-    .await?;
+    let (numbered,): (i64,) = sqlx::query_as(NUMBER_SQL.as_str())
+        .bind(&todo)
+        .fetch_one(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(numbered)
 }

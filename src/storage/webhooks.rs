@@ -334,10 +334,7 @@ impl Store {
     ) -> Result<Vec<(i64, String)>, sqlx::Error> {
         self.catch_up_events().await?;
         let rows: Vec<(i64, String)> = on_pool!(self, pool => {
-            sqlx::query_as(
-                "select sequence, body from event where sequence > $1 and ($2 is null or type = $2)
-                   and ($3 is null or agency_code = $3) order by sequence limit $4",
-            )
+            sqlx::query_as(super::outbox::FEED_SQL)
             .bind(after)
             .bind(event_type)
             .bind(agency)
