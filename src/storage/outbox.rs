@@ -84,9 +84,10 @@ const SUBSCRIBED: &str = r#"w.deleted_at is null
         then (w.events::jsonb = '[]'::jsonb or w.events::jsonb ? ev.type or w.events::jsonb ? '*')
         else false end"#;
 
-/// The CTEs `ev` and `dl` (to follow `with` or a comma) that write events and their
-/// deliveries, with the statement's parameters from `$first`: ids, types, payment ids, notice
-/// ids, agencies, bodies (arrays, in event order), then now; bound by [`bind_pg_events`].
+/// The CTE `ev` (to follow `with` or a comma) that writes events, with the statement's
+/// parameters from `$first`: ids, types, payment ids, notice ids, agencies, bodies (arrays, in
+/// event order), then now; bound by [`bind_pg_events`]. Their deliveries are written when the
+/// events are numbered ([`pg_deliveries_cte`]).
 pub(super) fn pg_events_ctes(first: usize) -> String {
     let [ids, types, pids, nids, agencies, bodies, now] =
         std::array::from_fn::<String, 7, _>(|i| format!("${}", first + i));
@@ -97,14 +98,27 @@ pub(super) fn pg_events_ctes(first: usize) -> String {
            from unnest({ids}::text[], {types}::text[], {pids}::text[], {nids}::text[], {agencies}::text[], {bodies}::text[])
                 with ordinality as u(id, type, pid, nid, agency, body, n)
            order by u.n
-           returning event_id, type, agency_code, coalesce(payment_id, notice_id, event_id) as order_key
-         ),
-         dl as (
-           insert into delivery (delivery_id, endpoint_id, event_id, event_type, order_key,
+         )"
+    )
+}
+
+/// The CTE `dl` (PostgreSQL) that writes the deliveries of the events of a CTE `ev` as they
+/// are numbered — `ev` returns each event's `event_id`, `type`, `agency_code`, `order_key`,
+/// `sequence` and `created_at` — one per live endpoint that takes the event, numbered
+/// already and due from the event's time. A delivery id is the event id's time part and a
+/// digest of endpoint and event, so ids sort by time and the same pair always has the same
+/// id: a delivery an earlier version of the service wrote with the event is kept, not doubled.
+pub(super) fn pg_deliveries_cte() -> String {
+    format!(
+        "dl as (
+           insert into delivery (delivery_id, endpoint_id, event_id, event_sequence, event_type, order_key,
                                  status, tries, next_attempt_at, created_at, updated_at)
            select 'dlv_' || substr(ev.event_id, 5, 16) || substr(md5(w.endpoint_id || ev.event_id), 1, 10),
-                  w.endpoint_id, ev.event_id, ev.type, ev.order_key, 'pending', 0, {now}, {now}, {now}
+                  w.endpoint_id, ev.event_id, ev.sequence, ev.type, ev.order_key, 'pending', 0,
+                  ev.created_at, ev.created_at, ev.created_at
            from ev join webhook_endpoint w on {SUBSCRIBED}
+           order by ev.sequence
+           on conflict (delivery_id) do nothing
          )"
     )
 }
@@ -151,10 +165,9 @@ static PG_EVENTS_AND_LOG: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// PostgreSQL: the events and their deliveries in one statement whose text never changes with
-/// the number of events (arrays, not a VALUES list), so it is prepared once per connection.
-/// Deliveries take the event's sequence when the sequencer numbers it; until then no worker
-/// can claim them. A delivery id keeps the event id's time part, so ids still sort by time.
+/// PostgreSQL: the events in one statement whose text never changes with the number of events
+/// (arrays, not a VALUES list), so it is prepared once per connection. The sequencer writes
+/// their deliveries when it numbers them ([`super::sequencer`]).
 ///
 /// With `log`, the same statement also writes a callback's decision to its log row and the
 /// payment's audit trail (see [`super::paying::pg_log_decision`]).

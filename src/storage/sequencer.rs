@@ -17,10 +17,22 @@
 //!   reader has seen; a long writer delays no one but itself. Per-payment order holds because
 //!   every writer of a payment's event holds that payment's row lock when it inserts.
 //!
-//! Readers of the feed (and the delivery worker, whose deliveries become claimable only when
-//! their event has its number) first ask for a run: a run that starts after the call numbers
-//! everything committed before it, so a caller reads its own writes. Concurrent callers share
-//! runs (group numbering); a writer pays nothing extra. SQLite keeps numbering at insert.
+//! The numbering transaction also writes the numbered events' webhook deliveries, one per
+//! endpoint that takes the event. The event row is the outbox record, written in the state
+//! change's transaction; its deliveries are derived from it atomically with its number, so a
+//! committed event cannot lose them (it is numbered with them, or not at all) and none is
+//! claimable before its event has its number. Writing them here rather than with the event
+//! keeps them off every writer's transaction and writes each delivery once, already numbered,
+//! instead of inserting it unnumbered and rewriting it (with an entry in each of its indexes)
+//! when the event is numbered; the one numbering transaction at a time writes the new rows at
+//! the end of the delivery indexes, where concurrent writers would contend. Changes to the
+//! endpoints first number what has committed, so an event committed before an endpoint is
+//! added, changed or removed is delivered by the endpoints as they were.
+//!
+//! Readers of the feed and of deliveries (and the delivery worker) first ask for a run: a run
+//! that starts after the call numbers everything committed before it, so a caller reads its
+//! own writes. Concurrent callers share runs (group numbering); a writer pays nothing extra.
+//! SQLite keeps numbering, and writing deliveries, at insert.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
@@ -62,7 +74,9 @@ impl Sequencer {
 }
 
 /// The numbering statement (`$1` the insert ids in order): the next numbers, from the highest
-/// given ([`super::outbox::HIGHEST_SEQUENCE_SQL`]).
+/// given ([`super::outbox::HIGHEST_SEQUENCE_SQL`]), and the numbered events' deliveries
+/// ([`super::outbox::pg_deliveries_cte`]). `old` numbers deliveries that a version of the
+/// service before this one wrote with their event, unnumbered.
 static NUMBER_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         "with todo as (select id, n from unnest($1::bigint[]) with ordinality as t(id, n)),
@@ -70,19 +84,22 @@ static NUMBER_SQL: LazyLock<String> = LazyLock::new(|| {
          ev as (
            update event e set sequence = top.top + todo.n
            from todo, top where e.insert_id = todo.id
-           returning e.event_id, e.sequence
+           returning e.event_id, e.sequence, e.type, e.agency_code, e.created_at,
+                     coalesce(e.payment_id, e.notice_id, e.event_id) as order_key
          ),
-         dl as (
+         {},
+         old as (
            update delivery d set event_sequence = ev.sequence
            from ev where d.event_id = ev.event_id and d.event_sequence is null
          )
          select count(*) from ev",
-        super::outbox::HIGHEST_SEQUENCE_SQL
+        super::outbox::HIGHEST_SEQUENCE_SQL,
+        super::outbox::pg_deliveries_cte(),
     )
 });
 
 /// One numbering transaction: up to [`BATCH`] committed, unnumbered events get the next
-/// numbers in insert order, and their deliveries get the number too. Returns how many.
+/// numbers in insert order, and their deliveries are written. Returns how many.
 ///
 /// Only the `sequence` column is written: the stored body keeps `"sequence":null`, and every
 /// reader puts the number in ([`super::outbox::with_sequence`]), so numbering never rewrites

@@ -84,11 +84,14 @@ const ENDPOINT_COLUMNS: &str =
     "endpoint_id, url, agency_code, events, secret, previous_secret, previous_expires_at, created_at, deleted_at, format, credentials";
 
 impl Store {
+    /// Adds an endpoint; it takes the events committed from now on (those committed before are
+    /// numbered, and given their deliveries, first).
     pub async fn insert_endpoint(
         &self,
         e: &EndpointRow,
         created_by: &str,
     ) -> Result<(), sqlx::Error> {
+        self.catch_up_events().await?;
         on_writer!(self, pool => {
             sqlx::query(
                 "insert into webhook_endpoint (endpoint_id, url, agency_code, events, secret, created_by, created_at, format, credentials)
@@ -131,7 +134,10 @@ impl Store {
         on_pool!(self, pool => sqlx::query_as(&sql).bind(agency).fetch_all(pool).await)
     }
 
+    /// Removes an endpoint. The events committed before are numbered first, so each is given
+    /// its deliveries by the endpoints as they were when it committed.
     pub async fn delete_endpoint(&self, id: &str, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
+        self.catch_up_events().await?;
         let n = on_writer!(self, pool => {
             sqlx::query("update webhook_endpoint set deleted_at = $2 where endpoint_id = $1 and deleted_at is null")
                 .bind(id)

@@ -9,7 +9,7 @@ use landpay::storage::Store;
 
 use crate::helpers::{settings_for, TestDb};
 
-async fn fresh_store() -> (TestDb, Store) {
+pub(crate) async fn fresh_store() -> (TestDb, Store) {
     let db = TestDb::new().await;
     let settings: DatabaseSettings = settings_for(&db, &[]).database;
     let store = Store::connect(&settings).await.unwrap();
@@ -427,7 +427,7 @@ fn order_holding(
 }
 
 /// A pending order row of 1,000 đ expiring in an hour.
-fn pending_row(
+pub(crate) fn pending_row(
     payment_id: String,
     now: chrono::DateTime<Utc>,
 ) -> landpay::storage::payments::PaymentRow {

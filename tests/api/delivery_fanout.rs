@@ -1,0 +1,131 @@
+//! Which endpoints an event is delivered to, on both backends: the endpoints as they were when
+//! the event committed, each once. (On PostgreSQL, deliveries are written when the event is
+//! numbered, after its commit; on SQLite, with the event.)
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::Utc;
+use landpay::storage::payments::NewPayment;
+use landpay::storage::webhooks::EndpointRow;
+use landpay::storage::Store;
+
+use crate::helpers::{settings_for, TestDb};
+use crate::store_contract::{fresh_store, pending_row};
+
+fn endpoint(id: &str, now: chrono::DateTime<Utc>) -> EndpointRow {
+    EndpointRow {
+        endpoint_id: id.into(),
+        url: "http://127.0.0.1:9/hook".into(),
+        agency_code: None,
+        events: r#"["payment.created"]"#.into(),
+        secret: "whsec_x".into(),
+        previous_secret: None,
+        previous_expires_at: None,
+        created_at: landpay::storage::ts(now),
+        deleted_at: None,
+        format: "landpay".into(),
+        credentials: None,
+    }
+}
+
+/// Writes an order, whose `payment.created` event commits with it.
+async fn order(store: &Store, id: &str, now: chrono::DateTime<Utc>) {
+    let new = NewPayment {
+        row: pending_row(id.into(), now),
+        lines: vec![],
+        holds: vec![format!("item-{id}")],
+    };
+    store.insert_payment(&new, now).await.unwrap();
+}
+
+/// The orders whose `payment.created` an endpoint was given, each delivery numbered.
+async fn delivered_orders(store: &Store, endpoint_id: &str) -> Vec<String> {
+    store.catch_up_events().await.unwrap();
+    let deliveries = store.deliveries(endpoint_id, None, 100).await.unwrap();
+    let ids: Vec<&str> = deliveries
+        .iter()
+        .map(|(d, _)| d.event_id.as_str())
+        .collect();
+    let bodies = store.event_bodies(&ids).await.unwrap();
+    let mut orders = Vec::new();
+    for (d, _) in &deliveries {
+        assert!(d.event_sequence.is_some(), "{d:?} has no number");
+        let event: serde_json::Value = serde_json::from_str(&bodies[&d.event_id]).unwrap();
+        orders.push(event["data"]["payment"]["id"].as_str().unwrap().to_owned());
+    }
+    orders.sort();
+    orders
+}
+
+#[tokio::test]
+async fn an_event_goes_to_the_endpoints_of_its_commit_each_once() {
+    let (_db, store) = fresh_store().await;
+    let now = Utc::now();
+    store
+        .insert_endpoint(&endpoint("whe_a", now), "t")
+        .await
+        .unwrap();
+    order(&store, "pay_1", now).await;
+    // Added after pay_1 committed: pay_1 is not its to deliver.
+    store
+        .insert_endpoint(&endpoint("whe_b", now), "t")
+        .await
+        .unwrap();
+    order(&store, "pay_2", now).await;
+    // Removed after pay_2 committed: pay_2 was its to deliver.
+    assert!(store.delete_endpoint("whe_a", now).await.unwrap());
+    order(&store, "pay_3", now).await;
+
+    assert_eq!(delivered_orders(&store, "whe_a").await, ["pay_1", "pay_2"]);
+    assert_eq!(delivered_orders(&store, "whe_b").await, ["pay_2", "pay_3"]);
+}
+
+/// A version of the service before deliveries were written at numbering wrote them with the
+/// event, unnumbered, under the same id; a rolling upgrade numbers those and writes no second.
+#[tokio::test]
+async fn a_delivery_written_with_its_event_by_an_earlier_version_is_numbered_not_doubled() {
+    let Some(db) = TestDb::postgres_for("the rolling-upgrade delivery check").await else {
+        return;
+    };
+    let store = Store::connect(&settings_for(&db, &[]).database)
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let now = Utc::now();
+    store
+        .insert_endpoint(&endpoint("whe_a", now), "t")
+        .await
+        .unwrap();
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&db.url)
+        .await
+        .unwrap();
+    // The earlier version's write: the event unnumbered, and its delivery with it.
+    sqlx::query(
+        "insert into event (event_id, type, payment_id, agency_code, body, created_at)
+         values ('evt_0000000000000000old', 'payment.created', 'pay_old', 'HN',
+                 '{\"id\":\"evt_0000000000000000old\",\"type\":\"payment.created\",\"created_at\":\"t\",\"sequence\":null,\"data\":{}}', $1)",
+    )
+    .bind(landpay::storage::ts(now))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into delivery (delivery_id, endpoint_id, event_id, event_type, order_key, status, tries,
+                               next_attempt_at, created_at, updated_at)
+         select 'dlv_' || substr(event_id, 5, 16) || substr(md5('whe_a' || event_id), 1, 10), 'whe_a',
+                event_id, type, payment_id, 'pending', 0, created_at, created_at, created_at
+         from event where event_id = 'evt_0000000000000000old'",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+
+    store.catch_up_events().await.unwrap();
+    let (count, numbered): (i64, i64) = sqlx::query_as(
+        "select count(*), count(*) filter (where d.event_sequence = e.sequence)
+         from delivery d join event e using (event_id) where d.endpoint_id = 'whe_a'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!((count, numbered), (1, 1));
+}
