@@ -5,27 +5,10 @@
 
 use chrono::Utc;
 use landpay::storage::payments::NewPayment;
-use landpay::storage::webhooks::EndpointRow;
 use landpay::storage::Store;
 
 use crate::helpers::{settings_for, TestDb};
-use crate::store_contract::{fresh_store, pending_row};
-
-fn endpoint(id: &str, now: chrono::DateTime<Utc>) -> EndpointRow {
-    EndpointRow {
-        endpoint_id: id.into(),
-        url: "http://127.0.0.1:9/hook".into(),
-        agency_code: None,
-        events: r#"["payment.created"]"#.into(),
-        secret: "whsec_x".into(),
-        previous_secret: None,
-        previous_expires_at: None,
-        created_at: landpay::storage::ts(now),
-        deleted_at: None,
-        format: "landpay".into(),
-        credentials: None,
-    }
-}
+use crate::store_contract::{endpoint, fresh_store, pending_row};
 
 /// Writes an order, whose `payment.created` event commits with it.
 async fn order(store: &Store, id: &str, now: chrono::DateTime<Utc>) {

@@ -165,19 +165,7 @@ async fn event_sequences_are_gap_free_under_concurrent_writers() {
 /// An endpoint subscribed to `payment.created` and three orders: three deliveries, each the
 /// first of its order.
 async fn three_deliveries(store: &landpay::storage::Store, now: chrono::DateTime<Utc>) {
-    let endpoint = landpay::storage::webhooks::EndpointRow {
-        endpoint_id: "whe_1".into(),
-        url: "http://127.0.0.1:9/hook".into(),
-        agency_code: None,
-        events: r#"["payment.created"]"#.into(),
-        secret: "whsec_x".into(),
-        previous_secret: None,
-        previous_expires_at: None,
-        created_at: landpay::storage::ts(now),
-        deleted_at: None,
-        format: "landpay".into(),
-        credentials: None,
-    };
+    let endpoint = endpoint("whe_1", now);
     store.insert_endpoint(&endpoint, "t").await.unwrap();
     for i in 0..3 {
         let row = pending_row(format!("pay_{i}"), now);
@@ -423,6 +411,26 @@ fn order_holding(
         row: pending_row(id.to_owned(), now),
         lines: vec![],
         holds: vec![item.to_owned()],
+    }
+}
+
+/// A live endpoint subscribed to `payment.created`.
+pub(crate) fn endpoint(
+    id: &str,
+    now: chrono::DateTime<Utc>,
+) -> landpay::storage::webhooks::EndpointRow {
+    landpay::storage::webhooks::EndpointRow {
+        endpoint_id: id.into(),
+        url: "http://127.0.0.1:9/hook".into(),
+        agency_code: None,
+        events: r#"["payment.created"]"#.into(),
+        secret: "whsec_x".into(),
+        previous_secret: None,
+        previous_expires_at: None,
+        created_at: landpay::storage::ts(now),
+        deleted_at: None,
+        format: "landpay".into(),
+        credentials: None,
     }
 }
 
