@@ -246,13 +246,15 @@ impl Store {
         }
     }
 
-    /// Deliveries of an endpoint, newest first, with their tries.
+    /// Deliveries of an endpoint, newest first, with their tries; those of every event
+    /// committed before the call included (numbered, and given their deliveries, first).
     pub async fn deliveries(
         &self,
         endpoint_id: &str,
         before: Option<&str>,
         limit: i64,
     ) -> Result<Vec<(DeliveryRow, Vec<TryRow>)>, sqlx::Error> {
+        self.catch_up_events().await?;
         let rows: Vec<DeliveryRow> = on_pool!(self, pool => {
             sqlx::query_as(
                 "select delivery_id, event_id, event_type, status, event_sequence, next_attempt_at, created_at from delivery
