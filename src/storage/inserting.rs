@@ -14,7 +14,7 @@ use crate::events::NewEvent;
 use crate::ids::new_audit_id;
 
 /// PostgreSQL: the order, its lines, its holds, its `payment.created` audit record (`$1`…`$24`),
-/// its events with their deliveries (`$25`…`$31`) and, when the request carried an idempotency
+/// its events (`$25`…`$31`; their deliveries follow when they are numbered) and, when the request carried an idempotency
 /// key, the key with its answer (`$32`…`$36`; all null without a key).
 static PG_CREATE: LazyLock<String> = LazyLock::new(|| {
     format!(
@@ -44,8 +44,8 @@ static PG_CREATE: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// PostgreSQL: the order, its lines, its holds, its `payment.created` audit record and its
-/// events with their deliveries, in one statement that is its own transaction (one round trip,
-/// one commit): lines and holds as arrays, so its text never changes and it is prepared once.
+/// events, in one statement that is its own transaction (one round trip, one commit): lines
+/// and holds as arrays, so its text never changes and it is prepared once.
 /// A held item fails the whole statement with the holds' unique violation.
 pub async fn pg_create_order(
     pool: &sqlx::PgPool,

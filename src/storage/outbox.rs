@@ -1,8 +1,9 @@
-//! Writing events and their deliveries (the outbox) inside the state change's transaction.
+//! Writing events (the outbox) inside the state change's transaction, and their deliveries.
 //!
-//! SQLite has one writer: an event takes the next sequence at insert, and no other transaction
-//! can write meanwhile. PostgreSQL writers insert events without a sequence and
-//! commit in parallel; [`super::sequencer`] numbers them once they are committed.
+//! SQLite has one writer: an event takes the next sequence at insert, with its deliveries, and
+//! no other transaction can write meanwhile. PostgreSQL writers insert events without a
+//! sequence and commit in parallel; [`super::sequencer`] numbers them once they are committed
+//! and writes their deliveries then.
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, SqliteConnection};

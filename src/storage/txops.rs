@@ -34,15 +34,16 @@ pub trait TxConn: sqlx::Connection + Send {
     /// The query of [`load_payment`] (`$1`: the payment id).
     fn load_sql() -> &'static str;
 
-    /// Writes a transaction's events, in order, and their deliveries (the outbox).
+    /// Writes a transaction's events, in order (the outbox); their deliveries are written with
+    /// them on SQLite, and when they are numbered on PostgreSQL.
     fn insert_events(
         &mut self,
         events: &[NewEvent],
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
 
-    /// Writes a transaction's events and their deliveries, and a callback's decision to its
-    /// log row and its payment's (`payment_id`) audit trail: one statement on PostgreSQL.
+    /// Writes a transaction's events (as [`Self::insert_events`] does), and a callback's decision
+    /// to its log row and its payment's (`payment_id`) audit trail: one statement on PostgreSQL.
     fn insert_events_logged(
         &mut self,
         events: &[NewEvent],
@@ -181,9 +182,9 @@ where
     row.map(PaymentLoadRow::into_record).transpose()
 }
 
-/// Writes a transaction's events, in order, and their deliveries (the outbox), in the caller's
-/// transaction. The caller holds the row lock of each event's payment (or notice), so one
-/// payment's events are inserted in commit order.
+/// Writes a transaction's events, in order (the outbox), in the caller's transaction (see
+/// [`TxConn::insert_events`] for their deliveries). The caller holds the row lock of each
+/// event's payment (or notice), so one payment's events are inserted in commit order.
 pub async fn emit_all<C: TxConn>(
     conn: &mut C,
     events: Vec<NewEvent>,
