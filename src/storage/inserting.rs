@@ -14,8 +14,9 @@ use crate::events::NewEvent;
 use crate::ids::new_audit_id;
 
 /// PostgreSQL: the order, its lines, its holds, its `payment.created` audit record (`$1`…`$24`),
-/// its events (`$25`…`$31`; their deliveries follow when they are numbered) and, when the request carried an idempotency
-/// key, the key with its answer (`$32`…`$36`; all null without a key).
+/// its events (`$25`…`$31`; their deliveries follow when they are numbered) and, when the
+/// request carried an idempotency key, the key with its answer (`$32`…`$36`; all null without
+/// a key).
 static PG_CREATE: LazyLock<String> = LazyLock::new(|| {
     format!(
         "with p as (

@@ -27,7 +27,7 @@
 //! when the event is numbered; the one numbering transaction at a time writes the new rows at
 //! the end of the delivery indexes, where concurrent writers would contend. Changes to the
 //! endpoints first number what has committed, so an event committed before an endpoint is
-//! added, changed or removed is delivered by the endpoints as they were.
+//! added or removed is delivered by the endpoints as they were.
 //!
 //! Readers of the feed and of deliveries (and the delivery worker) first ask for a run: a run
 //! that starts after the call numbers everything committed before it, so a caller reads its
