@@ -205,13 +205,14 @@ split_list() { # file warm measure
 }
 
 # pg_stat_statements, when the server preloads it: reset before each phase, the top statements by
-# total time written to <phase>.pgss.txt after it (calls, mean and total ms, rows).
+# total time written to <phase>.pgss.txt after it (calls, mean and total ms, rows; plans and
+# planning ms, zero unless the server sets pg_stat_statements.track_planning).
 PGSS_URL=""
 pgss_reset() { [[ -n "$PGSS_URL" ]] && psql "$PGSS_URL" -qtAX -c "select pg_stat_statements_reset()" >/dev/null 2>&1 || true; }
 pgss_dump() { # dir name
   [[ -n "$PGSS_URL" ]] || return 0
   psql "$PGSS_URL" -qX -P pager=off -c "select calls, round(mean_exec_time::numeric, 3) as mean_ms,
-      round(total_exec_time::numeric, 1) as total_ms, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) as query
+      round(total_exec_time::numeric, 1) as total_ms, rows, plans, round(total_plan_time::numeric, 1) as plan_ms, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) as query
     from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
     order by total_exec_time desc limit 25" >"$1/$2.pgss.txt" 2>&1 || true
 }

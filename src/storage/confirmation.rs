@@ -121,6 +121,7 @@ impl Store {
                      where m.payment_id = due.payment_id and m.kind = 'confirmation'
                      returning m.payment_id, m.tries"
                 ))
+                .persistent(false)
                 .bind(&now)
                 .bind(&lease_until)
                 .bind(limit)
@@ -169,11 +170,18 @@ impl Store {
         why: &str,
         limit: i64,
     ) -> Result<i64, sqlx::Error> {
+        // The due rows are chosen once, in a CTE, and joined by key: as `in (subquery)` with a
+        // plan from when the outbox looked empty, the sorted due list was rescanned for every
+        // pending row (0.18 s for 500 rows). Planned afresh on each call, like the claim.
         let skipped = on_writer!(self, pool => {
             sqlx::query(&format!(
-                "update mail_outbox set status = 'skipped', tries = tries + 1, last_error = $2, updated_at = $1
-                 where kind = 'confirmation' and status = 'pending' and payment_id in ({DUE})"
+                "with due as ({DUE})
+                 update mail_outbox set status = 'skipped', tries = tries + 1, last_error = $2, updated_at = $1
+                 from due
+                 where mail_outbox.payment_id = due.payment_id and mail_outbox.kind = 'confirmation'
+                   and mail_outbox.status = 'pending'"
             ))
+            .persistent(false)
             .bind(ts(now))
             .bind(why)
             .bind(limit)

@@ -12,6 +12,7 @@ pub mod backup;
 pub mod callback_log;
 pub mod collections;
 pub mod confirmation;
+pub mod delivery_claim;
 pub mod dialects;
 pub mod findings;
 pub mod flags;

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{in_write_tx, on_pool, on_writer, ts, Backend, Store};
+use super::{in_write_tx, on_pool, on_writer, ts, Store};
 use crate::events::DeliveryStatus;
 use crate::ids::DeliveryId;
 
@@ -169,29 +169,6 @@ impl Store {
             .map(|r| r.rows_affected())
         })?;
         Ok(n == 1)
-    }
-
-    /// Claims up to `limit` due deliveries for `lease`: the earliest pending delivery of each
-    /// (endpoint, payment) only, so that one payment's events reach one endpoint in order.
-    pub async fn claim_deliveries(
-        &self,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-        limit: i64,
-    ) -> Result<Vec<ClaimedDelivery>, sqlx::Error> {
-        // A delivery whose event has no sequence yet is not claimable: it would run ahead of
-        // the feed. Number what has committed first.
-        self.catch_up_events().await?;
-        let sql = claim_sql(self.backend());
-        // One statement, its own transaction.
-        on_writer!(self, pool => {
-            sqlx::query_as(&sql)
-                .bind(ts(now))
-                .bind(ts(lease_until))
-                .bind(limit)
-                .fetch_all(pool)
-                .await
-        })
     }
 
     /// The stored bodies of events, with their sequence put in, by event id; an event that
@@ -365,38 +342,6 @@ impl Store {
             sqlx::query_as("select agency_code from event where event_id = $1").bind(event_id).fetch_optional(pool).await
         })?;
         Ok(row.map(|(a,)| a))
-    }
-}
-
-/// The delivery worker's claim (`$1` now, `$2` lease end, `$3` limit): due deliveries, each the
-/// first still pending of its (endpoint, payment), locked with their lease in one statement.
-///
-/// A delivery goes first when its sequence is the lowest still pending for its endpoint and
-/// payment. That is written as a correlated `min` (a sub-plan run per candidate through
-/// `delivery_pending_order_idx`) rather than `not exists`: as an anti-join, a plan made while
-/// the table looked empty scanned every pending delivery for each candidate.
-pub fn claim_sql(backend: Backend) -> String {
-    let due = "select d.delivery_id from delivery d
-         where d.status = 'pending' and d.event_sequence is not null and d.next_attempt_at <= $1 and (d.locked_until is null or d.locked_until < $1)
-           and d.event_sequence = (select min(e.event_sequence) from delivery e
-                                   where e.endpoint_id = d.endpoint_id and e.order_key = d.order_key
-                                     and e.status = 'pending')
-         order by d.next_attempt_at limit $3";
-    match backend {
-        // The due rows are chosen and locked once, in a CTE: as `in (subquery)`, a plan that
-        // rescans the subquery per row would skip the rows it has just leased (updated by this
-        // very statement) and go on past the limit.
-        Backend::Postgres => format!(
-            "with due as ({due} for update skip locked)
-             update delivery set locked_until = $2 from due where delivery.delivery_id = due.delivery_id
-             returning delivery.delivery_id, delivery.endpoint_id, delivery.event_id, delivery.event_type,
-                       delivery.tries, delivery.locked_until"
-        ),
-        // One writer: the subquery runs once, before any row changes.
-        Backend::Sqlite => format!(
-            "update delivery set locked_until = $2 where delivery_id in ({due})
-             returning delivery_id, endpoint_id, event_id, event_type, tries, locked_until"
-        ),
     }
 }
 
