@@ -53,15 +53,13 @@ pub fn claim_sql(backend: Backend) -> String {
             "with due as ({} for update skip locked)
              update delivery set locked_until = $2
              where ctid = any(array(select ctid from due))
-             returning delivery_id, endpoint_id, event_id, event_type, tries, locked_until,
-                       ctid::text as place",
+             returning delivery_id, endpoint_id, event_id, event_type, tries, locked_until",
             due("ctid")
         ),
         // One writer: the subquery runs once, before any row changes.
         Backend::Sqlite => format!(
             "update delivery set locked_until = $2 where delivery_id in ({})
-             returning delivery_id, endpoint_id, event_id, event_type, tries, locked_until,
-                       null as place",
+             returning delivery_id, endpoint_id, event_id, event_type, tries, locked_until",
             due("delivery_id")
         ),
     }

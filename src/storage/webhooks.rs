@@ -32,9 +32,6 @@ pub struct ClaimedDelivery {
     pub event_type: String,
     pub tries: i64,
     pub locked_until: String,
-    /// Where the leased row is in the table (PostgreSQL's `ctid`, as text), so that its try is
-    /// recorded through a TID scan; `None` on SQLite.
-    pub place: Option<String>,
 }
 
 /// One finished try of a claimed delivery, to be recorded: what came back and what follows.
@@ -348,38 +345,7 @@ impl Store {
     }
 }
 
-/// [`Store::record_delivery_tries`] on PostgreSQL: one statement for the whole pass (`$1`–`$9`
-/// the tries' columns, `$10` the places the claim leased their rows at).
-///
-/// The rows are found by the place the claim leased them at (`ctid`, a TID scan), the id, lease
-/// and status then checked: a row leased again since, or moved, is a lease lost. Joined on the
-/// id alone, a plan a connection kept from when the table was empty hashed every queued delivery
-/// for each pass (0.2 ms of statement time per IPN under the benchmark). It runs after
-/// [`RECORD_PLAN_SETTINGS`]: a plan that believes the table empty otherwise prefers reading
-/// the whole table, or a whole index, to the TID scan.
-/// Run before [`RECORD_TRIES_SQL`] in its transaction: every way to the deliveries but the TID
-/// scan off (`SET LOCAL`), as the claim does for its walk of the due index.
-pub const RECORD_PLAN_SETTINGS: &str = "select set_config('enable_seqscan', 'off', true),
-            set_config('enable_bitmapscan', 'off', true), set_config('enable_indexscan', 'off', true),
-            set_config('enable_indexonlyscan', 'off', true)";
-
-pub const RECORD_TRIES_SQL: &str = "with r as (
-           select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-                                $6::bigint[], $7::bigint[], $8::text[], $9::bigint[])
-                    as r(delivery_id, status, next_at, at, locked_until, attempt_no, code, error, duration_ms)),
-         m as (
-           update delivery d set status = r.status, tries = d.tries + 1, next_attempt_at = r.next_at,
-                                 locked_until = null, updated_at = r.at
-           from r
-           where d.ctid = any($10::text[]::tid[])
-             and d.delivery_id = r.delivery_id and d.locked_until = r.locked_until and d.status = 'pending'
-           returning d.delivery_id)
-         insert into delivery_try (delivery_id, attempt_no, at, status_code, error, duration_ms)
-         select r.delivery_id, r.attempt_no, r.at, r.code, r.error, r.duration_ms
-         from r join m on m.delivery_id = r.delivery_id
-         returning delivery_id";
-
-/// Records a pass's tries in one statement ([`RECORD_TRIES_SQL`]).
+/// [`Store::record_delivery_tries`] on PostgreSQL: one statement for the whole pass.
 async fn pg_record_tries(
     pool: &sqlx::PgPool,
     tries: &[DeliveryTry<'_>],
@@ -390,23 +356,33 @@ async fn pg_record_tries(
     let num = |f: fn(&DeliveryTry<'_>) -> Option<i64>| -> Vec<Option<i64>> {
         tries.iter().map(f).collect()
     };
-    let mut tx = pool.begin().await?;
-    sqlx::query(RECORD_PLAN_SETTINGS).execute(&mut *tx).await?;
-    let recorded = sqlx::query_scalar(RECORD_TRIES_SQL)
-        .bind(col(|t| Some(t.claimed.delivery_id.clone())))
-        .bind(col(|t| Some(t.outcome.as_str().to_owned())))
-        .bind(col(|t| Some(ts(t.next_attempt_at))))
-        .bind(col(|t| Some(ts(t.at))))
-        .bind(col(|t| Some(t.claimed.locked_until.clone())))
-        .bind(num(|t| Some(t.claimed.tries + 1)))
-        .bind(num(|t| t.status_code.map(i64::from)))
-        .bind(col(|t| t.error.clone()))
-        .bind(num(|t| Some(t.duration_ms)))
-        .bind(col(|t| t.claimed.place.clone()))
-        .fetch_all(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(recorded)
+    sqlx::query_scalar(
+        "with r as (
+           select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                                $6::bigint[], $7::bigint[], $8::text[], $9::bigint[])
+                    as r(delivery_id, status, next_at, at, locked_until, attempt_no, code, error, duration_ms)),
+         m as (
+           update delivery d set status = r.status, tries = d.tries + 1, next_attempt_at = r.next_at,
+                                 locked_until = null, updated_at = r.at
+           from r
+           where d.delivery_id = r.delivery_id and d.locked_until = r.locked_until and d.status = 'pending'
+           returning d.delivery_id)
+         insert into delivery_try (delivery_id, attempt_no, at, status_code, error, duration_ms)
+         select r.delivery_id, r.attempt_no, r.at, r.code, r.error, r.duration_ms
+         from r join m on m.delivery_id = r.delivery_id
+         returning delivery_id",
+    )
+    .bind(col(|t| Some(t.claimed.delivery_id.clone())))
+    .bind(col(|t| Some(t.outcome.as_str().to_owned())))
+    .bind(col(|t| Some(ts(t.next_attempt_at))))
+    .bind(col(|t| Some(ts(t.at))))
+    .bind(col(|t| Some(t.claimed.locked_until.clone())))
+    .bind(num(|t| Some(t.claimed.tries + 1)))
+    .bind(num(|t| t.status_code.map(i64::from)))
+    .bind(col(|t| t.error.clone()))
+    .bind(num(|t| Some(t.duration_ms)))
+    .fetch_all(pool)
+    .await
 }
 
 /// [`Store::record_delivery_tries`] on SQLite: one transaction on the writer.
