@@ -121,6 +121,8 @@ impl Store {
                      where m.payment_id = due.payment_id and m.kind = 'confirmation'
                      returning m.payment_id, m.tries"
                 ))
+                // Planned at each call, from the outbox's size then: a plan a connection kept
+                // from when the outbox was empty would read all of it to find the due rows.
                 .persistent(false)
                 .bind(&now)
                 .bind(&lease_until)
@@ -172,7 +174,7 @@ impl Store {
     ) -> Result<i64, sqlx::Error> {
         // The due rows are chosen once, in a CTE, and joined by key: as `in (subquery)` with a
         // plan from when the outbox looked empty, the sorted due list was rescanned for every
-        // pending row (0.18 s for 500 rows). Planned afresh on each call, like the claim.
+        // pending row (0.18 s for 500 rows). Planned afresh on each call, like the mail claim.
         let skipped = on_writer!(self, pool => {
             sqlx::query(&format!(
                 "with due as ({DUE})
