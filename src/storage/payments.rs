@@ -108,7 +108,11 @@ impl Store {
     pub async fn payment(&self, id: &str) -> Result<Option<PaymentRecord>, sqlx::Error> {
         match &self.db {
             Db::Sqlite(pools) => txops::load_payment(&mut *pools.read.acquire().await?, id).await,
-            Db::Postgres(pool) => txops::load_payment(&mut *pool.acquire().await?, id).await,
+            Db::Postgres(pool) => {
+                // A read by key: the pool of generic plans (see `storage::lookup_options`).
+                let pool = self.lookups.as_ref().unwrap_or(pool);
+                txops::load_payment(&mut *pool.acquire().await?, id).await
+            }
         }
     }
 

@@ -41,6 +41,7 @@ mod ops_metrics;
 mod ops_secrets;
 mod ops_traces;
 mod payments;
+mod plan_cache;
 mod rails;
 mod rails_browser;
 mod rails_webhooks;
