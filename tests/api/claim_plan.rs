@@ -24,7 +24,7 @@ const CLAIMED: i64 = 32;
 const PAGES_PER_CLAIMED: i64 = 30;
 
 /// Rows every node of a plan read and dropped (by its filter or join filter), in all.
-fn rows_dropped(node: &serde_json::Value) -> i64 {
+pub(crate) fn rows_dropped(node: &serde_json::Value) -> i64 {
     let own = ["Rows Removed by Filter", "Rows Removed by Join Filter"]
         .iter()
         .filter_map(|k| node[*k].as_i64())

@@ -29,6 +29,7 @@ mod hardening_webhooks;
 mod helpers;
 mod hostile_races;
 mod idempotency;
+mod mail_plan;
 mod migration_parity;
 mod money_path;
 mod obligations;
