@@ -38,7 +38,7 @@ pub(crate) fn rows_dropped(node: &serde_json::Value) -> i64 {
 
 /// Rows the plan read from tables and indexes, in all: what each scan returned and what its
 /// filter dropped, times its loops (scans of a CTE or sub-query excluded).
-fn rows_read(node: &serde_json::Value) -> i64 {
+pub(crate) fn rows_read(node: &serde_json::Value) -> i64 {
     let own = if node["Relation Name"].is_string() {
         let rows = node["Actual Rows"].as_i64().unwrap_or(0)
             + node["Rows Removed by Filter"].as_i64().unwrap_or(0)
@@ -111,7 +111,7 @@ async fn claim_with(conn: &mut sqlx::PgConnection, sql: &str, planning: Planning
 
 /// A migrated PostgreSQL database and a connection to it; `None` (the check skipped) without
 /// PostgreSQL.
-async fn migrated(check: &str) -> Option<(TestDb, sqlx::PgConnection)> {
+pub(crate) async fn migrated(check: &str) -> Option<(TestDb, sqlx::PgConnection)> {
     let db = TestDb::postgres_for(check).await?;
     let store = Store::connect(&settings_for(&db, &[]).database)
         .await
@@ -123,7 +123,12 @@ async fn migrated(check: &str) -> Option<(TestDb, sqlx::PgConnection)> {
 }
 
 /// Inserts `n` deliveries to one endpoint, each of its own payment, due at 06:00 on 2026-12-02.
-async fn insert_deliveries(conn: &mut sqlx::PgConnection, status: &str, prefix: &str, n: i64) {
+pub(crate) async fn insert_deliveries(
+    conn: &mut sqlx::PgConnection,
+    status: &str,
+    prefix: &str,
+    n: i64,
+) {
     sqlx::query(
         "insert into delivery (delivery_id, endpoint_id, event_id, event_sequence, event_type, order_key,
                                status, tries, next_attempt_at, created_at, updated_at)
@@ -140,7 +145,7 @@ async fn insert_deliveries(conn: &mut sqlx::PgConnection, status: &str, prefix: 
 }
 
 /// Takes the delivery table's statistics now, and keeps autovacuum from taking new ones.
-async fn freeze_statistics(conn: &mut sqlx::PgConnection) {
+pub(crate) async fn freeze_statistics(conn: &mut sqlx::PgConnection) {
     for sql in [
         "alter table delivery set (autovacuum_enabled = false)",
         "vacuum analyze delivery",

@@ -47,6 +47,7 @@ mod rails;
 mod rails_browser;
 mod rails_webhooks;
 mod reconciliation;
+mod record_plan;
 mod schema;
 mod smtp_sink;
 mod store_contract;
