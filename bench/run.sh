@@ -34,7 +34,7 @@ _pg_port=5432; [[ $_pg_rest == *:* ]] && _pg_port=${_pg_rest##*:}
 : "${WEBHOOK:=1}"          # 1 = one endpoint subscribed to payment.paid + notice.paid (the outbox rows)
 : "${NO_BUILD:=0}"
 : "${YARDSTICKS:=1}"       # 0 = skip the Node peer and pgbench (e.g. for a pool-size sweep)
-: "${SETTLE:=1}"           # 1 = VACUUM (ANALYZE) and CHECKPOINT before each measured phase (see settle)
+: "${SETTLE:=1}"           # 1 = VACUUM (ANALYZE) and CHECKPOINT after each warm-up (see settle)
 : "${PERF:=0}"             # 1 = perf record (cpu-clock, whole machine) during each measured phase
 : "${PHASES:=payments ipn get quotes}"  # the service's phases to run (e.g. PHASES=ipn to try one change)
 # pgbench's rows per second of phase: it runs the plain shape several times faster than an HTTP
@@ -236,11 +236,16 @@ wait_drained() { # backend db-url dir
   log "    webhook outbox drained in $((SECONDS - t0)) s (pending left: $pending)"
 }
 
-# settle <backend> <db-url>: the database's own upkeep is done before a phase starts, so that
-# one phase (or its seeding) does not leave its clean-up (autovacuum of the rows it rewrote,
-# pruning and hint bits on the next read, a checkpoint) to be charged to the next one. The
-# yardsticks get the same before theirs. In production that upkeep runs all the time, in
-# proportion to the writes; a phase that only reads has none of its own.
+# settle <backend> <db-url>: the database's own upkeep is done between a phase's warm-up and its
+# measured run, so that one phase (or its seeding) does not leave its clean-up (autovacuum of the
+# rows it rewrote, pruning and hint bits on the next read, a checkpoint) to be charged to the next
+# one, and so that the measured run starts with statistics of tables that hold the phase's kind
+# of rows, as a running service's do: a phase is often the first to write a table (the payments
+# phase the idempotency keys, the IPN phase the webhook deliveries), and a prepared statement or
+# foreign-key check planned while its table was empty keeps that plan (a sequential scan) until
+# the next ANALYZE, which autovacuum takes at most once a minute. The yardsticks get the same.
+# In production that upkeep runs all the time, in proportion to the writes; a phase that only
+# reads has none of its own.
 settle() {
   [[ "$SETTLE" == 1 ]] || return 0
   local t0=$SECONDS
@@ -302,8 +307,8 @@ run_backend() {
     log "    $(tail -n 1 "$dir/seed.log")"
     split_list "$dir/notices.txt" "$dir/notices.warm.txt" "$dir/notices.measure.txt"
     log "  POST /v1/payments"
-    settle "$backend" "$db_url"
     wrk_phase "$dir" payments_warm "$WARMUP" "$base" payments.lua "$dir/notices.warm.txt" "$THREADS" "bw-$STAMP"
+    settle "$backend" "$db_url"
     wrk_phase "$dir" payments "$DURATION" "$base" payments.lua "$dir/notices.measure.txt" "$THREADS" "bm-$STAMP"
     wait_drained "$backend" "$db_url" "$dir"
   fi
@@ -317,8 +322,8 @@ run_backend() {
     log "    $(tail -n 1 "$dir/seed.log")"
     split_list "$dir/ipn.txt" "$dir/ipn.warm.txt" "$dir/ipn.measure.txt"
     log "  VNPay IPN"
-    settle "$backend" "$db_url"
     wrk_phase "$dir" ipn_warm "$WARMUP" "$base" ipn.lua "$dir/ipn.warm.txt" "$THREADS"
+    settle "$backend" "$db_url"
     wrk_phase "$dir" ipn "$DURATION" "$base" ipn.lua "$dir/ipn.measure.txt" "$THREADS"
     # Duplicates: the queries of the measured phase whose attempt is now settled, again (the
     # service answers 02).
@@ -340,8 +345,8 @@ run_backend() {
         "$dir/landpay.db" >"$dir/payment_ids.txt"
     fi
     log "  GET /v1/payments/{id} ($(wc -l <"$dir/payment_ids.txt") ids)"
-    settle "$backend" "$db_url"
     wrk_phase "$dir" get_warm "$WARMUP" "$base" get_payment.lua "$dir/payment_ids.txt" "$THREADS"
+    settle "$backend" "$db_url"
     wrk_phase "$dir" get "$DURATION" "$base" get_payment.lua "$dir/payment_ids.txt" "$THREADS"
   fi
 
@@ -349,8 +354,8 @@ run_backend() {
     # POST /v1/quotes against the bare actix-web plaintext endpoint and JSON echo (the same
     # request body parsed and written back), back to back.
     log "  POST /v1/quotes vs bare actix-web plaintext and JSON echo"
-    settle "$backend" "$db_url"
     wrk_phase "$dir" quotes_warm "$WARMUP" "$base" quotes.lua "$BENCH/quote-transfer.json"
+    settle "$backend" "$db_url"
     wrk_phase "$dir" quotes "$DURATION" "$base" quotes.lua "$BENCH/quote-transfer.json"
     wrk_phase "$dir" plaintext_warm "$WARMUP" "http://127.0.0.1:$BARE_PORT/" plain.lua
     wrk_phase "$dir" plaintext "$DURATION" "http://127.0.0.1:$BARE_PORT/" plain.lua
@@ -396,9 +401,9 @@ run_pgbench() {
     -D now=2026-11-20T03:15:00.123456Z -D money_at=2026-11-20T03:15:00.000000Z)
   # The warm-up runs with -r: its per-statement latencies are in pgbench_warm.txt.
   log "  pgbench: the IPN's plain shape, $PG_CLIENTS clients, -j $PG_JOBS"
-  settle postgres "$db_url"
   "$PGBENCH" "${common[@]}" -r -T "$WARMUP" -D k0=0 "$db_url" >"$dir/pgbench_warm.txt" 2>&1 ||
     log "pgbench warm-up exited non-zero (see $dir/pgbench_warm.txt)"
+  settle postgres "$db_url"
   "$PGBENCH" "${common[@]}" -T "$DURATION" -D k0="$per_warm" "$db_url" >"$dir/pgbench.txt" 2>&1 ||
     log "pgbench exited non-zero (see $dir/pgbench.txt)"
   python3 - "$dir/pgbench.txt" "$dir/pgbench.json" "$rows" <<'PY' >&2
@@ -445,8 +450,8 @@ run_node_peer() {
   log "  Node peer (express + pg + npm vnpay), the IPN's plain shape"
   local svc=$SVC_PID
   SVC_PID=$node_pid
-  settle postgres "$db_url"
   wrk_phase "$dir" node_ipn_warm "$WARMUP" "http://127.0.0.1:$NODE_PORT" ipn.lua "$dir/node.warm.txt" "$THREADS"
+  settle postgres "$db_url"
   wrk_phase "$dir" node_ipn "$DURATION" "http://127.0.0.1:$NODE_PORT" ipn.lua "$dir/node.measure.txt" "$THREADS"
   SVC_PID=$svc
   kill "$node_pid" 2>/dev/null || true
