@@ -52,9 +52,10 @@ pub fn db_span(system: &'static str) -> tracing::Span {
     tracing::info_span!("db.query", db.system = system, otel.kind = "client")
 }
 
-/// Runs `$body` with `$pool` bound to the store's pool for reads.
-macro_rules! on_pool {
-    ($store:expr, $pool:ident => $body:expr) => {
+/// Runs `$body` with `$pool` bound to a pool for reads: SQLite's readers, or on PostgreSQL
+/// `$pg_pool` (an expression of the main pool `$pg`).
+macro_rules! read_on {
+    ($store:expr, $pg:ident => $pg_pool:expr, $pool:ident => $body:expr) => {
         match &$store.db {
             $crate::storage::Db::Sqlite(pools) => {
                 let $pool = &pools.read;
@@ -64,7 +65,8 @@ macro_rules! on_pool {
                 )
                 .await
             }
-            $crate::storage::Db::Postgres($pool) => {
+            $crate::storage::Db::Postgres($pg) => {
+                let $pool = $pg_pool;
                 ::tracing::Instrument::instrument(
                     async { $body },
                     $crate::storage::db_span("postgresql"),
@@ -74,29 +76,20 @@ macro_rules! on_pool {
         }
     };
 }
+pub(crate) use read_on;
+
+/// Runs `$body` with `$pool` bound to the store's pool for reads.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        $crate::storage::read_on!($store, pg => pg, $pool => $body)
+    };
+}
 pub(crate) use on_pool;
 
 /// [`on_pool!`] for a read by key: on PostgreSQL, `$pool` is the pool of [`lookup_options`].
 macro_rules! on_lookup_pool {
     ($store:expr, $pool:ident => $body:expr) => {
-        match &$store.db {
-            $crate::storage::Db::Sqlite(pools) => {
-                let $pool = &pools.read;
-                ::tracing::Instrument::instrument(
-                    async { $body },
-                    $crate::storage::db_span("sqlite"),
-                )
-                .await
-            }
-            $crate::storage::Db::Postgres(pool) => {
-                let $pool = $store.lookups.as_ref().unwrap_or(pool);
-                ::tracing::Instrument::instrument(
-                    async { $body },
-                    $crate::storage::db_span("postgresql"),
-                )
-                .await
-            }
-        }
+        $crate::storage::read_on!($store, pg => $store.lookups.as_ref().unwrap_or(pg), $pool => $body)
     };
 }
 pub(crate) use on_lookup_pool;
