@@ -49,6 +49,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let server_state = state.clone();
         let sandbox_enabled = settings.gateways.sandbox.enabled;
+        let max_body = settings.server.max_body_bytes;
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(
@@ -72,7 +73,7 @@ impl Application {
                 .configure(routes)
                 .configure(|cfg| {
                     if sandbox_enabled {
-                        sandbox_routes(cfg);
+                        sandbox_routes(cfg, max_body);
                     }
                 })
                 .default_service(web::to(errors::not_found))
@@ -248,15 +249,21 @@ fn finance_routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
-/// The built-in VNPay simulator (refused in production by the configuration check).
-fn sandbox_routes(cfg: &mut web::ServiceConfig) {
+/// The built-in simulators (refused in production by the configuration check). A DVCQG create
+/// message lists a fee per order line: it may be as large as any request body
+/// (`server.max_body_bytes`), not only the framework's default 256 kB.
+fn sandbox_routes(cfg: &mut web::ServiceConfig, max_body: usize) {
     cfg.service(web::resource("/sandbox/vnpay/paymentv2/vpcpay.html").get(sandbox::payment_page))
         .service(web::resource("/sandbox/vnpay/paymentv2/complete").post(sandbox::complete))
         .service(
             web::resource("/sandbox/vnpay/merchant_webapi/api/transaction")
                 .post(sandbox::transaction_api),
         )
-        .service(web::resource("/sandbox/dvcqg/init").post(sandbox_rails::dvcqg_init))
+        .service(
+            web::resource("/sandbox/dvcqg/init")
+                .app_data(web::PayloadConfig::new(max_body))
+                .post(sandbox_rails::dvcqg_init),
+        )
         .service(web::resource("/sandbox/dvcqg/pay").get(sandbox_rails::dvcqg_page))
         .service(web::resource("/sandbox/dvcqg/complete").post(sandbox_rails::dvcqg_complete))
         .service(web::resource("/sandbox/paygov/create").post(sandbox_rails::paygov_create))

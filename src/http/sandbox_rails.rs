@@ -2,7 +2,8 @@
 //! keys: the DVCQG payment platform (`/sandbox/dvcqg/…`: create message → page with *Pay* and
 //! *Decline* → the signed result POSTed to `/callbacks/dvcqg`, then the browser returned) and
 //! PayGov (`/sandbox/paygov/…`: create → page → the browser returned with the result). The
-//! message travels in the page's URL, signed as it came, so the simulators keep no state.
+//! simulators keep no state: what the page and its buttons need travels in the page's URL —
+//! PayGov's request signed as it came, and for DVCQG a [`Ticket`] the simulator tags itself.
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
@@ -10,7 +11,7 @@ use askama::Template;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::Rng;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::gateways::dvcqg::wire::{self, InitMessage, ResultMessage};
@@ -61,6 +62,55 @@ fn decode<T: serde::de::DeserializeOwned>(m: &str) -> Option<T> {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(m.as_bytes()).ok()?).ok()
 }
 
+/// What the DVCQG simulator's page and buttons need of a create message it has verified. The
+/// message itself lists a fee entry per order line in its receipt, so an order of 5,000 lines
+/// made a page address of about a megabyte; the ticket stays the same size whatever the order.
+/// It is tagged with HMAC-SHA256 under the partner's key, so it cannot be altered on the way.
+#[derive(Serialize, Deserialize)]
+struct Ticket {
+    partner_code: String,
+    reference: String,
+    amount: String,
+    currency: String,
+    description: String,
+    language: String,
+}
+
+impl Ticket {
+    fn of(msg: &InitMessage) -> Self {
+        Self {
+            partner_code: msg.partner_code.clone(),
+            reference: msg.reference.clone(),
+            amount: msg.amount.clone(),
+            currency: msg.currency.clone(),
+            description: msg.description.clone(),
+            language: msg.language.clone(),
+        }
+    }
+
+    /// `<payload>.<tag>`: the ticket as base64url JSON, and its HMAC-SHA256 (hex) under `key`.
+    fn seal(&self, key: &str) -> String {
+        let payload = encode(self);
+        let tag = crate::gateways::hmac_sha256_hex(key.as_bytes(), payload.as_bytes());
+        format!("{payload}.{tag}")
+    }
+
+    /// A sealed ticket whose tag verifies (in constant time) under a key of its partner, with
+    /// that key.
+    fn open(state: &AppState, sealed: &str) -> Option<(Self, String)> {
+        let (payload, tag) = sealed.split_once('.')?;
+        let ticket: Self = decode(payload)?;
+        crate::gateways::dvcqg::keys(&state.settings)
+            .into_iter()
+            .filter(|(partner, _)| *partner == ticket.partner_code)
+            .find(|(_, key)| {
+                crate::gateways::verify_hmac_sha256_hex(key.as_bytes(), payload.as_bytes(), tag)
+                    .is_ok()
+            })
+            .map(|(_, key)| (ticket, key))
+    }
+}
+
 /// A create message signed with a key landpay holds, with its key.
 fn dvcqg_verified(state: &AppState, msg: &InitMessage) -> Option<String> {
     crate::gateways::dvcqg::keys(&state.settings)
@@ -75,10 +125,10 @@ fn dvcqg_verified(state: &AppState, msg: &InitMessage) -> Option<String> {
     responses((status = 200, description = "`{MaLoi: 00, UrlThanhToan}` or `{MaLoi: 99}` (not mounted in production)")))]
 pub async fn dvcqg_init(state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
     let msg = serde_json::from_slice::<InitMessage>(&body).ok();
-    match msg.filter(|m| dvcqg_verified(&state, m).is_some()) {
-        Some(m) => HttpResponse::Ok().json(json!({
+    match msg.and_then(|m| dvcqg_verified(&state, &m).map(|key| Ticket::of(&m).seal(&key))) {
+        Some(ticket) => HttpResponse::Ok().json(json!({
             "MaLoi": wire::OK, "MoTaLoi": "Thành công",
-            "UrlThanhToan": format!("{}/sandbox/dvcqg/pay?m={}", state.settings.base_url(), encode(&m)),
+            "UrlThanhToan": format!("{}/sandbox/dvcqg/pay?m={ticket}", state.settings.base_url()),
         })),
         None => HttpResponse::Ok()
             .json(json!({"MaLoi": wire::REFUSED, "MoTaLoi": "Sai mã xác thực hoặc bản tin"})),
@@ -87,8 +137,7 @@ pub async fn dvcqg_init(state: web::Data<AppState>, body: web::Bytes) -> HttpRes
 
 /// `GET /sandbox/dvcqg/pay?m=`: the platform's payment page.
 pub async fn dvcqg_page(state: web::Data<AppState>, q: web::Query<PageQuery>) -> HttpResponse {
-    let Some(msg) = decode::<InitMessage>(&q.m).filter(|m| dvcqg_verified(&state, m).is_some())
-    else {
+    let Some((msg, _)) = Ticket::open(&state, &q.m) else {
         return refused();
     };
     let t = for_lang(Some(if msg.language == "en" { "en" } else { "vi" }));
@@ -109,10 +158,7 @@ pub async fn dvcqg_page(state: web::Data<AppState>, q: web::Query<PageQuery>) ->
 /// `POST /sandbox/dvcqg/complete`: signs the result, POSTs it to `/callbacks/dvcqg` and waits
 /// for the answer, then returns the browser with the signed result.
 pub async fn dvcqg_complete(state: web::Data<AppState>, form: web::Form<Decision>) -> HttpResponse {
-    let Some(msg) = decode::<InitMessage>(&form.m) else {
-        return refused();
-    };
-    let Some(key) = dvcqg_verified(&state, &msg) else {
+    let Some((msg, key)) = Ticket::open(&state, &form.m) else {
         return refused();
     };
     let paid = form.decision == "pay";

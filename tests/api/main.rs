@@ -45,6 +45,7 @@ mod payments;
 mod plan_cache;
 mod rails;
 mod rails_browser;
+mod rails_sandbox;
 mod rails_webhooks;
 mod reconciliation;
 mod record_plan;
