@@ -27,6 +27,7 @@ mod hardening_privacy;
 mod hardening_scope;
 mod hardening_webhooks;
 mod helpers;
+mod hostile_queries;
 mod hostile_races;
 mod idempotency;
 mod mail_plan;

@@ -89,10 +89,27 @@ impl PaymentGateway for Adapter {
                 .send()
                 .await?;
             let answer: serde_json::Value = res.json().await?;
+            // The answer must be about this order (an answer naming another moves nothing, a
+            // paid one must name it), and a payment is recorded only at the amount stated.
+            let order = answer["orderId"].as_str();
+            if order.is_some_and(|o| o != attempt.txn_ref) {
+                return Err(GatewayFailure::Unavailable(
+                    "the query answer names another order".into(),
+                ));
+            }
             let code = answer["resultCode"].as_i64().unwrap_or(-1);
+            if matches!(code, 0 | 9000) && order.is_none() {
+                return Err(GatewayFailure::Unavailable(
+                    "the query answer reports a payment without orderId".into(),
+                ));
+            }
             Ok(match code {
                 0 | 9000 => QueryOutcome::Paid {
-                    amount_vnd: answer["amount"].as_i64().unwrap_or(attempt.amount_vnd),
+                    amount_vnd: answer["amount"].as_i64().ok_or_else(|| {
+                        GatewayFailure::Unavailable(
+                            "the query answer reports a payment without amount".into(),
+                        )
+                    })?,
                     gateway_txn_no: answer["transId"].as_i64().map(|t| t.to_string()),
                     bank_code: None,
                     paid_at: None,

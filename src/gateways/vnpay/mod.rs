@@ -93,10 +93,22 @@ impl PaymentGateway for Adapter {
             let res = self.http.post(&self.api_url).json(&body).send().await?;
             let bytes = res.bytes().await?;
             let answer = parse_querydr_response(&bytes, self.secret.expose())?;
+            // Signed is not enough: the answer must be about this transaction, and a payment
+            // is recorded only at the amount the gateway states.
+            let about_this = answer.txn_ref == attempt.txn_ref;
+            if !about_this && (answer.response_code.code() == "00" || !answer.txn_ref.is_empty()) {
+                return Err(GatewayFailure::Unavailable(
+                    "the querydr answer names another transaction".into(),
+                ));
+            }
             Ok(match answer.response_code.code() {
                 "00" => match answer.transaction_status.as_ref().map(|s| s.code()) {
                     Some("00") => QueryOutcome::Paid {
-                        amount_vnd: answer.amount_vnd.unwrap_or(attempt.amount_vnd),
+                        amount_vnd: answer.amount_vnd.ok_or_else(|| {
+                            GatewayFailure::Unavailable(
+                                "the querydr answer reports a payment without vnp_Amount".into(),
+                            )
+                        })?,
                         gateway_txn_no: answer.transaction_no.clone(),
                         bank_code: answer.bank_code.clone(),
                         paid_at: answer.pay_date,

@@ -83,8 +83,13 @@ impl PaymentGateway for Adapter {
                 .await?;
             let answer: wire::QueryResponse = res.json().await?;
             Ok(match answer.return_code {
+                // A payment is recorded only at the amount the gateway states.
                 1 => QueryOutcome::Paid {
-                    amount_vnd: answer.amount.unwrap_or(attempt.amount_vnd),
+                    amount_vnd: answer.amount.ok_or_else(|| {
+                        GatewayFailure::Unavailable(
+                            "the query answer reports a payment without amount".into(),
+                        )
+                    })?,
                     gateway_txn_no: answer.zp_trans_id.map(|t| t.to_string()),
                     bank_code: None,
                     paid_at: answer.server_time.and_then(DateTime::from_timestamp_millis),
