@@ -200,32 +200,25 @@ impl Store {
         // Planned afresh at each call, like the mail claim. SQLite has one writer: the due rows
         // are chosen once, in a CTE, and joined by key; PostgreSQL reaches them by their place
         // ([`PG_DUE_PLACES`]).
-        let skipped = match &self.db {
-            super::Db::Sqlite(pools) => {
-                sqlx::query(&format!(
-                    "with due as ({DUE})
-                     update mail_outbox {SKIP} from due
-                     where mail_outbox.payment_id = due.payment_id and mail_outbox.kind = 'confirmation'
-                       and mail_outbox.status = 'pending'"
-                ))
-                .bind(ts(now))
-                .bind(why)
-                .bind(limit)
-                .execute(&pools.write)
-                .await?
-                .rows_affected()
-            }
-            super::Db::Postgres(pool) => {
-                sqlx::query(&pg_skip_sql())
+        let sql = match self.backend() {
+            super::Backend::Postgres => pg_skip_sql(),
+            super::Backend::Sqlite => format!(
+                "with due as ({DUE})
+                 update mail_outbox {SKIP} from due
+                 where mail_outbox.payment_id = due.payment_id and mail_outbox.kind = 'confirmation'
+                   and mail_outbox.status = 'pending'"
+            ),
+        };
+        let skipped = on_writer!(self, pool => {
+            sqlx::query(&sql)
                 .persistent(false)
                 .bind(ts(now))
                 .bind(why)
                 .bind(limit)
                 .execute(pool)
-                .await?
-                .rows_affected()
-            }
-        };
+                .await
+                .map(|r| r.rows_affected())
+        })?;
         Ok(i64::try_from(skipped).unwrap_or(i64::MAX))
     }
 

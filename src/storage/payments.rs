@@ -10,7 +10,7 @@ pub use super::payment_rows::{
     FLAG_COLUMNS, LINE_COLUMNS, PAYMENT_COLUMNS,
 };
 use super::txops;
-use super::{in_write_tx, on_pool, ts, Db, Store};
+use super::{in_write_tx, on_lookup_pool, on_pool, ts, Store};
 use crate::events::EventType;
 use crate::payments::order::{self, OrderEvent, PaymentStatus};
 
@@ -106,14 +106,8 @@ pub struct CallbackRecord<'a> {
 }
 impl Store {
     pub async fn payment(&self, id: &str) -> Result<Option<PaymentRecord>, sqlx::Error> {
-        match &self.db {
-            Db::Sqlite(pools) => txops::load_payment(&mut *pools.read.acquire().await?, id).await,
-            Db::Postgres(pool) => {
-                // A read by key: the pool of generic plans (see `storage::lookup_options`).
-                let pool = self.lookups.as_ref().unwrap_or(pool);
-                txops::load_payment(&mut *pool.acquire().await?, id).await
-            }
-        }
+        // A read by key: on PostgreSQL, the pool of generic plans (`storage::lookup_options`).
+        on_lookup_pool!(self, pool => txops::load_payment(&mut *pool.acquire().await?, id).await)
     }
 
     /// Flags an order (e.g. `amount_mismatch`) and emits `payment.flagged` when the flag is new.

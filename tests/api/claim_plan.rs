@@ -238,8 +238,9 @@ async fn the_claim_walks_the_due_index_even_with_statistics_of_an_empty_table() 
 
 /// A connection keeps the claim's plan from its first runs: when those ran on an empty table, the
 /// kept plan believes the table holds a row or two. Pinned, it must still walk the due index and
-/// lease its rows by their place (`ctid`; joined on the id, the lease once walked the whole primary key for each claim: 87 ms with
-/// 4,000 deliveries, `auto_explain` under the IPN benchmark).
+/// lease its rows by their place (`ctid`; joined on the id, the lease once walked the whole
+/// primary key for each claim: 87 ms with 4,000 deliveries, `auto_explain` under the IPN
+/// benchmark).
 #[tokio::test]
 async fn a_claim_plan_kept_from_an_empty_table_reads_about_its_own_size() {
     let Some((_db, mut conn)) = migrated("the kept claim plan check").await else {

@@ -93,10 +93,11 @@ impl PaymentGateway for Adapter {
             let res = self.http.post(&self.api_url).json(&body).send().await?;
             let bytes = res.bytes().await?;
             let answer = parse_querydr_response(&bytes, self.secret.expose())?;
-            // Signed is not enough: the answer must be about this transaction, and a payment
-            // is recorded only at the amount the gateway states.
-            let about_this = answer.txn_ref == attempt.txn_ref;
-            if !about_this && (answer.response_code.code() == "00" || !answer.txn_ref.is_empty()) {
+            // Signed is not enough: an answer naming another transaction, or a `00` answer
+            // naming none, is not about this one; and a payment is recorded only at the amount
+            // the gateway states.
+            let named = !answer.txn_ref.is_empty() || answer.response_code.code() == "00";
+            if named && answer.txn_ref != attempt.txn_ref {
                 return Err(GatewayFailure::Unavailable(
                     "the querydr answer names another transaction".into(),
                 ));
