@@ -116,8 +116,9 @@ impl Store {
         Ok(out)
     }
 
-    /// Commits a callback as received, in its own statement, before anything is decided: a
-    /// crash after it loses nothing the gateway sent.
+    /// Commits a callback with its verdict and answer in its own statement: one that failed
+    /// verification, or one whose decision failed (a decided callback is written by the
+    /// transaction that decides it, [`Store::decide_callback`]).
     pub async fn record_callback(
         &self,
         cb: &CallbackRecord<'_>,
@@ -141,22 +142,6 @@ impl Store {
             .execute(pool)
             .await
             .map(|_| ())
-        })
-    }
-
-    /// Writes the answer sent for a callback whose decision failed (`error`).
-    pub async fn record_callback_error(
-        &self,
-        callback_id: &str,
-        answer: &str,
-    ) -> Result<(), sqlx::Error> {
-        on_writer!(self, pool => {
-            sqlx::query("update callback set verdict = 'error', answer = $2 where callback_id = $1 and answer = ''")
-                .bind(callback_id)
-                .bind(answer)
-                .execute(pool)
-                .await
-                .map(|_| ())
         })
     }
 

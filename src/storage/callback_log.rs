@@ -12,7 +12,9 @@ pub struct CallbackRow {
     pub received_at: String,
     pub txn_ref: Option<String>,
     pub payment_id: Option<String>,
-    /// `received` while the decision is under way (or if it never finished).
+    /// What the callback was decided to be (`valid`, `already_settled`, …, `error` when the
+    /// decision failed). `received` appears only on rows of versions that logged a callback
+    /// before deciding it, whose decision never finished.
     pub verdict: String,
     /// What the gateway was answered; empty until then.
     pub answer: String,

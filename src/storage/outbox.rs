@@ -156,7 +156,7 @@ pub(super) fn bind_pg_events<'q>(
 static PG_EVENTS: LazyLock<String> =
     LazyLock::new(|| format!("with {} select 1", pg_events_ctes(1)));
 
-/// Events and deliveries, and a callback's decision (from `$8`; see
+/// Events and deliveries, and a callback with its decision (from `$8`; see
 /// [`super::paying::pg_decision_sql`]).
 static PG_EVENTS_AND_LOG: LazyLock<String> = LazyLock::new(|| {
     format!(
@@ -170,7 +170,7 @@ static PG_EVENTS_AND_LOG: LazyLock<String> = LazyLock::new(|| {
 /// (arrays, not a VALUES list), so it is prepared once per connection. The sequencer writes
 /// their deliveries when it numbers them ([`super::sequencer`]).
 ///
-/// With `log`, the same statement also writes a callback's decision to its log row and the
+/// With `log`, the same statement also writes the callback with its decision to the log and the
 /// payment's audit trail (see [`super::paying::pg_log_decision`]).
 pub async fn pg_insert_events(
     conn: &mut PgConnection,

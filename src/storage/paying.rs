@@ -1,19 +1,19 @@
 //! The steps of a transition that PostgreSQL does in one statement where SQLite takes several:
 //! paying the order with its audit record, notice lines, notices and mail, returning the
 //! snapshot its `payment.paid` event carries (built by the statement that wrote it, not read
-//! back), and logging a callback's decision with its audit record. SQLite runs the same steps as single statements, which are
+//! back), and logging a callback with its decision and its audit record. SQLite runs the same steps as single statements, which are
 //! in-process calls on its one writer.
 
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, SqliteConnection};
+use sqlx::{Database, Encode, Executor, IntoArguments, PgConnection, SqliteConnection, Type};
 
 use super::outbox::PgQuery;
 use super::payment_rows::PaymentRecord;
 use super::snapshot::{PaidLoadRow, PG_PAY};
 use super::ts;
-use super::txops::{self, Decision, PaidNotices, Paying};
+use super::txops::{self, DbOf, Decision, PaidNotices, Paying, TxConn};
 use crate::ids::new_audit_id;
 use crate::payments::order::{self, OrderEvent};
 
@@ -88,16 +88,19 @@ pub async fn sqlite_pay_order(
     Ok(Some((record, notices)))
 }
 
-/// The CTE `c` and the main statement that log a callback's decision on its row and in its
-/// payment's audit trail, to follow `with` (or a comma after other CTEs): parameters from
-/// `$first` (callback, verdict, answer, payment, audit id, actor, audit data; bound by
-/// [`bind_pg_decision`]), and `now`, the parameter that holds the time.
+/// The CTE `c` and the main statement that write a callback with its decision to the log and
+/// to its payment's audit trail, to follow `with` (or a comma after other CTEs): parameters
+/// from `$first` (callback, verdict, answer, payment, audit id, actor, audit data, reference,
+/// payload, its size and digest; bound by [`bind_pg_decision`]), and `now`, the parameter that
+/// holds the time.
 pub(super) fn pg_decision_sql(first: usize, now: &str) -> String {
-    let [callback, verdict, answer, payment, audit_id, actor, data] =
-        std::array::from_fn::<String, 7, _>(|i| format!("${}", first + i));
+    let [callback, verdict, answer, payment, audit_id, actor, data, txn_ref, payload, bytes, sha] =
+        std::array::from_fn::<String, 11, _>(|i| format!("${}", first + i));
     format!(
-        "c as (update callback set verdict = {verdict}, answer = {answer}, payment_id = {payment}
-               where callback_id = {callback})
+        "c as (insert into callback (callback_id, gateway, txn_ref, payment_id, verdict, answer, payload,
+                                     payload_bytes, payload_sha256, received_at)
+               values ({callback}, {actor}, {txn_ref}, {payment}, {verdict}, {answer}, {payload},
+                       {bytes}, {sha}, {now}))
          insert into audit (audit_id, payment_id, type, actor, data, created_at)
          values ({audit_id}, {payment}, 'callback.received', {actor}, {data}, {now})"
     )
@@ -117,19 +120,23 @@ pub(super) fn bind_pg_decision<'q>(
         .bind(new_audit_id())
         .bind(d.gateway)
         .bind(d.audit.to_string())
+        .bind(d.txn_ref)
+        .bind(d.payload)
+        .bind(d.payload_bytes)
+        .bind(d.payload_sha256)
 }
 
 static PG_LOG_DECISION: LazyLock<String> =
-    LazyLock::new(|| format!("with {}", pg_decision_sql(1, "$8")));
+    LazyLock::new(|| format!("with {}", pg_decision_sql(1, "$12")));
 
-/// The decision on the callback's log row and the payment's audit record, in one statement.
+/// The callback with its decision and the payment's audit record, in one statement.
 pub async fn pg_log_decision(
     conn: &mut PgConnection,
     d: &Decision<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let Some(pid) = d.payment_id else {
-        return log_row(conn, d).await;
+        return log_row(conn, d, now).await;
     };
     bind_pg_decision(sqlx::query(PG_LOG_DECISION.as_str()), d, pid)
         .bind(ts(now))
@@ -143,30 +150,40 @@ pub async fn sqlite_log_decision(
     d: &Decision<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(LOG_ROW)
-        .bind(d.callback_id)
-        .bind(d.verdict)
-        .bind(d.answer)
-        .bind(d.payment_id)
-        .execute(&mut *conn)
-        .await?;
+    log_row(&mut *conn, d, now).await?;
     if let Some(pid) = d.payment_id {
         txops::audit(conn, pid, "callback.received", d.gateway, d.audit, now).await?;
     }
     Ok(())
 }
 
-const LOG_ROW: &str =
-    "update callback set verdict = $2, answer = $3, payment_id = $4 where callback_id = $1";
-
-async fn log_row(conn: &mut PgConnection, d: &Decision<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query(LOG_ROW)
-        .bind(d.callback_id)
-        .bind(d.verdict)
-        .bind(d.answer)
-        .bind(d.payment_id)
-        .execute(&mut *conn)
-        .await?;
+/// The callback's log row, with its decision.
+async fn log_row<C>(conn: &mut C, d: &Decision<'_>, now: DateTime<Utc>) -> Result<(), sqlx::Error>
+where
+    C: TxConn,
+    for<'c> &'c mut C: Executor<'c, Database = DbOf<C>>,
+    for<'q> <DbOf<C> as Database>::Arguments<'q>: IntoArguments<'q, DbOf<C>>,
+    for<'q> &'q str: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
+    for<'q> Option<&'q str>: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
+    for<'q> i64: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
+{
+    sqlx::query(
+        "insert into callback (callback_id, gateway, txn_ref, payment_id, verdict, answer, payload,
+                               payload_bytes, payload_sha256, received_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(d.callback_id)
+    .bind(d.gateway)
+    .bind(d.txn_ref)
+    .bind(d.payment_id)
+    .bind(d.verdict)
+    .bind(d.answer)
+    .bind(d.payload)
+    .bind(d.payload_bytes)
+    .bind(d.payload_sha256)
+    .bind(ts(now).as_str())
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 

@@ -89,9 +89,9 @@ pub enum ResultApplied {
     Failed,
 }
 
-/// A callback as received, for the log: its verdict and answer when they are known before any
-/// transition (it failed verification), or `received` and no answer yet when the decision is
-/// to come ([`Store::decide_callback`]).
+/// A callback as received, for the log with the verdict and answer it got outside any
+/// transition: it failed verification, or its decision failed (`error`). A decided callback is
+/// logged by [`Store::decide_callback`].
 pub struct CallbackRecord<'a> {
     pub callback_id: &'a str,
     pub gateway: &'a str,

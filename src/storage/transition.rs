@@ -1,8 +1,9 @@
 //! The one transition every word of a gateway takes (a callback, a status query, a statement
 //! row): the attempt moves by compare-and-set from an open status, and only the transaction
 //! that moved it moves the order and writes the events. For a callback, the verdict and the
-//! answer are decided inside that same transaction and written to the callback log there, so
-//! the log always says what the gateway was told.
+//! answer are decided inside that same transaction, and the callback is written to the log
+//! there with them, once: the log always says what the gateway was told, and a callback is
+//! durable before any answer goes out (the answer is sent after this transaction commits).
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -44,11 +45,16 @@ impl CallbackOutcome {
     }
 }
 
-/// A verified callback, already committed to the log as received, about to be decided.
+/// A verified callback as received, about to be decided; it is written to the log with its
+/// decision, in the transaction that applies it.
 pub struct CallbackClaim<'a> {
     pub callback_id: &'a str,
     pub gateway: &'a str,
     pub txn_ref: &'a str,
+    /// The text kept of the payload (whole), and the size and SHA-256 of the bytes received.
+    pub payload: &'a str,
+    pub payload_bytes: i64,
+    pub payload_sha256: &'a str,
     /// The amount claimed; `None` when it is not a whole number of đồng (never the attempt's).
     pub amount: Option<i64>,
     /// What to apply; `None` only notes the callback (a status that is not final yet).
@@ -305,7 +311,7 @@ where
     Ok(())
 }
 
-/// Writes the decision to the callback's log row and, for a known payment, its audit trail,
+/// Writes the callback with its decision to the log and, for a known payment, its audit trail,
 /// with the transition's `events` (one statement on PostgreSQL).
 async fn log_decision<C: TxConn>(
     conn: &mut C,
@@ -326,6 +332,10 @@ async fn log_decision<C: TxConn>(
         payment_id,
         gateway: claim.gateway,
         audit: &data,
+        txn_ref: claim.txn_ref,
+        payload: claim.payload,
+        payload_bytes: claim.payload_bytes,
+        payload_sha256: claim.payload_sha256,
     };
     match payment_id {
         Some(pid) if !events.is_empty() => {
@@ -362,8 +372,10 @@ impl Store {
     }
 
     /// Decides a verified callback and applies it in one transaction, which also writes the
-    /// verdict and `answer_for`'s answer to the callback's log row and to the payment's audit
-    /// trail: what the log says is what the caller sends.
+    /// callback with its verdict and `answer_for`'s answer to the log and to the payment's
+    /// audit trail: what the log says is what the caller sends, and nothing is answered before
+    /// the callback is committed. A transaction that fails or dies leaves no trace: no answer
+    /// went out, and the gateway sends the callback again.
     pub async fn decide_callback(
         &self,
         claim: &CallbackClaim<'_>,

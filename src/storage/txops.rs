@@ -42,8 +42,9 @@ pub trait TxConn: sqlx::Connection + Send {
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
 
-    /// Writes a transaction's events (as [`Self::insert_events`] does), and a callback's decision
-    /// to its log row and its payment's (`payment_id`) audit trail: one statement on PostgreSQL.
+    /// Writes a transaction's events (as [`Self::insert_events`] does), and a callback with its
+    /// decision to the log and its payment's (`payment_id`) audit trail: one statement on
+    /// PostgreSQL.
     fn insert_events_logged(
         &mut self,
         events: &[NewEvent],
@@ -62,7 +63,7 @@ pub trait TxConn: sqlx::Connection + Send {
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Option<(PaymentRecord, PaidNotices)>, sqlx::Error>> + Send;
 
-    /// Writes a callback's decision to its log row and, with a payment, its audit trail.
+    /// Writes a callback with its decision to the log and, with a payment, its audit trail.
     fn log_decision(
         &mut self,
         d: &Decision<'_>,
@@ -80,7 +81,8 @@ pub struct Paying<'a> {
     pub detail: &'a serde_json::Value,
 }
 
-/// A callback's decision for its log row and, with a payment, that payment's audit trail.
+/// A callback as received with its decision: its log row (written once, with the verdict and
+/// the answer) and, with a payment, that payment's audit record.
 pub struct Decision<'a> {
     pub callback_id: &'a str,
     pub verdict: &'a str,
@@ -88,6 +90,12 @@ pub struct Decision<'a> {
     pub payment_id: Option<&'a str>,
     pub gateway: &'a str,
     pub audit: &'a serde_json::Value,
+    /// The reference the callback names.
+    pub txn_ref: &'a str,
+    /// The text kept of the payload, and the size and SHA-256 of the payload as received.
+    pub payload: &'a str,
+    pub payload_bytes: i64,
+    pub payload_sha256: &'a str,
 }
 
 /// The notices that a paid order's lines completed, as (notice id, agency).

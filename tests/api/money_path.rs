@@ -218,3 +218,89 @@ async fn a_sandbox_decline_emits_attempt_failed() {
         ]
     );
 }
+
+/// Runs `statements` on the test database directly, beside the service.
+async fn run_sql(app: &TestApp, statements: &[&str]) {
+    if app.db.is_postgres() {
+        let pool = sqlx::PgPool::connect(&app.db.url).await.unwrap();
+        for sql in statements {
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        }
+        pool.close().await;
+    } else {
+        let pool = sqlx::SqlitePool::connect(&app.db.url).await.unwrap();
+        for sql in statements {
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        }
+        pool.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_decision_that_fails_is_logged_with_the_error_answer_and_the_resend_pays_once() {
+    let app = spawn_app().await;
+    let secret = app.vnpay_secret();
+    let pid = app.payment(150_000).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reference = app.attempt(&pid, "vnpay").await["reference"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The database refuses to write the order, inside the decision's transaction.
+    let (refuse, allow): (&[&str], &[&str]) = if app.db.is_postgres() {
+        (
+            &[
+                "create function refuse_payment() returns trigger language plpgsql
+                 as $$ begin raise exception 'refused'; end $$",
+                "create trigger refuse before update on payment
+                 for each row execute function refuse_payment()",
+            ],
+            &["drop trigger refuse on payment"],
+        )
+    } else {
+        (
+            &["create trigger refuse before update on payment
+               begin select raise(abort, 'refused'); end"],
+            &["drop trigger refuse"],
+        )
+    };
+    run_sql(&app, refuse).await;
+    let params = app.ipn_params(&reference, 150_000, "00");
+    let (query, answer) = send(&app, &params, &secret).await;
+    assert_eq!(answer, "99", "VNPay is told the callback was not taken");
+    let log = callback_log(&app, &format!("txn_ref={reference}")).await;
+    let rows = log["data"].as_array().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (&rows[0]["verdict"], &rows[0]["answer"]),
+        (&"error".into(), &"99".into())
+    );
+    assert_eq!(rows[0]["payload"], query.as_str());
+    assert_eq!(rows[0]["payment_id"], Value::Null);
+    // Nothing of the decision stayed: the attempt is still open, the order unpaid.
+    let status = app.payment_status(&pid).await;
+    assert_ne!(status["status"], "paid");
+    assert_eq!(status["attempts"][0]["status"], "redirected");
+    // VNPay sends again once the database takes writes: paid once, and the log has both answers.
+    run_sql(&app, allow).await;
+    assert_eq!(send(&app, &params, &secret).await.1, "00");
+    assert_eq!(send(&app, &params, &secret).await.1, "02");
+    assert_eq!(app.payment_status(&pid).await["status"], "paid");
+    let log = callback_log(&app, &format!("txn_ref={reference}")).await;
+    let mut logged: Vec<(String, String)> = log["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["verdict"].as_str().unwrap().to_owned(),
+                r["answer"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    logged.sort();
+    let expected = [("already_settled", "02"), ("error", "99"), ("valid", "00")];
+    assert_eq!(logged, expected.map(|(v, a)| (v.to_owned(), a.to_owned())));
+}

@@ -1,6 +1,7 @@
 //! The money transition's contract at the store, on whichever backend this run uses: a callback
-//! logged as received, then decided and applied in one transaction that logs the answer. Every
-//! answer a caller would send must be the one in the log, races and late callbacks included.
+//! decided and applied in one transaction that also logs it with the answer. Every answer a
+//! caller would send must be the one in the log, races and late callbacks included, and a
+//! transaction that dies halfway must leave nothing behind.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use chrono::{Duration, Utc};
 use landpay::payments::order::{AttemptStatus, PaymentStatus};
 use landpay::storage::callback_log::CallbackFilter;
 use landpay::storage::payments::{
-    CallbackRecord, GatewayResult, NewAttempt, NewPayment, PaymentRow, ResultApplied,
+    GatewayResult, NewAttempt, NewPayment, PaymentRow, ResultApplied,
 };
 use landpay::storage::transition::{CallbackClaim, CallbackOutcome};
 use landpay::storage::{ts, Store};
@@ -81,29 +82,32 @@ pub async fn order_with_attempt(store: &Store, txn_ref: &str) -> String {
     payment_id
 }
 
-/// What the callback routes do: log the raw callback, then decide; returns the answer.
+/// What the callback routes do with a verified callback: decide it, logging it with the answer
+/// in the same transaction; returns the answer.
 pub async fn ipn(
     store: &Store,
     txn_ref: &str,
     amount: i64,
     success: bool,
 ) -> (CallbackOutcome, String) {
+    ipn_answered_by(store, txn_ref, amount, success, &rsp_code)
+        .await
+        .unwrap()
+}
+
+/// [`ipn`] with the answers of `answer_for`.
+async fn ipn_answered_by(
+    store: &Store,
+    txn_ref: &str,
+    amount: i64,
+    success: bool,
+    answer_for: &(dyn Fn(&CallbackOutcome) -> String + Sync),
+) -> Result<(CallbackOutcome, String), landpay::storage::payments::PaymentStoreError> {
     let id = landpay::ids::new_id(landpay::ids::IdKind::Callback);
     let payload = format!(
         "vnp_TxnRef={txn_ref}&vnp_Amount={}&ok={success}",
         amount * 100
     );
-    let record = CallbackRecord {
-        callback_id: &id,
-        gateway: "vnpay",
-        txn_ref: Some(txn_ref),
-        verdict: "received",
-        answer: "",
-        payload: &payload,
-        payload_bytes: i64::try_from(payload.len()).unwrap(),
-        payload_sha256: "x",
-    };
-    store.record_callback(&record, Utc::now()).await.unwrap();
     let result = GatewayResult {
         txn_ref: txn_ref.into(),
         success,
@@ -118,13 +122,13 @@ pub async fn ipn(
         callback_id: &id,
         gateway: "vnpay",
         txn_ref,
+        payload: &payload,
+        payload_bytes: i64::try_from(payload.len()).unwrap(),
+        payload_sha256: "x",
         amount: Some(amount),
         result: Some(&result),
     };
-    store
-        .decide_callback(&claim, &rsp_code, Utc::now())
-        .await
-        .unwrap()
+    store.decide_callback(&claim, answer_for, Utc::now()).await
 }
 
 /// The answers in the log for `txn_ref`, sorted.
@@ -302,47 +306,43 @@ async fn a_failed_attempt_emits_attempt_failed_with_the_order_back_to_pending() 
 }
 
 #[tokio::test]
-async fn a_callback_logged_before_a_crash_is_kept_and_the_resend_is_applied() {
+async fn a_decision_that_dies_halfway_leaves_nothing_and_the_resend_is_applied_once() {
     let (db, store) = fresh_store().await;
     let pid = order_with_attempt(&store, "T-CRASH").await;
-    // The raw callback commits, then the process dies before deciding (no answer went out).
-    let record = CallbackRecord {
-        callback_id: "cbk_01kbcrash0000000000000000",
-        gateway: "vnpay",
-        txn_ref: Some("T-CRASH"),
-        verdict: "received",
-        answer: "",
-        payload: "vnp_TxnRef=T-CRASH",
-        payload_bytes: 18,
-        payload_sha256: "x",
+    let status = |store: Store| {
+        let pid = pid.clone();
+        async move {
+            let record = store.payment(&pid).await.unwrap().unwrap();
+            (record.payment.status, record.attempts[0].status)
+        }
     };
-    store.record_callback(&record, Utc::now()).await.unwrap();
+    let before = status(store.clone()).await;
+    assert_eq!(before.1, AttemptStatus::Redirected);
+    // The process dies after the attempt moved and the order was paid inside the transaction,
+    // before the callback was logged and committed: no answer went out.
+    let dying = store.clone();
+    let died = tokio::spawn(async move {
+        let die = |_: &CallbackOutcome| -> String { panic!("the process dies before commit") };
+        ipn_answered_by(&dying, "T-CRASH", 1000, true, &die).await
+    })
+    .await;
+    assert!(died.unwrap_err().is_panic());
     store.close().await;
     let settings = settings_for(&db, &[]).database;
     let store = Store::connect(&settings).await.unwrap();
-    let filter = CallbackFilter {
-        txn_ref: Some("T-CRASH"),
-        ..CallbackFilter::default()
-    };
-    let kept = store.callback_log(&filter, None, 10).await.unwrap();
-    assert_eq!(kept.len(), 1);
-    assert_eq!(
-        (kept[0].verdict.as_str(), kept[0].answer.as_str()),
-        ("received", "")
-    );
-    assert_eq!(kept[0].payload, "vnp_TxnRef=T-CRASH");
+    // Nothing of it stayed: not the log row, not the money, not an event.
+    assert!(logged_answers(&store, "T-CRASH").await.is_empty());
+    assert_eq!(status(store.clone()).await, before);
+    let paid = store
+        .events_after(0, Some("payment.paid"), None, 10)
+        .await
+        .unwrap();
+    assert!(paid.is_empty());
     // VNPay had no answer, so it sends again: applied once, answered and logged 00.
     assert_eq!(ipn(&store, "T-CRASH", 1000, true).await.1, "00");
     assert_eq!(
-        store
-            .payment(&pid)
-            .await
-            .unwrap()
-            .unwrap()
-            .payment
-            .status
-            .as_str(),
-        "paid"
+        status(store.clone()).await,
+        (PaymentStatus::Paid, AttemptStatus::Succeeded)
     );
-    assert_eq!(logged_answers(&store, "T-CRASH").await, vec!["", "00"]);
+    assert_eq!(logged_answers(&store, "T-CRASH").await, vec!["00"]);
 }

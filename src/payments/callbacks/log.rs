@@ -46,10 +46,11 @@ pub async fn record(state: &Services, entry: &Entry<'_>) -> anyhow::Result<Strin
     Ok(id)
 }
 
-/// Writes the answer sent for a callback whose decision failed; a failure here is only logged.
-pub async fn record_error(state: &Services, callback_id: &str, answer: &str) {
-    if let Err(e) = state.store.record_callback_error(callback_id, answer).await {
-        tracing::error!(error = ?e, %callback_id, "could not log the answer to a failed callback");
+/// Logs a callback whose decision failed, with the error answer it is sent; a failure here is
+/// only traced (the gateway, answered with an error, sends the callback again).
+pub async fn record_error(state: &Services, entry: &Entry<'_>) {
+    if let Err(e) = record(state, entry).await {
+        tracing::error!(error = ?e, gateway = entry.gateway.as_str(), "could not log a callback whose decision failed");
     }
 }
 

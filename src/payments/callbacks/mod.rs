@@ -1,8 +1,10 @@
 //! Receiving a gateway's callback, the same way for every gateway: its adapter verifies and
 //! parses the raw bytes into a [`GatewayEvent`]; a callback that fails is logged (bounded, and
-//! only while its sender is under the limit) with the answer sent; a verified one is committed
-//! to the callback log as received, then decided and applied once in one transaction that also
-//! writes the verdict and the answer to the log — the answer then sent is the one logged.
+//! only while its sender is under the limit) with the answer sent; a verified one is decided
+//! and applied once in one transaction that also writes it to the callback log, whole, with
+//! the verdict and the answer — committed before the answer is sent, and the answer then sent
+//! is the one logged. When that transaction fails, the callback is logged with the error
+//! answer it is sent.
 
 pub mod log;
 pub mod returns;
@@ -14,6 +16,7 @@ use crate::gateways::callback::{
     adapter, CallbackAdapter, Decision, EventStatus, GatewayEvent, Rejected, Rejection,
 };
 use crate::gateways::GatewayId;
+use crate::ids::{new_id, IdKind};
 use crate::payments::credentials;
 use crate::storage::payments::{AttemptFailure, GatewayResult, ResultApplied};
 use crate::storage::transition::{CallbackClaim, CallbackOutcome};
@@ -53,7 +56,7 @@ pub enum ReceiveError {
     /// It failed verification and its sender is over the limit: stored nowhere.
     #[error("unverified callbacks over the limit; retry after {0} s")]
     Limited(u64),
-    /// It was logged as received, but deciding it failed (its log row says `error`).
+    /// Deciding it failed: it is logged with the verdict `error` and the error answer.
     #[error("the callback could not be decided")]
     Undecided(#[source] anyhow::Error),
     #[error(transparent)]
@@ -145,28 +148,26 @@ async fn reject(
     })
 }
 
-/// Decides a verified callback: logged as received first, then decided and applied in one
-/// transaction that logs the answer. When that fails, the log gets the error answer.
+/// Decides a verified callback: decided, applied and logged whole with its answer in one
+/// transaction, committed before the answer goes out. When that fails, the callback is logged
+/// with the error answer it is then sent.
 pub async fn decide(
     state: &Services,
     adapter: &dyn CallbackAdapter,
     event: &GatewayEvent,
     payload: &[u8],
 ) -> Result<Outcome, ReceiveError> {
-    let entry = log::Entry {
-        gateway: event.gateway,
-        txn_ref: Some(&event.txn_ref),
-        verdict: "received",
-        answer: "",
-        payload,
-        verified: true,
-    };
-    let id = log::record(state, &entry).await?;
+    let id = new_id(IdKind::Callback);
+    let text = log::kept_text(payload, false);
+    let sha = log::sha256_hex(payload);
     let result = gateway_result(event);
     let claim = CallbackClaim {
         callback_id: &id,
         gateway: event.gateway.as_str(),
         txn_ref: &event.txn_ref,
+        payload: &text,
+        payload_bytes: i64::try_from(payload.len()).unwrap_or(i64::MAX),
+        payload_sha256: &sha,
         amount: event.amount,
         result: result.as_ref(),
     };
@@ -188,7 +189,15 @@ pub async fn decide(
             })
         }
         Err(e) => {
-            log::record_error(state, &id, &adapter.error_answer()).await;
+            let entry = log::Entry {
+                gateway: event.gateway,
+                txn_ref: Some(&event.txn_ref),
+                verdict: "error",
+                answer: &adapter.error_answer(),
+                payload,
+                verified: true,
+            };
+            log::record_error(state, &entry).await;
             Err(ReceiveError::Undecided(e.into()))
         }
     }
