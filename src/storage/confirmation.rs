@@ -65,6 +65,9 @@ pub fn pg_skip_sql() -> String {
     format!("with due as ({PG_DUE_PLACES}) update mail_outbox {SKIP} where ctid = any(array(select ctid from due))")
 }
 
+/// The order that holds a confirmation number (`$1`).
+pub const BY_CONFIRMATION: &str = "select payment_id from payment where confirmation_no = $1";
+
 impl Store {
     /// The notice number and chapter of each of the order's lines (a late-interest line takes
     /// its notice's first chapter), in line order.
@@ -104,7 +107,7 @@ impl Store {
         confirmation_no: &str,
     ) -> Result<Option<PaymentRecord>, sqlx::Error> {
         let id: Option<(String,)> = on_pool!(self, pool => {
-            sqlx::query_as("select payment_id from payment where confirmation_no = $1")
+            sqlx::query_as(BY_CONFIRMATION)
                 .bind(confirmation_no)
                 .fetch_optional(pool)
                 .await

@@ -104,6 +104,18 @@ pub struct CallbackRecord<'a> {
     pub payload_bytes: i64,
     pub payload_sha256: &'a str,
 }
+
+/// The orders past their expiry (`$1`) that are still open, oldest first, at most `$2`: read
+/// through the partial index of open orders (`payment_status_expires_idx`, whose condition is
+/// this statement's list of statuses).
+pub fn overdue_sql() -> String {
+    format!(
+        "select payment_id from payment where status in {} and expires_at <= $1
+         order by expires_at limit $2",
+        order::sql_sources(OrderEvent::Expire)
+    )
+}
+
 impl Store {
     pub async fn payment(&self, id: &str) -> Result<Option<PaymentRecord>, sqlx::Error> {
         // A read by key: on PostgreSQL, the pool of generic plans (`storage::lookup_options`).
@@ -200,12 +212,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<String>, sqlx::Error> {
         let rows: Vec<(String,)> = on_pool!(self, pool => {
-            sqlx::query_as(&format!(
-                "select payment_id from payment where status in {} and expires_at <= $1
-                 order by expires_at limit $2",
-                order::sql_sources(OrderEvent::Expire)
-            ),
-            )
+            sqlx::query_as(&overdue_sql())
             .bind(ts(now))
             .bind(limit)
             .fetch_all(pool)
