@@ -56,14 +56,20 @@ async fn plan(db: &TestDb, sql: &str, second: Second) -> String {
     }
 }
 
-#[tokio::test]
-async fn each_reader_of_a_partial_order_index_is_planned_through_it() {
+/// A fresh database of this run's backend, migrated.
+async fn migrated() -> TestDb {
     let db = TestDb::new().await;
     let store = Store::connect(&settings_for(&db, &[]).database)
         .await
         .unwrap();
     store.migrate().await.unwrap();
     store.close().await;
+    db
+}
+
+#[tokio::test]
+async fn each_reader_of_a_partial_order_index_is_planned_through_it() {
+    let db = migrated().await;
     for (sql, second, index) in [
         (overdue_sql(), Second::Limit, "payment_status_expires_idx"),
         (
@@ -83,12 +89,7 @@ async fn each_reader_of_a_partial_order_index_is_planned_through_it() {
 
 #[tokio::test]
 async fn the_partial_indexes_hold_only_the_orders_their_readers_ask_for() {
-    let db = TestDb::new().await;
-    let store = Store::connect(&settings_for(&db, &[]).database)
-        .await
-        .unwrap();
-    store.migrate().await.unwrap();
-    store.close().await;
+    let db = migrated().await;
     let definitions: Vec<(String, String)> = if db.is_postgres() {
         let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
         sqlx::query_as("select indexname, indexdef from pg_indexes where tablename = 'payment'")
