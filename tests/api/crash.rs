@@ -1,7 +1,7 @@
 //! A hard kill of the service after an IPN commits and while its webhook is in flight: after a
-//! restart on the same database, the payment is still paid and the event is delivered once the
-//! killed try's lease runs out (the restarted instance runs in the test, on a clock the test
-//! moves past the lease).
+//! restart on the same database, the payment is still paid, the callback is in the log with the
+//! answer it was sent, and the event is delivered once the killed try's lease runs out (the
+//! restarted instance runs in the test, on a clock the test moves past the lease).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::{Child, Command, Stdio};
@@ -152,6 +152,18 @@ async fn a_killed_service_delivers_after_restart() {
         payment["status"], "paid",
         "the recorded IPN survived the kill"
     );
+    // The callback itself, logged by the transaction that paid, with the answer it was sent.
+    let log: Value = app
+        .get(&format!("/v1/callbacks?txn_ref={txn}"), &app.finance())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rows = log["data"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{log}");
+    assert_eq!(rows[0]["verdict"], "valid");
+    assert_eq!(rows[0]["answer"], "00");
+    assert_eq!(rows[0]["payload"], query.as_str());
     // The lease of the killed try runs out (request_timeout + 5 s), then another claim delivers.
     app.advance(landpay::webhooks::delivery::lease(&app.state) + Duration::from_secs(1));
     assert_eq!(app.deliver_all().await, 1, "delivered after restart");
