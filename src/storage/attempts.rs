@@ -118,7 +118,9 @@ impl Store {
 
     /// Commits a callback with its verdict and answer in its own statement: one that failed
     /// verification, or one whose decision failed (a decided callback is written by the
-    /// transaction that decides it, [`Store::decide_callback`]).
+    /// transaction that decides it, [`Store::decide_callback`]). A callback already in the log
+    /// under the same id — a decision that did commit though its commit's reply never came back —
+    /// takes this verdict and answer, which are the ones the gateway is sent.
     pub async fn record_callback(
         &self,
         cb: &CallbackRecord<'_>,
@@ -128,7 +130,8 @@ impl Store {
             sqlx::query(
                 "insert into callback (callback_id, gateway, txn_ref, payment_id, verdict, answer, payload,
                                        payload_bytes, payload_sha256, received_at)
-                 values ($1, $2, $3, null, $4, $5, $6, $7, $8, $9)",
+                 values ($1, $2, $3, null, $4, $5, $6, $7, $8, $9)
+                 on conflict (callback_id) do update set verdict = excluded.verdict, answer = excluded.answer",
             )
             .bind(cb.callback_id)
             .bind(cb.gateway)

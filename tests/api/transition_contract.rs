@@ -10,7 +10,7 @@ use chrono::{Duration, Utc};
 use landpay::payments::order::{AttemptStatus, PaymentStatus};
 use landpay::storage::callback_log::CallbackFilter;
 use landpay::storage::payments::{
-    GatewayResult, NewAttempt, NewPayment, PaymentRow, ResultApplied,
+    CallbackRecord, GatewayResult, NewAttempt, NewPayment, PaymentRow, ResultApplied,
 };
 use landpay::storage::transition::{CallbackClaim, CallbackOutcome};
 use landpay::storage::{ts, Store};
@@ -90,20 +90,31 @@ pub async fn ipn(
     amount: i64,
     success: bool,
 ) -> (CallbackOutcome, String) {
-    ipn_answered_by(store, txn_ref, amount, success, &rsp_code)
-        .await
-        .unwrap()
+    ipn_answered_by(
+        &new_callback_id(),
+        store,
+        txn_ref,
+        amount,
+        success,
+        &rsp_code,
+    )
+    .await
+    .unwrap()
 }
 
-/// [`ipn`] with the answers of `answer_for`.
+fn new_callback_id() -> String {
+    landpay::ids::new_id(landpay::ids::IdKind::Callback)
+}
+
+/// [`ipn`] as the callback `id`, with the answers of `answer_for`.
 async fn ipn_answered_by(
+    id: &str,
     store: &Store,
     txn_ref: &str,
     amount: i64,
     success: bool,
     answer_for: &(dyn Fn(&CallbackOutcome) -> String + Sync),
 ) -> Result<(CallbackOutcome, String), landpay::storage::payments::PaymentStoreError> {
-    let id = landpay::ids::new_id(landpay::ids::IdKind::Callback);
     let payload = format!(
         "vnp_TxnRef={txn_ref}&vnp_Amount={}&ok={success}",
         amount * 100
@@ -119,7 +130,7 @@ async fn ipn_answered_by(
         failure: None,
     };
     let claim = CallbackClaim {
-        callback_id: &id,
+        callback_id: id,
         gateway: "vnpay",
         txn_ref,
         payload: &payload,
@@ -323,7 +334,7 @@ async fn a_decision_that_dies_halfway_leaves_nothing_and_the_resend_is_applied_o
     let dying = store.clone();
     let died = tokio::spawn(async move {
         let die = |_: &CallbackOutcome| -> String { panic!("the process dies before commit") };
-        ipn_answered_by(&dying, "T-CRASH", 1000, true, &die).await
+        ipn_answered_by(&new_callback_id(), &dying, "T-CRASH", 1000, true, &die).await
     })
     .await;
     assert!(died.unwrap_err().is_panic());
@@ -345,4 +356,31 @@ async fn a_decision_that_dies_halfway_leaves_nothing_and_the_resend_is_applied_o
         (PaymentStatus::Paid, AttemptStatus::Succeeded)
     );
     assert_eq!(logged_answers(&store, "T-CRASH").await, vec!["00"]);
+}
+
+#[tokio::test]
+async fn the_error_answer_of_a_decision_that_committed_after_all_is_the_one_logged() {
+    let (_db, store) = fresh_store().await;
+    order_with_attempt(&store, "T-LOST").await;
+    // The decision commits, but the reply to its commit never comes back: the caller answers
+    // the gateway with its error code and logs that under the decision's callback id.
+    let id = new_callback_id();
+    let decided = ipn_answered_by(&id, &store, "T-LOST", 1000, true, &rsp_code).await;
+    assert_eq!(decided.unwrap().1, "00");
+    let error = CallbackRecord {
+        callback_id: &id,
+        gateway: "vnpay",
+        txn_ref: Some("T-LOST"),
+        verdict: "error",
+        answer: "99",
+        payload: "vnp_TxnRef=T-LOST",
+        payload_bytes: 17,
+        payload_sha256: "x",
+    };
+    store.record_callback(&error, Utc::now()).await.unwrap();
+    // One row for the one callback, saying what the gateway was sent.
+    assert_eq!(logged_answers(&store, "T-LOST").await, vec!["99"]);
+    // The resend finds the money recorded and is answered, and logged, 02.
+    assert_eq!(ipn(&store, "T-LOST", 1000, true).await.1, "02");
+    assert_eq!(logged_answers(&store, "T-LOST").await, vec!["02", "99"]);
 }

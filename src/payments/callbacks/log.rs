@@ -27,10 +27,16 @@ pub struct Entry<'a> {
 /// Commits a callback to the log in its own statement; returns its id.
 pub async fn record(state: &Services, entry: &Entry<'_>) -> anyhow::Result<String> {
     let id = new_id(IdKind::Callback);
+    record_as(state, &id, entry).await?;
+    Ok(id)
+}
+
+/// Commits a callback to the log under `id` (see [`crate::storage::Store::record_callback`]).
+async fn record_as(state: &Services, id: &str, entry: &Entry<'_>) -> anyhow::Result<()> {
     let text = kept_text(entry.payload, !entry.verified);
     let sha = sha256_hex(entry.payload);
     let record = CallbackRecord {
-        callback_id: &id,
+        callback_id: id,
         gateway: entry.gateway.as_str(),
         txn_ref: entry.txn_ref,
         verdict: entry.verdict,
@@ -43,13 +49,15 @@ pub async fn record(state: &Services, entry: &Entry<'_>) -> anyhow::Result<Strin
         .store
         .record_callback(&record, state.clock.now())
         .await?;
-    Ok(id)
+    Ok(())
 }
 
-/// Logs a callback whose decision failed, with the error answer it is sent; a failure here is
-/// only traced (the gateway, answered with an error, sends the callback again).
-pub async fn record_error(state: &Services, entry: &Entry<'_>) {
-    if let Err(e) = record(state, entry).await {
+/// Logs a callback whose decision failed, under the id its decision used, with the error
+/// answer it is sent: should that decision have committed after all, its row takes the answer
+/// sent. A failure here is only traced (the gateway, answered with an error, sends the
+/// callback again).
+pub async fn record_error(state: &Services, id: &str, entry: &Entry<'_>) {
+    if let Err(e) = record_as(state, id, entry).await {
         tracing::error!(error = ?e, gateway = entry.gateway.as_str(), "could not log a callback whose decision failed");
     }
 }

@@ -197,7 +197,7 @@ pub async fn decide(
                 payload,
                 verified: true,
             };
-            log::record_error(state, &entry).await;
+            log::record_error(state, &id, &entry).await;
             Err(ReceiveError::Undecided(e.into()))
         }
     }
