@@ -33,17 +33,16 @@ pub async fn record(state: &Services, entry: &Entry<'_>) -> anyhow::Result<Strin
 
 /// Commits a callback to the log under `id` (see [`crate::storage::Store::record_callback`]).
 async fn record_as(state: &Services, id: &str, entry: &Entry<'_>) -> anyhow::Result<()> {
-    let text = kept_text(entry.payload, !entry.verified);
-    let sha = sha256_hex(entry.payload);
+    let kept = Kept::of(entry.payload, entry.verified);
     let record = CallbackRecord {
         callback_id: id,
         gateway: entry.gateway.as_str(),
         txn_ref: entry.txn_ref,
         verdict: entry.verdict,
         answer: entry.answer,
-        payload: &text,
-        payload_bytes: i64::try_from(entry.payload.len()).unwrap_or(i64::MAX),
-        payload_sha256: &sha,
+        payload: &kept.text,
+        payload_bytes: kept.bytes,
+        payload_sha256: &kept.sha256,
     };
     state
         .store
@@ -70,6 +69,23 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<CallbackRow>, sqlx::Error> {
     state.store.callback_log(filter, before, limit).await
+}
+
+/// What the log keeps of a payload: its text, and the size and SHA-256 of the bytes received.
+pub struct Kept {
+    pub text: String,
+    pub bytes: i64,
+    pub sha256: String,
+}
+
+impl Kept {
+    pub fn of(payload: &[u8], verified: bool) -> Self {
+        Self {
+            text: kept_text(payload, !verified),
+            bytes: i64::try_from(payload.len()).unwrap_or(i64::MAX),
+            sha256: sha256_hex(payload),
+        }
+    }
 }
 
 /// The text kept of `payload`: whole when verified, else its first 2,048 bytes; as UTF-8 with

@@ -158,16 +158,15 @@ pub async fn decide(
     payload: &[u8],
 ) -> Result<Outcome, ReceiveError> {
     let id = new_id(IdKind::Callback);
-    let text = log::kept_text(payload, false);
-    let sha = log::sha256_hex(payload);
+    let kept = log::Kept::of(payload, true);
     let result = gateway_result(event);
     let claim = CallbackClaim {
         callback_id: &id,
         gateway: event.gateway.as_str(),
         txn_ref: &event.txn_ref,
-        payload: &text,
-        payload_bytes: i64::try_from(payload.len()).unwrap_or(i64::MAX),
-        payload_sha256: &sha,
+        payload: &kept.text,
+        payload_bytes: kept.bytes,
+        payload_sha256: &kept.sha256,
         amount: event.amount,
         result: result.as_ref(),
     };
