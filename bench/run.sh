@@ -324,7 +324,10 @@ run_backend() {
     log "  VNPay IPN"
     wrk_phase "$dir" ipn_warm "$WARMUP" "$base" ipn.lua "$dir/ipn.warm.txt" "$THREADS"
     settle "$backend" "$db_url"
+    local ipn_since ipn_until
+    ipn_since=$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)
     wrk_phase "$dir" ipn "$DURATION" "$base" ipn.lua "$dir/ipn.measure.txt" "$THREADS"
+    ipn_until=$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)
     # Duplicates: the queries of the measured phase whose attempt is now settled, again (the
     # service answers 02).
     python3 "$BENCH/tools.py" settled --db-url "$db_url" --input "$dir/ipn.measure.txt" \
@@ -334,6 +337,9 @@ run_backend() {
       wrk_phase "$dir" ipn_dup "$DURATION" "$base" ipn.lua "$dir/ipn.dup.txt" "$THREADS" dup
     fi
     wait_drained "$backend" "$db_url" "$dir"
+    # How long the measured phase's events waited for their webhook's first try.
+    python3 "$BENCH/tools.py" delivery-lag --db-url "$db_url" --since "$ipn_since" --until "$ipn_until" \
+      --out "$dir/delivery_lag.json" 2>>"$dir/seed.log" || log "    delivery lag not measured"
   fi
 
   if want get; then

@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 import urllib.parse
+from datetime import datetime
 
 TIMEOUT_S = 10
 
@@ -225,6 +226,33 @@ def cmd_settled(a):
     print(f"{kept} settled IPN queries kept for the duplicate phase", file=sys.stderr)
 
 
+def cmd_delivery_lag(a):
+    """How long the events of a measured phase waited for their webhook's first try: from the
+    event's commit time to the first try of each of its deliveries (the contract: within 1 s)."""
+    q = ("select d.created_at, t.at from delivery d join delivery_try t on t.delivery_id = d.delivery_id "
+         "and t.attempt_no = 1 where d.created_at >= '%s' and d.created_at < '%s'" % (a.since, a.until))
+    if a.db_url.startswith("sqlite://"):
+        import sqlite3
+        c = sqlite3.connect(a.db_url[len("sqlite://"):], timeout=30)
+        rows = list(c.execute(q))
+        c.close()
+    else:
+        out = subprocess.run(["psql", a.db_url, "-qtAX", "-F", " ", "-c", q], check=True, capture_output=True,
+                             text=True, timeout=120).stdout
+        rows = [line.split(" ") for line in out.splitlines() if line.strip()]
+    lags = sorted((datetime.fromisoformat(t) - datetime.fromisoformat(e)).total_seconds() * 1000
+                  for e, t in rows)
+    result = {"deliveries": len(lags)}
+    if lags:
+        def pct(p):
+            return round(lags[min(len(lags) - 1, int(p * len(lags)))], 1)
+        result.update({"p50_ms": pct(0.5), "p99_ms": pct(0.99), "max_ms": round(lags[-1], 1),
+                       "over_1s": sum(1 for x in lags if x > 1000)})
+    with open(a.out, "w") as f:
+        json.dump(result, f)
+    print(f"webhook first try after the event: {result}", file=sys.stderr)
+
+
 # --- start-up to ready -----------------------------------------------------------------------
 
 def ready(port):
@@ -357,6 +385,15 @@ def cmd_summary(a):
     lines.append(f"| quotes ÷ plaintext | {per(quotes_vs('plaintext'))} | ≥ 50% |")
     lines.append(f"| quotes ÷ JSON echo | {per(quotes_vs('json_echo'))} | ≥ 50% |")
     lines.append(f"| service RSS under load | {per(rss)} | ≤ 60 MB |")
+
+    def lag(b):
+        r = load(os.path.join(d, b, "delivery_lag.json"))
+        if not (r and r.get("deliveries")):
+            return "–"
+        return (f"p50 {r['p50_ms']:,.0f} ms, p99 {r['p99_ms']:,.0f} ms, max {r['max_ms']:,.0f} ms; "
+                f"{r['over_1s']:,} of {r['deliveries']:,} over 1 s")
+
+    lines.append(f"| IPN phase: webhook first try after its event | {per(lag)} | within 1 s |")
     st = load(os.path.join(d, "startup.json"))
     st2 = load(os.path.join(d, "startup-existing.json"))
     if st:
@@ -414,6 +451,12 @@ def main():
     s.add_argument("--input", required=True)
     s.add_argument("--out", required=True)
     s.set_defaults(fn=cmd_settled)
+    s = sub.add_parser("delivery-lag")
+    s.add_argument("--db-url", required=True)
+    s.add_argument("--since", required=True)
+    s.add_argument("--until", required=True)
+    s.add_argument("--out", required=True)
+    s.set_defaults(fn=cmd_delivery_lag)
     s = sub.add_parser("startup")
     s.add_argument("--bin", required=True)
     s.add_argument("--dir", required=True)

@@ -14,14 +14,20 @@ pub const IDEMPOTENCY_RETENTION: Duration = Duration::from_secs(48 * 3600);
 
 /// Starts every worker; each ends when `stop` turns true.
 pub fn spawn_all(state: web::Data<AppState>, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
-    vec![
+    let mut workers = vec![
         tokio::spawn(housekeeping(state.clone(), stop.clone())),
         tokio::spawn(crate::confirmation::mail::run(
             state.app.clone(),
             stop.clone(),
         )),
-        tokio::spawn(crate::webhooks::delivery::run(state.app.clone(), stop)),
-    ]
+    ];
+    for _ in 0..crate::webhooks::delivery::LOOPS {
+        workers.push(tokio::spawn(crate::webhooks::delivery::run(
+            state.app.clone(),
+            stop.clone(),
+        )));
+    }
+    workers
 }
 
 async fn housekeeping(state: web::Data<AppState>, mut stop: watch::Receiver<bool>) {

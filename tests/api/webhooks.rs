@@ -345,3 +345,51 @@ async fn three_instances_deliver_each_event_exactly_once() {
     assert_eq!(ids.len(), expected);
     assert_eq!(got.len(), expected, "no event delivered twice");
 }
+
+#[tokio::test]
+async fn a_backlog_goes_out_in_one_larger_pass_and_each_payment_still_in_order() {
+    let app = spawn_app_driven(&[]).await;
+    let receiver = Receiver::start(&[200]).await;
+    app.subscribe(&receiver.url, &["payment.created", "payment.cancelled"])
+        .await;
+    // More payments than a first pass claims.
+    let n = 40;
+    let mut ids = Vec::new();
+    for _ in 0..n {
+        let p = app.payment(1_000_000).await;
+        ids.push(p["id"].as_str().unwrap().to_owned());
+    }
+    // A second event for one payment: it must wait for that payment's first.
+    let cancelled = &ids[0];
+    expect_json(
+        app.post_json(
+            &format!("/v1/payments/{cancelled}/cancel"),
+            &app.portal(),
+            &json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let tried = landpay::webhooks::delivery::run_pass(&app.state, 256)
+        .await
+        .unwrap();
+    assert_eq!(
+        tried, n,
+        "every payment's first event in one pass, and only that"
+    );
+    assert_eq!(
+        app.deliver().await,
+        1,
+        "then the cancelled payment's second event"
+    );
+    assert_eq!(app.deliver().await, 0);
+    let got = receiver.all();
+    assert_eq!(got.len(), n + 1);
+    let of_cancelled: Vec<&str> = got
+        .iter()
+        .filter(|r| r.body.contains(cancelled.as_str()))
+        .map(|r| r.event_type.as_str())
+        .collect();
+    assert_eq!(of_cancelled, ["payment.created", "payment.cancelled"]);
+}
