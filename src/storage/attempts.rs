@@ -1,14 +1,25 @@
 //! Gateway attempts: starting one, finding them by the gateway's reference, recording callbacks,
 //! and the janitor's view of those still waiting for an answer.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use super::callback_log::CALLBACK_INSERT;
 use super::payments::{AttemptRow, CallbackRecord, NewAttempt, PaymentStoreError, ATTEMPT_COLUMNS};
 use super::txops;
 use super::{in_write_tx, on_pool, on_writer, ts, Store};
 use crate::events::EventType;
 use crate::payments::order::{AttemptStatus, PaymentStatus};
+
+/// A callback logged on its own; a row already under its id takes this verdict and answer.
+static RECORD_CALLBACK: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{CALLBACK_INSERT} values ($1, $2, $3, null, $4, $5, $6, $7, $8, $9)
+         on conflict (callback_id) do update set verdict = excluded.verdict, answer = excluded.answer"
+    )
+});
 
 impl Store {
     /// Adds an attempt to a payable order and moves it to `processing`.
@@ -127,12 +138,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), sqlx::Error> {
         on_writer!(self, pool => {
-            sqlx::query(
-                "insert into callback (callback_id, gateway, txn_ref, payment_id, verdict, answer, payload,
-                                       payload_bytes, payload_sha256, received_at)
-                 values ($1, $2, $3, null, $4, $5, $6, $7, $8, $9)
-                 on conflict (callback_id) do update set verdict = excluded.verdict, answer = excluded.answer",
-            )
+            sqlx::query(RECORD_CALLBACK.as_str())
             .bind(cb.callback_id)
             .bind(cb.gateway)
             .bind(cb.txn_ref)

@@ -4,6 +4,12 @@ use serde::Serialize;
 
 use super::{on_pool, Store};
 
+/// The columns a callback is written with, in the order every writer binds them: the PostgreSQL
+/// decision's CTE and the SQLite log row (`storage::paying`), and a callback logged on its own
+/// (`Store::record_callback`).
+pub(super) const CALLBACK_INSERT: &str =
+    "insert into callback (callback_id, gateway, txn_ref, payment_id, verdict, answer, payload, payload_bytes, payload_sha256, received_at)";
+
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
 pub struct CallbackRow {
     #[serde(rename = "id")]

@@ -9,6 +9,7 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use sqlx::{Database, Encode, Executor, IntoArguments, PgConnection, SqliteConnection, Type};
 
+use super::callback_log::CALLBACK_INSERT;
 use super::outbox::PgQuery;
 use super::payment_rows::PaymentRecord;
 use super::snapshot::{PaidLoadRow, PG_PAY};
@@ -97,8 +98,7 @@ pub(super) fn pg_decision_sql(first: usize, now: &str) -> String {
     let [callback, verdict, answer, payment, audit_id, actor, data, txn_ref, payload, bytes, sha] =
         std::array::from_fn::<String, 11, _>(|i| format!("${}", first + i));
     format!(
-        "c as (insert into callback (callback_id, gateway, txn_ref, payment_id, verdict, answer, payload,
-                                     payload_bytes, payload_sha256, received_at)
+        "c as ({CALLBACK_INSERT}
                values ({callback}, {actor}, {txn_ref}, {payment}, {verdict}, {answer}, {payload},
                        {bytes}, {sha}, {now}))
          insert into audit (audit_id, payment_id, type, actor, data, created_at)
@@ -125,6 +125,9 @@ pub(super) fn bind_pg_decision<'q>(
         .bind(d.payload_bytes)
         .bind(d.payload_sha256)
 }
+
+static LOG_ROW: LazyLock<String> =
+    LazyLock::new(|| format!("{CALLBACK_INSERT} values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"));
 
 static PG_LOG_DECISION: LazyLock<String> =
     LazyLock::new(|| format!("with {}", pg_decision_sql(1, "$12")));
@@ -167,23 +170,19 @@ where
     for<'q> Option<&'q str>: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
     for<'q> i64: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
 {
-    sqlx::query(
-        "insert into callback (callback_id, gateway, txn_ref, payment_id, verdict, answer, payload,
-                               payload_bytes, payload_sha256, received_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(d.callback_id)
-    .bind(d.gateway)
-    .bind(d.txn_ref)
-    .bind(d.payment_id)
-    .bind(d.verdict)
-    .bind(d.answer)
-    .bind(d.payload)
-    .bind(d.payload_bytes)
-    .bind(d.payload_sha256)
-    .bind(ts(now).as_str())
-    .execute(&mut *conn)
-    .await?;
+    sqlx::query(LOG_ROW.as_str())
+        .bind(d.callback_id)
+        .bind(d.gateway)
+        .bind(d.txn_ref)
+        .bind(d.payment_id)
+        .bind(d.verdict)
+        .bind(d.answer)
+        .bind(d.payload)
+        .bind(d.payload_bytes)
+        .bind(d.payload_sha256)
+        .bind(ts(now).as_str())
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
