@@ -70,7 +70,7 @@ impl TxConn for PgConnection {
         events: &[NewEvent],
         now: DateTime<Utc>,
     ) -> Result<(), sqlx::Error> {
-        pg_insert_events(self, events, None, now).await
+        pg_insert_events(self, events, &[], now).await
     }
 
     async fn insert_events_logged(
@@ -80,7 +80,11 @@ impl TxConn for PgConnection {
         payment_id: &str,
         now: DateTime<Utc>,
     ) -> Result<(), sqlx::Error> {
-        pg_insert_events(self, events, Some((decision, payment_id)), now).await
+        let decision = Decision {
+            payment_id: Some(payment_id),
+            ..*decision
+        };
+        pg_insert_events(self, events, &[&decision], now).await
     }
 
     async fn pay_order(

@@ -22,6 +22,7 @@ pub mod notices;
 pub mod ops_figures;
 pub mod orders;
 pub mod outbox;
+pub mod pay_batch;
 pub mod paying;
 pub mod payment_rows;
 pub mod payments;
@@ -162,6 +163,8 @@ pub struct Store {
     /// always use the generic plan of a prepared statement ([`lookup_options`]).
     lookups: Option<PgPool>,
     sequencer: std::sync::Arc<sequencer::Sequencer>,
+    /// PostgreSQL: success callbacks decided several to a transaction ([`pay_batch`]).
+    pay_batch: Option<std::sync::Arc<pay_batch::PayBatch>>,
 }
 
 /// Which backend a store runs on.
@@ -216,6 +219,7 @@ impl Store {
                 db: Db::Sqlite(SqlitePools { read, write }),
                 lookups: None,
                 sequencer: sequencer::Sequencer::new(),
+                pay_batch: None,
             })
         } else {
             // Every statement is short and prepared once per connection: compiling a plan to
@@ -242,6 +246,7 @@ impl Store {
                 db: Db::Postgres(pool),
                 lookups: Some(lookups),
                 sequencer: sequencer::Sequencer::new(),
+                pay_batch: Some(pay_batch::PayBatch::new()),
             })
         }
     }

@@ -156,7 +156,7 @@ pub(super) fn bind_pg_events<'q>(
 static PG_EVENTS: LazyLock<String> =
     LazyLock::new(|| format!("with {} select 1", pg_events_ctes(1)));
 
-/// Events and deliveries, and a callback with its decision (from `$8`; see
+/// Events and deliveries, and callbacks with their decisions (from `$8`; see
 /// [`super::paying::pg_decision_sql`]).
 static PG_EVENTS_AND_LOG: LazyLock<String> = LazyLock::new(|| {
     format!(
@@ -170,21 +170,22 @@ static PG_EVENTS_AND_LOG: LazyLock<String> = LazyLock::new(|| {
 /// (arrays, not a VALUES list), so it is prepared once per connection. The sequencer writes
 /// their deliveries when it numbers them ([`super::sequencer`]).
 ///
-/// With `log`, the same statement also writes the callback with its decision to the log and the
-/// payment's audit trail (see [`super::paying::pg_log_decision`]).
+/// The same statement also writes the callbacks of `log` with their decisions to the log and
+/// their payments' audit trails (see [`super::paying::pg_log_decision`]).
 pub async fn pg_insert_events(
     conn: &mut PgConnection,
     events: &[NewEvent],
-    log: Option<(&Decision<'_>, &str)>,
+    log: &[&Decision<'_>],
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    let query = sqlx::query(match log {
-        None => PG_EVENTS.as_str(),
-        Some(_) => PG_EVENTS_AND_LOG.as_str(),
+    let query = sqlx::query(if log.is_empty() {
+        PG_EVENTS.as_str()
+    } else {
+        PG_EVENTS_AND_LOG.as_str()
     });
     let mut query = bind_pg_events(query, events, now)?;
-    if let Some((d, pid)) = log {
-        query = super::paying::bind_pg_decision(query, d, pid);
+    if !log.is_empty() {
+        query = super::paying::bind_pg_decisions(query, log);
     }
     query.execute(&mut *conn).await?;
     Ok(())

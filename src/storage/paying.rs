@@ -26,20 +26,38 @@ pub async fn pg_pay_order(
     p: &Paying<'_>,
     now: DateTime<Utc>,
 ) -> Result<Option<(PaymentRecord, PaidNotices)>, sqlx::Error> {
-    let row: Option<PaidLoadRow> = sqlx::query_as(PG_PAY.as_str())
-        .bind(p.payment_id)
-        .bind(ts(p.money_at))
-        .bind(p.attempt_id)
+    let mut paid = pg_pay_orders(conn, std::slice::from_ref(p), now).await?;
+    Ok(paid.pop())
+}
+
+/// Pays distinct orders in one statement ([`PG_PAY`]): the paid ones, with their snapshots and
+/// the notices each completed, in no particular order; an order that could no longer take the
+/// money is missing.
+pub async fn pg_pay_orders(
+    conn: &mut PgConnection,
+    orders: &[Paying<'_>],
+    now: DateTime<Utc>,
+) -> Result<Vec<(PaymentRecord, PaidNotices)>, sqlx::Error> {
+    let column = |f: &dyn Fn(&Paying<'_>) -> String| orders.iter().map(f).collect::<Vec<_>>();
+    let rows: Vec<PaidLoadRow> = sqlx::query_as(PG_PAY.as_str())
+        .bind(column(&|p| p.payment_id.to_owned()))
+        .bind(column(&|p| ts(p.money_at)))
+        .bind(column(&|p| p.attempt_id.to_owned()))
         .bind(ts(now))
-        .bind(new_audit_id())
-        .bind(p.source)
-        .bind(p.detail.to_string())
-        .bind(crate::confirmation::number::new_confirmation_no())
-        .fetch_optional(&mut *conn)
+        .bind(column(&|_| new_audit_id().to_string()))
+        .bind(column(&|p| p.source.to_owned()))
+        .bind(column(&|p| p.detail.to_string()))
+        .bind(column(&|_| {
+            crate::confirmation::number::new_confirmation_no()
+        }))
+        .fetch_all(&mut *conn)
         .await?;
-    let Some(row) = row else { return Ok(None) };
-    let (record, notices) = row.into_parts()?;
-    Ok(Some((record, fully_paid(notices))))
+    rows.into_iter()
+        .map(|row| {
+            let (record, notices) = row.into_parts()?;
+            Ok((record, fully_paid(notices)))
+        })
+        .collect()
 }
 
 /// SQLite: the same steps as single statements (in-process calls on its one writer).
@@ -89,41 +107,59 @@ pub async fn sqlite_pay_order(
     Ok(Some((record, notices)))
 }
 
-/// The CTE `c` and the main statement that write a callback with its decision to the log and
-/// to its payment's audit trail, to follow `with` (or a comma after other CTEs): parameters
-/// from `$first` (callback, verdict, answer, payment, audit id, actor, audit data, reference,
-/// payload, its size and digest; bound by [`bind_pg_decision`]), and `now`, the parameter that
-/// holds the time.
+/// The CTEs `d` and `c` and the main statement that write callbacks with their decisions to the
+/// log and to their payments' audit trails, to follow `with` (or a comma after other CTEs):
+/// parameters from `$first` are arrays with one element per callback (callback, verdict,
+/// answer, payment, audit id, actor, audit data, reference, payload, its size and digest; bound
+/// by [`bind_pg_decisions`]), and `now`, the parameter that holds the time.
 pub(super) fn pg_decision_sql(first: usize, now: &str) -> String {
     let [callback, verdict, answer, payment, audit_id, actor, data, txn_ref, payload, bytes, sha] =
         std::array::from_fn::<String, 11, _>(|i| format!("${}", first + i));
     format!(
-        "c as ({CALLBACK_INSERT}
-               values ({callback}, {actor}, {txn_ref}, {payment}, {verdict}, {answer}, {payload},
-                       {bytes}, {sha}, {now}))
+        "d as (select * from unnest({callback}::text[], {verdict}::text[], {answer}::text[], {payment}::text[],
+                                    {audit_id}::text[], {actor}::text[], {data}::text[], {txn_ref}::text[],
+                                    {payload}::text[], {bytes}::bigint[], {sha}::text[])
+                 as d(callback_id, verdict, answer, payment_id, audit_id, actor, data, txn_ref, payload,
+                      payload_bytes, payload_sha256)),
+         c as ({CALLBACK_INSERT}
+               select callback_id, actor, txn_ref, payment_id, verdict, answer, payload, payload_bytes,
+                      payload_sha256, {now} from d)
          insert into audit (audit_id, payment_id, type, actor, data, created_at)
-         values ({audit_id}, {payment}, 'callback.received', {actor}, {data}, {now})"
+         select audit_id, payment_id, 'callback.received', actor, data, {now} from d
+         where payment_id is not null"
     )
 }
 
-/// Binds the parameters of [`pg_decision_sql`], in its order.
-pub(super) fn bind_pg_decision<'q>(
+/// Binds the parameters of [`pg_decision_sql`], in its order: each callback with its decision
+/// (and its payment, if any: a callback without one gets no audit record).
+pub(super) fn bind_pg_decisions<'q>(
     query: PgQuery<'q>,
-    d: &Decision<'q>,
-    payment_id: &'q str,
+    decisions: &[&Decision<'_>],
 ) -> PgQuery<'q> {
+    let column =
+        |f: &dyn Fn(&Decision<'_>) -> String| decisions.iter().map(|d| f(d)).collect::<Vec<_>>();
     query
-        .bind(d.callback_id)
-        .bind(d.verdict)
-        .bind(d.answer)
-        .bind(payment_id)
-        .bind(new_audit_id())
-        .bind(d.gateway)
-        .bind(d.audit.to_string())
-        .bind(d.txn_ref)
-        .bind(d.payload)
-        .bind(d.payload_bytes)
-        .bind(d.payload_sha256)
+        .bind(column(&|d| d.callback_id.to_owned()))
+        .bind(column(&|d| d.verdict.to_owned()))
+        .bind(column(&|d| d.answer.to_owned()))
+        .bind(
+            decisions
+                .iter()
+                .map(|d| d.payment_id.map(str::to_owned))
+                .collect::<Vec<_>>(),
+        )
+        .bind(column(&|_| new_audit_id().to_string()))
+        .bind(column(&|d| d.gateway.to_owned()))
+        .bind(column(&|d| d.audit.to_string()))
+        .bind(column(&|d| d.txn_ref.to_owned()))
+        .bind(column(&|d| d.payload.to_owned()))
+        .bind(
+            decisions
+                .iter()
+                .map(|d| d.payload_bytes)
+                .collect::<Vec<i64>>(),
+        )
+        .bind(column(&|d| d.payload_sha256.to_owned()))
 }
 
 static LOG_ROW: LazyLock<String> =
@@ -138,10 +174,10 @@ pub async fn pg_log_decision(
     d: &Decision<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    let Some(pid) = d.payment_id else {
+    if d.payment_id.is_none() {
         return log_row(conn, d, now).await;
-    };
-    bind_pg_decision(sqlx::query(PG_LOG_DECISION.as_str()), d, pid)
+    }
+    bind_pg_decisions(sqlx::query(PG_LOG_DECISION.as_str()), &[d])
         .bind(ts(now))
         .execute(&mut *conn)
         .await?;

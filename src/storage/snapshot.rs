@@ -59,44 +59,52 @@ fn children(child: impl Fn(&str, &str, &str) -> String) -> String {
     children.join(", ")
 }
 
-/// PostgreSQL: pays an order with everything paying writes, in one statement (`$1` payment,
-/// `$2` paid at, `$3` attempt, `$4` now, `$5` audit id, `$6` actor, `$7` audit data, `$8`
-/// confirmation number): the `money.received` audit record (written even when the order cannot
-/// take the money), the order, its notice lines, their notices (a notice is paid when no line is
-/// unpaid besides those this statement pays; its row lock orders its events) and the
-/// confirmation's mail. Returns the paid order's snapshot, built from what the statement wrote,
-/// and its notices as `[id, agency, status]` (`notices_json`); no row when the order could not
-/// take the money.
+/// PostgreSQL: pays orders with everything paying writes, in one statement. Each parameter but
+/// `$4` (now) is an array with one element per order, in the same order: `$1` payment, `$2`
+/// paid at, `$3` attempt, `$5` audit id, `$6` actor, `$7` audit data, `$8` confirmation
+/// number. For each order: the `money.received` audit record (written even when the order
+/// cannot take the money), the order, its notice lines, their notices (a notice is paid when no
+/// line is unpaid besides those this statement pays; its row lock orders its events) and the
+/// confirmation's mail. Returns a row per paid order: its snapshot, built from what the
+/// statement wrote, and its notices as `[id, agency, status]` (`notices_json`); no row for an
+/// order that could not take the money. The orders must be distinct.
 pub static PG_PAY: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "with a as (insert into audit (audit_id, payment_id, type, actor, data, created_at)
-                    values ($5, $1, 'money.received', $6, $7, $4)),
-         paid as (update payment set status = 'paid', paid_at = $2, paid_attempt_id = $3, updated_at = $4,
-                                     confirmation_no = $8
-                  where payment_id = $1 and status in {}
-                  returning *),
-         nl as (update notice_line set status = 'paid', paid_by = $1, paid_at = $2
-                where status = 'unpaid' and exists (select 1 from paid) and notice_line_id in
-                      (select notice_line_id from payment_line where payment_id = $1 and kind = 'notice_line')
-                returning notice_line_id),
+        "with u as (select * from unnest($1::text[], $2::text[], $3::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+                    as u(payment_id, money_at, attempt_id, audit_id, actor, data, confirmation_no)),
+         a as (insert into audit (audit_id, payment_id, type, actor, data, created_at)
+               select audit_id, payment_id, 'money.received', actor, data, $4 from u),
+         paid as (update payment set status = 'paid', paid_at = u.money_at, paid_attempt_id = u.attempt_id,
+                                     updated_at = $4, confirmation_no = u.confirmation_no
+                  from u where payment.payment_id = u.payment_id and payment.status in {}
+                  returning payment.*),
+         nl as (update notice_line set status = 'paid', paid_by = paid.payment_id, paid_at = paid.paid_at
+                from payment_line pl join paid on paid.payment_id = pl.payment_id
+                where pl.kind = 'notice_line' and notice_line.notice_line_id = pl.notice_line_id
+                  and notice_line.status = 'unpaid'
+                returning notice_line.notice_line_id),
          n as (update notice set updated_at = $4,
                       status = case when exists (select 1 from notice_line l where l.notice_id = notice.notice_id
                                                    and l.status = 'unpaid' and l.notice_line_id not in (select notice_line_id from nl))
                                     then 'partially_paid' else 'paid' end
-               where exists (select 1 from paid) and notice_id in
-                     (select nl2.notice_id from payment_line pl join notice_line nl2 on nl2.notice_line_id = pl.notice_line_id
-                      where pl.payment_id = $1 and pl.kind = 'notice_line')
+               where notice_id in ({NOTICES_OF} in (select payment_id from paid))
                returning notice_id, agency_code, status),
          m as (insert into mail_outbox (payment_id, kind, status, tries, next_attempt_at, created_at, updated_at)
                select payment_id, 'confirmation', 'pending', 0, $4, $4, $4 from paid on conflict do nothing)
          select {PAYMENT_COLUMNS}, {},
-                coalesce((select json_agg(json_build_array(notice_id, agency_code, status) order by notice_id) from n), '[]')::text
+                coalesce((select json_agg(json_build_array(notice_id, agency_code, status) order by notice_id) from n
+                          where n.notice_id in ({NOTICES_OF} = p.payment_id)), '[]')::text
                   as notices_json
          from paid p",
         crate::payments::order::sql_sources(crate::payments::order::OrderEvent::MoneyReceived),
         children(pg_child)
     )
 });
+
+/// The notices of the orders whose id is compared by what follows (`in (…)`, `= …`).
+const NOTICES_OF: &str = "select nl2.notice_id from payment_line pl2
+     join notice_line nl2 on nl2.notice_line_id = pl2.notice_line_id
+     where pl2.kind = 'notice_line' and pl2.payment_id";
 
 fn pg_child(table: &str, columns: &str, order: &str) -> String {
     format!(

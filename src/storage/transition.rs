@@ -9,11 +9,12 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Type};
 
+use super::payment_rows::PaymentRecord;
 use super::payments::{
     AttemptFailure, AttemptRow, GatewayResult, PaymentStoreError, ResultApplied, ATTEMPT_COLUMNS,
 };
 use super::snapshot::PaymentLoadRow;
-use super::txops::{self, DbOf, Decision, Paying, TxConn};
+use super::txops::{self, DbOf, Decision, PaidNotices, Paying, TxConn};
 use super::{in_write_tx, ts, Store};
 use crate::events::{EventType, NewEvent};
 use crate::money::format_vnd_plain;
@@ -61,6 +62,39 @@ pub struct CallbackClaim<'a> {
     pub result: Option<&'a GatewayResult>,
 }
 
+impl<'a> CallbackClaim<'a> {
+    /// The callback with its decision, for the log (no payment yet).
+    pub(super) fn decision(
+        &self,
+        verdict: &'a str,
+        answer: &'a str,
+        audit: &'a serde_json::Value,
+    ) -> Decision<'a> {
+        Decision {
+            callback_id: self.callback_id,
+            verdict,
+            answer,
+            payment_id: None,
+            gateway: self.gateway,
+            audit,
+            txn_ref: self.txn_ref,
+            payload: self.payload,
+            payload_bytes: self.payload_bytes,
+            payload_sha256: self.payload_sha256,
+        }
+    }
+}
+
+/// The `callback.received` audit record's data.
+pub(super) fn callback_audit(
+    claim: &CallbackClaim<'_>,
+    verdict: &str,
+    answer: &str,
+) -> serde_json::Value {
+    json!({"callback_id": claim.callback_id, "reference": claim.txn_ref,
+           "verdict": verdict, "answer": answer})
+}
+
 /// How the compare-and-set on the attempt came out.
 enum Moved {
     NoAttempt,
@@ -70,10 +104,10 @@ enum Moved {
 }
 
 /// The attempt that moved, and its order.
-struct MovedAttempt {
-    attempt_id: String,
-    payment_id: String,
-    gateway: String,
+pub(super) struct MovedAttempt {
+    pub attempt_id: String,
+    pub payment_id: String,
+    pub gateway: String,
 }
 
 /// Moves the attempt named by `r.txn_ref` (of `gateway`, for `amount`) from an open status, in
@@ -154,7 +188,7 @@ where
 /// the order back to `pending` and emits `payment.attempt_failed`; money pays the order, or is
 /// recorded and flagged when the order can no longer take it. The events of a paid order are
 /// returned, not yet written, so that the caller writes them with what else it logs.
-async fn apply_moved<C>(
+pub(super) async fn apply_moved<C>(
     conn: &mut C,
     r: &GatewayResult,
     moved: &MovedAttempt,
@@ -170,8 +204,7 @@ where
     for<'r> (PaymentStatus,): FromRow<'r, <DbOf<C> as Database>::Row>,
     for<'r> PaymentLoadRow: FromRow<'r, <DbOf<C> as Database>::Row>,
 {
-    let detail = json!({"attempt_id": moved.attempt_id, "gateway": moved.gateway, "reference": r.txn_ref,
-                        "amount": r.amount, "gateway_txn_no": r.gateway_txn_no, "source": r.source});
+    let detail = money_detail(r, moved);
     if r.success {
         apply_money(conn, r, moved, &detail, now).await
     } else {
@@ -236,26 +269,63 @@ where
         detail,
     };
     let Some((record, notices)) = conn.pay_order(&paying, now).await? else {
-        let status = txops::lock_payment(&mut *conn, pid)
-            .await?
-            .ok_or(sqlx::Error::RowNotFound)?;
-        let closed = matches!(status, PaymentStatus::Expired | PaymentStatus::Cancelled);
-        let flag = if closed {
-            "paid_after_expiry"
-        } else {
-            "duplicate_payment"
-        };
-        let text = format!(
-            "{} đ received on attempt {attempt_id} ({}) while the order was {status}",
-            format_vnd_plain(r.amount),
-            r.txn_ref
-        );
-        txops::raise_flag(conn, pid, flag, &text, Some(attempt_id), now).await?;
+        let flag = flag_unpayable(conn, r, moved, now).await?;
         return Ok((ResultApplied::Flagged(flag.to_owned()), Vec::new()));
     };
     // payment.paid and notice.paid, for one write of the event log.
+    Ok((ResultApplied::Paid, paid_events(&record, notices)))
+}
+
+/// The audit data of the gateway's word on a moved attempt.
+pub(super) fn money_detail(r: &GatewayResult, moved: &MovedAttempt) -> serde_json::Value {
+    json!({"attempt_id": moved.attempt_id, "gateway": moved.gateway, "reference": r.txn_ref,
+           "amount": r.amount, "gateway_txn_no": r.gateway_txn_no, "source": r.source})
+}
+
+/// The flags raised when money comes for an order that can no longer take it: it was closed
+/// (expired or cancelled), or it is paid already.
+pub(super) const UNPAYABLE_FLAGS: [&str; 2] = ["paid_after_expiry", "duplicate_payment"];
+
+/// Records money on an order that could not take it: takes the order's row lock to read why,
+/// and flags it for finance. Returns the flag.
+pub(super) async fn flag_unpayable<C>(
+    conn: &mut C,
+    r: &GatewayResult,
+    moved: &MovedAttempt,
+    now: DateTime<Utc>,
+) -> Result<&'static str, sqlx::Error>
+where
+    C: TxConn,
+    for<'c> &'c mut C: Executor<'c, Database = DbOf<C>>,
+    for<'q> <DbOf<C> as Database>::Arguments<'q>: IntoArguments<'q, DbOf<C>>,
+    for<'q> &'q str: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
+    for<'q> Option<&'q str>: Encode<'q, DbOf<C>> + Type<DbOf<C>>,
+    for<'r> (String,): FromRow<'r, <DbOf<C> as Database>::Row>,
+    for<'r> (PaymentStatus,): FromRow<'r, <DbOf<C> as Database>::Row>,
+    for<'r> PaymentLoadRow: FromRow<'r, <DbOf<C> as Database>::Row>,
+{
+    let (attempt_id, pid) = (moved.attempt_id.as_str(), moved.payment_id.as_str());
+    let status = txops::lock_payment(&mut *conn, pid)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)?;
+    let closed = matches!(status, PaymentStatus::Expired | PaymentStatus::Cancelled);
+    let [after_expiry, duplicate] = UNPAYABLE_FLAGS;
+    let flag = if closed { after_expiry } else { duplicate };
+    let text = format!(
+        "{} đ received on attempt {attempt_id} ({}) while the order was {status}",
+        format_vnd_plain(r.amount),
+        r.txn_ref
+    );
+    txops::raise_flag(conn, pid, flag, &text, Some(attempt_id), now).await?;
+    Ok(flag)
+}
+
+/// `payment.paid` with the paid order's snapshot, and `notice.paid` for each notice it
+/// completed: the events of a paid order, in order.
+pub(super) fn paid_events(record: &PaymentRecord, notices: PaidNotices) -> Vec<NewEvent> {
+    let pid = record.payment.payment_id.as_str();
     let mut events = vec![txops::event_of(
-        &record,
+        record,
         EventType::PaymentPaid,
         serde_json::Value::Null,
     )];
@@ -268,7 +338,7 @@ where
             data: json!({"notice_id": notice_id, "payment_id": pid, "agency_code": agency}),
         });
     }
-    Ok((ResultApplied::Paid, events))
+    events
 }
 
 fn unexplained_failure() -> AttemptFailure {
@@ -313,7 +383,7 @@ where
 
 /// Writes the callback with its decision to the log and, for a known payment, its audit trail,
 /// with the transition's `events` (one statement on PostgreSQL).
-async fn log_decision<C: TxConn>(
+pub(super) async fn log_decision<C: TxConn>(
     conn: &mut C,
     claim: &CallbackClaim<'_>,
     outcome: &CallbackOutcome,
@@ -323,19 +393,10 @@ async fn log_decision<C: TxConn>(
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let verdict = outcome.verdict();
-    let data = json!({"callback_id": claim.callback_id, "reference": claim.txn_ref,
-                      "verdict": verdict, "answer": answer});
+    let data = callback_audit(claim, verdict, answer);
     let decision = Decision {
-        callback_id: claim.callback_id,
-        verdict,
-        answer,
         payment_id,
-        gateway: claim.gateway,
-        audit: &data,
-        txn_ref: claim.txn_ref,
-        payload: claim.payload,
-        payload_bytes: claim.payload_bytes,
-        payload_sha256: claim.payload_sha256,
+        ..claim.decision(verdict, answer, &data)
     };
     match payment_id {
         Some(pid) if !events.is_empty() => {
@@ -376,12 +437,19 @@ impl Store {
     /// audit trail: what the log says is what the caller sends, and nothing is answered before
     /// the callback is committed. A transaction that fails or dies leaves no trace: no answer
     /// went out, and the gateway sends the callback again.
+    ///
+    /// On PostgreSQL a success callback is first offered to a batch ([`super::pay_batch`]),
+    /// which decides it with the other success callbacks waiting, in one transaction, or hands
+    /// it back to be decided here. `answer_for` is then asked its answers before the batch.
     pub async fn decide_callback(
         &self,
         claim: &CallbackClaim<'_>,
         answer_for: &(dyn Fn(&CallbackOutcome) -> String + Sync),
         now: DateTime<Utc>,
     ) -> Result<(CallbackOutcome, String), PaymentStoreError> {
+        if let Some(decided) = self.decide_in_batch(claim, answer_for, now).await? {
+            return Ok(decided);
+        }
         in_write_tx!(self, tx => {
             let mut events = Vec::new();
             let (outcome, payment_id) = match claim.result {

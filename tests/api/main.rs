@@ -42,6 +42,7 @@ mod ops_guide;
 mod ops_metrics;
 mod ops_secrets;
 mod ops_traces;
+mod pay_batch;
 mod payment_indexes;
 mod payments;
 mod plan_cache;

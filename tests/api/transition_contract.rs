@@ -329,8 +329,10 @@ async fn a_decision_that_dies_halfway_leaves_nothing_and_the_resend_is_applied_o
     };
     let before = status(store.clone()).await;
     assert_eq!(before.1, AttemptStatus::Redirected);
-    // The process dies after the attempt moved and the order was paid inside the transaction,
-    // before the callback was logged and committed: no answer went out.
+    // The process dies while the callback is decided, before it was logged and committed: no
+    // answer went out. (On SQLite the answer is asked after the attempt moved and the order was
+    // paid inside the transaction; on PostgreSQL a success callback's answers are asked before
+    // its batch.)
     let dying = store.clone();
     let died = tokio::spawn(async move {
         let die = |_: &CallbackOutcome| -> String { panic!("the process dies before commit") };
