@@ -241,12 +241,19 @@ impl Store {
                 .max_connections(settings.max_connections.div_ceil(2))
                 .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(10))
+                .connect_lazy_with(lookup_options(options.clone()));
+            // The batches of success callbacks, one connection each; their statements take
+            // arrays, whose custom plans would be made afresh at every call ([`pay_batch`]).
+            let batches = PgPoolOptions::new()
+                .max_connections(u32::try_from(pay_batch::SLOTS).unwrap_or(4))
+                .test_before_acquire(false)
+                .acquire_timeout(Duration::from_secs(10))
                 .connect_lazy_with(lookup_options(options));
             Ok(Self {
                 db: Db::Postgres(pool),
                 lookups: Some(lookups),
                 sequencer: sequencer::Sequencer::new(),
-                pay_batch: Some(pay_batch::PayBatch::new()),
+                pay_batch: Some(pay_batch::PayBatch::new(batches)),
             })
         }
     }
@@ -331,6 +338,9 @@ impl Store {
             Db::Postgres(pool) => {
                 if let Some(lookups) = &self.lookups {
                     lookups.close().await;
+                }
+                if let Some(batch) = &self.pay_batch {
+                    batch.close().await;
                 }
                 pool.close().await;
             }
