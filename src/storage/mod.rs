@@ -245,7 +245,7 @@ impl Store {
             // The batches of success callbacks, one connection each; their statements take
             // arrays, whose custom plans would be made afresh at every call ([`pay_batch`]).
             let batches = PgPoolOptions::new()
-                .max_connections(u32::try_from(pay_batch::SLOTS).unwrap_or(4))
+                .max_connections(u32::try_from(pay_batch::SLOTS).unwrap_or(2))
                 .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_lazy_with(lookup_options(options));
