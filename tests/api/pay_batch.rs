@@ -10,14 +10,13 @@ use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use landpay::payments::order::AttemptStatus;
-use landpay::storage::callback_log::CallbackFilter;
 use landpay::storage::payments::{NewAttempt, ResultApplied};
 use landpay::storage::transition::CallbackOutcome;
 use landpay::storage::Store;
 use sqlx::PgPool;
 
 use crate::helpers::{settings_for, TestDb};
-use crate::transition_contract::{ipn, order_with_attempt};
+use crate::transition_contract::{callback_audits, ipn, logged_answers, order_with_attempt};
 
 const ORDERS: usize = 30;
 
@@ -148,15 +147,8 @@ async fn check(
     }
     // The log says, for each reference, exactly what was sent.
     for (r, answers) in sent {
-        let filter = CallbackFilter {
-            txn_ref: Some(r),
-            ..CallbackFilter::default()
-        };
-        let rows = store.callback_log(&filter, None, 50).await.unwrap();
-        let mut logged: Vec<String> = rows.iter().map(|row| row.answer.clone()).collect();
-        logged.sort();
         let answered: Vec<String> = answers.iter().map(|(_, a)| a.clone()).collect();
-        assert_eq!(logged, answered, "{r}");
+        assert_eq!(logged_answers(store, r).await, answered, "{r}");
     }
     // One payment.paid per paid order, carrying it as paid by its succeeded attempt.
     let events = store
@@ -222,33 +214,16 @@ async fn a_burst_of_success_callbacks_comes_out_as_if_each_were_decided_alone() 
             answers.iter().all(|(_, a)| a == expected),
             "{r}: {answers:?}"
         );
-        let filter = CallbackFilter {
-            txn_ref: Some(r),
-            ..CallbackFilter::default()
-        };
-        let rows = store.callback_log(&filter, None, 50).await.unwrap();
-        let mut logged: Vec<String> = rows.iter().map(|row| row.answer.clone()).collect();
-        logged.sort();
         let mut answered: Vec<String> = sent[r]
             .iter()
             .chain(answers)
             .map(|(_, a)| a.clone())
             .collect();
         answered.sort();
-        assert_eq!(logged, answered, "{r}");
+        assert_eq!(logged_answers(&store, r).await, answered, "{r}");
     }
     // Each callback of a known order is in its audit trail, with its verdict and answer.
-    let history = store.payment_history(&burst.orders[0]).await.unwrap();
-    let mut audits: Vec<(String, String)> = history
-        .iter()
-        .filter(|h| h["type"] == "callback.received")
-        .map(|h| {
-            (
-                h["data"]["verdict"].as_str().unwrap().into(),
-                h["data"]["answer"].as_str().unwrap().into(),
-            )
-        })
-        .collect();
+    let mut audits = callback_audits(&store, &burst.orders[0]).await;
     audits.sort();
     // B-0 was sent twice in each burst: paid once, settled three times.
     let settled = ("already_settled".to_owned(), "02".to_owned());

@@ -143,7 +143,7 @@ async fn ipn_answered_by(
 }
 
 /// The answers in the log for `txn_ref`, sorted.
-async fn logged_answers(store: &Store, txn_ref: &str) -> Vec<String> {
+pub async fn logged_answers(store: &Store, txn_ref: &str) -> Vec<String> {
     let filter = CallbackFilter {
         txn_ref: Some(txn_ref),
         ..CallbackFilter::default()
@@ -152,6 +152,21 @@ async fn logged_answers(store: &Store, txn_ref: &str) -> Vec<String> {
     let mut answers: Vec<String> = rows.into_iter().map(|r| r.answer).collect();
     answers.sort();
     answers
+}
+
+/// The (verdict, answer) of each `callback.received` audit record of a payment, oldest first.
+pub async fn callback_audits(store: &Store, payment_id: &str) -> Vec<(String, String)> {
+    let history = store.payment_history(payment_id).await.unwrap();
+    history
+        .iter()
+        .filter(|h| h["type"] == "callback.received")
+        .map(|h| {
+            (
+                h["data"]["verdict"].as_str().unwrap().into(),
+                h["data"]["answer"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
 }
 
 fn sorted(mut v: Vec<String>) -> Vec<String> {
@@ -168,17 +183,7 @@ async fn a_duplicate_is_answered_already_confirmed_and_logged_so() {
     assert_eq!(first.0, CallbackOutcome::Applied(ResultApplied::Paid));
     assert_eq!(second, (CallbackOutcome::AlreadySettled, "02".into()));
     assert_eq!(logged_answers(&store, "T-DUP").await, vec!["00", "02"]);
-    let history = store.payment_history(&pid).await.unwrap();
-    let audits: Vec<(String, String)> = history
-        .iter()
-        .filter(|h| h["type"] == "callback.received")
-        .map(|h| {
-            (
-                h["data"]["verdict"].as_str().unwrap().into(),
-                h["data"]["answer"].as_str().unwrap().into(),
-            )
-        })
-        .collect();
+    let audits = callback_audits(&store, &pid).await;
     assert_eq!(
         audits,
         vec![
