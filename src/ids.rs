@@ -1,5 +1,7 @@
 //! Prefixed, sortable identifiers (`pay_01J…`): the prefix names the type in logs and tickets.
 
+use std::sync::{LazyLock, Mutex, PoisonError};
+
 use ulid::Ulid;
 
 /// The record kinds and their prefixes.
@@ -42,12 +44,26 @@ impl IdKind {
     }
 }
 
+/// Callback ids come from one monotonic generator per process: the callback log lists
+/// callbacks newest first by id, and two callbacks received in the same millisecond keep their
+/// order (a plain ULID's random part would order them by chance). Callback ids are not
+/// secrets; every other id, some of which are, stays wholly random after its time.
+static CALLBACK_IDS: LazyLock<Mutex<ulid::Generator>> =
+    LazyLock::new(|| Mutex::new(ulid::Generator::new()));
+
 /// A new id of the given kind: prefix, `_`, and a lower-case ULID (time-ordered).
 pub fn new_id(kind: IdKind) -> String {
+    let ulid = if kind == IdKind::Callback {
+        let mut ids = CALLBACK_IDS.lock().unwrap_or_else(PoisonError::into_inner);
+        // Only 2^80 ids in one millisecond overflow it.
+        ids.generate().unwrap_or_else(|_| Ulid::new())
+    } else {
+        Ulid::new()
+    };
     format!(
         "{}_{}",
         kind.prefix(),
-        Ulid::new().to_string().to_ascii_lowercase()
+        ulid.to_string().to_ascii_lowercase()
     )
 }
 
@@ -186,6 +202,13 @@ mod tests {
         assert!(has_kind(&a, IdKind::Payment));
         assert!(!has_kind(&a, IdKind::Notice));
         assert!(a < b);
+    }
+
+    #[test]
+    fn callback_ids_keep_their_order_within_a_millisecond() {
+        let ids: Vec<String> = (0..2_000).map(|_| new_id(IdKind::Callback)).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]));
+        assert!(ids.iter().all(|id| has_kind(id, IdKind::Callback)));
     }
 
     #[test]
