@@ -168,15 +168,13 @@ static LOG_ROW: LazyLock<String> =
 static PG_LOG_DECISION: LazyLock<String> =
     LazyLock::new(|| format!("with {}", pg_decision_sql(1, "$12")));
 
-/// The callback with its decision and the payment's audit record, in one statement.
+/// The callback with its decision and, with a payment, the payment's audit record, in one
+/// statement.
 pub async fn pg_log_decision(
     conn: &mut PgConnection,
     d: &Decision<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    if d.payment_id.is_none() {
-        return log_row(conn, d, now).await;
-    }
     bind_pg_decisions(sqlx::query(PG_LOG_DECISION.as_str()), &[d])
         .bind(ts(now))
         .execute(&mut *conn)

@@ -16,7 +16,10 @@ use landpay::storage::Store;
 use sqlx::PgPool;
 
 use crate::helpers::{settings_for, TestDb};
-use crate::transition_contract::{callback_audits, ipn, logged_answers, order_with_attempt};
+use crate::transition_contract::{
+    callback_audits, ipn, ipn_answered_by, logged_answers, new_callback_id, order_with_attempt,
+    rsp_code,
+};
 
 const ORDERS: usize = 30;
 
@@ -294,4 +297,61 @@ async fn when_a_batch_fails_each_of_its_callbacks_is_decided_alone() {
         transactions >= i64::try_from(ORDERS).unwrap() + 2,
         "{transactions} transactions"
     );
+}
+
+#[tokio::test]
+async fn a_batch_whose_commit_fails_returns_the_error_and_the_resend_pays_once() {
+    let db = TestDb::new().await;
+    if !db.is_postgres() {
+        return; // SQLite decides every callback alone.
+    }
+    let store = fresh(&db).await;
+    let order = order_with_attempt(&store, "B-COMMIT").await;
+    // A deferred check refuses, at commit, the callback decided as paid, and counts each
+    // refusal in a sequence (not rolled back).
+    let pool = PgPool::connect(&db.url).await.unwrap();
+    for sql in [
+        "create sequence commit_refusals",
+        "create function refuse_at_commit() returns trigger language plpgsql as $$
+         begin
+           perform nextval('commit_refusals');
+           raise exception 'the commit is refused';
+         end $$",
+        "create constraint trigger refuse_at_commit after insert on callback
+         deferrable initially deferred for each row
+         when (new.txn_ref = 'B-COMMIT' and new.verdict = 'valid')
+         execute function refuse_at_commit()",
+    ] {
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    }
+    let id = new_callback_id();
+    let failed = ipn_answered_by(&id, &store, "B-COMMIT", 1000, true, &rsp_code).await;
+    assert!(failed.is_err(), "{failed:?}");
+    // The error goes back to the caller (which answers the gateway with its error code): the
+    // callback is not decided a second time, and nothing of the batch stayed.
+    let (refused,): (i64,) = sqlx::query_as("select last_value from commit_refusals")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(refused, 1);
+    assert!(logged_answers(&store, "B-COMMIT").await.is_empty());
+    let record = store.payment(&order).await.unwrap().unwrap();
+    assert_eq!(record.payment.status.as_str(), "processing");
+    assert_eq!(record.attempts[0].status, AttemptStatus::Redirected);
+    // The gateway sends it again once the database takes commits: paid once, logged 00.
+    sqlx::query("drop trigger refuse_at_commit on callback")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let resent = ipn(&store, "B-COMMIT", 1000, true).await;
+    assert_eq!(
+        resent,
+        (CallbackOutcome::Applied(ResultApplied::Paid), "00".into())
+    );
+    assert_eq!(logged_answers(&store, "B-COMMIT").await, vec!["00"]);
+    let paid = store
+        .events_after(0, Some("payment.paid"), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(paid.len(), 1);
 }

@@ -26,7 +26,7 @@ async fn fresh_store() -> (TestDb, Store) {
 }
 
 /// VNPay's mapping, written here independently of the service.
-fn rsp_code(outcome: &CallbackOutcome) -> String {
+pub fn rsp_code(outcome: &CallbackOutcome) -> String {
     match outcome {
         CallbackOutcome::UnknownReference => "01",
         CallbackOutcome::AmountMismatch => "04",
@@ -102,12 +102,12 @@ pub async fn ipn(
     .unwrap()
 }
 
-fn new_callback_id() -> String {
+pub fn new_callback_id() -> String {
     landpay::ids::new_id(landpay::ids::IdKind::Callback)
 }
 
 /// [`ipn`] as the callback `id`, with the answers of `answer_for`.
-async fn ipn_answered_by(
+pub async fn ipn_answered_by(
     id: &str,
     store: &Store,
     txn_ref: &str,

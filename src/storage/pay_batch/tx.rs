@@ -2,6 +2,7 @@
 //! statements as the batch allows.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
@@ -59,8 +60,7 @@ async fn apply_all(
     }
     batch.pay(conn, &first).await?;
     batch.not_moved(conn, &unmoved).await?;
-    let events = std::mem::take(&mut batch.events);
-    batch.write_logged(conn, events).await?;
+    batch.write_logged(conn).await?;
     for (i, m) in &second {
         let item = &items[*i];
         let (applied, events) = apply_moved(conn, &item.result, m, now).await?;
@@ -75,8 +75,9 @@ async fn apply_all(
 struct Batch<'a> {
     items: &'a [Item],
     decided: Vec<Decided>,
-    /// (item, outcome, payment): logged with the events in one statement.
-    logged: Vec<(usize, CallbackOutcome, Option<String>)>,
+    /// (item, payment) of the callbacks decided in [`Self::decided`] to be logged with the
+    /// events in one statement.
+    logged: Vec<(usize, Option<String>)>,
     events: Vec<NewEvent>,
     now: DateTime<Utc>,
 }
@@ -175,51 +176,40 @@ impl Batch<'_> {
         payment_id: Option<String>,
     ) -> Result<(), sqlx::Error> {
         let answer = self.items[i].answer(&outcome)?.to_owned();
-        self.decided[i] = Some((outcome.clone(), answer));
-        self.logged.push((i, outcome, payment_id));
+        self.decided[i] = Some((outcome, answer));
+        self.logged.push((i, payment_id));
         Ok(())
     }
 
-    /// The events, and the callbacks decided together with their decisions, in one statement.
-    async fn write_logged(
-        &self,
-        conn: &mut PgConnection,
-        events: Vec<NewEvent>,
-    ) -> Result<(), sqlx::Error> {
+    /// The events, and the callbacks decided together with the decisions and answers recorded
+    /// for them, in one statement.
+    async fn write_logged(&mut self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
         if self.logged.is_empty() {
             return Ok(());
         }
-        let items = self.items;
-        let claims: Vec<CallbackClaim<'_>> = self
+        let (items, decided) = (self.items, &self.decided);
+        let logged: Vec<(CallbackClaim<'_>, &CallbackOutcome, &str, Option<&str>)> = self
             .logged
             .iter()
-            .map(|(i, _, _)| items[*i].claim())
-            .collect();
-        let mut answers = Vec::with_capacity(claims.len());
-        for (i, outcome, _) in &self.logged {
-            answers.push(items[*i].answer(outcome)?);
-        }
-        let audits: Vec<serde_json::Value> = self
-            .logged
-            .iter()
-            .zip(&claims)
-            .zip(&answers)
-            .map(|(((_, outcome, _), claim), answer)| {
-                callback_audit(claim, outcome.verdict(), answer)
+            .filter_map(|(i, pid)| {
+                let (outcome, answer) = decided[*i].as_ref()?;
+                Some((items[*i].claim(), outcome, answer.as_str(), pid.as_deref()))
             })
             .collect();
-        let decisions: Vec<Decision<'_>> = self
-            .logged
+        let audits: Vec<serde_json::Value> = logged
             .iter()
-            .zip(&claims)
-            .zip(&answers)
+            .map(|(claim, outcome, answer, _)| callback_audit(claim, outcome.verdict(), answer))
+            .collect();
+        let decisions: Vec<Decision<'_>> = logged
+            .iter()
             .zip(&audits)
-            .map(|((((_, outcome, pid), claim), answer), audit)| Decision {
-                payment_id: pid.as_deref(),
+            .map(|((claim, outcome, answer, pid), audit)| Decision {
+                payment_id: *pid,
                 ..claim.decision(outcome.verdict(), answer, audit)
             })
             .collect();
         let log: Vec<&Decision<'_>> = decisions.iter().collect();
+        let events = std::mem::take(&mut self.events);
         super::super::outbox::pg_insert_events(conn, &events, &log, self.now).await
     }
 
@@ -251,15 +241,10 @@ impl Batch<'_> {
     }
 }
 
-/// Moves every item's attempt from a state money may move in one statement, as
-/// [`super::transition`] does one at a time; returns the moved attempts by reference.
-async fn move_attempts(
-    conn: &mut PgConnection,
-    items: &[Item],
-    now: DateTime<Utc>,
-) -> Result<HashMap<String, MovedAttempt>, sqlx::Error> {
-    let column = |f: &dyn Fn(&Item) -> Option<String>| items.iter().map(f).collect::<Vec<_>>();
-    let rows: Vec<(String, String, String, String)> = sqlx::query_as(&format!(
+/// The compare-and-set of [`move_attempts`]: each attempt named (reference, gateway, amount)
+/// moves to `succeeded` from a state money may move.
+static MOVE_ATTEMPTS: LazyLock<String> = LazyLock::new(|| {
+    format!(
         "update attempt set status = 'succeeded', gateway_txn_no = u.txn_no,
                 bank_code = coalesce(u.bank, attempt.bank_code), paid_amount = u.amount,
                 money_at = u.money_at, updated_at = $7
@@ -269,16 +254,27 @@ async fn move_attempts(
            and attempt.status in {}
          returning attempt.txn_ref, attempt.attempt_id, attempt.payment_id, attempt.gateway",
         txops::sql_money_states()
-    ))
-    .bind(column(&|i| Some(i.result.txn_ref.clone())))
-    .bind(column(&|i| Some(i.gateway.clone())))
-    .bind(column(&|i| i.result.gateway_txn_no.clone()))
-    .bind(column(&|i| i.result.bank_code.clone()))
-    .bind(items.iter().map(|i| i.result.amount).collect::<Vec<i64>>())
-    .bind(column(&|i| Some(ts(i.result.paid_at.unwrap_or(now)))))
-    .bind(ts(now))
-    .fetch_all(&mut *conn)
-    .await?;
+    )
+});
+
+/// Moves every item's attempt from a state money may move in one statement, as
+/// [`super::transition`] does one at a time; returns the moved attempts by reference.
+async fn move_attempts(
+    conn: &mut PgConnection,
+    items: &[Item],
+    now: DateTime<Utc>,
+) -> Result<HashMap<String, MovedAttempt>, sqlx::Error> {
+    let column = |f: &dyn Fn(&Item) -> Option<String>| items.iter().map(f).collect::<Vec<_>>();
+    let rows: Vec<(String, String, String, String)> = sqlx::query_as(MOVE_ATTEMPTS.as_str())
+        .bind(column(&|i| Some(i.result.txn_ref.clone())))
+        .bind(column(&|i| Some(i.gateway.clone())))
+        .bind(column(&|i| i.result.gateway_txn_no.clone()))
+        .bind(column(&|i| i.result.bank_code.clone()))
+        .bind(items.iter().map(|i| i.result.amount).collect::<Vec<i64>>())
+        .bind(column(&|i| Some(ts(i.result.paid_at.unwrap_or(now)))))
+        .bind(ts(now))
+        .fetch_all(&mut *conn)
+        .await?;
     Ok(rows
         .into_iter()
         .map(|(txn_ref, attempt_id, payment_id, gateway)| {
