@@ -4,8 +4,13 @@
 //! Built with the service's own actix-web: `cargo build --release --example bare_plaintext`.
 //! Listens on 127.0.0.1 at the port given as the first argument, or `BARE_PORT`, or 8099.
 //! `POST /json-echo` parses its JSON body (serde_json, as the service does) and writes it back;
-//! every other path and method answers `200 text/plain "Hello, World!"`, so it also serves as
-//! the benchmark's webhook receiver.
+//! `POST /hook` is the benchmark's webhook receiver: it reads the delivery's body, as any
+//! receiver must to check its signature, and answers `200 text/plain "ok"`; every other path
+//! and method answers `200 text/plain "Hello, World!"`.
+//!
+//! The receiver reads what it is sent: actix-web closes a connection whose request body was
+//! left unread, and a receiver that never reads would make every delivery pay for a new
+//! connection, which a real receiver does not.
 
 use actix_web::{web, App, HttpResponse, HttpServer};
 
@@ -13,6 +18,12 @@ async fn hello() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain")
         .body("Hello, World!")
+}
+
+async fn hook(body: web::Bytes) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain")
+        .body(if body.is_empty() { "empty" } else { "ok" })
 }
 
 async fn json_echo(body: web::Json<serde_json::Value>) -> HttpResponse {
@@ -34,6 +45,7 @@ async fn main() -> std::io::Result<()> {
     HttpServer::new(|| {
         App::new()
             .route("/json-echo", web::post().to(json_echo))
+            .route("/hook", web::post().to(hook))
             .default_service(web::to(hello))
     })
     .bind(("127.0.0.1", port))?

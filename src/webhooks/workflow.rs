@@ -47,6 +47,44 @@ fn http_refused(e: reqwest::Error) -> Refused {
     Refused::Http(e)
 }
 
+/// The most of an answer's body a try reads: far more than any adapter's JSON status, and
+/// little enough that a receiver cannot make a pass hold megabytes.
+pub(crate) const ANSWER_LIMIT: usize = 64 * 1024;
+
+/// Reads an answer's body to its end, refusing one longer than [`ANSWER_LIMIT`].
+///
+/// Every answer is read, even where only its status counts: an answer dropped unread closes
+/// its connection, so each try would open a new one. Under a steady stream of paid IPNs that
+/// was about a thousand TCP connections a second, set up and torn down on both sides. Read to
+/// its end, the connection goes back to the client's pool for the next try. A body cut off at
+/// the limit (or by the request timeout) closes its connection instead.
+/// The error says why, to be recorded with the try.
+async fn read_answer(mut res: reqwest::Response) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    loop {
+        match res.chunk().await {
+            Ok(None) => return Ok(body),
+            Ok(Some(chunk)) if body.len() + chunk.len() <= ANSWER_LIMIT => {
+                body.extend_from_slice(&chunk);
+            }
+            Ok(Some(_)) => {
+                return Err(format!(
+                    "the answer's body is longer than {ANSWER_LIMIT} bytes"
+                ))
+            }
+            Err(e) => return Err(format!("reading the answer: {}", e.without_url())),
+        }
+    }
+}
+
+/// The status of an answer whose body does not count, read to its end (see [`read_answer`]).
+async fn status_only(res: reqwest::Response) -> Sent {
+    let sent = Sent::from(&res);
+    // What the receiver said after its status changes nothing: a 2xx is delivered.
+    let _ = read_answer(res).await;
+    sent
+}
+
 /// Sends one delivery to `url` (already checked) in the endpoint's format.
 pub(crate) async fn send(
     state: &Services,
@@ -77,7 +115,7 @@ pub(crate) async fn send(
                 .send()
                 .await
                 .map_err(http_refused)?;
-            Ok(Sent::from(&res))
+            Ok(status_only(res).await)
         }
         _ => Err(Refused::Policy(
             "the endpoint's credentials are missing".into(),
@@ -136,7 +174,7 @@ async fn opencps(
         .send()
         .await
         .map_err(http_refused)?;
-    Ok(Sent::from(&res))
+    Ok(status_only(res).await)
 }
 
 /// `dd/MM/yyyy HH:mm:ss` in UTC+7.
@@ -217,7 +255,9 @@ async fn session(
         .send()
         .await
         .map_err(http_refused)?;
-    let answer: Value = res.json().await.map_err(http_refused)?;
+    let body = read_answer(res).await.map_err(Refused::Policy)?;
+    let answer: Value = serde_json::from_slice(&body)
+        .map_err(|_| Refused::Policy("the adapter's auth answer is not JSON".into()))?;
     let s = answer["session"]
         .as_str()
         .filter(|s| !s.is_empty())
@@ -257,11 +297,21 @@ async fn dvcqg(
         .await
         .map_err(http_refused)?;
     let mut sent = Sent::from(&res);
-    let answer: Value = res.json().await.unwrap_or_default();
-    if sent.ok && !adapter_ok(&answer) {
-        sent.ok = false;
-        let status: String = answer["status"].to_string().chars().take(100).collect();
-        sent.note = Some(format!("the adapter answered status {status}"));
+    let answer = read_answer(res)
+        .await
+        .map(|b| serde_json::from_slice::<Value>(&b).unwrap_or_default());
+    match answer {
+        _ if !sent.ok => {}
+        Ok(answer) if adapter_ok(&answer) => {}
+        Ok(answer) => {
+            sent.ok = false;
+            let status: String = answer["status"].to_string().chars().take(100).collect();
+            sent.note = Some(format!("the adapter answered status {status}"));
+        }
+        Err(why) => {
+            sent.ok = false;
+            sent.note = Some(why);
+        }
     }
     if !sent.ok {
         // Refused: the next try asks for a new session.

@@ -56,4 +56,5 @@ mod schema;
 mod smtp_sink;
 mod store_contract;
 mod transition_contract;
+mod webhook_answers;
 mod webhooks;

@@ -145,7 +145,13 @@ impl Fakes {
                                     .as_str()
                                     .is_some_and(|u| u.contains("/receipt.pdf?t="));
                             a.lock().unwrap().push((ok, b));
-                            HttpResponse::Ok().json(json!({"status": next(&ascr)}))
+                            match next(&ascr) {
+                                // Success, padded past what a try reads of an answer.
+                                "oversized" => HttpResponse::Ok().json(
+                                    json!({"status": "success", "padding": "x".repeat(70_000)}),
+                                ),
+                                status => HttpResponse::Ok().json(json!({"status": status})),
+                            }
                         }
                     }),
                 )
@@ -352,6 +358,27 @@ async fn the_dvcqg_voucher_is_delivered_once_with_a_cached_session_and_dies_afte
             .unwrap()
             .contains("status"),
         "{dead}"
+    );
+}
+
+#[tokio::test]
+async fn an_adapter_answer_too_long_to_read_is_not_taken_for_success() {
+    let fakes = Fakes::start(&[200], &["oversized", "success"]).await;
+    let app = spawn_app_driven(&[FAST]).await;
+    let endpoint = fakes.subscribe_dvcqg(&app).await;
+    app.paid_payment(900_000).await;
+    assert_eq!(app.deliver_with_retries().await, 2);
+    let d = all_with_status(&app, &endpoint, "delivered").await;
+    let tries = d[0]["tries"].as_array().unwrap();
+    assert_eq!(tries.len(), 2, "{d:?}");
+    assert_eq!(tries[0]["status_code"], 200);
+    let why = tries[0]["error"].as_str().unwrap();
+    assert!(why.contains("longer than 65536 bytes"), "{why}");
+    assert_eq!(tries[1]["error"], Value::Null);
+    assert_eq!(
+        *fakes.auths.lock().unwrap(),
+        2,
+        "the next try asks for a new session"
     );
 }
 
