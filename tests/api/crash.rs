@@ -38,6 +38,19 @@ fn start(db_url: &str, port: u16) -> Child {
         .expect("the landpay binary starts")
 }
 
+/// Starts the binary on a free port and waits until it is healthy; returns it and its base URL.
+async fn serve(db_url: &str, client: &reqwest::Client) -> (Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = start(db_url, port);
+    let base = format!("http://127.0.0.1:{port}");
+    wait_healthy(client, &base).await;
+    (child, base)
+}
+
 async fn wait_healthy(client: &reqwest::Client, base: &str) {
     for _ in 0..150 {
         if client
@@ -64,18 +77,11 @@ async fn a_killed_service_delivers_after_restart() {
     let admin = jwt
         .mint("admin", &[Role::Admin], None, Duration::from_secs(600))
         .unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     // The first try hangs (in flight when the process dies), the next succeeds.
     let receiver = Receiver::start(&[0, 200]).await;
 
-    let mut child = start(&db.url, port);
-    wait_healthy(&client, &base).await;
+    let (mut child, base) = serve(&db.url, &client).await;
     let post = |path: &str, token: &str, body: Value| {
         client
             .post(format!("{base}{path}"))
@@ -219,15 +225,8 @@ async fn a_service_killed_in_the_middle_of_a_batch_answered_nothing_and_kept_not
     ] {
         sqlx::query(sql).execute(&mut admin).await.unwrap();
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
-    let mut child = start(&db.url, port);
-    wait_healthy(&client, &base).await;
+    let (mut child, base) = serve(&db.url, &client).await;
     let secret = app.vnpay_secret();
     let sent: Vec<_> = refs
         .iter()
