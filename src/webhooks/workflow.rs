@@ -49,7 +49,7 @@ fn http_refused(e: reqwest::Error) -> Refused {
 
 /// The most of an answer's body a try reads: far more than any adapter's JSON status, and
 /// little enough that a receiver cannot make a pass hold megabytes.
-pub(crate) const ANSWER_LIMIT: usize = 64 * 1024;
+const ANSWER_LIMIT: usize = 64 * 1024;
 
 /// Reads an answer's body to its end, refusing one longer than [`ANSWER_LIMIT`].
 ///
@@ -57,8 +57,8 @@ pub(crate) const ANSWER_LIMIT: usize = 64 * 1024;
 /// its connection, so each try would open a new one. Under a steady stream of paid IPNs that
 /// was about a thousand TCP connections a second, set up and torn down on both sides. Read to
 /// its end, the connection goes back to the client's pool for the next try. A body cut off at
-/// the limit (or by the request timeout) closes its connection instead.
-/// The error says why, to be recorded with the try.
+/// the limit (or by the request timeout) closes its connection instead; the error says why,
+/// to be recorded with the try.
 async fn read_answer(mut res: reqwest::Response) -> Result<Vec<u8>, String> {
     let mut body = Vec::new();
     loop {
