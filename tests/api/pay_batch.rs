@@ -249,6 +249,13 @@ async fn a_burst_of_success_callbacks_comes_out_as_if_each_were_decided_alone() 
     }
 }
 
+/// Runs each statement in turn: a test's sequences, functions and triggers.
+async fn run_each(pool: &PgPool, statements: &[&str]) {
+    for sql in statements {
+        sqlx::query(sql).execute(pool).await.unwrap();
+    }
+}
+
 #[tokio::test]
 async fn when_a_batch_fails_each_of_its_callbacks_is_decided_alone() {
     let db = TestDb::new().await;
@@ -260,9 +267,11 @@ async fn when_a_batch_fails_each_of_its_callbacks_is_decided_alone() {
     // Any statement that writes more than one audit record fails: every batch of more than one
     // order fails before its commit. A sequence (not rolled back) counts the refusals.
     let pool = PgPool::connect(&db.url).await.unwrap();
-    for sql in [
-        "create sequence refusals",
-        "create function refuse_batches() returns trigger language plpgsql as $$
+    run_each(
+        &pool,
+        &[
+            "create sequence refusals",
+            "create function refuse_batches() returns trigger language plpgsql as $$
          begin
            if (select count(*) from new_rows where type = 'money.received') > 1 then
              perform nextval('refusals');
@@ -270,11 +279,11 @@ async fn when_a_batch_fails_each_of_its_callbacks_is_decided_alone() {
            end if;
            return null;
          end $$",
-        "create trigger refuse_batches after insert on audit referencing new table as new_rows
+            "create trigger refuse_batches after insert on audit referencing new table as new_rows
          for each statement execute function refuse_batches()",
-    ] {
-        sqlx::query(sql).execute(&pool).await.unwrap();
-    }
+        ],
+    )
+    .await;
     let sent = send(&store).await;
     check(&store, &burst, &sent).await;
     let (refused,): (i64,) =
@@ -310,20 +319,22 @@ async fn a_batch_whose_commit_fails_returns_the_error_and_the_resend_pays_once()
     // A deferred check refuses, at commit, the callback decided as paid, and counts each
     // refusal in a sequence (not rolled back).
     let pool = PgPool::connect(&db.url).await.unwrap();
-    for sql in [
-        "create sequence commit_refusals",
-        "create function refuse_at_commit() returns trigger language plpgsql as $$
+    run_each(
+        &pool,
+        &[
+            "create sequence commit_refusals",
+            "create function refuse_at_commit() returns trigger language plpgsql as $$
          begin
            perform nextval('commit_refusals');
            raise exception 'the commit is refused';
          end $$",
-        "create constraint trigger refuse_at_commit after insert on callback
+            "create constraint trigger refuse_at_commit after insert on callback
          deferrable initially deferred for each row
          when (new.txn_ref = 'B-COMMIT' and new.verdict = 'valid')
          execute function refuse_at_commit()",
-    ] {
-        sqlx::query(sql).execute(&pool).await.unwrap();
-    }
+        ],
+    )
+    .await;
     let id = new_callback_id();
     let failed = ipn_answered_by(&id, &store, "B-COMMIT", 1000, true, &rsp_code).await;
     assert!(failed.is_err(), "{failed:?}");
