@@ -224,7 +224,7 @@ const NOTICES_OF_ORDER: &str = "select nl.notice_id from payment_line pl
      join notice_line nl on nl.notice_line_id = pl.notice_line_id
      where pl.payment_id = $1 and pl.kind = 'notice_line'";
 
-fn fully_paid(mut notices: Vec<(String, Option<String>, String)>) -> PaidNotices {
+pub(super) fn fully_paid(mut notices: Vec<(String, Option<String>, String)>) -> PaidNotices {
     notices.sort();
     notices
         .into_iter()

@@ -10,7 +10,7 @@ use super::payment_rows::{
 };
 
 /// `f('a', a, 'b', b, …)` for a column list.
-fn object(f: &str, columns: &str) -> String {
+pub fn object(f: &str, columns: &str) -> String {
     let pairs: Vec<String> = columns
         .split(',')
         .map(str::trim)
@@ -62,20 +62,32 @@ fn children(child: impl Fn(&str, &str, &str) -> String) -> String {
 /// PostgreSQL: pays orders with everything paying writes, in one statement. Each parameter but
 /// `$4` (now) is an array with one element per order, in the same order: `$1` payment, `$2`
 /// paid at, `$3` attempt, `$5` audit id, `$6` actor, `$7` audit data, `$8` confirmation
-/// number. For each order: the `money.received` audit record (written even when the order
-/// cannot take the money), the order, its notice lines, their notices (a notice is paid when no
-/// line is unpaid besides those this statement pays; its row lock orders its events) and the
-/// confirmation's mail. Returns a row per paid order: its snapshot, built from what the
-/// statement wrote, and its notices as `[id, agency, status]` (`notices_json`); no row for an
-/// order that could not take the money. The orders must be distinct.
+/// number. Writes what [`paying_ctes`] writes and returns a row per paid order (its snapshot
+/// and notices, [`paid_columns`]); no row for an order that could not take the money. The
+/// orders must be distinct.
 pub static PG_PAY: LazyLock<String> = LazyLock::new(|| {
     format!(
         "with u as (select * from unnest($1::text[], $2::text[], $3::text[], $5::text[], $6::text[], $7::text[], $8::text[])
                     as u(payment_id, money_at, attempt_id, audit_id, actor, data, confirmation_no)),
-         a as (insert into audit (audit_id, payment_id, type, actor, data, created_at)
-               select audit_id, payment_id, 'money.received', actor, data, $4 from u),
+         {}
+         select {} from paid p",
+        paying_ctes("$4"),
+        paid_columns(pg_child)
+    )
+});
+
+/// The CTEs that pay the orders of a CTE `u` (one row per order: `payment_id`, `money_at`,
+/// `attempt_id`, `audit_id`, `actor`, `data`, `confirmation_no`), `now` being the parameter that
+/// holds the time. For each order: the `money.received` audit record (written even when the
+/// order cannot take the money), the order (`paid` holds the orders paid, as written), its
+/// notice lines, their notices (`n`; a notice is paid when no line is unpaid besides those this
+/// statement pays; its row lock orders its events) and the confirmation's mail.
+pub fn paying_ctes(now: &str) -> String {
+    format!(
+        "a as (insert into audit (audit_id, payment_id, type, actor, data, created_at)
+               select audit_id, payment_id, 'money.received', actor, data, {now} from u),
          paid as (update payment set status = 'paid', paid_at = u.money_at, paid_attempt_id = u.attempt_id,
-                                     updated_at = $4, confirmation_no = u.confirmation_no
+                                     updated_at = {now}, confirmation_no = u.confirmation_no
                   from u where payment.payment_id = u.payment_id and payment.status in {}
                   returning payment.*),
          nl as (update notice_line set status = 'paid', paid_by = paid.payment_id, paid_at = paid.paid_at
@@ -83,30 +95,41 @@ pub static PG_PAY: LazyLock<String> = LazyLock::new(|| {
                 where pl.kind = 'notice_line' and notice_line.notice_line_id = pl.notice_line_id
                   and notice_line.status = 'unpaid'
                 returning notice_line.notice_line_id),
-         n as (update notice set updated_at = $4,
+         n as (update notice set updated_at = {now},
                       status = case when exists (select 1 from notice_line l where l.notice_id = notice.notice_id
                                                    and l.status = 'unpaid' and l.notice_line_id not in (select notice_line_id from nl))
                                     then 'partially_paid' else 'paid' end
                where notice_id in ({NOTICES_OF} in (select payment_id from paid))
                returning notice_id, agency_code, status),
          m as (insert into mail_outbox (payment_id, kind, status, tries, next_attempt_at, created_at, updated_at)
-               select payment_id, 'confirmation', 'pending', 0, $4, $4, $4 from paid on conflict do nothing)
-         select {PAYMENT_COLUMNS}, {},
-                coalesce((select json_agg(json_build_array(notice_id, agency_code, status) order by notice_id) from n
-                          where n.notice_id in ({NOTICES_OF} = p.payment_id)), '[]')::text
-                  as notices_json
-         from paid p",
+               select payment_id, 'confirmation', 'pending', 0, {now}, {now}, {now} from paid on conflict do nothing)",
         crate::payments::order::sql_sources(crate::payments::order::OrderEvent::MoneyReceived),
-        children(pg_child)
     )
-});
+}
+
+/// The columns of an order `p` paid by [`paying_ctes`], as [`PaidLoadRow`] reads them: its
+/// snapshot, built from what the statement wrote (`child` gives its child rows), and its
+/// notices as `[id, agency, status]` (`notices_json`).
+pub fn paid_columns(child: impl Fn(&str, &str, &str) -> String) -> String {
+    format!(
+        "{PAYMENT_COLUMNS}, {},
+         coalesce((select json_agg(json_build_array(notice_id, agency_code, status) order by notice_id)
+                   from (select distinct n.notice_id, n.agency_code, n.status
+                         from payment_line pl2
+                         join notice_line nl2 on nl2.notice_line_id = pl2.notice_line_id
+                         join n on n.notice_id = nl2.notice_id
+                         where pl2.kind = 'notice_line' and pl2.payment_id = p.payment_id) x), '[]')::text
+           as notices_json",
+        children(child)
+    )
+}
 
 /// The notices of the orders whose id is compared by what follows (`in (…)`, `= …`).
 const NOTICES_OF: &str = "select nl2.notice_id from payment_line pl2
      join notice_line nl2 on nl2.notice_line_id = pl2.notice_line_id
      where pl2.kind = 'notice_line' and pl2.payment_id";
 
-fn pg_child(table: &str, columns: &str, order: &str) -> String {
+pub fn pg_child(table: &str, columns: &str, order: &str) -> String {
     format!(
         "coalesce((select json_agg({} order by {order}) from {table} where payment_id = p.payment_id), '[]')::text",
         object("json_build_object", columns)

@@ -278,8 +278,15 @@ where
 
 /// The audit data of the gateway's word on a moved attempt.
 pub(super) fn money_detail(r: &GatewayResult, moved: &MovedAttempt) -> serde_json::Value {
-    json!({"attempt_id": moved.attempt_id, "gateway": moved.gateway, "reference": r.txn_ref,
-           "amount": r.amount, "gateway_txn_no": r.gateway_txn_no, "source": r.source})
+    let mut detail = received_detail(r, &moved.gateway);
+    detail["attempt_id"] = json!(moved.attempt_id);
+    detail
+}
+
+/// The `money.received` record's data but the attempt it moved.
+pub(super) fn received_detail(r: &GatewayResult, gateway: &str) -> serde_json::Value {
+    json!({"gateway": gateway, "reference": r.txn_ref, "amount": r.amount,
+           "gateway_txn_no": r.gateway_txn_no, "source": r.source})
 }
 
 /// The flags raised when money comes for an order that can no longer take it: it was closed

@@ -163,13 +163,29 @@ async fn check(
         let body: serde_json::Value = serde_json::from_str(body).unwrap();
         let payment = &body["data"]["payment"];
         assert_eq!(payment["status"], "paid", "{body}");
+        // The snapshot shows the attempt as the callback left it, not as it was before.
+        let succeeded: Vec<&serde_json::Value> = payment["attempts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["status"] == "succeeded")
+            .collect();
+        assert!(!succeeded.is_empty(), "{body}");
+        for attempt in &succeeded {
+            assert_eq!(attempt["paid_amount"], attempt["amount"], "{body}");
+            assert!(attempt["gateway_txn_no"].is_string(), "{body}");
+        }
+        // The order's money.received record names an attempt that paid it.
+        let id = payment["id"].as_str().unwrap();
+        let history = store.payment_history(id).await.unwrap();
+        let received: Vec<&serde_json::Value> = history
+            .iter()
+            .filter(|h| h["type"] == "money.received")
+            .map(|h| &h["data"]["attempt_id"])
+            .collect();
         assert!(
-            payment["attempts"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|a| a["status"] == "succeeded"),
-            "{body}"
+            succeeded.iter().any(|a| received.contains(&&a["id"])),
+            "{id}: {received:?}"
         );
     }
 }

@@ -5,10 +5,11 @@
 //! same few statements; on a small machine most of their cost is per statement and per commit
 //! (setting up each execution, the round trips, the commit's WAL flush), not per row. So a
 //! success callback is queued, and whichever callbacks are waiting when a batch starts are
-//! decided by one transaction: one compare-and-set over all their attempts, one statement that
-//! pays all their orders, one that writes all their events and log rows, one commit. Measured
-//! on a 2-core machine with webhooks delivered in the same run, this took first-time VNPay IPNs
-//! from about 1,100–1,300 to about 2,000 a second, and resends from about 4,800 to 7,800.
+//! decided by one transaction: one statement that moves all their attempts (compare-and-set),
+//! pays the orders of those that moved and reads those that did not ([`statement`]), one that
+//! writes all their events and log rows, one commit. Measured on a 2-core machine with webhooks
+//! delivered in the same run, deciding callbacks together took first-time VNPay IPNs from about
+//! 1,100–1,300 to about 2,000 a second, and resends from about 4,800 to 7,800.
 //!
 //! Nothing waits for a batch to fill: a batch starts as soon as a slot is free and takes what is
 //! queued (at most [`MAX`]); under light load a batch is one callback. [`SLOTS`] batches run at
@@ -18,7 +19,7 @@
 //! ([`super::transition`]) would, in the same transaction that applies it:
 //! - an attempt that moved pays its order, or flags it when the order can no longer take money
 //!   (a second attempt of an order in the same batch is applied after the first, one by one);
-//! - an attempt that did not move is read, all of them in one query: settled already (a resend,
+//! - an attempt that did not move is read by the same statement: settled already (a resend,
 //!   the loser of a race) or not this gateway's (an unknown reference);
 //! - another amount (which flags the order), a second copy of a callback already in the batch,
 //!   and every callback of a batch that failed before its commit (rolled back whole) are handed
@@ -41,6 +42,7 @@ use super::transition::{CallbackClaim, CallbackOutcome, UNPAYABLE_FLAGS};
 use super::Store;
 use tx::{decide_all, Failed};
 
+mod statement;
 mod tx;
 
 /// Callbacks decided by one transaction at most.

@@ -1,20 +1,18 @@
 //! A batch's transaction: what each of its callbacks comes to, decided and written with as few
 //! statements as the batch allows.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::LazyLock;
-
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 
-use super::super::paying::pg_pay_orders;
+use super::super::paying::fully_paid;
 use super::super::payments::ResultApplied;
+use super::super::snapshot::PaidLoadRow;
 use super::super::transition::{
-    apply_moved, callback_audit, flag_unpayable, log_decision, money_detail, paid_events,
-    CallbackClaim, CallbackOutcome, MovedAttempt,
+    apply_moved, callback_audit, flag_unpayable, log_decision, paid_events, CallbackClaim,
+    CallbackOutcome, MovedAttempt,
 };
-use super::super::ts;
-use super::super::txops::{self, Decision, Paying};
+use super::super::txops::Decision;
+use super::statement::{move_and_pay, ItemRow};
 use super::{Decided, Item};
 use crate::events::NewEvent;
 
@@ -39,7 +37,7 @@ async fn apply_all(
     items: &[Item],
     now: DateTime<Utc>,
 ) -> Result<Vec<Decided>, sqlx::Error> {
-    let mut moved = move_attempts(conn, items, now).await?;
+    let rows = move_and_pay(conn, items, now).await?;
     let mut batch = Batch {
         items,
         decided: items.iter().map(|_| None).collect(),
@@ -47,19 +45,27 @@ async fn apply_all(
         events: Vec::new(),
         now,
     };
-    // The first moved attempt of each order is paid with the others in one statement; a second
-    // attempt of an order in the batch is applied after it, on its own.
-    let mut orders = HashSet::new();
-    let (mut first, mut second, mut unmoved) = (Vec::new(), Vec::new(), Vec::new());
-    for (i, item) in items.iter().enumerate() {
-        match moved.remove(item.result.txn_ref.as_str()) {
-            Some(m) if orders.insert(m.payment_id.clone()) => first.push((i, m)),
-            Some(m) => second.push((i, m)),
-            None => unmoved.push(i),
+    // A second moved attempt of an order in the batch is applied after the first, on its own.
+    let mut second = Vec::new();
+    for row in rows {
+        let ItemRow {
+            index,
+            moved,
+            first,
+            paid,
+            found,
+        } = row;
+        if index >= items.len() {
+            return Err(sqlx::Error::Protocol(format!(
+                "no callback {index} in the batch"
+            )));
+        }
+        match moved {
+            Some(m) if first => batch.pay(conn, index, m, paid).await?,
+            Some(m) => second.push((index, m)),
+            None => batch.not_moved(index, found)?,
         }
     }
-    batch.pay(conn, &first).await?;
-    batch.not_moved(conn, &unmoved).await?;
     batch.write_logged(conn).await?;
     for (i, m) in &second {
         let item = &items[*i];
@@ -83,89 +89,45 @@ struct Batch<'a> {
 }
 
 impl Batch<'_> {
-    /// Pays the orders of the first moved attempts in one statement; an order that can no
-    /// longer take the money is flagged.
+    /// The first moved attempt of an order: the order paid (its events to be written with the
+    /// others), or flagged when it could no longer take the money.
     async fn pay(
         &mut self,
         conn: &mut PgConnection,
-        first: &[(usize, MovedAttempt)],
+        i: usize,
+        m: MovedAttempt,
+        paid: Option<PaidLoadRow>,
     ) -> Result<(), sqlx::Error> {
-        if first.is_empty() {
-            return Ok(());
-        }
-        let (items, now) = (self.items, self.now);
-        let details: Vec<serde_json::Value> = first
-            .iter()
-            .map(|(i, m)| money_detail(&items[*i].result, m))
-            .collect();
-        let paying: Vec<Paying<'_>> = first
-            .iter()
-            .zip(&details)
-            .map(|((i, m), detail)| Paying {
-                payment_id: &m.payment_id,
-                attempt_id: &m.attempt_id,
-                money_at: items[*i].result.paid_at.unwrap_or(now),
-                source: &items[*i].result.source,
-                detail,
-            })
-            .collect();
-        let mut paid: HashMap<String, _> = pg_pay_orders(conn, &paying, now)
-            .await?
-            .into_iter()
-            .map(|(record, notices)| (record.payment.payment_id.clone(), (record, notices)))
-            .collect();
-        for (i, m) in first {
-            let Some((record, notices)) = paid.remove(&m.payment_id) else {
-                let flag = flag_unpayable(conn, &items[*i].result, m, now).await?;
-                let applied = ResultApplied::Flagged(flag.to_owned());
-                self.log_one(conn, *i, applied, &m.payment_id, Vec::new())
-                    .await?;
-                continue;
-            };
-            self.events.extend(paid_events(&record, notices));
-            let outcome = CallbackOutcome::Applied(ResultApplied::Paid);
-            self.decide(*i, outcome, Some(m.payment_id.clone()))?;
-        }
-        Ok(())
+        let Some(paid) = paid else {
+            let flag = flag_unpayable(conn, &self.items[i].result, &m, self.now).await?;
+            let applied = ResultApplied::Flagged(flag.to_owned());
+            return self
+                .log_one(conn, i, applied, &m.payment_id, Vec::new())
+                .await;
+        };
+        let (record, notices) = paid.into_parts()?;
+        self.events
+            .extend(paid_events(&record, fully_paid(notices)));
+        let outcome = CallbackOutcome::Applied(ResultApplied::Paid);
+        self.decide(i, outcome, Some(m.payment_id))
     }
 
-    /// Finds out why attempts did not move, in one query: settled already, or not this
-    /// gateway's (an unknown reference). Another amount is handed back.
-    async fn not_moved(
+    /// Why an attempt did not move, from the attempt the batch statement found (order,
+    /// gateway, amount): settled already, or not this gateway's (an unknown reference).
+    /// Another amount is handed back.
+    fn not_moved(
         &mut self,
-        conn: &mut PgConnection,
-        unmoved: &[usize],
+        i: usize,
+        found: Option<(String, String, i64)>,
     ) -> Result<(), sqlx::Error> {
-        if unmoved.is_empty() {
-            return Ok(());
+        let item = &self.items[i];
+        match found {
+            Some((_, gateway, _)) if gateway != item.gateway => {}
+            Some((_, _, amount)) if amount != item.result.amount => return Ok(()),
+            Some((pid, _, _)) => return self.decide(i, CallbackOutcome::AlreadySettled, Some(pid)),
+            None => {}
         }
-        let refs: Vec<String> = unmoved
-            .iter()
-            .map(|i| self.items[*i].result.txn_ref.clone())
-            .collect();
-        let found: HashMap<String, (String, String, i64)> = sqlx::query_as(
-            "select txn_ref, payment_id, gateway, amount from attempt where txn_ref = any($1)",
-        )
-        .bind(refs)
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .map(|(r, pid, gateway, amount): (String, String, String, i64)| (r, (pid, gateway, amount)))
-        .collect();
-        for i in unmoved {
-            let item = &self.items[*i];
-            match found.get(&item.result.txn_ref) {
-                Some((_, gateway, _)) if *gateway != item.gateway => {}
-                Some((_, _, amount)) if *amount != item.result.amount => continue,
-                Some((pid, _, _)) => {
-                    self.decide(*i, CallbackOutcome::AlreadySettled, Some(pid.clone()))?;
-                    continue;
-                }
-                None => {}
-            }
-            self.decide(*i, CallbackOutcome::UnknownReference, None)?;
-        }
-        Ok(())
+        self.decide(i, CallbackOutcome::UnknownReference, None)
     }
 
     /// Decides a callback, to be logged with the others.
@@ -239,51 +201,4 @@ impl Batch<'_> {
         self.decided[i] = Some((outcome, answer));
         Ok(())
     }
-}
-
-/// The compare-and-set of [`move_attempts`]: each attempt named (reference, gateway, amount)
-/// moves to `succeeded` from a state money may move.
-static MOVE_ATTEMPTS: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "update attempt set status = 'succeeded', gateway_txn_no = u.txn_no,
-                bank_code = coalesce(u.bank, attempt.bank_code), paid_amount = u.amount,
-                money_at = u.money_at, updated_at = $7
-         from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[])
-              as u(txn_ref, gateway, txn_no, bank, amount, money_at)
-         where attempt.txn_ref = u.txn_ref and attempt.gateway = u.gateway and attempt.amount = u.amount
-           and attempt.status in {}
-         returning attempt.txn_ref, attempt.attempt_id, attempt.payment_id, attempt.gateway",
-        txops::sql_money_states()
-    )
-});
-
-/// Moves every item's attempt from a state money may move in one statement, as
-/// [`super::transition`] does one at a time; returns the moved attempts by reference.
-async fn move_attempts(
-    conn: &mut PgConnection,
-    items: &[Item],
-    now: DateTime<Utc>,
-) -> Result<HashMap<String, MovedAttempt>, sqlx::Error> {
-    let column = |f: &dyn Fn(&Item) -> Option<String>| items.iter().map(f).collect::<Vec<_>>();
-    let rows: Vec<(String, String, String, String)> = sqlx::query_as(MOVE_ATTEMPTS.as_str())
-        .bind(column(&|i| Some(i.result.txn_ref.clone())))
-        .bind(column(&|i| Some(i.gateway.clone())))
-        .bind(column(&|i| i.result.gateway_txn_no.clone()))
-        .bind(column(&|i| i.result.bank_code.clone()))
-        .bind(items.iter().map(|i| i.result.amount).collect::<Vec<i64>>())
-        .bind(column(&|i| Some(ts(i.result.paid_at.unwrap_or(now)))))
-        .bind(ts(now))
-        .fetch_all(&mut *conn)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(txn_ref, attempt_id, payment_id, gateway)| {
-            let moved = MovedAttempt {
-                attempt_id,
-                payment_id,
-                gateway,
-            };
-            (txn_ref, moved)
-        })
-        .collect())
 }
