@@ -18,46 +18,30 @@ use super::txops::{self, DbOf, Decision, PaidNotices, Paying, TxConn};
 use crate::ids::new_audit_id;
 use crate::payments::order::{self, OrderEvent};
 
-/// Pays the order (takes its row lock) with its lines, notices and mail in one statement, and
-/// returns its snapshot and the notices it completed; `None` when the order can no longer take
-/// money.
+/// Pays the order (takes its row lock) with its lines, notices and mail in one statement
+/// ([`PG_PAY`], with arrays of one), and returns its snapshot and the notices it completed;
+/// `None` when the order can no longer take money.
 pub async fn pg_pay_order(
     conn: &mut PgConnection,
     p: &Paying<'_>,
     now: DateTime<Utc>,
 ) -> Result<Option<(PaymentRecord, PaidNotices)>, sqlx::Error> {
-    let mut paid = pg_pay_orders(conn, std::slice::from_ref(p), now).await?;
-    Ok(paid.pop())
-}
-
-/// Pays distinct orders in one statement ([`PG_PAY`]): the paid ones, with their snapshots and
-/// the notices each completed, in no particular order; an order that could no longer take the
-/// money is missing.
-pub async fn pg_pay_orders(
-    conn: &mut PgConnection,
-    orders: &[Paying<'_>],
-    now: DateTime<Utc>,
-) -> Result<Vec<(PaymentRecord, PaidNotices)>, sqlx::Error> {
-    let column = |f: &dyn Fn(&Paying<'_>) -> String| orders.iter().map(f).collect::<Vec<_>>();
-    let rows: Vec<PaidLoadRow> = sqlx::query_as(PG_PAY.as_str())
-        .bind(column(&|p| p.payment_id.to_owned()))
-        .bind(column(&|p| ts(p.money_at)))
-        .bind(column(&|p| p.attempt_id.to_owned()))
+    let row: Option<PaidLoadRow> = sqlx::query_as(PG_PAY.as_str())
+        .bind([p.payment_id])
+        .bind([ts(p.money_at)])
+        .bind([p.attempt_id])
         .bind(ts(now))
-        .bind(column(&|_| new_audit_id().to_string()))
-        .bind(column(&|p| p.source.to_owned()))
-        .bind(column(&|p| p.detail.to_string()))
-        .bind(column(&|_| {
-            crate::confirmation::number::new_confirmation_no()
-        }))
-        .fetch_all(&mut *conn)
+        .bind([new_audit_id().to_string()])
+        .bind([p.source])
+        .bind([p.detail.to_string()])
+        .bind([crate::confirmation::number::new_confirmation_no()])
+        .fetch_optional(&mut *conn)
         .await?;
-    rows.into_iter()
-        .map(|row| {
-            let (record, notices) = row.into_parts()?;
-            Ok((record, fully_paid(notices)))
-        })
-        .collect()
+    row.map(|row| {
+        let (record, notices) = row.into_parts()?;
+        Ok((record, fully_paid(notices)))
+    })
+    .transpose()
 }
 
 /// SQLite: the same steps as single statements (in-process calls on its one writer).
