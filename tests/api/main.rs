@@ -43,7 +43,6 @@ mod ops_metrics;
 mod ops_secrets;
 mod ops_traces;
 mod pay_batch;
-mod pay_batch_chain;
 mod payment_indexes;
 mod payments;
 mod plan_cache;

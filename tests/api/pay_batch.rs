@@ -190,7 +190,7 @@ async fn check(
     }
 }
 
-pub async fn fresh(db: &TestDb) -> Arc<Store> {
+async fn fresh(db: &TestDb) -> Arc<Store> {
     let store = Store::connect(&settings_for(db, &[]).database)
         .await
         .unwrap();
@@ -266,7 +266,7 @@ async fn a_burst_of_success_callbacks_comes_out_as_if_each_were_decided_alone() 
 }
 
 /// Runs each statement in turn: a test's sequences, functions and triggers.
-pub async fn run_each(pool: &PgPool, statements: &[&str]) {
+async fn run_each(pool: &PgPool, statements: &[&str]) {
     for sql in statements {
         sqlx::query(sql).execute(pool).await.unwrap();
     }

@@ -40,7 +40,7 @@ use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 use super::payments::{GatewayResult, PaymentStoreError, ResultApplied};
 use super::transition::{CallbackClaim, CallbackOutcome, UNPAYABLE_FLAGS};
 use super::Store;
-use tx::{decide_all, Ended, Failed, Open};
+use tx::{decide_all, Failed};
 
 mod statement;
 mod tx;
@@ -179,42 +179,27 @@ impl PayBatch {
     /// Runs batches until the queue is empty. A callback queued after the last look, while
     /// every slot was busy, is seen by the slot that frees first: it looks again after it is
     /// free.
-    ///
-    /// A batch that finds another waiting when its statements have run takes it then, and
-    /// commits in the same message that begins the next one's transaction.
     async fn drain(self: Arc<Self>, slot: OwnedSemaphorePermit) {
-        let mut open = None;
-        let mut batch = self.take(Vec::new());
-        while !batch.is_empty() {
-            let (next, tx) = run(&self, batch, open.take()).await;
-            open = tx;
-            batch = self.take(next);
+        loop {
+            let batch: Vec<Waiting> = {
+                let mut queue = self.lock();
+                let n = queue.len().min(MAX);
+                queue.drain(..n).collect()
+            };
+            if batch.is_empty() {
+                break;
+            }
+            run(&self.pool, batch).await;
         }
-        // Only a batch taken leaves a transaction open, so there is none here; one would be
-        // rolled back when dropped.
-        drop(open);
         drop(slot);
         if !self.lock().is_empty() {
             self.start();
         }
     }
-
-    /// `batch` topped up from the queue, up to [`MAX`] callbacks.
-    fn take(&self, mut batch: Vec<Waiting>) -> Vec<Waiting> {
-        let mut queue = self.lock();
-        let n = queue.len().min(MAX.saturating_sub(batch.len()));
-        batch.extend(queue.drain(..n));
-        batch
-    }
 }
 
-/// Decides a batch in `open` or a transaction of its own, and tells each waiting callback;
-/// returns the batch taken to follow it and the transaction begun for that one.
-async fn run(
-    batches: &PayBatch,
-    batch: Vec<Waiting>,
-    open: Option<Open>,
-) -> (Vec<Waiting>, Option<Open>) {
+/// Decides a batch and tells each waiting callback.
+async fn run(pool: &PgPool, batch: Vec<Waiting>) {
     // A second copy of a callback already in the batch goes back at once.
     let mut seen = HashSet::new();
     let mut items = Vec::with_capacity(batch.len());
@@ -227,12 +212,7 @@ async fn run(
             let _ = w.done.send(Ok(None));
         }
     }
-    let Ended {
-        decided,
-        next,
-        open,
-    } = decide_all(&batches.pool, open, &items, || batches.take(Vec::new())).await;
-    let decided = match decided {
+    let decided = match decide_all(pool, &items).await {
         Ok(decided) => decided.into_iter().map(Ok).collect(),
         Err(Failed::BeforeCommit(e)) => {
             tracing::warn!(error = %e, callbacks = items.len(), "a batch of callbacks failed and was rolled back; each is decided on its own");
@@ -247,7 +227,6 @@ async fn run(
         // A request that went away no longer waits; its callback is decided all the same.
         let _ = done.send(decided);
     }
-    (next, open)
 }
 
 impl Store {

@@ -2,8 +2,7 @@
 //! statements as the batch allows.
 
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
-use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use sqlx::{PgConnection, PgPool};
 
 use super::super::paying::fully_paid;
 use super::super::payments::ResultApplied;
@@ -22,93 +21,15 @@ pub(super) enum Failed {
     AtCommit(sqlx::Error),
 }
 
-/// A transaction on one of the batches' connections.
-pub(super) type Open = Transaction<'static, Postgres>;
-
-/// How a batch's transaction ended: its callbacks' decisions (`None` for one handed back), the
-/// batch taken to follow it, and the transaction opened for that batch.
-pub(super) struct Ended<T> {
-    pub decided: Result<Vec<Decided>, Failed>,
-    pub next: Vec<T>,
-    pub open: Option<Open>,
-}
-
-/// The batch's transaction, in `open` (begun by the batch before it) or a new one. Once its
-/// statements have run, `take_next` takes the batch to follow; when there is one, the commit
-/// and the next batch's `BEGIN` go to the server in one message (`COMMIT; BEGIN`), which saves
-/// the next batch the round trip of its own `BEGIN`. A transaction is left open only for a
-/// batch already taken, never across idle time.
-pub(super) async fn decide_all<T>(
-    pool: &PgPool,
-    open: Option<Open>,
-    items: &[Item],
-    take_next: impl FnOnce() -> Vec<T>,
-) -> Ended<T> {
-    let failed = |e| Ended {
-        decided: Err(Failed::BeforeCommit(e)),
-        next: Vec::new(),
-        open: None,
-    };
+/// The batch's transaction: each item's decision, `None` for one handed back.
+pub(super) async fn decide_all(pool: &PgPool, items: &[Item]) -> Result<Vec<Decided>, Failed> {
     let now = items.iter().map(|i| i.now).max().unwrap_or_else(Utc::now);
-    let mut tx = match open {
-        Some(tx) => tx,
-        None => match pool.begin().await {
-            Ok(tx) => tx,
-            Err(e) => return failed(e),
-        },
-    };
-    // An error rolls the transaction back when `tx` is dropped.
-    let decided = match apply_all(&mut tx, items, now).await {
-        Ok(decided) => decided,
-        Err(e) => return failed(e),
-    };
-    let next = take_next();
-    if next.is_empty() {
-        let decided = tx
-            .commit()
-            .await
-            .map(|()| decided)
-            .map_err(Failed::AtCommit);
-        return Ended {
-            decided,
-            next,
-            open: None,
-        };
-    }
-    match commit_and_begin(&mut tx).await {
-        Ok(begun) => Ended {
-            decided: Ok(decided),
-            next,
-            open: begun.then_some(tx),
-        },
-        Err(e) => Ended {
-            decided: Err(Failed::AtCommit(e)),
-            next,
-            open: None,
-        },
-    }
-}
-
-/// Commits the transaction and begins the next one on the same connection, in one round trip
-/// (a simple query of two statements). `Ok(true)`: committed, and the next one begun;
-/// `Ok(false)`: committed, and the next one not begun (the next batch begins its own). An
-/// error is the commit's: the server runs nothing of the message after a failed statement, and
-/// the transaction is rolled back, or its fate unknown when the connection failed.
-async fn commit_and_begin(tx: &mut Open) -> Result<bool, sqlx::Error> {
-    let mut replies = sqlx::raw_sql("COMMIT; BEGIN").execute_many(&mut **tx);
-    match replies.next().await {
-        Some(Ok(_)) => {}
-        Some(Err(e)) => return Err(e),
-        None => return Err(sqlx::Error::Protocol("no reply to COMMIT".to_owned())),
-    }
-    let mut begun = false;
-    while let Some(reply) = replies.next().await {
-        begun = reply.is_ok();
-        if !begun {
-            break;
-        }
-    }
-    Ok(begun)
+    let mut tx = pool.begin().await.map_err(Failed::BeforeCommit)?;
+    let decided = apply_all(&mut tx, items, now)
+        .await
+        .map_err(Failed::BeforeCommit)?;
+    tx.commit().await.map_err(Failed::AtCommit)?;
+    Ok(decided)
 }
 
 async fn apply_all(
