@@ -202,6 +202,7 @@ impl Settings {
             problems.push("`gateways.sandbox.enabled` must be false".to_owned());
         }
         self.vnpay_problems(&mut problems);
+        self.wallet_problems(&mut problems);
         self.rail_problems(&mut problems);
         let qr = &self.gateways.vietqr;
         if qr.enabled && (qr.account_no == "0000000000" || qr.account_name == "LANDPAY DEMO") {
@@ -233,6 +234,48 @@ impl Settings {
                 problems.push(format!("`{key}` must not be a sandbox URL"));
             } else if !url.starts_with("https://") {
                 problems.push(format!("`{key}` must be an https URL"));
+            }
+        }
+    }
+
+    /// MoMo and ZaloPay, when enabled, must have their merchant's own id and an https endpoint
+    /// that is not their sandbox. Their status answers carry no signature (their documentation
+    /// lists none), and a status answer that reports a payment records the money: the TLS
+    /// connection to the gateway's host is what vouches for it.
+    fn wallet_problems(&self, problems: &mut Vec<String>) {
+        let (momo, zalopay) = (&self.gateways.momo, &self.gateways.zalopay);
+        let wallets = [
+            (
+                momo.enabled,
+                "gateways.momo",
+                ("partner_code", momo.partner_code.as_str(), "MOMOLANDPAY"),
+                momo.endpoint.as_str(),
+                "test-payment.momo.vn",
+            ),
+            (
+                zalopay.enabled,
+                "gateways.zalopay",
+                ("app_id", zalopay.app_id.as_str(), "2553"),
+                zalopay.endpoint.as_str(),
+                "sb-openapi.zalopay.vn",
+            ),
+        ];
+        for (_, gateway, (id_key, id, shipped), endpoint, sandbox) in
+            wallets.into_iter().filter(|w| w.0)
+        {
+            if id.trim() == shipped {
+                problems.push(format!(
+                    "`{gateway}.{id_key}` still has its development default"
+                ));
+            }
+            let url = reqwest::Url::parse(endpoint.trim()).ok();
+            let host = url.as_ref().and_then(reqwest::Url::host_str);
+            if url.as_ref().map(reqwest::Url::scheme) != Some("https") {
+                problems.push(format!("`{gateway}.endpoint` must be an https URL"));
+            } else if host.is_some_and(|h| h.eq_ignore_ascii_case(sandbox)) {
+                problems.push(format!(
+                    "`{gateway}.endpoint` must not be the sandbox ({sandbox})"
+                ));
             }
         }
     }

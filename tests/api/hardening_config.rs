@@ -73,6 +73,89 @@ fn production_names_every_problem_at_once_and_only_for_what_is_enabled() {
     assert!(!err.contains("only-twenty-bytes"), "{err}");
 }
 
+/// `check-config` in production with every other setting as production wants it, MoMo and
+/// ZaloPay enabled with keys of their own, and `vars` on top.
+fn production_with_wallets(vars: &[(&str, &str)]) -> std::process::Output {
+    let mut c = landpay("production");
+    c.arg("check-config");
+    for (k, v) in [
+        ("LANDPAY__AUTH__JWT_SECRET", "j".repeat(40)),
+        ("LANDPAY__AUTH__LINK_SECRET", "l".repeat(40)),
+        ("LANDPAY__GATEWAYS__VNPAY__TMN_CODE", "LANDVN01".into()),
+        ("LANDPAY__GATEWAYS__VNPAY__HASH_SECRET", "h".repeat(40)),
+        ("LANDPAY__GATEWAYS__VIETQR__ENABLED", "false".into()),
+        (
+            "LANDPAY__SERVER__PUBLIC_BASE_URL",
+            "https://pay.example.gov.vn".into(),
+        ),
+        ("LANDPAY__GATEWAYS__MOMO__ENABLED", "true".into()),
+        ("LANDPAY__GATEWAYS__MOMO__ACCESS_KEY", "a".repeat(20)),
+        ("LANDPAY__GATEWAYS__MOMO__SECRET_KEY", "s".repeat(32)),
+        ("LANDPAY__GATEWAYS__ZALOPAY__ENABLED", "true".into()),
+        ("LANDPAY__GATEWAYS__ZALOPAY__KEY1", "k".repeat(32)),
+        ("LANDPAY__GATEWAYS__ZALOPAY__KEY2", "m".repeat(32)),
+    ] {
+        c.env(k, v);
+    }
+    for (k, v) in vars {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+#[test]
+fn production_wants_momo_and_zalopay_with_their_own_ids_on_their_https_hosts() {
+    // Their status answers are unsigned and can record money: only TLS to the gateway vouches
+    // for them, so production refuses plain http and the sandbox hosts, and the shipped ids.
+    let out = production_with_wallets(&[
+        (
+            "LANDPAY__GATEWAYS__MOMO__ENDPOINT",
+            "http://payment.momo.vn",
+        ),
+        (
+            "LANDPAY__GATEWAYS__ZALOPAY__ENDPOINT",
+            "https://SB-OpenAPI.zalopay.vn/",
+        ),
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    for problem in [
+        "`gateways.momo.partner_code` still has its development default",
+        "`gateways.momo.endpoint` must be an https URL",
+        "`gateways.zalopay.app_id` still has its development default",
+        "`gateways.zalopay.endpoint` must not be the sandbox (sb-openapi.zalopay.vn)",
+    ] {
+        assert!(err.contains(problem), "{problem} not named in: {err}");
+    }
+    for (endpoint, problem) in [
+        ("", "must be an https URL"),
+        ("https://test-payment.momo.vn", "must not be the sandbox"),
+    ] {
+        let out = production_with_wallets(&[
+            ("LANDPAY__GATEWAYS__MOMO__PARTNER_CODE", "MOMOLANDVN"),
+            ("LANDPAY__GATEWAYS__ZALOPAY__APP_ID", "9127"),
+            ("LANDPAY__GATEWAYS__MOMO__ENDPOINT", endpoint),
+        ]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{endpoint:?} was accepted");
+        assert!(
+            err.contains(&format!("`gateways.momo.endpoint` {problem}")),
+            "{endpoint:?}: {err}"
+        );
+        assert!(!err.contains("gateways.zalopay"), "{err}");
+    }
+    // Their own ids, and the production hosts the production configuration sets: it starts.
+    let out = production_with_wallets(&[
+        ("LANDPAY__GATEWAYS__MOMO__PARTNER_CODE", "MOMOLANDVN"),
+        ("LANDPAY__GATEWAYS__ZALOPAY__APP_ID", "9127"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// The `-e KEY=VALUE` pairs of the README's `docker run` example.
 fn readme_docker_env() -> Vec<(String, String)> {
     let readme = std::fs::read_to_string(project_root().join("README.md")).unwrap();

@@ -88,6 +88,9 @@ impl PaymentGateway for Adapter {
                 .json(&body)
                 .send()
                 .await?;
+            // MoMo signs its callbacks but not this answer (its documentation lists no
+            // signature for it): the TLS connection to MoMo's host vouches for it, which is why
+            // production refuses an endpoint that is not https or is the sandbox.
             let answer: serde_json::Value = res.json().await?;
             // The answer must be about this order (an answer naming another moves nothing, a
             // paid one must name it), and a payment is recorded only at the amount stated.

@@ -81,6 +81,9 @@ impl PaymentGateway for Adapter {
                 .json(&body)
                 .send()
                 .await?;
+            // ZaloPay signs its callbacks but not this answer: the TLS connection to ZaloPay's
+            // host vouches for it, which is why production refuses an endpoint that is not
+            // https or is the sandbox.
             let answer: wire::QueryResponse = res.json().await?;
             Ok(match answer.return_code {
                 // A payment is recorded only at the amount the gateway states.
