@@ -122,7 +122,12 @@ pub struct Session {
 }
 
 pub async fn sign_in(app: &TestApp, account: &Account) -> Session {
-    let res = post_login(app, &account.email, PASSWORD, &code_now(app, account)).await;
+    sign_in_with_code(app, account, &code_now(app, account)).await
+}
+
+/// [`sign_in`] with the TOTP code `code`.
+pub async fn sign_in_with_code(app: &TestApp, account: &Account, code: &str) -> Session {
+    let res = post_login(app, &account.email, PASSWORD, code).await;
     assert_eq!(
         res.status().as_u16(),
         303,
