@@ -82,7 +82,7 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
     }
     // A forbidden character can reach a string only as an escape or as a raw DEL (a raw
     // control character is not valid JSON): a body with neither needs no look.
-    let may_hide_control = raw.iter().any(|&b| b == b'\\' || b == 0x7f);
+    let may_hide_control = memchr::memchr2(b'\\', 0x7f, raw).is_some();
     if let Some(value) = may_hide_control
         .then(|| serde_json::from_slice::<serde_json::Value>(raw).ok())
         .flatten()
