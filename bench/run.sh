@@ -36,6 +36,7 @@ _pg_port=5432; [[ $_pg_rest == *:* ]] && _pg_port=${_pg_rest##*:}
 : "${YARDSTICKS:=1}"       # 0 = skip the Node peer and pgbench (e.g. for a pool-size sweep)
 : "${SETTLE:=1}"           # 1 = VACUUM (ANALYZE) and CHECKPOINT after each warm-up (see settle)
 : "${PERF:=0}"             # 1 = perf record (cpu-clock, whole machine) during each measured phase
+# PERF_KEEP=1 keeps each phase's perf.data beside its report, for `perf report -i`.
 : "${PHASES:=payments ipn get quotes}"  # the service's phases to run (e.g. PHASES=ipn to try one change)
 # pgbench's rows per second of phase: it runs the plain shape several times faster than an HTTP
 # service, and a client that runs out of rows aborts.
@@ -167,7 +168,7 @@ wrk_phase() {
       perf report -q -i "$dir/$name.perf.data" --stdio --comm postgres \
         --sort dso,symbol --percent-limit 0.7 2>/dev/null | head -60
     } >"$dir/$name.perf.txt" || true
-    rm -f "$dir/$name.perf.data"
+    [[ "${PERF_KEEP:-0}" == 1 ]] || rm -f "$dir/$name.perf.data"
   fi
   kill "$sampler" 2>/dev/null || true
   wait "$sampler" 2>/dev/null || true
