@@ -12,10 +12,12 @@ pub mod backup;
 pub mod callback_log;
 pub mod collections;
 pub mod confirmation;
+pub mod create_batch;
 pub mod delivery_claim;
 pub mod dialects;
 pub mod findings;
 pub mod flags;
+pub mod group;
 pub mod idempotency;
 pub mod inserting;
 pub mod notices;
@@ -165,6 +167,8 @@ pub struct Store {
     sequencer: std::sync::Arc<sequencer::Sequencer>,
     /// PostgreSQL: success callbacks decided several to a transaction ([`pay_batch`]).
     pay_batch: Option<std::sync::Arc<pay_batch::PayBatch>>,
+    /// PostgreSQL: new orders written several to a statement ([`create_batch`]).
+    create_batch: Option<std::sync::Arc<create_batch::CreateBatch>>,
 }
 
 /// Which backend a store runs on.
@@ -220,6 +224,7 @@ impl Store {
                 lookups: None,
                 sequencer: sequencer::Sequencer::new(),
                 pay_batch: None,
+                create_batch: None,
             })
         } else {
             // Every statement is short and prepared once per connection: compiling a plan to
@@ -242,18 +247,20 @@ impl Store {
                 .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_lazy_with(lookup_options(options.clone()));
-            // The batches of success callbacks, one connection each; their statements take
-            // arrays, whose custom plans would be made afresh at every call ([`pay_batch`]).
-            let batches = PgPoolOptions::new()
-                .max_connections(u32::try_from(pay_batch::SLOTS).unwrap_or(2))
-                .test_before_acquire(false)
-                .acquire_timeout(Duration::from_secs(10))
-                .connect_lazy_with(lookup_options(options));
             Ok(Self {
                 db: Db::Postgres(pool),
                 lookups: Some(lookups),
                 sequencer: sequencer::Sequencer::new(),
-                pay_batch: Some(pay_batch::PayBatch::new(batches)),
+                pay_batch: Some(pay_batch::PayBatch::new(
+                    options.clone(),
+                    pay_batch::SLOTS,
+                    pay_batch::MAX,
+                )),
+                create_batch: Some(create_batch::CreateBatch::new(
+                    options,
+                    create_batch::SLOTS,
+                    create_batch::MAX,
+                )),
             })
         }
     }
@@ -340,6 +347,9 @@ impl Store {
                     lookups.close().await;
                 }
                 if let Some(batch) = &self.pay_batch {
+                    batch.close().await;
+                }
+                if let Some(batch) = &self.create_batch {
                     batch.close().await;
                 }
                 pool.close().await;

@@ -49,6 +49,12 @@ impl Store {
                     tx.commit().await
                 }
                 super::Db::Postgres(pool) => {
+                    if self
+                        .create_in_batch(new, &audit, &event, answer, now)
+                        .await?
+                    {
+                        return Ok(());
+                    }
                     inserting::pg_create_order(pool, new, &audit, &[event], answer, now).await
                 }
             }

@@ -87,6 +87,7 @@ pub struct PaymentRecord {
 }
 
 /// A new order, fully computed by the service.
+#[derive(Clone)]
 pub struct NewPayment {
     pub row: PaymentRow,
     pub lines: Vec<PaymentLineRow>,

@@ -10,6 +10,7 @@ mod cli;
 mod confirmation;
 mod conventions;
 mod crash;
+mod create_batch;
 mod delivery_fanout;
 mod feed_contract;
 mod finance_accounts;

@@ -1,19 +1,14 @@
 //! PostgreSQL: callbacks that pay are decided together, several to a transaction (group
-//! commit).
+//! commit, [`super::group`]).
 //!
 //! A gateway's success callbacks arrive many at a time at peak, each a short transaction of the
-//! same few statements; on a small machine most of their cost is per statement and per commit
-//! (setting up each execution, the round trips, the commit's WAL flush), not per row. So a
-//! success callback is queued, and whichever callbacks are waiting when a batch starts are
-//! decided by one transaction: one statement that moves all their attempts (compare-and-set),
-//! pays the orders of those that moved and reads those that did not ([`statement`]), one that
-//! writes all their events and log rows, one commit. Measured on a 2-core machine with webhooks
-//! delivered in the same run, deciding callbacks together took first-time VNPay IPNs from about
-//! 1,100–1,300 to about 2,000 a second, and resends from about 4,800 to 7,800.
-//!
-//! Nothing waits for a batch to fill: a batch starts as soon as a slot is free and takes what is
-//! queued (at most [`MAX`]); under light load a batch is one callback. [`SLOTS`] batches run at
-//! once, each on its own connection, so batches commit concurrently like any other writers.
+//! same few statements. So a success callback is queued, and whichever callbacks are waiting
+//! when a batch starts are decided by one transaction: one statement that moves all their
+//! attempts (compare-and-set), pays the orders of those that moved and reads those that did not
+//! ([`statement`]), one that writes all their events and log rows, one commit. Measured on a
+//! 2-core machine with webhooks delivered in the same run, deciding callbacks together took
+//! first-time VNPay IPNs from about 1,100–1,300 to about 2,000 a second, and resends from about
+//! 4,800 to 7,800. At most [`MAX`] callbacks go in a batch, and [`SLOTS`] batches run at once.
 //!
 //! A batch decides only what it can decide exactly as the one-callback transaction
 //! ([`super::transition`]) would, in the same transaction that applies it:
@@ -27,16 +22,14 @@
 //!
 //! Each callback is logged with its verdict and answer in the batch's transaction, so, as on
 //! the one-callback path, the log says what the gateway is told and nothing is answered before
-//! it is committed. A batch runs in a task of its own: a request that goes away while it waits
-//! does not cancel the batch the other callbacks wait for.
+//! it is committed.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
-use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
+use super::group::{Group, Work};
 use super::payments::{GatewayResult, PaymentStoreError, ResultApplied};
 use super::transition::{CallbackClaim, CallbackOutcome, UNPAYABLE_FLAGS};
 use super::Store;
@@ -112,120 +105,45 @@ impl Item {
 /// What a batch made of a callback: decided (with the answer logged), or handed back.
 pub type Decided = Option<(CallbackOutcome, String)>;
 
-struct Waiting {
-    item: Item,
-    done: oneshot::Sender<Result<Decided, String>>,
-}
+/// Success callbacks, decided in batches.
+pub struct Callbacks;
 
 /// The queue of success callbacks and the batches that decide them.
-pub struct PayBatch {
-    queue: Mutex<Vec<Waiting>>,
-    slots: Arc<Semaphore>,
-    /// [`SLOTS`] connections whose prepared statements always use their generic plan.
-    pool: PgPool,
-}
+pub type PayBatch = Group<Callbacks>;
 
-impl std::fmt::Debug for PayBatch {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PayBatch").finish_non_exhaustive()
-    }
-}
+impl Work for Callbacks {
+    type Item = Item;
+    /// The decision, or the error of a commit whose outcome is unknown.
+    type Outcome = Result<Decided, String>;
 
-impl PayBatch {
-    pub fn new(pool: PgPool) -> Arc<Self> {
-        Arc::new(Self {
-            queue: Mutex::new(Vec::new()),
-            slots: Arc::new(Semaphore::new(SLOTS)),
-            pool,
-        })
-    }
-
-    pub async fn close(&self) {
-        self.pool.close().await;
-    }
-
-    /// Queues a callback and waits for its batch: `Some` when the batch decided it (applied
-    /// and logged, committed), `None` when it is handed back undecided.
-    pub async fn decide(self: &Arc<Self>, item: Item) -> Result<Decided, PaymentStoreError> {
-        let (done, decided) = oneshot::channel();
-        self.lock().push(Waiting { item, done });
-        self.start();
-        match decided.await {
-            Ok(Ok(decided)) => Ok(decided),
-            Ok(Err(commit_failed)) => {
-                Err(PaymentStoreError::Db(sqlx::Error::Protocol(commit_failed)))
+    /// Decides a batch. A second copy of a callback already in the batch goes back at once.
+    async fn run(pool: &PgPool, batch: Vec<Item>) -> Vec<Self::Outcome> {
+        let mut seen = HashSet::new();
+        let mut places = Vec::with_capacity(batch.len());
+        let mut items = Vec::with_capacity(batch.len());
+        for item in batch {
+            if seen.insert(item.result.txn_ref.clone()) {
+                places.push(Some(items.len()));
+                items.push(item);
+            } else {
+                places.push(None);
             }
-            // The batch's task ended before it told this callback (the runtime is shutting
-            // down): nothing of it was committed, or its commit's reply never came. Either way
-            // the one-callback transaction decides it again; a callback the batch did commit
-            // then fails to be logged twice, and is answered and logged as an error, as when
-            // any commit's reply is lost.
-            Err(_) => Ok(None),
         }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Waiting>> {
-        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Starts a batch in a free slot, if there is one; a busy slot takes the queue when its
-    /// batch ends.
-    fn start(self: &Arc<Self>) {
-        if let Ok(slot) = Arc::clone(&self.slots).try_acquire_owned() {
-            tokio::spawn(Arc::clone(self).drain(slot));
-        }
-    }
-
-    /// Runs batches until the queue is empty. A callback queued after the last look, while
-    /// every slot was busy, is seen by the slot that frees first: it looks again after it is
-    /// free.
-    async fn drain(self: Arc<Self>, slot: OwnedSemaphorePermit) {
-        loop {
-            let batch: Vec<Waiting> = {
-                let mut queue = self.lock();
-                let n = queue.len().min(MAX);
-                queue.drain(..n).collect()
-            };
-            if batch.is_empty() {
-                break;
+        let decided: Vec<Self::Outcome> = match decide_all(pool, &items).await {
+            Ok(decided) => decided.into_iter().map(Ok).collect(),
+            Err(Failed::BeforeCommit(e)) => {
+                tracing::warn!(error = %e, callbacks = items.len(), "a batch of callbacks failed and was rolled back; each is decided on its own");
+                items.iter().map(|_| Ok(None)).collect()
             }
-            run(&self.pool, batch).await;
-        }
-        drop(slot);
-        if !self.lock().is_empty() {
-            self.start();
-        }
-    }
-}
-
-/// Decides a batch and tells each waiting callback.
-async fn run(pool: &PgPool, batch: Vec<Waiting>) {
-    // A second copy of a callback already in the batch goes back at once.
-    let mut seen = HashSet::new();
-    let mut items = Vec::with_capacity(batch.len());
-    let mut dones = Vec::with_capacity(batch.len());
-    for w in batch {
-        if seen.insert(w.item.result.txn_ref.clone()) {
-            items.push(w.item);
-            dones.push(w.done);
-        } else {
-            let _ = w.done.send(Ok(None));
-        }
-    }
-    let decided = match decide_all(pool, &items).await {
-        Ok(decided) => decided.into_iter().map(Ok).collect(),
-        Err(Failed::BeforeCommit(e)) => {
-            tracing::warn!(error = %e, callbacks = items.len(), "a batch of callbacks failed and was rolled back; each is decided on its own");
-            items.iter().map(|_| Ok(None)).collect()
-        }
-        Err(Failed::AtCommit(e)) => {
-            tracing::error!(error = %e, callbacks = items.len(), "a batch of callbacks failed at commit");
-            items.iter().map(|_| Err(e.to_string())).collect::<Vec<_>>()
-        }
-    };
-    for (done, decided) in dones.into_iter().zip(decided) {
-        // A request that went away no longer waits; its callback is decided all the same.
-        let _ = done.send(decided);
+            Err(Failed::AtCommit(e)) => {
+                tracing::error!(error = %e, callbacks = items.len(), "a batch of callbacks failed at commit");
+                items.iter().map(|_| Err(e.to_string())).collect()
+            }
+        };
+        places
+            .into_iter()
+            .map(|place| place.map_or(Ok(None), |i| decided[i].clone()))
+            .collect()
     }
 }
 
@@ -260,6 +178,17 @@ impl Store {
                 .collect(),
             now,
         };
-        batch.decide(item).await
+        match batch.submit(item).await {
+            Some(Ok(decided)) => Ok(decided),
+            Some(Err(commit_failed)) => {
+                Err(PaymentStoreError::Db(sqlx::Error::Protocol(commit_failed)))
+            }
+            // The batch's task ended before it told this callback (the runtime is shutting
+            // down): nothing of it was committed, or its commit's reply never came. Either way
+            // the one-callback transaction decides it again; a callback the batch did commit
+            // then fails to be logged twice, and is answered and logged as an error, as when
+            // any commit's reply is lost.
+            None => Ok(None),
+        }
     }
 }

@@ -1,0 +1,284 @@
+//! PostgreSQL: new orders written together, several to a statement (group commit,
+//! [`super::group`]).
+//!
+//! A new order is one statement that is its own transaction ([`super::inserting`]): the order,
+//! its lines, its holds, its audit record, its idempotency key and its event. Under load, most
+//! of its cost is not the rows but the statement (opening six tables and their indexes,
+//! checking the plan, the round trip) and the commit. So a new order is queued, and whichever
+//! orders are waiting when a batch starts are written by one statement of the same shape whose
+//! every part takes one array element per order or per line: one commit for all.
+//!
+//! A batch writes every order or none: one statement. When it fails with an answer from the
+//! database (an item already held, by an order in the batch or outside it; an idempotency key
+//! taken; an order id that exists), nothing of it was written, and each of its orders is handed
+//! back and written alone, which reports its own outcome exactly as before. When it fails
+//! without an answer (the connection was lost), nobody knows whether it committed, and each of
+//! its orders fails as a lone statement would.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use std::sync::LazyLock;
+
+use super::group::{Group, Work};
+use super::idempotency::KeyAnswer;
+use super::outbox::{bind_pg_events, pg_events_ctes};
+use super::payment_rows::NewPayment;
+use super::ts;
+use super::Store;
+use crate::events::NewEvent;
+use crate::ids::new_audit_id;
+
+/// Orders written by one statement at most.
+pub const MAX: usize = 32;
+
+/// Batches in flight at once, each on a connection of the batches' own pool.
+pub const SLOTS: usize = 2;
+
+/// A new order waiting for its batch, with what is written with it.
+pub struct Creation {
+    pub new: NewPayment,
+    /// Its `payment.created` audit record's data.
+    pub audit: String,
+    pub event: NewEvent,
+    pub answer: Option<KeyAnswer>,
+    pub now: DateTime<Utc>,
+}
+
+/// What became of an order sent to a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Written {
+    /// Committed.
+    Yes,
+    /// Not written: the batch failed and was rolled back; the order is to be written alone.
+    HandedBack,
+    /// The batch's commit failed without an answer: it may or may not have been written.
+    Unknown(String),
+}
+
+/// New orders, written in batches.
+pub struct Creations;
+
+/// The queue of new orders and the batches that write them.
+pub type CreateBatch = Group<Creations>;
+
+/// The orders (`$1`…`$10`, one element each), their lines (`$11`…`$21`, one element per line,
+/// `$11` its order), their holds (`$22`…`$24`), their audit records (`$25`…`$29`), the
+/// idempotency keys of those that carry one (`$30`…`$35`) and their events (`$36`…`$42`).
+static PG_CREATE_MANY: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "with p as (
+           insert into payment (payment_id, agency_code, dossier_code, status, amount, refunded_amount, payer,
+                                return_url, locale, created_by, expires_at, created_at, updated_at)
+           select u.id, u.agency, u.dossier, 'pending', u.amount, 0, u.payer, u.return_url, u.locale,
+                  u.created_by, u.expires_at, u.created_at, u.created_at
+           from unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[],
+                       $8::text[], $9::text[], $10::text[])
+                with ordinality as u(id, agency, dossier, amount, payer, return_url, locale, created_by,
+                                     expires_at, created_at, n)
+           order by u.n),
+         l as (
+           insert into payment_line (payment_id, position, kind, source, notice_line_id, assessment_line,
+                                     sub_item, name, amount, days, due_date)
+           select * from unnest($11::text[], $12::bigint[], $13::text[], $14::text[], $15::text[], $16::text[],
+                                $17::text[], $18::text[], $19::bigint[], $20::bigint[], $21::text[])),
+         h as (
+           insert into payment_hold (item_key, payment_id, created_at)
+           select * from unnest($22::text[], $23::text[], $24::text[])),
+         a as (
+           insert into audit (audit_id, payment_id, type, actor, data, created_at)
+           select u.id, u.payment, 'payment.created', u.actor, u.data, u.created_at
+           from unnest($25::text[], $26::text[], $27::text[], $28::text[], $29::text[])
+                as u(id, payment, actor, data, created_at)),
+         k as (
+           insert into idempotency_key (client_id, idem_key, request_hash, state, response_status,
+                                        response_body, locked_until, created_at)
+           select u.client, u.key, u.hash, 'done', u.status, u.body, u.created_at, u.created_at
+           from unnest($30::text[], $31::text[], $32::text[], $33::bigint[], $34::text[], $35::text[])
+                as u(client, key, hash, status, body, created_at)),
+         {}
+         select 1",
+        pg_events_ctes(36)
+    )
+});
+
+impl Work for Creations {
+    type Item = Creation;
+    type Outcome = Written;
+
+    async fn run(pool: &PgPool, items: Vec<Creation>) -> Vec<Written> {
+        let written = match create_all(pool, &items).await {
+            Ok(()) => Written::Yes,
+            // The database refused the statement: nothing of it was written.
+            Err(e @ sqlx::Error::Database(_)) => {
+                tracing::debug!(error = %e, orders = items.len(), "a batch of new orders was refused; each is written alone");
+                Written::HandedBack
+            }
+            // Never sent.
+            Err(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed) => Written::HandedBack,
+            Err(e) => {
+                tracing::error!(error = %e, orders = items.len(), "a batch of new orders failed without an answer");
+                Written::Unknown(e.to_string())
+            }
+        };
+        items.iter().map(|_| written.clone()).collect()
+    }
+}
+
+/// The batch's statement, its own transaction.
+async fn create_all(pool: &PgPool, items: &[Creation]) -> Result<(), sqlx::Error> {
+    let now = items.iter().map(|c| c.now).max().unwrap_or_else(Utc::now);
+    let rows = || items.iter().map(|c| &c.new.row);
+    let column = |f: fn(&Creation) -> Option<String>| items.iter().map(f).collect::<Vec<_>>();
+    let mut lines = Lines::default();
+    for c in items {
+        lines.add(c);
+    }
+    let keyed: Vec<(&KeyAnswer, String)> = items
+        .iter()
+        .filter_map(|c| Some((c.answer.as_ref()?, ts(c.now))))
+        .collect();
+    let query = sqlx::query(PG_CREATE_MANY.as_str())
+        .bind(rows().map(|r| r.payment_id.as_str()).collect::<Vec<_>>())
+        .bind(rows().map(|r| r.agency_code.as_deref()).collect::<Vec<_>>())
+        .bind(
+            rows()
+                .map(|r| r.dossier_code.as_deref())
+                .collect::<Vec<_>>(),
+        )
+        .bind(rows().map(|r| r.amount).collect::<Vec<_>>())
+        .bind(rows().map(|r| r.payer.as_str()).collect::<Vec<_>>())
+        .bind(rows().map(|r| r.return_url.as_deref()).collect::<Vec<_>>())
+        .bind(rows().map(|r| r.locale.as_str()).collect::<Vec<_>>())
+        .bind(rows().map(|r| r.created_by.as_str()).collect::<Vec<_>>())
+        .bind(rows().map(|r| r.expires_at.as_str()).collect::<Vec<_>>())
+        .bind(rows().map(|r| r.created_at.as_str()).collect::<Vec<_>>())
+        .bind(lines.payment)
+        .bind(lines.position)
+        .bind(lines.kind)
+        .bind(lines.source)
+        .bind(lines.notice_line_id)
+        .bind(lines.assessment_line)
+        .bind(lines.sub_item)
+        .bind(lines.name)
+        .bind(lines.amount)
+        .bind(lines.days)
+        .bind(lines.due_date)
+        .bind(lines.hold_key)
+        .bind(lines.hold_payment)
+        .bind(lines.hold_at)
+        .bind(items.iter().map(|_| new_audit_id()).collect::<Vec<_>>())
+        .bind(column(|c| Some(c.new.row.payment_id.clone())))
+        .bind(column(|c| Some(c.new.row.created_by.clone())))
+        .bind(column(|c| Some(c.audit.clone())))
+        .bind(column(|c| Some(ts(c.now))))
+        .bind(
+            keyed
+                .iter()
+                .map(|(a, _)| a.client.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            keyed
+                .iter()
+                .map(|(a, _)| a.key.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            keyed
+                .iter()
+                .map(|(a, _)| a.hash.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            keyed
+                .iter()
+                .map(|(a, _)| i64::from(a.status))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            keyed
+                .iter()
+                .map(|(a, _)| a.body.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(keyed.iter().map(|(_, at)| at.as_str()).collect::<Vec<_>>());
+    let events: Vec<NewEvent> = items.iter().map(|c| c.event.clone()).collect();
+    bind_pg_events(query, &events, now)?.execute(pool).await?;
+    Ok(())
+}
+
+/// The lines and holds of a batch's orders, one element per line or hold, each with its order.
+#[derive(Default)]
+struct Lines {
+    payment: Vec<String>,
+    position: Vec<i64>,
+    kind: Vec<String>,
+    source: Vec<String>,
+    notice_line_id: Vec<Option<String>>,
+    assessment_line: Vec<Option<String>>,
+    sub_item: Vec<Option<String>>,
+    name: Vec<String>,
+    amount: Vec<i64>,
+    days: Vec<Option<i64>>,
+    due_date: Vec<Option<String>>,
+    hold_key: Vec<String>,
+    hold_payment: Vec<String>,
+    hold_at: Vec<String>,
+}
+
+impl Lines {
+    fn add(&mut self, c: &Creation) {
+        let id = &c.new.row.payment_id;
+        for (position, l) in (0_i64..).zip(&c.new.lines) {
+            self.payment.push(id.clone());
+            self.position.push(position);
+            self.kind.push(l.kind.as_str().to_owned());
+            self.source.push(l.source.clone());
+            self.notice_line_id.push(l.notice_line_id.clone());
+            self.assessment_line.push(l.assessment_line.clone());
+            self.sub_item.push(l.sub_item.clone());
+            self.name.push(l.name.clone());
+            self.amount.push(l.amount);
+            self.days.push(l.days);
+            self.due_date.push(l.due_date.clone());
+        }
+        let at = ts(c.now);
+        for key in &c.new.holds {
+            self.hold_key.push(key.clone());
+            self.hold_payment.push(id.clone());
+            self.hold_at.push(at.clone());
+        }
+    }
+}
+
+impl Store {
+    /// PostgreSQL: writes a new order with the others waiting ([`super::create_batch`]):
+    /// `Ok(true)` once committed, `Ok(false)` when there is no batch or the batch handed it back,
+    /// to be written alone.
+    pub(super) async fn create_in_batch(
+        &self,
+        new: &NewPayment,
+        audit: &serde_json::Value,
+        event: &NewEvent,
+        answer: Option<&KeyAnswer>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, sqlx::Error> {
+        let Some(batch) = &self.create_batch else {
+            return Ok(false);
+        };
+        let creation = Creation {
+            new: new.clone(),
+            audit: audit.to_string(),
+            event: event.clone(),
+            answer: answer.cloned(),
+            now,
+        };
+        match batch.submit(creation).await {
+            Some(Written::Yes) => Ok(true),
+            // The batch's task ended before it told (the runtime is shutting down): written
+            // alone, a second copy of an order the batch did commit fails on its id.
+            Some(Written::HandedBack) | None => Ok(false),
+            Some(Written::Unknown(e)) => Err(sqlx::Error::Protocol(e)),
+        }
+    }
+}

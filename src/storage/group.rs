@@ -1,0 +1,118 @@
+//! PostgreSQL group commit: writes of one kind that arrive together are gathered and written
+//! by one statement or transaction, one commit for the lot.
+//!
+//! On a small machine most of a short write's cost is per statement and per commit (setting up
+//! the execution, opening each table and index it writes, the round trip, the commit's WAL
+//! flush), not per row. A writer hands its work to the group and waits; whichever works are
+//! waiting when a batch starts are written together.
+//!
+//! Nothing waits for a batch to fill: a batch starts as soon as a slot is free and takes what
+//! is queued (at most `max`); under light load a batch is one work. `slots` batches run at
+//! once, each on its own connection of the group's pool, so batches commit concurrently like
+//! any other writers. A batch runs in a task of its own: a request that goes away while it
+//! waits does not cancel the batch the others wait for.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use sqlx::PgPool;
+use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
+
+/// A kind of work written in batches.
+pub trait Work: Send + Sync + 'static {
+    type Item: Send + 'static;
+    type Outcome: Send + 'static;
+
+    /// Writes one batch; one outcome per item, in the items' order.
+    fn run(
+        pool: &PgPool,
+        items: Vec<Self::Item>,
+    ) -> impl Future<Output = Vec<Self::Outcome>> + Send;
+}
+
+type Waiting<W> = (<W as Work>::Item, oneshot::Sender<<W as Work>::Outcome>);
+
+/// The queue of a kind of work and the batches that write it.
+pub struct Group<W: Work> {
+    queue: Mutex<Vec<Waiting<W>>>,
+    slots: Arc<Semaphore>,
+    max: usize,
+    /// `slots` connections whose prepared statements always use their generic plan: the
+    /// batches' statements take arrays, whose custom plans would be made afresh at every call.
+    pool: PgPool,
+}
+
+impl<W: Work> std::fmt::Debug for Group<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Group")
+            .field("max", &self.max)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<W: Work> Group<W> {
+    /// A group of `slots` batches of at most `max` works each, on a pool of `slots`
+    /// connections opened as they are needed.
+    pub fn new(options: sqlx::postgres::PgConnectOptions, slots: usize, max: usize) -> Arc<Self> {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(u32::try_from(slots).unwrap_or(2))
+            .test_before_acquire(false)
+            .acquire_timeout(std::time::Duration::from_secs(10))
+            .connect_lazy_with(super::lookup_options(options));
+        Arc::new(Self {
+            queue: Mutex::new(Vec::new()),
+            slots: Arc::new(Semaphore::new(slots)),
+            max: max.max(1),
+            pool,
+        })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Queues a work and waits for its batch's outcome; `None` when the batch's task ended
+    /// before it told (the runtime is shutting down).
+    pub async fn submit(self: &Arc<Self>, item: W::Item) -> Option<W::Outcome> {
+        let (done, outcome) = oneshot::channel();
+        self.lock().push((item, done));
+        self.start();
+        outcome.await.ok()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Waiting<W>>> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Starts a batch in a free slot, if there is one; a busy slot takes the queue when its
+    /// batch ends.
+    fn start(self: &Arc<Self>) {
+        if let Ok(slot) = Arc::clone(&self.slots).try_acquire_owned() {
+            tokio::spawn(Arc::clone(self).drain(slot));
+        }
+    }
+
+    /// Runs batches until the queue is empty. A work queued after the last look, while every
+    /// slot was busy, is seen by the slot that frees first: it looks again after it is free.
+    async fn drain(self: Arc<Self>, slot: OwnedSemaphorePermit) {
+        loop {
+            let (items, dones): (Vec<_>, Vec<_>) = {
+                let mut queue = self.lock();
+                let n = queue.len().min(self.max);
+                queue.drain(..n).unzip()
+            };
+            if items.is_empty() {
+                break;
+            }
+            let outcomes = W::run(&self.pool, items).await;
+            for (done, outcome) in dones.into_iter().zip(outcomes) {
+                // A request that went away no longer waits; its work is done all the same.
+                let _ = done.send(outcome);
+            }
+        }
+        drop(slot);
+        if !self.lock().is_empty() {
+            self.start();
+        }
+    }
+}
