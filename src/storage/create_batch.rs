@@ -21,7 +21,7 @@ use std::sync::LazyLock;
 
 use super::group::{Group, Work};
 use super::idempotency::KeyAnswer;
-use super::outbox::{bind_pg_events, pg_events_ctes};
+use super::outbox::{bind_pg_events, pg_events_ctes, PgQuery};
 use super::payment_rows::NewPayment;
 use super::ts;
 use super::Store;
@@ -104,6 +104,8 @@ static PG_CREATE_MANY: LazyLock<String> = LazyLock::new(|| {
 impl Work for Creations {
     type Item = Creation;
     type Outcome = Written;
+    const SLOTS: usize = SLOTS;
+    const MAX: usize = MAX;
 
     async fn run(pool: &PgPool, items: Vec<Creation>) -> Vec<Written> {
         let written = match create_all(pool, &items).await {
@@ -151,21 +153,9 @@ async fn create_all(pool: &PgPool, items: &[Creation]) -> Result<(), sqlx::Error
         .bind(rows().map(|r| r.locale.as_str()).collect::<Vec<_>>())
         .bind(rows().map(|r| r.created_by.as_str()).collect::<Vec<_>>())
         .bind(rows().map(|r| r.expires_at.as_str()).collect::<Vec<_>>())
-        .bind(rows().map(|r| r.created_at.as_str()).collect::<Vec<_>>())
-        .bind(lines.payment)
-        .bind(lines.position)
-        .bind(lines.kind)
-        .bind(lines.source)
-        .bind(lines.notice_line_id)
-        .bind(lines.assessment_line)
-        .bind(lines.sub_item)
-        .bind(lines.name)
-        .bind(lines.amount)
-        .bind(lines.days)
-        .bind(lines.due_date)
-        .bind(lines.hold_key)
-        .bind(lines.hold_payment)
-        .bind(lines.hold_at)
+        .bind(rows().map(|r| r.created_at.as_str()).collect::<Vec<_>>());
+    let query = lines
+        .bind(query)
         .bind(items.iter().map(|_| new_audit_id()).collect::<Vec<_>>())
         .bind(column(|c| Some(c.new.row.payment_id.clone())))
         .bind(column(|c| Some(c.new.row.created_by.clone())))
@@ -227,6 +217,25 @@ struct Lines {
 }
 
 impl Lines {
+    /// Binds `$11`…`$24`.
+    fn bind(self, query: PgQuery<'_>) -> PgQuery<'_> {
+        query
+            .bind(self.payment)
+            .bind(self.position)
+            .bind(self.kind)
+            .bind(self.source)
+            .bind(self.notice_line_id)
+            .bind(self.assessment_line)
+            .bind(self.sub_item)
+            .bind(self.name)
+            .bind(self.amount)
+            .bind(self.days)
+            .bind(self.due_date)
+            .bind(self.hold_key)
+            .bind(self.hold_payment)
+            .bind(self.hold_at)
+    }
+
     fn add(&mut self, c: &Creation) {
         let id = &c.new.row.payment_id;
         for (position, l) in (0_i64..).zip(&c.new.lines) {

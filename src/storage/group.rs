@@ -7,8 +7,8 @@
 //! waiting when a batch starts are written together.
 //!
 //! Nothing waits for a batch to fill: a batch starts as soon as a slot is free and takes what
-//! is queued (at most `max`); under light load a batch is one work. `slots` batches run at
-//! once, each on its own connection of the group's pool, so batches commit concurrently like
+//! is queued (at most [`Work::MAX`]); under light load a batch is one work. [`Work::SLOTS`]
+//! batches run at once, each on its own connection of the group's pool, so batches commit concurrently like
 //! any other writers. A batch runs in a task of its own: a request that goes away while it
 //! waits does not cancel the batch the others wait for.
 
@@ -22,6 +22,10 @@ use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 pub trait Work: Send + Sync + 'static {
     type Item: Send + 'static;
     type Outcome: Send + 'static;
+    /// Batches in flight at once.
+    const SLOTS: usize;
+    /// Works in one batch at most.
+    const MAX: usize;
 
     /// Writes one batch; one outcome per item, in the items' order.
     fn run(
@@ -37,7 +41,7 @@ pub struct Group<W: Work> {
     queue: Mutex<Vec<Waiting<W>>>,
     slots: Arc<Semaphore>,
     max: usize,
-    /// `slots` connections whose prepared statements always use their generic plan: the
+    /// [`Work::SLOTS`] connections whose prepared statements always use their generic plan: the
     /// batches' statements take arrays, whose custom plans would be made afresh at every call.
     pool: PgPool,
 }
@@ -51,9 +55,10 @@ impl<W: Work> std::fmt::Debug for Group<W> {
 }
 
 impl<W: Work> Group<W> {
-    /// A group of `slots` batches of at most `max` works each, on a pool of `slots`
-    /// connections opened as they are needed.
-    pub fn new(options: sqlx::postgres::PgConnectOptions, slots: usize, max: usize) -> Arc<Self> {
+    /// A group of [`Work::SLOTS`] batches of at most [`Work::MAX`] works each, on a pool of as
+    /// many connections, opened as they are needed.
+    pub fn new(options: sqlx::postgres::PgConnectOptions) -> Arc<Self> {
+        let (slots, max) = (W::SLOTS.max(1), W::MAX.max(1));
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(u32::try_from(slots).unwrap_or(2))
             .test_before_acquire(false)
@@ -62,7 +67,7 @@ impl<W: Work> Group<W> {
         Arc::new(Self {
             queue: Mutex::new(Vec::new()),
             slots: Arc::new(Semaphore::new(slots)),
-            max: max.max(1),
+            max,
             pool,
         })
     }

@@ -251,16 +251,8 @@ impl Store {
                 db: Db::Postgres(pool),
                 lookups: Some(lookups),
                 sequencer: sequencer::Sequencer::new(),
-                pay_batch: Some(pay_batch::PayBatch::new(
-                    options.clone(),
-                    pay_batch::SLOTS,
-                    pay_batch::MAX,
-                )),
-                create_batch: Some(create_batch::CreateBatch::new(
-                    options,
-                    create_batch::SLOTS,
-                    create_batch::MAX,
-                )),
+                pay_batch: Some(pay_batch::PayBatch::new(options.clone())),
+                create_batch: Some(create_batch::CreateBatch::new(options)),
             })
         }
     }

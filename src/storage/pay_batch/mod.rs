@@ -115,6 +115,8 @@ impl Work for Callbacks {
     type Item = Item;
     /// The decision, or the error of a commit whose outcome is unknown.
     type Outcome = Result<Decided, String>;
+    const SLOTS: usize = SLOTS;
+    const MAX: usize = MAX;
 
     /// Decides a batch. A second copy of a callback already in the batch goes back at once.
     async fn run(pool: &PgPool, batch: Vec<Item>) -> Vec<Self::Outcome> {
