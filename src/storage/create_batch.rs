@@ -8,6 +8,11 @@
 //! orders are waiting when a batch starts are written by one statement of the same shape whose
 //! every part takes one array element per order or per line: one commit for all.
 //!
+//! Holds are written in the order of their items' keys. Two batches that want some of the same
+//! items therefore wait for each other in one direction only: the later one waits on the
+//! earlier one's uncommitted key, and is refused when it commits, never a deadlock (which the
+//! database would break only after a second).
+//!
 //! A batch writes every order or none: one statement. When it fails with an answer from the
 //! database (an item already held, by an order in the batch or outside it; an idempotency key
 //! taken; an order id that exists), nothing of it was written, and each of its orders is handed
@@ -83,7 +88,8 @@ static PG_CREATE_MANY: LazyLock<String> = LazyLock::new(|| {
                                 $17::text[], $18::text[], $19::bigint[], $20::bigint[], $21::text[])),
          h as (
            insert into payment_hold (item_key, payment_id, created_at)
-           select * from unnest($22::text[], $23::text[], $24::text[])),
+           select * from unnest($22::text[], $23::text[], $24::text[]) as u(item, payment, created_at)
+           order by u.item),
          a as (
            insert into audit (audit_id, payment_id, type, actor, data, created_at)
            select u.id, u.payment, 'payment.created', u.actor, u.data, u.created_at
