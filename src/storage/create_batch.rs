@@ -8,10 +8,11 @@
 //! orders are waiting when a batch starts are written by one statement of the same shape whose
 //! every part takes one array element per order or per line: one commit for all.
 //!
-//! Holds are written in the order of their items' keys. Two batches that want some of the same
-//! items therefore wait for each other in one direction only: the later one waits on the
-//! earlier one's uncommitted key, and is refused when it commits, never a deadlock (which the
-//! database would break only after a second).
+//! Holds are written in the order of their items' keys, and idempotency keys in theirs (every
+//! batch runs the same plan, so the parts of the statement run in the same order in each). Two
+//! batches that want some of the same items or keys therefore wait for each other in one
+//! direction only: the later one waits on the earlier one's uncommitted entry, and is refused
+//! when it commits, never a deadlock (which the database would break only after a second).
 //!
 //! A batch writes every order or none: one statement. When it fails with an answer from the
 //! database (an item already held, by an order in the batch or outside it; an idempotency key
@@ -100,7 +101,8 @@ static PG_CREATE_MANY: LazyLock<String> = LazyLock::new(|| {
                                         response_body, locked_until, created_at)
            select u.client, u.key, u.hash, 'done', u.status, u.body, u.created_at, u.created_at
            from unnest($30::text[], $31::text[], $32::text[], $33::bigint[], $34::text[], $35::text[])
-                as u(client, key, hash, status, body, created_at)),
+                as u(client, key, hash, status, body, created_at)
+           order by u.client, u.key),
          {}
          select 1",
         pg_events_ctes(36)
