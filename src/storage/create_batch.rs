@@ -6,7 +6,9 @@
 //! of its cost is not the rows but the statement (opening six tables and their indexes,
 //! checking the plan, the round trip) and the commit. So a new order is queued, and whichever
 //! orders are waiting when a batch starts are written by one statement of the same shape whose
-//! every part takes one array element per order or per line: one commit for all.
+//! every part takes one array element per order or per line: one commit for all. Measured on a
+//! 2-core machine, the builds alternated: `POST /v1/payments` went from about 2,000 to about
+//! 3,200 orders a second, and from 0.85 to 0.51 ms of the machine's CPU per order.
 //!
 //! Holds are written in the order of their items' keys, and idempotency keys in theirs (every
 //! batch runs the same plan, so the parts of the statement run in the same order in each). Two
@@ -37,7 +39,9 @@ use crate::ids::new_audit_id;
 /// Orders written by one statement at most.
 pub const MAX: usize = 32;
 
-/// Batches in flight at once, each on a connection of the batches' own pool.
+/// Batches in flight at once, each on a connection of the batches' own pool: two, as for
+/// success callbacks ([`super::pay_batch::SLOTS`]), one batch being written while the other
+/// waits for its commit. Not measured apart for new orders.
 pub const SLOTS: usize = 2;
 
 /// A new order waiting for its batch, with what is written with it.
