@@ -55,7 +55,7 @@ impl Store {
                     {
                         return Ok(());
                     }
-                    inserting::pg_create_order(pool, new, &audit, &[event], answer, now).await
+                    Self::create_alone(pool, new, &audit, &event, answer, now).await
                 }
             }
         }
