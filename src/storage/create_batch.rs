@@ -157,6 +157,14 @@ impl Work for Creations {
     }
 }
 
+impl Creations {
+    /// The batch statement for `items`, its own transaction: every order written, or none
+    /// and the database's answer (what [`Work::run`] turns into [`Written`]).
+    pub async fn write(pool: &PgPool, items: &[Creation]) -> Result<(), sqlx::Error> {
+        create_all(pool, items).await
+    }
+}
+
 /// The statement for `items`, its own transaction.
 async fn create_all(pool: &PgPool, items: &[Creation]) -> Result<(), sqlx::Error> {
     let now = items.iter().map(|c| c.now).max().unwrap_or_else(Utc::now);
@@ -292,9 +300,6 @@ impl Lines {
 }
 
 impl Store {
-    /// PostgreSQL: writes a new order with the others waiting ([`super::create_batch`]):
-    /// `Ok(true)` once committed, `Ok(false)` when there is no batch or the batch handed it back,
-    /// to be written alone.
     /// PostgreSQL: writes a new order on its own, in the statement of a batch of one. A held
     /// item or a stored key fails the whole statement with that unique violation.
     pub(super) async fn create_alone(
@@ -308,6 +313,9 @@ impl Store {
         create_all(pool, &[Creation::of(new, audit, event, answer, now)]).await
     }
 
+    /// PostgreSQL: writes a new order with the others waiting ([`super::create_batch`]):
+    /// `Ok(true)` once committed, `Ok(false)` when there is no batch or the batch handed it back,
+    /// to be written alone.
     pub(super) async fn create_in_batch(
         &self,
         new: &NewPayment,

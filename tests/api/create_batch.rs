@@ -2,7 +2,7 @@
 //! must come out exactly as the same orders written one at a time — each order with its lines,
 //! holds, audit record, event and idempotency answer, an item held by one order only, a key
 //! stored once — and a batch the database refuses writes nothing, each of its orders then
-//! written alone.
+//! written alone. Two batches wanting the same entries never deadlock.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashSet;
@@ -287,4 +287,155 @@ async fn a_batch_writes_all_its_orders_or_none() {
     let events = store.events_after(0, None, None, 100).await.unwrap();
     assert_eq!(events.len(), 5, "the refused batch wrote no event");
     store.close().await;
+}
+
+/// Two batches wanting the same items (then the same idempotency keys), listed in opposite
+/// orders, wait for each other in one direction only: the later is refused on the entry the
+/// earlier wrote (a unique violation) when it commits, never a deadlock. A third transaction
+/// holds the middle entry first, so both batches are inside their statement at once: writing
+/// the entries in each batch's own order would then deadlock every time.
+#[tokio::test]
+async fn two_batches_wanting_the_same_entries_never_deadlock() {
+    let check = "two_batches_wanting_the_same_entries_never_deadlock";
+    let Some(db) = TestDb::postgres_for(check).await else {
+        return;
+    };
+    let settings = crate::helpers::settings_for(&db, &[]).database;
+    let store = Store::connect(&settings).await.unwrap();
+    store.migrate().await.unwrap();
+    let pool = store.lookup_pool().unwrap().clone();
+    let raw = sqlx::PgPool::connect(&db.url).await.unwrap();
+    let now = Utc::now();
+    // An order that exists, whose id the third transaction's hold borrows.
+    let anchor = order("anchor", "d-anchor", None, now);
+    Creations::write(&pool, &[creation(anchor.clone(), None, now)])
+        .await
+        .unwrap();
+
+    // Items: each batch three orders holding d-1, d-2, d-3 between them.
+    let holding = |tag: &str, items: [&str; 3]| -> Vec<Creation> {
+        (items.iter().enumerate())
+            .map(|(i, item)| creation(order(&format!("{tag}{i}"), item, None, now), None, now))
+            .collect()
+    };
+    let hold_d3 = sqlx::query(
+        "insert into payment_hold (item_key, payment_id, created_at) values ('d-3', $1, $2)",
+    )
+    .bind(&anchor.row.payment_id)
+    .bind(&anchor.row.created_at);
+    let (winner, loser) = race(
+        (&pool, &raw),
+        hold_d3,
+        holding("x", ["d-1", "d-3", "d-2"]),
+        holding("y", ["d-2", "d-3", "d-1"]),
+    )
+    .await;
+    for o in &winner {
+        assert_eq!(
+            store.held_items(&o.new.holds).await.unwrap()[0].payment_id,
+            o.new.row.payment_id
+        );
+    }
+    for o in &loser {
+        assert!(store
+            .payment(&o.new.row.payment_id)
+            .await
+            .unwrap()
+            .is_none());
+    }
+
+    // Idempotency keys: each batch three orders of their own items, keyed k-1, k-2, k-3.
+    let keyed = |tag: &str, keys: [&str; 3]| -> Vec<Creation> {
+        (keys.iter().enumerate())
+            .map(|(i, key)| {
+                let own = format!("{tag}-item-{i}");
+                creation(order(&format!("{tag}{i}"), &own, None, now), Some(key), now)
+            })
+            .collect()
+    };
+    let take_k3 = sqlx::query(
+        "insert into idempotency_key (client_id, idem_key, request_hash, state, response_status,
+                                      response_body, locked_until, created_at)
+         values ($1, 'k-3', 'hash-k-3', 'done', 201, 'held', $2, $2)",
+    )
+    .bind(CLIENT)
+    .bind(&anchor.row.created_at);
+    let (winner, loser) = race(
+        (&pool, &raw),
+        take_k3,
+        keyed("kx", ["k-1", "k-3", "k-2"]),
+        keyed("ky", ["k-2", "k-3", "k-1"]),
+    )
+    .await;
+    for o in &winner {
+        assert!(store
+            .payment(&o.new.row.payment_id)
+            .await
+            .unwrap()
+            .is_some());
+    }
+    for o in &loser {
+        assert!(store
+            .payment(&o.new.row.payment_id)
+            .await
+            .unwrap()
+            .is_none());
+    }
+    store.close().await;
+}
+
+/// Runs `first` and `second` as batches at once while `blocker` sits uncommitted in a third
+/// transaction; rolls it back once both batches wait on a lock. Exactly one batch must commit
+/// and the other fail on a unique violation (`23505`), not a deadlock (`40P01`). Returns
+/// (committed batch, refused batch).
+async fn race(
+    (pool, raw): (&sqlx::PgPool, &sqlx::PgPool),
+    blocker: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    first: Vec<Creation>,
+    second: Vec<Creation>,
+) -> (Vec<Creation>, Vec<Creation>) {
+    let mut held = raw.begin().await.unwrap();
+    blocker.execute(&mut *held).await.unwrap();
+    let batches = Arc::new([first, second]);
+    let run = |i: usize| {
+        let (pool, batches) = (pool.clone(), Arc::clone(&batches));
+        tokio::spawn(async move { Creations::write(&pool, &batches[i]).await })
+    };
+    let (a, b) = (run(0), run(1));
+    let waiting_sql = "select count(*) from pg_stat_activity
+                       where datname = current_database() and wait_event_type = 'Lock'";
+    let mut waiting = 0_i64;
+    for _ in 0..1_000 {
+        waiting = sqlx::query_scalar(waiting_sql)
+            .fetch_one(raw)
+            .await
+            .unwrap();
+        if waiting == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        waiting, 2,
+        "both batches wait, one on the other or both on the third"
+    );
+    held.rollback().await.unwrap();
+    let results = [a.await.unwrap(), b.await.unwrap()];
+    let refused: Vec<String> = (results.iter().filter_map(|r| r.as_ref().err()))
+        .map(|e| match e {
+            sqlx::Error::Database(d) => d.code().unwrap_or_default().into_owned(),
+            other => other.to_string(),
+        })
+        .collect();
+    assert_eq!(
+        refused,
+        ["23505"],
+        "one batch refused on a taken entry, no deadlock"
+    );
+    let [first, second] = Arc::into_inner(batches).unwrap();
+    if results[0].is_ok() {
+        (first, second)
+    } else {
+        (second, first)
+    }
 }
