@@ -172,13 +172,15 @@ impl Store {
     }
 
     /// The stored bodies of events, with their sequence put in, by event id; an event that
-    /// is gone is missing from the map. One query on PostgreSQL.
+    /// is gone is missing from the map. One query on PostgreSQL, on the pool of reads by key:
+    /// planned once per connection (left to choose, the server planned it at every call).
     pub async fn event_bodies(
         &self,
         event_ids: &[&str],
     ) -> Result<std::collections::HashMap<String, String>, sqlx::Error> {
         let rows: Vec<(String, String, Option<i64>)> = match &self.db {
             super::Db::Postgres(pool) => {
+                let pool = self.lookups.as_ref().unwrap_or(pool);
                 sqlx::query_as(
                     "select event_id, body, sequence from event where event_id = any($1)",
                 )

@@ -131,6 +131,9 @@ pub async fn run_pass(state: &Services, limit: i64) -> anyhow::Result<usize> {
         .claim_deliveries(now, now + chrono::Duration::from_std(lease(state))?, limit)
         .await?;
     let n = claimed.len();
+    if n == 0 {
+        return Ok(0);
+    }
     // Each endpoint of the batch is read once (as it is now, deleted or not), not per delivery.
     let mut endpoints: HashMap<&str, Option<EndpointRow>> = HashMap::new();
     for c in &claimed {
