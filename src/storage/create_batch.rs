@@ -21,8 +21,11 @@
 //! database (an item already held, by an order in the batch or outside it; an idempotency key
 //! taken; an order id that exists), nothing of it was written, and each of its orders is handed
 //! back and written alone, which reports its own outcome exactly as before. When it fails
-//! without an answer (the connection was lost), nobody knows whether it committed, and each of
-//! its orders fails as a lone statement would.
+//! without an answer (the connection was lost), nobody knows whether it committed: each of its
+//! orders is written alone all the same. If the batch did commit, that lone copy fails on the
+//! order's unique keys (its id, holds and idempotency key), and the order found stored under
+//! its id (made for that request) and time is the batch's: the client is told it was created,
+//! once.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -80,8 +83,20 @@ pub enum Written {
     Yes,
     /// Not written: the batch failed and was rolled back; the order is to be written alone.
     HandedBack,
-    /// The batch's commit failed without an answer: it may or may not have been written.
+    /// The batch failed without an answer: it may or may not have been written. The order is
+    /// written alone, which tells.
     Unknown(String),
+}
+
+/// What became of an order sent to a batch, for the order's writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Batched {
+    Yes,
+    /// Not written (or no batches): to be written alone.
+    No,
+    /// Perhaps written: to be written alone, a copy refused on the order's unique keys meaning
+    /// the batch wrote it ([`Store::insert_payment_answered`]).
+    Unknown,
 }
 
 /// New orders, written in batches.
@@ -149,7 +164,7 @@ impl Work for Creations {
             // Never sent.
             Err(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed) => Written::HandedBack,
             Err(e) => {
-                tracing::error!(error = %e, orders = items.len(), "a batch of new orders failed without an answer");
+                tracing::warn!(error = %e, orders = items.len(), "a batch of new orders failed without an answer; each is written alone");
                 Written::Unknown(e.to_string())
             }
         };
@@ -313,9 +328,8 @@ impl Store {
         create_all(pool, &[Creation::of(new, audit, event, answer, now)]).await
     }
 
-    /// PostgreSQL: writes a new order with the others waiting ([`super::create_batch`]):
-    /// `Ok(true)` once committed, `Ok(false)` when there is no batch or the batch handed it back,
-    /// to be written alone.
+    /// PostgreSQL: writes a new order with the others waiting ([`super::create_batch`]) and
+    /// says what became of it; an order not surely written is then written alone.
     pub(super) async fn create_in_batch(
         &self,
         new: &NewPayment,
@@ -323,19 +337,19 @@ impl Store {
         event: &NewEvent,
         answer: Option<&KeyAnswer>,
         now: DateTime<Utc>,
-    ) -> Result<bool, sqlx::Error> {
+    ) -> Batched {
         let Some(batch) = &self.create_batch else {
-            return Ok(false);
+            return Batched::No;
         };
         match batch
             .submit(Creation::of(new, audit, event, answer, now))
             .await
         {
-            Some(Written::Yes) => Ok(true),
-            // The batch's task ended before it told (the runtime is shutting down): written
-            // alone, a second copy of an order the batch did commit fails on its id.
-            Some(Written::HandedBack) | None => Ok(false),
-            Some(Written::Unknown(e)) => Err(sqlx::Error::Protocol(e)),
+            Some(Written::Yes) => Batched::Yes,
+            Some(Written::HandedBack) => Batched::No,
+            // The batch's answer was lost, or its task ended before it told (the runtime
+            // shutting down).
+            Some(Written::Unknown(_)) | None => Batched::Unknown,
         }
     }
 }

@@ -415,6 +415,13 @@ pub mod unique {
     };
 }
 
+/// Whether a database error is a violation of a unique key, whichever.
+pub fn is_some_unique_violation(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .is_some_and(|db| db.is_unique_violation())
+}
+
 /// Whether a database error is a violation of the unique key `key` (and not of another one).
 pub fn is_unique_violation(error: &sqlx::Error, key: UniqueKey) -> bool {
     let sqlx::Error::Database(db) = error else {

@@ -5,12 +5,13 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use super::create_batch::Batched;
 use super::idempotency::{sqlite_store_answer, KeyAnswer};
 use super::inserting;
 use super::payments::{HeldItem, NewPayment, PaymentRecord, PaymentStoreError};
 use super::snapshot::{PaymentLoadRow, PG_LIST, SQLITE_LIST};
 use super::txops;
-use super::{is_unique_violation, unique, Store};
+use super::{is_some_unique_violation, is_unique_violation, unique, Store};
 use crate::events::EventType;
 use crate::payments::order::PaymentStatus;
 
@@ -49,13 +50,32 @@ impl Store {
                     tx.commit().await
                 }
                 super::Db::Postgres(pool) => {
-                    if self
-                        .create_in_batch(new, &audit, &event, answer, now)
-                        .await?
-                    {
+                    let batched = self.create_in_batch(new, &audit, &event, answer, now).await;
+                    if batched == Batched::Yes {
                         return Ok(());
                     }
-                    Self::create_alone(pool, new, &audit, &event, answer, now).await
+                    let alone = Self::create_alone(pool, new, &audit, &event, answer, now).await;
+                    match alone {
+                        // A batch whose answer was lost may have committed this order: the
+                        // lone copy then fails on one of its unique keys, and the order stored
+                        // under its id, made for this request, at its time, is the batch's.
+                        Err(e) if batched == Batched::Unknown && is_some_unique_violation(&e) => {
+                            let (stored,): (bool,) = sqlx::query_as(
+                                "select exists (select 1 from payment
+                                                where payment_id = $1 and created_at = $2)",
+                            )
+                            .bind(&new.row.payment_id)
+                            .bind(&new.row.created_at)
+                            .fetch_one(pool)
+                            .await?;
+                            if stored {
+                                Ok(())
+                            } else {
+                                Err(e)
+                            }
+                        }
+                        other => other,
+                    }
                 }
             }
         }

@@ -31,6 +31,7 @@ mod helpers;
 mod hostile_queries;
 mod hostile_races;
 mod idempotency;
+mod lost_answer;
 mod mail_plan;
 mod migration_parity;
 mod money_path;
