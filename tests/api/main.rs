@@ -54,6 +54,7 @@ mod rails_sandbox;
 mod rails_webhooks;
 mod reconciliation;
 mod record_plan;
+mod relay;
 mod schema;
 mod smtp_sink;
 mod store_contract;

@@ -1,0 +1,133 @@
+//! A TCP relay between the service and PostgreSQL that cuts one connection at a chosen
+//! message, once armed: what the database runs, and the answer the service never gets.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering::SeqCst};
+use std::sync::Arc;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// The relay. A connection is known by a statement whose text contains the relay's marker:
+/// its text passes when it is prepared on the connection (a `Parse` message, which names it),
+/// and its runs are `Bind` messages naming it.
+pub struct Relay {
+    /// The database URL through the relay.
+    pub url: String,
+    /// The [`Cut`] armed, as a number (0: none).
+    armed: Arc<AtomicU8>,
+    /// How many connections were cut.
+    pub cuts: Arc<AtomicUsize>,
+}
+
+/// Where the next cut falls, on a connection that has prepared the marked statement.
+#[derive(Clone, Copy)]
+pub enum Cut {
+    /// A run of the marked statement is sent to the server, which runs it (and commits it,
+    /// when it is its own transaction); its answer is dropped.
+    AfterRun,
+    /// A run of the marked statement (or its preparation) is dropped: it never runs.
+    BeforeRun,
+    /// A `COMMIT` is sent to the server, which commits; its answer is dropped.
+    AfterCommit,
+}
+
+impl Cut {
+    fn code(self) -> u8 {
+        match self {
+            Self::AfterRun => 1,
+            Self::BeforeRun => 2,
+            Self::AfterCommit => 3,
+        }
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The name a `Parse` message in `chunk` gives the statement containing `marker`, as a `Bind`
+/// message carries it (`\0name\0`, after the portal's empty name).
+fn prepared_name(chunk: &[u8], marker: &[u8]) -> Option<Vec<u8>> {
+    let text = find(chunk, marker)?;
+    let name_end = chunk[..text].iter().rposition(|b| *b == 0)?;
+    let name_start = chunk[..name_end]
+        .windows(7)
+        .rposition(|w| w == b"sqlx_s_")?;
+    let mut needle = vec![0];
+    needle.extend_from_slice(&chunk[name_start..=name_end]);
+    Some(needle)
+}
+
+impl Relay {
+    /// Starts a relay to the server of `db_url`, marking connections by `marker`.
+    pub async fn start(db_url: &str, marker: &'static [u8]) -> Self {
+        // postgres://user@host:port/db: the relay takes the host and port's place.
+        let authority = db_url.split_once("//").unwrap().1;
+        let authority = authority.split('/').next().unwrap();
+        let upstream = authority.rsplit('@').next().unwrap().to_owned();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let here = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let url = db_url.replacen(&upstream, &here, 1);
+        let (armed, cuts) = (Arc::new(AtomicU8::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (a, c) = (Arc::clone(&armed), Arc::clone(&cuts));
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = TcpStream::connect(&upstream).await else {
+                    return;
+                };
+                let (a, c) = (Arc::clone(&a), Arc::clone(&c));
+                tokio::spawn(relay(client, server, marker, (a, c)));
+            }
+        });
+        Self { url, armed, cuts }
+    }
+
+    pub fn arm(&self, cut: Cut) {
+        self.armed.store(cut.code(), SeqCst);
+    }
+}
+
+async fn relay(
+    client: TcpStream,
+    server: TcpStream,
+    marker: &[u8],
+    (armed, cuts): (Arc<AtomicU8>, Arc<AtomicUsize>),
+) {
+    let (mut from_client, mut to_client) = client.into_split();
+    let (mut from_server, mut to_server) = server.into_split();
+    let cut = Arc::new(AtomicBool::new(false));
+    let back = Arc::clone(&cut);
+    tokio::spawn(async move {
+        let mut buf = vec![0_u8; 64 * 1024];
+        while let Ok(n @ 1..) = from_server.read(&mut buf).await {
+            if back.load(SeqCst) || to_client.write_all(&buf[..n]).await.is_err() {
+                break; // the answer after the cut is dropped, and the client's side closed
+            }
+        }
+    });
+    let mut bind: Option<Vec<u8>> = None;
+    let mut buf = vec![0_u8; 64 * 1024];
+    while let Ok(n @ 1..) = from_client.read(&mut buf).await {
+        let chunk = &buf[..n];
+        let preparing = prepared_name(chunk, marker);
+        let running = bind.as_ref().is_some_and(|b| find(chunk, b).is_some());
+        let committing = bind.is_some() && find(chunk, b"COMMIT\0").is_some();
+        bind = preparing.clone().or(bind);
+        let take = |cut: Cut| {
+            armed
+                .compare_exchange(cut.code(), 0, SeqCst, SeqCst)
+                .is_ok()
+        };
+        let before = (preparing.is_some() || running) && take(Cut::BeforeRun);
+        let after = (running && preparing.is_none() && take(Cut::AfterRun))
+            || (committing && take(Cut::AfterCommit));
+        if before || after {
+            cut.store(true, SeqCst);
+            cuts.fetch_add(1, SeqCst);
+        }
+        if before || to_server.write_all(chunk).await.is_err() || after {
+            break;
+        }
+    }
+}
