@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{expect_json, spawn_app_on, TestDb};
+use crate::helpers::{expect_json, spawn_app_driven_on, spawn_app_on, Receiver, TestDb};
 use crate::relay::{Cut, Relay};
 
 /// The statement of new orders.
@@ -129,4 +129,66 @@ async fn an_ipn_whose_commit_reply_is_lost_is_logged_with_the_answer_sent() {
     let history = app.store().payment_history(pid).await.unwrap();
     let paid = history.iter().filter(|h| h["type"] == "payment.paid");
     assert_eq!(paid.count(), 1, "{history:#?}");
+}
+
+/// The numbering statement of the event feed.
+const NUMBERING: &[u8] = b"with todo as (select id, n from unnest";
+
+/// A numbering run that commits though the reply to its commit never comes back: the numbers
+/// and deliveries it wrote stand, the next run goes on from them, and the feed stays gap-free
+/// with every event once, each delivered once.
+#[tokio::test]
+async fn a_numbering_run_whose_commit_reply_is_lost_leaves_the_feed_whole() {
+    let check = "a_numbering_run_whose_commit_reply_is_lost_leaves_the_feed_whole";
+    let Some(db) = TestDb::postgres_for(check).await else {
+        return;
+    };
+    let relay = Relay::start(&db.url, NUMBERING).await;
+    let app = spawn_app_driven_on(
+        Arc::new(db),
+        &[("LANDPAY__DATABASE__URL", relay.url.as_str())],
+    )
+    .await;
+    let receiver = Receiver::start(&[200]).await;
+    app.subscribe(&receiver.url, &["payment.created"]).await;
+    for i in 0..3 {
+        app.payment(1_000_000 + i).await;
+    }
+    relay.arm(Cut::AfterCommit);
+    let cut = app.get("/v1/events?after=0", &app.portal()).await;
+    assert_eq!(
+        relay.cuts.load(SeqCst),
+        1,
+        "the numbering's commit reply was cut"
+    );
+    let status = cut.status().as_u16();
+    assert!(status == 200 || status >= 500, "{status}");
+    for i in 3..5 {
+        app.payment(1_000_000 + i).await;
+    }
+
+    let feed = expect_json(
+        app.get("/v1/events?after=0&limit=500", &app.portal()).await,
+        200,
+    )
+    .await;
+    let events = feed["data"].as_array().unwrap();
+    let seqs: Vec<i64> = events
+        .iter()
+        .map(|e| e["sequence"].as_i64().unwrap())
+        .collect();
+    let all = i64::try_from(seqs.len()).unwrap();
+    assert_eq!(seqs, (1..=all).collect::<Vec<_>>(), "gap-free from 1");
+    let created: Vec<&str> = (events.iter())
+        .filter(|e| e["type"] == "payment.created")
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(created.len(), 5, "{feed:#}");
+
+    app.deliver_all().await;
+    let mut delivered: Vec<String> = receiver.all().into_iter().map(|r| r.event_id).collect();
+    delivered.sort_unstable();
+    let mut want: Vec<String> = created.iter().map(|s| (*s).to_owned()).collect();
+    want.sort_unstable();
+    assert_eq!(delivered, want, "each event delivered once");
 }
