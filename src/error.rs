@@ -36,13 +36,14 @@ pub enum ErrorCode {
     InvalidState,
     RateLimited,
     GatewayUnavailable,
+    DatabaseUnavailable,
     Internal,
     RequestTimeout,
 }
 
 impl ErrorCode {
     /// Every code, in the order `/docs/errors` explains them.
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 16] = [
         Self::ValidationFailed,
         Self::Unauthorized,
         Self::Forbidden,
@@ -56,6 +57,7 @@ impl ErrorCode {
         Self::InvalidState,
         Self::RateLimited,
         Self::GatewayUnavailable,
+        Self::DatabaseUnavailable,
         Self::Internal,
         Self::RequestTimeout,
     ];
@@ -75,6 +77,7 @@ impl ErrorCode {
             Self::InvalidState => "invalid_state",
             Self::RateLimited => "rate_limited",
             Self::GatewayUnavailable => "gateway_unavailable",
+            Self::DatabaseUnavailable => "database_unavailable",
             Self::Internal => "internal",
             Self::RequestTimeout => "request_timeout",
         }
@@ -95,6 +98,7 @@ impl ErrorCode {
             Self::InvalidState => "Not allowed in the current state",
             Self::RateLimited => "Too many requests",
             Self::GatewayUnavailable => "The payment gateway is unavailable",
+            Self::DatabaseUnavailable => "The service's database is unavailable",
             Self::Internal => "Internal error",
             Self::RequestTimeout => "The request body did not arrive in time",
         }
@@ -134,6 +138,10 @@ pub enum ApiError {
     InvalidState(String),
     #[error("gateway unavailable: {0}")]
     GatewayUnavailable(String),
+    /// The database could not be reached, or the connection was lost, or no connection came
+    /// free in time: the request may be retried (after [`DATABASE_RETRY_AFTER`] seconds).
+    #[error("database unavailable: {0}")]
+    DatabaseUnavailable(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
     /// Over a rate limit; the client may retry after this many seconds.
@@ -183,6 +191,7 @@ impl ApiError {
             Self::IdempotencyKeyInUse => ErrorCode::IdempotencyKeyInUse,
             Self::InvalidState(_) => ErrorCode::InvalidState,
             Self::GatewayUnavailable(_) => ErrorCode::GatewayUnavailable,
+            Self::DatabaseUnavailable(_) => ErrorCode::DatabaseUnavailable,
             Self::Internal(_) => ErrorCode::Internal,
             Self::RateLimited(_) => ErrorCode::RateLimited,
             Self::RequestTimeout => ErrorCode::RequestTimeout,
@@ -211,6 +220,9 @@ impl ApiError {
                 "a request with this Idempotency-Key is still being processed; retry later"
                     .to_owned()
             }
+            Self::DatabaseUnavailable(_) => format!(
+                "the service could not reach its database; retry after {DATABASE_RETRY_AFTER} s"
+            ),
             Self::Internal(_) => {
                 "an internal error occurred; quote the X-Request-Id when reporting it".to_owned()
             }
@@ -243,6 +255,26 @@ fn summarize(errors: &[FieldError]) -> String {
     }
 }
 
+/// Seconds a client is asked to wait before retrying when the database is unavailable.
+pub const DATABASE_RETRY_AFTER: u64 = 1;
+
+/// Whether a database error means the database could not be reached or the connection failed
+/// (nothing wrong with the request): a refused or lost connection, no connection free in time,
+/// or the server refusing connections (SQLSTATE class 08; 57P01–57P03, shutting down or
+/// starting; 53300, too many connections).
+fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || ["57P01", "57P02", "57P03", "53300"].contains(&code.as_ref())
+        }),
+        _ => false,
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
         // PostgreSQL refuses a NUL in text (SQLSTATE 22021). Input is checked for it field by
@@ -254,6 +286,9 @@ impl From<sqlx::Error> for ApiError {
         if refused_nul {
             return Self::bad_request("request", "holds a NUL character, which cannot be stored");
         }
+        if is_unavailable(&e) {
+            return Self::DatabaseUnavailable(e.to_string());
+        }
         Self::Internal(anyhow::Error::new(e).context("database"))
     }
 }
@@ -261,6 +296,27 @@ impl From<sqlx::Error> for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unreachable_database_is_unavailable_and_a_bad_statement_internal() {
+        let io = || std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "eof at 10.0.0.5");
+        for e in [
+            sqlx::Error::Io(io()),
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+        ] {
+            let api = ApiError::from(e);
+            assert_eq!(api.code().as_str(), "database_unavailable");
+            assert!(!api.detail().contains("10.0.0.5"), "{}", api.detail());
+        }
+        for e in [
+            sqlx::Error::RowNotFound,
+            sqlx::Error::Protocol("unexpected message".into()),
+            sqlx::Error::ColumnNotFound("x".into()),
+        ] {
+            assert_eq!(ApiError::from(e).code().as_str(), "internal");
+        }
+    }
 
     #[test]
     fn internal_errors_reveal_nothing() {

@@ -72,6 +72,13 @@ fn explain(code: ErrorCode) -> (&'static str, &'static str) {
              or query a payment. The attempt was recorded as failed; no money moved.",
             "Retry later, or let the payer choose another gateway.",
         ),
+        ErrorCode::DatabaseUnavailable => (
+            "The service could not reach its database, lost its connection in the middle of the \
+             request, or found no connection free in time. Nothing is wrong with the request. A \
+             write may or may not have been stored.",
+            "Retry after the seconds in the `Retry-After` header. Retry a write with the same \
+             `Idempotency-Key` and body: if it was stored, its first answer is replayed.",
+        ),
         ErrorCode::Internal => (
             "Something failed inside the service. The body never carries internal detail.",
             "Retry later; if it persists, report it quoting `request_id` (also in the \

@@ -74,6 +74,7 @@ pub fn status_of(err: &ApiError) -> StatusCode {
         ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         ApiError::GatewayUnavailable(_) => StatusCode::BAD_GATEWAY,
+        ApiError::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
         ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
@@ -90,10 +91,16 @@ impl ResponseError for ApiError {
             // The whole cause chain, once, at the boundary; the request span carries the request id.
             Self::Internal(e) => tracing::error!(error = ?e, "request failed"),
             Self::GatewayUnavailable(cause) => tracing::warn!(%cause, "gateway unavailable"),
+            Self::DatabaseUnavailable(cause) => tracing::warn!(%cause, "database unavailable"),
             _ => {}
         }
         let mut res = problem_response(status_of(self), &Problem::of(self));
-        if let Self::RateLimited(secs) = self {
+        let retry_after = match self {
+            Self::RateLimited(secs) => Some(*secs),
+            Self::DatabaseUnavailable(_) => Some(crate::error::DATABASE_RETRY_AFTER),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
             if let Ok(v) = header::HeaderValue::from_str(&secs.to_string()) {
                 res.headers_mut().insert(header::RETRY_AFTER, v);
             }

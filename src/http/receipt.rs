@@ -248,7 +248,7 @@ pub async fn for_portal(
                 record.payment.payment_id, record.payment.status
             )))
         }
-        Err(ConfirmationError::Store(e)) => return Err(ApiError::Internal(e.into())),
+        Err(ConfirmationError::Store(e)) => return Err(e.into()),
     };
     let wants_pdf = req
         .headers()

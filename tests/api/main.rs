@@ -11,6 +11,7 @@ mod confirmation;
 mod conventions;
 mod crash;
 mod create_batch;
+mod database_down;
 mod delivery_fanout;
 mod feed_contract;
 mod finance_accounts;

@@ -30,6 +30,9 @@ pub enum Cut {
     BeforeRun,
     /// A `COMMIT` is sent to the server, which commits; its answer is dropped.
     AfterCommit,
+    /// Until disarmed, on every connection, marked or not: each message is dropped and its
+    /// connection closed, and a new connection is closed at once (the database is down).
+    Everything,
 }
 
 impl Cut {
@@ -38,6 +41,7 @@ impl Cut {
             Self::AfterRun => 1,
             Self::BeforeRun => 2,
             Self::AfterCommit => 3,
+            Self::Everything => 4,
         }
     }
 }
@@ -73,6 +77,10 @@ impl Relay {
         let (a, c) = (Arc::clone(&armed), Arc::clone(&cuts));
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
+                if a.load(SeqCst) == Cut::Everything.code() {
+                    drop(client);
+                    continue;
+                }
                 let Ok(server) = TcpStream::connect(&upstream).await else {
                     return;
                 };
@@ -85,6 +93,10 @@ impl Relay {
 
     pub fn arm(&self, cut: Cut) {
         self.armed.store(cut.code(), SeqCst);
+    }
+
+    pub fn disarm(&self) {
+        self.armed.store(0, SeqCst);
     }
 }
 
@@ -119,7 +131,8 @@ async fn relay(
                 .compare_exchange(cut.code(), 0, SeqCst, SeqCst)
                 .is_ok()
         };
-        let before = (preparing.is_some() || running) && take(Cut::BeforeRun);
+        let down = armed.load(SeqCst) == Cut::Everything.code();
+        let before = down || ((preparing.is_some() || running) && take(Cut::BeforeRun));
         let after = (running && preparing.is_none() && take(Cut::AfterRun))
             || (committing && take(Cut::AfterCommit));
         if before || after {
