@@ -5,18 +5,30 @@ use actix_web::HttpResponse;
 
 use crate::error::ErrorCode;
 
+/// What `validation_failed` means and what to do.
+const VALIDATION_FAILED: (&str, &str) = (
+    "The request was read, but some of it is not acceptable: a field is missing, has the wrong \
+     JSON type, names a value that is not allowed, or breaks a rule. Each entry of `errors` names \
+     one field by its JSON path (`payer`, `lines[0].amount`), a header by its name \
+     (`Idempotency-Key`) or a CSV cell as `line <n>, column <name>`. Status 400 for a body that \
+     is not JSON or a missing required header, 422 otherwise. Nothing was changed.",
+    "Correct every field listed in `errors` and send the request again. Money is a JSON integer \
+     of whole đồng; rates and unit prices are decimal strings; dates are YYYY-MM-DD.",
+);
+
+/// What `database_unavailable` means and what to do.
+const DATABASE_UNAVAILABLE: (&str, &str) = (
+    "The service could not reach its database, lost its connection in the middle of the \
+     request, or found no connection free in time. Nothing is wrong with the request. A \
+     write may or may not have been stored.",
+    "Retry after the seconds in the `Retry-After` header. Retry a write with the same \
+     `Idempotency-Key` and body: if it was stored, its first answer is replayed.",
+);
+
 /// What a code means and what the caller should do about it.
 fn explain(code: ErrorCode) -> (&'static str, &'static str) {
     match code {
-        ErrorCode::ValidationFailed => (
-            "The request was read, but some of it is not acceptable: a field is missing, has the wrong \
-             JSON type, names a value that is not allowed, or breaks a rule. Each entry of `errors` names \
-             one field by its JSON path (`payer`, `lines[0].amount`), a header by its name \
-             (`Idempotency-Key`) or a CSV cell as `line <n>, column <name>`. Status 400 for a body that \
-             is not JSON or a missing required header, 422 otherwise. Nothing was changed.",
-            "Correct every field listed in `errors` and send the request again. Money is a JSON integer \
-             of whole đồng; rates and unit prices are decimal strings; dates are YYYY-MM-DD.",
-        ),
+        ErrorCode::ValidationFailed => VALIDATION_FAILED,
         ErrorCode::Unauthorized => (
             "No valid bearer token came with the request: the `Authorization` header is missing, the \
              token is expired or not yet valid, or its signature, issuer or audience does not match.",
@@ -72,13 +84,7 @@ fn explain(code: ErrorCode) -> (&'static str, &'static str) {
              or query a payment. The attempt was recorded as failed; no money moved.",
             "Retry later, or let the payer choose another gateway.",
         ),
-        ErrorCode::DatabaseUnavailable => (
-            "The service could not reach its database, lost its connection in the middle of the \
-             request, or found no connection free in time. Nothing is wrong with the request. A \
-             write may or may not have been stored.",
-            "Retry after the seconds in the `Retry-After` header. Retry a write with the same \
-             `Idempotency-Key` and body: if it was stored, its first answer is replayed.",
-        ),
+        ErrorCode::DatabaseUnavailable => DATABASE_UNAVAILABLE,
         ErrorCode::Internal => (
             "Something failed inside the service. The body never carries internal detail.",
             "Retry later; if it persists, report it quoting `request_id` (also in the \
