@@ -336,13 +336,7 @@ async fn two_batches_wanting_the_same_entries_never_deadlock() {
             o.new.row.payment_id
         );
     }
-    for o in &loser {
-        assert!(store
-            .payment(&o.new.row.payment_id)
-            .await
-            .unwrap()
-            .is_none());
-    }
+    assert_eq!(stored(&store, &loser).await, [false; 3]);
 
     // Idempotency keys: each batch three orders of their own items, keyed k-1, k-2, k-3.
     let keyed = |tag: &str, keys: [&str; 3]| -> Vec<Creation> {
@@ -367,21 +361,19 @@ async fn two_batches_wanting_the_same_entries_never_deadlock() {
         keyed("ky", ["k-2", "k-3", "k-1"]),
     )
     .await;
-    for o in &winner {
-        assert!(store
-            .payment(&o.new.row.payment_id)
-            .await
-            .unwrap()
-            .is_some());
-    }
-    for o in &loser {
-        assert!(store
-            .payment(&o.new.row.payment_id)
-            .await
-            .unwrap()
-            .is_none());
-    }
+    assert_eq!(stored(&store, &winner).await, [true; 3]);
+    assert_eq!(stored(&store, &loser).await, [false; 3]);
     store.close().await;
+}
+
+/// Whether each order of a batch is stored.
+async fn stored(store: &Store, batch: &[Creation]) -> Vec<bool> {
+    let mut out = Vec::with_capacity(batch.len());
+    for c in batch {
+        let found = store.payment(&c.new.row.payment_id).await.unwrap();
+        out.push(found.is_some());
+    }
+    out
 }
 
 /// Runs `first` and `second` as batches at once while `blocker` sits uncommitted in a third

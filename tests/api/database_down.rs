@@ -4,13 +4,11 @@
 //! is back is done, once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
-
 use reqwest::Response;
 use serde_json::json;
 
-use crate::helpers::{expect_json, spawn_app_driven_on, TestDb};
-use crate::relay::{Cut, Relay};
+use crate::helpers::expect_json;
+use crate::relay::{app_through_relay, Cut};
 
 async fn assert_unavailable(res: Response, what: &str) {
     assert_eq!(res.status().as_u16(), 503, "{what}");
@@ -26,15 +24,9 @@ async fn assert_unavailable(res: Response, what: &str) {
 #[tokio::test]
 async fn while_the_database_is_down_requests_are_told_to_retry_and_nothing_is_half_done() {
     let check = "while_the_database_is_down_requests_are_told_to_retry_and_nothing_is_half_done";
-    let Some(db) = TestDb::postgres_for(check).await else {
+    let Some((relay, app)) = app_through_relay(check, b"no statement is marked", true).await else {
         return;
     };
-    let relay = Relay::start(&db.url, b"no statement is marked").await;
-    let app = spawn_app_driven_on(
-        Arc::new(db),
-        &[("LANDPAY__DATABASE__URL", relay.url.as_str())],
-    )
-    .await;
     let token = app.portal();
     let earlier = app.payment(1_000_000).await;
     let path = format!("/v1/payments/{}", earlier["id"].as_str().unwrap());

@@ -10,12 +10,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::atomic::Ordering::SeqCst;
-use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{expect_json, spawn_app_driven_on, spawn_app_on, Receiver, TestDb};
-use crate::relay::{Cut, Relay};
+use crate::helpers::{expect_json, Receiver};
+use crate::relay::{app_through_relay, Cut};
 
 /// The statement of new orders.
 const NEW_ORDERS: &[u8] = b"insert into payment (";
@@ -28,15 +27,9 @@ fn order_body(notice: &Value, dossier: &str) -> Value {
 #[tokio::test]
 async fn a_new_order_whose_answer_is_lost_is_written_once_under_its_key() {
     let check = "a_new_order_whose_answer_is_lost_is_written_once_under_its_key";
-    let Some(db) = TestDb::postgres_for(check).await else {
+    let Some((relay, app)) = app_through_relay(check, NEW_ORDERS, false).await else {
         return;
     };
-    let relay = Relay::start(&db.url, NEW_ORDERS).await;
-    let app = spawn_app_on(
-        Arc::new(db),
-        &[("LANDPAY__DATABASE__URL", relay.url.as_str())],
-    )
-    .await;
     let token = app.portal();
     // One order first, so a connection of the batches has the statement prepared.
     app.payment(1_000_000).await;
@@ -91,15 +84,9 @@ async fn logged(app: &crate::helpers::TestApp, txn_ref: &str) -> Vec<Value> {
 #[tokio::test]
 async fn an_ipn_whose_commit_reply_is_lost_is_logged_with_the_answer_sent() {
     let check = "an_ipn_whose_commit_reply_is_lost_is_logged_with_the_answer_sent";
-    let Some(db) = TestDb::postgres_for(check).await else {
+    let Some((relay, app)) = app_through_relay(check, MOVE_AND_PAY, false).await else {
         return;
     };
-    let relay = Relay::start(&db.url, MOVE_AND_PAY).await;
-    let app = spawn_app_on(
-        Arc::new(db),
-        &[("LANDPAY__DATABASE__URL", relay.url.as_str())],
-    )
-    .await;
     let secret = app.vnpay_secret();
     let order = app.payment(5_000_000).await;
     let pid = order["id"].as_str().unwrap();
@@ -140,15 +127,9 @@ const NUMBERING: &[u8] = b"with todo as (select id, n from unnest";
 #[tokio::test]
 async fn a_numbering_run_whose_commit_reply_is_lost_leaves_the_feed_whole() {
     let check = "a_numbering_run_whose_commit_reply_is_lost_leaves_the_feed_whole";
-    let Some(db) = TestDb::postgres_for(check).await else {
+    let Some((relay, app)) = app_through_relay(check, NUMBERING, true).await else {
         return;
     };
-    let relay = Relay::start(&db.url, NUMBERING).await;
-    let app = spawn_app_driven_on(
-        Arc::new(db),
-        &[("LANDPAY__DATABASE__URL", relay.url.as_str())],
-    )
-    .await;
     let receiver = Receiver::start(&[200]).await;
     app.subscribe(&receiver.url, &["payment.created"]).await;
     for i in 0..3 {

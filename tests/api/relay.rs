@@ -8,6 +8,8 @@ use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::helpers::{spawn_app_driven_on, spawn_app_on, TestApp, TestDb};
+
 /// The relay. A connection is known by a statement whose text contains the relay's marker:
 /// its text passes when it is prepared on the connection (a `Parse` message, which names it),
 /// and its runs are `Bind` messages naming it.
@@ -61,6 +63,25 @@ fn prepared_name(chunk: &[u8], marker: &[u8]) -> Option<Vec<u8>> {
     let mut needle = vec![0];
     needle.extend_from_slice(&chunk[name_start..=name_end]);
     Some(needle)
+}
+
+/// A fresh PostgreSQL database and an instance of the service reaching it through a relay
+/// marking `marker` (its workers running, or `driven`: the test runs them); `None`, with a
+/// message, when PostgreSQL does not answer ([`TestDb::postgres_for`]).
+pub async fn app_through_relay(
+    check: &str,
+    marker: &'static [u8],
+    driven: bool,
+) -> Option<(Relay, TestApp)> {
+    let db = Arc::new(TestDb::postgres_for(check).await?);
+    let relay = Relay::start(&db.url, marker).await;
+    let url = [("LANDPAY__DATABASE__URL", relay.url.as_str())];
+    let app = if driven {
+        spawn_app_driven_on(db, &url).await
+    } else {
+        spawn_app_on(db, &url).await
+    };
+    Some((relay, app))
 }
 
 impl Relay {
