@@ -184,7 +184,7 @@ impl Creations {
 async fn create_all(pool: &PgPool, items: &[Creation]) -> Result<(), sqlx::Error> {
     let now = items.iter().map(|c| c.now).max().unwrap_or_else(Utc::now);
     let rows = || items.iter().map(|c| &c.new.row);
-    let column = |f: fn(&Creation) -> Option<String>| items.iter().map(f).collect::<Vec<_>>();
+    let column = |f: fn(&Creation) -> &str| items.iter().map(f).collect::<Vec<_>>();
     let mut lines = Lines::default();
     for c in items {
         lines.add(c);
@@ -193,6 +193,8 @@ async fn create_all(pool: &PgPool, items: &[Creation]) -> Result<(), sqlx::Error
         .iter()
         .filter_map(|c| Some((c.answer.as_ref()?, ts(c.now))))
         .collect();
+    let key_column =
+        |f: fn(&KeyAnswer) -> &str| keyed.iter().map(|(a, _)| f(a)).collect::<Vec<_>>();
     let query = sqlx::query(PG_CREATE_MANY.as_str())
         .bind(rows().map(|r| r.payment_id.as_str()).collect::<Vec<_>>())
         .bind(rows().map(|r| r.agency_code.as_deref()).collect::<Vec<_>>())
@@ -211,40 +213,20 @@ async fn create_all(pool: &PgPool, items: &[Creation]) -> Result<(), sqlx::Error
     let query = lines
         .bind(query)
         .bind(items.iter().map(|_| new_audit_id()).collect::<Vec<_>>())
-        .bind(column(|c| Some(c.new.row.payment_id.clone())))
-        .bind(column(|c| Some(c.new.row.created_by.clone())))
-        .bind(column(|c| Some(c.audit.clone())))
-        .bind(column(|c| Some(ts(c.now))))
-        .bind(
-            keyed
-                .iter()
-                .map(|(a, _)| a.client.as_str())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            keyed
-                .iter()
-                .map(|(a, _)| a.key.as_str())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            keyed
-                .iter()
-                .map(|(a, _)| a.hash.as_str())
-                .collect::<Vec<_>>(),
-        )
+        .bind(column(|c| &c.new.row.payment_id))
+        .bind(column(|c| &c.new.row.created_by))
+        .bind(column(|c| &c.audit))
+        .bind(items.iter().map(|c| ts(c.now)).collect::<Vec<_>>())
+        .bind(key_column(|a| &a.client))
+        .bind(key_column(|a| &a.key))
+        .bind(key_column(|a| &a.hash))
         .bind(
             keyed
                 .iter()
                 .map(|(a, _)| i64::from(a.status))
                 .collect::<Vec<_>>(),
         )
-        .bind(
-            keyed
-                .iter()
-                .map(|(a, _)| a.body.as_str())
-                .collect::<Vec<_>>(),
-        )
+        .bind(key_column(|a| &a.body))
         .bind(keyed.iter().map(|(_, at)| at.as_str()).collect::<Vec<_>>());
     let events: Vec<NewEvent> = items.iter().map(|c| c.event.clone()).collect();
     bind_pg_events(query, &events, now)?.execute(pool).await?;
