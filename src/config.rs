@@ -109,6 +109,9 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
     /// Waiting time for a locked SQLite database before giving up.
     pub busy_timeout: ConfigDuration,
+    /// PostgreSQL: the longest an operation waits for the database's answer before it is
+    /// abandoned and the request answered as the database being unavailable.
+    pub timeout: ConfigDuration,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -315,6 +318,20 @@ mod tests {
         assert_eq!(s.gateways.vietqr.account_no, "0012345");
         assert_eq!(s.webhooks.retry_schedule.len(), 2);
         assert_eq!(s.webhooks.retry_schedule[1].0, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn the_database_timeout_is_ten_seconds_unless_set_and_never_below_100ms() {
+        let s = Settings::load_with_env(&sources("local"), &[]).unwrap();
+        assert_eq!(s.database.timeout.0, Duration::from_secs(10));
+        let env = vars(&[("LANDPAY__DATABASE__TIMEOUT", "2s")]);
+        let s = Settings::load_with_env(&sources("local"), &env).unwrap();
+        assert_eq!(s.database.timeout.0, Duration::from_secs(2));
+        let env = vars(&[("LANDPAY__DATABASE__TIMEOUT", "50ms")]);
+        let err = Settings::load_with_env(&sources("local"), &env)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("database.timeout"), "{err}");
     }
 
     #[test]

@@ -64,6 +64,12 @@ impl Settings {
                 "must be at least 1",
             ));
         }
+        if self.database.timeout.0 < std::time::Duration::from_millis(100) {
+            return Err(ConfigError::invalid(
+                "database.timeout",
+                "must be at least 100ms",
+            ));
+        }
         Ok(())
     }
 

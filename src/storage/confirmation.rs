@@ -148,15 +148,16 @@ impl Store {
             // subquery per row would skip the rows just leased by this very statement and go on
             // past the limit); rows another worker is leasing are skipped, not waited for.
             super::Db::Postgres(pool) => {
-                sqlx::query_as(&pg_claim_sql())
+                let sql = pg_claim_sql();
+                let claim = sqlx::query_as(&sql)
                     // Planned at each call, from the outbox's size then: a plan a connection kept
                     // from when the outbox was empty would read all of it to find the due rows.
                     .persistent(false)
                     .bind(&now)
                     .bind(&lease_until)
                     .bind(limit)
-                    .fetch_all(pool)
-                    .await?
+                    .fetch_all(pool);
+                super::deadline::bounded(self.timeout, claim).await?
             }
         };
         due.sort_by(|a, b| a.payment_id.cmp(&b.payment_id));

@@ -153,6 +153,10 @@ impl Work for Creations {
     const SLOTS: usize = SLOTS;
     const MAX: usize = MAX;
 
+    fn unanswered() -> Written {
+        Written::Unknown(super::deadline::timed_out().to_string())
+    }
+
     async fn run(pool: &PgPool, items: Vec<Creation>) -> Vec<Written> {
         let written = match create_all(pool, &items).await {
             Ok(()) => Written::Yes,

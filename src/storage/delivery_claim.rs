@@ -90,7 +90,7 @@ impl Store {
                     .await
             }
             Db::Postgres(pool) => {
-                async {
+                let claim = async {
                     let mut tx = pool.begin().await?;
                     sqlx::query(CLAIM_PLAN_SETTINGS).execute(&mut *tx).await?;
                     let claimed = sqlx::query_as(&sql)
@@ -101,8 +101,11 @@ impl Store {
                         .await?;
                     tx.commit().await?;
                     Ok(claimed)
-                }
-                .instrument(super::db_span("postgresql"))
+                };
+                super::deadline::bounded(
+                    self.timeout,
+                    claim.instrument(super::db_span("postgresql")),
+                )
                 .await
             }
         }

@@ -14,6 +14,7 @@
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use sqlx::PgPool;
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
@@ -26,6 +27,10 @@ pub trait Work: Send + Sync + 'static {
     const SLOTS: usize;
     /// Works in one batch at most.
     const MAX: usize;
+
+    /// The outcome of each item of a batch abandoned after `database.timeout`
+    /// ([`super::deadline`]): it may or may not have been written.
+    fn unanswered() -> Self::Outcome;
 
     /// Writes one batch; one outcome per item, in the items' order.
     fn run(
@@ -44,6 +49,8 @@ pub struct Group<W: Work> {
     /// [`Work::SLOTS`] connections whose prepared statements always use their generic plan: the
     /// batches' statements take arrays, whose custom plans would be made afresh at every call.
     pool: PgPool,
+    /// How long a batch waits for the database (`database.timeout`).
+    timeout: Duration,
 }
 
 impl<W: Work> std::fmt::Debug for Group<W> {
@@ -56,19 +63,21 @@ impl<W: Work> std::fmt::Debug for Group<W> {
 
 impl<W: Work> Group<W> {
     /// A group of [`Work::SLOTS`] batches of at most [`Work::MAX`] works each, on a pool of as
-    /// many connections, opened as they are needed.
-    pub fn new(options: sqlx::postgres::PgConnectOptions) -> Arc<Self> {
+    /// many connections, opened as they are needed; a batch is abandoned after `timeout`.
+    pub fn new(options: sqlx::postgres::PgConnectOptions, timeout: Duration) -> Arc<Self> {
         let (slots, max) = (W::SLOTS.max(1), W::MAX.max(1));
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(u32::try_from(slots).unwrap_or(2))
             .test_before_acquire(false)
-            .acquire_timeout(std::time::Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(10))
+            .after_release(super::deadline::after_release)
             .connect_lazy_with(super::lookup_options(options));
         Arc::new(Self {
             queue: Mutex::new(Vec::new()),
             slots: Arc::new(Semaphore::new(slots)),
             max,
             pool,
+            timeout,
         })
     }
 
@@ -109,7 +118,10 @@ impl<W: Work> Group<W> {
             if items.is_empty() {
                 break;
             }
-            let outcomes = W::run(&self.pool, items).await;
+            let count = items.len();
+            let outcomes = super::deadline::within(self.timeout, W::run(&self.pool, items))
+                .await
+                .unwrap_or_else(|| (0..count).map(|_| W::unanswered()).collect());
             for (done, outcome) in dones.into_iter().zip(outcomes) {
                 // A request that went away no longer waits; its work is done all the same.
                 let _ = done.send(outcome);

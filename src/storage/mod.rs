@@ -13,6 +13,7 @@ pub mod callback_log;
 pub mod collections;
 pub mod confirmation;
 pub mod create_batch;
+pub mod deadline;
 pub mod delivery_claim;
 pub mod dialects;
 pub mod findings;
@@ -70,9 +71,12 @@ macro_rules! read_on {
             }
             $crate::storage::Db::Postgres($pg) => {
                 let $pool = $pg_pool;
-                ::tracing::Instrument::instrument(
-                    async { $body },
-                    $crate::storage::db_span("postgresql"),
+                $crate::storage::deadline::bounded(
+                    $store.timeout,
+                    ::tracing::Instrument::instrument(
+                        async { $body },
+                        $crate::storage::db_span("postgresql"),
+                    ),
                 )
                 .await
             }
@@ -111,9 +115,12 @@ macro_rules! on_writer {
                 .await
             }
             $crate::storage::Db::Postgres($pool) => {
-                ::tracing::Instrument::instrument(
-                    async { $body },
-                    $crate::storage::db_span("postgresql"),
+                $crate::storage::deadline::bounded(
+                    $store.timeout,
+                    ::tracing::Instrument::instrument(
+                        async { $body },
+                        $crate::storage::db_span("postgresql"),
+                    ),
                 )
                 .await
             }
@@ -122,21 +129,29 @@ macro_rules! on_writer {
 }
 pub(crate) use on_writer;
 
-/// Runs `$body` inside a write transaction bound to `$tx`; `$body` must commit it. The body is
-/// written once and compiled for each backend: statements that differ take the transaction's
-/// connection (`&mut *tx`) as a [`txops::TxConn`].
+/// Runs `$body` inside a write transaction bound to `$tx`; `$body` must commit it, and gives
+/// the outcome (a `Result`; a `?` in it ends the transaction, not the function around it). The
+/// body is written once and compiled for each backend: statements that differ take the
+/// transaction's connection (`&mut *tx`) as a [`txops::TxConn`]. On PostgreSQL the whole
+/// transaction is bounded by `database.timeout` ([`deadline`]).
 macro_rules! in_write_tx {
     ($store:expr, $tx:ident => $body:expr) => {
         match &$store.db {
             $crate::storage::Db::Sqlite(pools) => {
-                #[allow(unused_mut)]
-                let mut $tx = pools.write.begin_with("BEGIN IMMEDIATE").await?;
-                $body
+                async {
+                    #[allow(unused_mut)]
+                    let mut $tx = pools.write.begin_with("BEGIN IMMEDIATE").await?;
+                    $body
+                }
+                .await
             }
             $crate::storage::Db::Postgres(pool) => {
-                #[allow(unused_mut)]
-                let mut $tx = pool.begin().await?;
-                $body
+                $crate::storage::deadline::bounded($store.timeout, async {
+                    #[allow(unused_mut)]
+                    let mut $tx = pool.begin().await?;
+                    $body
+                })
+                .await
             }
         }
     };
@@ -169,6 +184,8 @@ pub struct Store {
     pay_batch: Option<std::sync::Arc<pay_batch::PayBatch>>,
     /// PostgreSQL: new orders written several to a statement ([`create_batch`]).
     create_batch: Option<std::sync::Arc<create_batch::CreateBatch>>,
+    /// PostgreSQL: how long an operation waits for the database's answer ([`deadline`]).
+    pub(crate) timeout: Duration,
 }
 
 /// Which backend a store runs on.
@@ -225,6 +242,7 @@ impl Store {
                 sequencer: sequencer::Sequencer::new(),
                 pay_batch: None,
                 create_batch: None,
+                timeout: settings.timeout.0,
             })
         } else {
             // Every statement is short and prepared once per connection: compiling a plan to
@@ -238,6 +256,7 @@ impl Store {
                 .max_connections(settings.max_connections)
                 .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(10))
+                .after_release(deadline::after_release)
                 .connect_with(options.clone())
                 .await
                 .context("connecting to PostgreSQL")?;
@@ -246,13 +265,18 @@ impl Store {
                 .max_connections(settings.max_connections.div_ceil(2))
                 .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(10))
+                .after_release(deadline::after_release)
                 .connect_lazy_with(lookup_options(options.clone()));
             Ok(Self {
                 db: Db::Postgres(pool),
                 lookups: Some(lookups),
                 sequencer: sequencer::Sequencer::new(),
-                pay_batch: Some(pay_batch::PayBatch::new(options.clone())),
-                create_batch: Some(create_batch::CreateBatch::new(options)),
+                pay_batch: Some(pay_batch::PayBatch::new(
+                    options.clone(),
+                    settings.timeout.0,
+                )),
+                create_batch: Some(create_batch::CreateBatch::new(options, settings.timeout.0)),
+                timeout: settings.timeout.0,
             })
         }
     }
@@ -324,7 +348,9 @@ impl Store {
     pub async fn catch_up_events(&self) -> Result<(), sqlx::Error> {
         match &self.db {
             Db::Sqlite(_) => Ok(()),
-            Db::Postgres(pool) => self.sequencer.catch_up(pool).await,
+            Db::Postgres(pool) => {
+                deadline::bounded(self.timeout, self.sequencer.catch_up(pool)).await
+            }
         }
     }
 

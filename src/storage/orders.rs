@@ -54,28 +54,34 @@ impl Store {
                     if batched == Batched::Yes {
                         return Ok(());
                     }
-                    let alone = Self::create_alone(pool, new, &audit, &event, answer, now).await;
-                    match alone {
-                        // A batch whose answer was lost may have committed this order: the
-                        // lone copy then fails on one of its unique keys, and the order stored
-                        // under its id, made for this request, at its time, is the batch's.
-                        Err(e) if batched == Batched::Unknown && is_some_unique_violation(&e) => {
-                            let (stored,): (bool,) = sqlx::query_as(
-                                "select exists (select 1 from payment
+                    let alone =
+                        async { Self::create_alone(pool, new, &audit, &event, answer, now).await };
+                    let checked = async {
+                        match alone.await {
+                            // A batch whose answer was lost may have committed this order: the
+                            // lone copy then fails on one of its unique keys, and the order stored
+                            // under its id, made for this request, at its time, is the batch's.
+                            Err(e)
+                                if batched == Batched::Unknown && is_some_unique_violation(&e) =>
+                            {
+                                let (stored,): (bool,) = sqlx::query_as(
+                                    "select exists (select 1 from payment
                                                 where payment_id = $1 and created_at = $2)",
-                            )
-                            .bind(&new.row.payment_id)
-                            .bind(&new.row.created_at)
-                            .fetch_one(pool)
-                            .await?;
-                            if stored {
-                                Ok(())
-                            } else {
-                                Err(e)
+                                )
+                                .bind(&new.row.payment_id)
+                                .bind(&new.row.created_at)
+                                .fetch_one(pool)
+                                .await?;
+                                if stored {
+                                    Ok(())
+                                } else {
+                                    Err(e)
+                                }
                             }
+                            other => other,
                         }
-                        other => other,
-                    }
+                    };
+                    super::deadline::bounded(self.timeout, checked).await
                 }
             }
         }
@@ -110,10 +116,9 @@ impl Store {
                     .await?
             }
             super::Db::Postgres(pool) => {
-                sqlx::query_as(&format!("{SELECT} = any($1)"))
-                    .bind(keys)
-                    .fetch_all(pool)
-                    .await?
+                let sql = format!("{SELECT} = any($1)");
+                let read = sqlx::query_as(&sql).bind(keys).fetch_all(pool);
+                super::deadline::bounded(self.timeout, read).await?
             }
         };
         let mut held: Vec<HeldItem> = found
@@ -157,7 +162,7 @@ impl Store {
                 .await?
             }
             super::Db::Postgres(pool) => {
-                list_query(
+                let read = list_query(
                     &PG_LIST,
                     agency,
                     dossier_code,
@@ -167,8 +172,8 @@ impl Store {
                     after,
                     limit,
                 )
-                .fetch_all(pool)
-                .await?
+                .fetch_all(pool);
+                super::deadline::bounded(self.timeout, read).await?
             }
         };
         rows.into_iter().map(PaymentLoadRow::into_record).collect()

@@ -181,12 +181,12 @@ impl Store {
         let rows: Vec<(String, String, Option<i64>)> = match &self.db {
             super::Db::Postgres(pool) => {
                 let pool = self.lookups.as_ref().unwrap_or(pool);
-                sqlx::query_as(
+                let read = sqlx::query_as(
                     "select event_id, body, sequence from event where event_id = any($1)",
                 )
                 .bind(event_ids)
-                .fetch_all(pool)
-                .await?
+                .fetch_all(pool);
+                super::deadline::bounded(self.timeout, read).await?
             }
             // In-process reads: one per event costs no round trip.
             super::Db::Sqlite(pools) => {
@@ -220,7 +220,9 @@ impl Store {
             return Ok(Vec::new());
         }
         match &self.db {
-            super::Db::Postgres(pool) => pg_record_tries(pool, tries).await,
+            super::Db::Postgres(pool) => {
+                super::deadline::bounded(self.timeout, pg_record_tries(pool, tries)).await
+            }
             super::Db::Sqlite(pools) => sqlite_record_tries(&pools.write, tries).await,
         }
     }

@@ -1,14 +1,17 @@
-//! PostgreSQL: the database goes away (its connections cut, new ones refused) and comes back.
-//! Meanwhile every request is answered 503 `database_unavailable` with `Retry-After`, and
-//! nothing of the database's error in the body; a write retried with its key once the database
-//! is back is done, once.
+//! PostgreSQL: the database goes away (its connections cut, new ones refused; or, worse, it
+//! stops answering with its connections left open) and comes back. Meanwhile every request is
+//! answered 503 `database_unavailable` with `Retry-After`, within `database.timeout` when the
+//! database is silent, and nothing of the database's error in the body; a write retried with
+//! its key once the database is back is done, once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use reqwest::Response;
 use serde_json::json;
 
+use std::time::{Duration, Instant};
+
 use crate::helpers::expect_json;
-use crate::relay::{app_through_relay, Cut};
+use crate::relay::{app_through_relay, app_through_relay_with, Cut};
 
 async fn assert_unavailable(res: Response, what: &str) {
     assert_eq!(res.status().as_u16(), 503, "{what}");
@@ -54,4 +57,100 @@ async fn while_the_database_is_down_requests_are_told_to_retry_and_nothing_is_ha
     )
     .await;
     assert_eq!(page["data"].as_array().unwrap().len(), 1, "{page}");
+}
+
+/// Asserts that `request` is answered 503 `database_unavailable` within `within`.
+async fn unavailable_within(
+    request: impl std::future::Future<Output = Response>,
+    within: Duration,
+    what: &str,
+) {
+    let res = tokio::time::timeout(within, request)
+        .await
+        .unwrap_or_else(|_| panic!("{what} waited more than {within:?}"));
+    assert_unavailable(res, what).await;
+}
+
+#[tokio::test]
+async fn a_database_that_stops_answering_is_waited_on_for_its_timeout_and_its_connections_left() {
+    let check =
+        "a_database_that_stops_answering_is_waited_on_for_its_timeout_and_its_connections_left";
+    // Pools of one or two connections: a connection kept after the silence would be the pool.
+    let settings = [
+        ("LANDPAY__DATABASE__TIMEOUT", "1s"),
+        ("LANDPAY__DATABASE__MAX_CONNECTIONS", "2"),
+    ];
+    let Some((relay, app)) =
+        app_through_relay_with(check, b"no statement is marked", true, &settings).await
+    else {
+        return;
+    };
+    let token = app.portal();
+    let earlier = app.payment(1_000_000).await;
+    let id = earlier["id"].as_str().unwrap();
+    let path = format!("/v1/payments/{id}");
+    expect_json(app.get(&path, &token).await, 200).await;
+    let attempt = app.attempt(id, "vnpay").await;
+    let params = app.ipn_params(attempt["reference"].as_str().unwrap(), 1_000_000, "00");
+    let secret = app.vnpay_secret();
+    let notice = app.notice("N-SILENT-1", 2_000_000, "2099-12-31").await;
+    let body = json!({"agency_code": "HN-VPDKDD", "dossier_code": "D-SILENT-1",
+                      "items": [{"notice_id": notice["id"]}], "payer": {"name": "A"}});
+
+    // Every connection back in its pool first: one that is being handed back (tried with a
+    // ping) as the database falls silent waits until the operating system gives up on it.
+    let idle_by = Instant::now() + Duration::from_secs(5);
+    let all_idle = || {
+        let (open, idle) = app.state.store.pool_stats();
+        usize::try_from(open).is_ok_and(|open| idle >= open)
+    };
+    while !all_idle() {
+        assert!(
+            Instant::now() < idle_by,
+            "{:?}",
+            app.state.store.pool_stats()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    relay.fall_silent();
+    // One wait of 1 s, or two for a write that tries a batch, then alone; not ten minutes.
+    let bound = Duration::from_secs(5);
+    unavailable_within(app.get(&path, &token), bound, "a read").await;
+    let write = app.post_idem("/v1/payments", &token, "silent-1", &body);
+    unavailable_within(write, bound, "a write").await;
+    let answer = tokio::time::timeout(bound, app.ipn(&params, &secret))
+        .await
+        .expect("the IPN is answered in time");
+    assert_eq!(answer["RspCode"], "99", "{answer}");
+
+    // The database answers again, on new connections: the service uses them, not the dead ones.
+    relay.answer_again();
+    let back_by = Instant::now() + Duration::from_secs(10);
+    loop {
+        let res = app.get(&path, &token).await;
+        if res.status().as_u16() == 200 {
+            break;
+        }
+        let status = res.status();
+        assert!(
+            Instant::now() < back_by,
+            "the service did not come back: {status} {} {:?}",
+            res.text().await.unwrap(),
+            app.state.store.pool_stats()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let created = app
+        .post_idem("/v1/payments", &token, "silent-1", &body)
+        .await;
+    assert!(created.headers().get("idempotent-replayed").is_none());
+    let created = expect_json(created, 201).await;
+    let again = app
+        .post_idem("/v1/payments", &token, "silent-1", &body)
+        .await;
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(expect_json(again, 201).await, created);
+    let answer = app.ipn(&params, &secret).await;
+    assert_eq!(answer["RspCode"], "00", "{answer}");
+    assert_eq!(app.payment_status(id).await["status"], "paid");
 }

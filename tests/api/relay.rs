@@ -20,6 +20,25 @@ pub struct Relay {
     armed: Arc<AtomicU8>,
     /// How many connections were cut.
     pub cuts: Arc<AtomicUsize>,
+    silence: Arc<Silence>,
+}
+
+/// A database that stops answering without closing anything (its host gone): the connections
+/// open when it fell silent pass nothing ever again, and new ones are accepted and never
+/// answered until it answers again.
+#[derive(Default)]
+struct Silence {
+    on: AtomicBool,
+    /// Connections numbered below this one are dead.
+    dead_below: AtomicUsize,
+    /// Connections opened so far.
+    opened: AtomicUsize,
+}
+
+impl Silence {
+    fn dead(&self, connection: usize) -> bool {
+        connection < self.dead_below.load(SeqCst)
+    }
 }
 
 /// Where the next cut falls, on a connection that has prepared the marked statement.
@@ -73,13 +92,24 @@ pub async fn app_through_relay(
     marker: &'static [u8],
     driven: bool,
 ) -> Option<(Relay, TestApp)> {
+    app_through_relay_with(check, marker, driven, &[]).await
+}
+
+/// [`app_through_relay`] with further settings.
+pub async fn app_through_relay_with(
+    check: &str,
+    marker: &'static [u8],
+    driven: bool,
+    settings: &[(&str, &str)],
+) -> Option<(Relay, TestApp)> {
     let db = Arc::new(TestDb::postgres_for(check).await?);
     let relay = Relay::start(&db.url, marker).await;
-    let url = [("LANDPAY__DATABASE__URL", relay.url.as_str())];
+    let mut all = vec![("LANDPAY__DATABASE__URL", relay.url.as_str())];
+    all.extend_from_slice(settings);
     let app = if driven {
-        spawn_app_driven_on(db, &url).await
+        spawn_app_driven_on(db, &all).await
     } else {
-        spawn_app_on(db, &url).await
+        spawn_app_on(db, &all).await
     };
     Some((relay, app))
 }
@@ -95,21 +125,51 @@ impl Relay {
         let here = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
         let url = db_url.replacen(&upstream, &here, 1);
         let (armed, cuts) = (Arc::new(AtomicU8::new(0)), Arc::new(AtomicUsize::new(0)));
-        let (a, c) = (Arc::clone(&armed), Arc::clone(&cuts));
+        let silence = Arc::new(Silence::default());
+        let (a, c, s) = (Arc::clone(&armed), Arc::clone(&cuts), Arc::clone(&silence));
         tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
+            while let Ok((mut client, _)) = listener.accept().await {
                 if a.load(SeqCst) == Cut::Everything.code() {
                     drop(client);
+                    continue;
+                }
+                let connection = s.opened.fetch_add(1, SeqCst);
+                if s.on.load(SeqCst) {
+                    // Taken, read and never answered.
+                    tokio::spawn(async move {
+                        let mut buf = vec![0_u8; 16 * 1024];
+                        while let Ok(1..) = client.read(&mut buf).await {}
+                    });
                     continue;
                 }
                 let Ok(server) = TcpStream::connect(&upstream).await else {
                     return;
                 };
                 let (a, c) = (Arc::clone(&a), Arc::clone(&c));
-                tokio::spawn(relay(client, server, marker, (a, c)));
+                let quiet = (Arc::clone(&s), connection);
+                tokio::spawn(relay(client, server, marker, (a, c), quiet));
             }
         });
-        Self { url, armed, cuts }
+        Self {
+            url,
+            armed,
+            cuts,
+            silence,
+        }
+    }
+
+    /// The database stops answering: nothing passes on the connections open now, ever again,
+    /// and new connections are taken and never answered, until [`Relay::answer_again`].
+    pub fn fall_silent(&self) {
+        let s = &self.silence;
+        s.on.store(true, SeqCst);
+        s.dead_below.store(s.opened.load(SeqCst), SeqCst);
+    }
+
+    /// New connections reach the database again (the connections open while it was silent
+    /// stay dead).
+    pub fn answer_again(&self) {
+        self.silence.on.store(false, SeqCst);
     }
 
     pub fn arm(&self, cut: Cut) {
@@ -126,14 +186,19 @@ async fn relay(
     server: TcpStream,
     marker: &[u8],
     (armed, cuts): (Arc<AtomicU8>, Arc<AtomicUsize>),
+    (silence, connection): (Arc<Silence>, usize),
 ) {
     let (mut from_client, mut to_client) = client.into_split();
     let (mut from_server, mut to_server) = server.into_split();
     let cut = Arc::new(AtomicBool::new(false));
     let back = Arc::clone(&cut);
+    let quiet = Arc::clone(&silence);
     tokio::spawn(async move {
         let mut buf = vec![0_u8; 64 * 1024];
         while let Ok(n @ 1..) = from_server.read(&mut buf).await {
+            if quiet.dead(connection) {
+                continue;
+            }
             if back.load(SeqCst) || to_client.write_all(&buf[..n]).await.is_err() {
                 break; // the answer after the cut is dropped, and the client's side closed
             }
@@ -142,6 +207,9 @@ async fn relay(
     let mut bind: Option<Vec<u8>> = None;
     let mut buf = vec![0_u8; 64 * 1024];
     while let Ok(n @ 1..) = from_client.read(&mut buf).await {
+        if silence.dead(connection) {
+            continue;
+        }
         let chunk = &buf[..n];
         let preparing = prepared_name(chunk, marker);
         let running = bind.as_ref().is_some_and(|b| find(chunk, b).is_some());

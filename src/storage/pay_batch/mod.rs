@@ -118,6 +118,11 @@ impl Work for Callbacks {
     const SLOTS: usize = SLOTS;
     const MAX: usize = MAX;
 
+    /// Abandoned: its commit may have happened, as when a commit's answer is lost.
+    fn unanswered() -> Self::Outcome {
+        Err(super::deadline::timed_out().to_string())
+    }
+
     /// Decides a batch. A second copy of a callback already in the batch goes back at once.
     async fn run(pool: &PgPool, batch: Vec<Item>) -> Vec<Self::Outcome> {
         let mut seen = HashSet::new();

@@ -1,0 +1,140 @@
+//! PostgreSQL: how long the service waits for the database's answer (`database.timeout`).
+//!
+//! A database that stops answering without closing its connections — its host gone, a network
+//! partition, a failover to another machine behind the same name — would otherwise hold each
+//! request that reaches it until the operating system gives up on the connection, a quarter of
+//! an hour later, and with it a connection of the pool. So:
+//!
+//! - each operation (a statement, or a transaction with its statements, as the store's macros
+//!   run them; a batch of the group commits) is given `database.timeout`; past it, it is
+//!   abandoned and fails as the database being unavailable (`503 database_unavailable`, or
+//!   the gateway's retry answer), exactly as when the connection is lost: a write whose answer
+//!   did not come may have been committed, and every such write is safe to retry (the caller's
+//!   idempotency key, the gateway's resend);
+//! - a connection given back after an abandoned operation is tried before it goes back to its
+//!   pool ([`after_release`]): one that does not answer within [`RELEASE_PING`] is closed, not
+//!   kept, so that once the database answers again (at the same address or a new one) the pool
+//!   opens fresh connections instead of waiting on dead ones.
+//!
+//! SQLite runs in the process: its waits are bounded by `database.busy_timeout`.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::LazyLock;
+use std::time::{Duration, Instant};
+
+use futures_util::future::BoxFuture;
+use sqlx::pool::PoolConnectionMetadata;
+use sqlx::{Connection, PgConnection};
+
+/// How long a connection given back after an abandoned operation may take to answer a ping.
+pub const RELEASE_PING: Duration = Duration::from_secs(1);
+
+/// For how long after an operation was abandoned each connection given back is tried: the
+/// database may have stopped answering on connections other than the one that was abandoned.
+const SUSPECT_FOR: Duration = Duration::from_secs(60);
+
+static STARTED: LazyLock<Instant> = LazyLock::new(Instant::now);
+
+/// When the last operation was abandoned, in milliseconds after [`STARTED`] (0: never).
+static LAST_ABANDONED: AtomicU64 = AtomicU64::new(0);
+
+fn millis_since_start() -> u64 {
+    u64::try_from(STARTED.elapsed().as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1)
+}
+
+fn abandoned() {
+    LAST_ABANDONED.store(millis_since_start(), Ordering::Relaxed);
+}
+
+/// Whether an operation was abandoned within [`SUSPECT_FOR`].
+fn suspect() -> bool {
+    let last = LAST_ABANDONED.load(Ordering::Relaxed);
+    last != 0
+        && millis_since_start().saturating_sub(last)
+            <= u64::try_from(SUSPECT_FOR.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The error of an operation abandoned after `database.timeout`: an I/O time-out, which the
+/// API answers as the database being unavailable.
+pub fn timed_out() -> sqlx::Error {
+    sqlx::Error::Io(std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        "PostgreSQL did not answer within database.timeout",
+    ))
+}
+
+/// The outcome of an operation that can stand for its abandonment.
+pub trait Abandonable {
+    fn abandoned() -> Self;
+}
+
+impl<T, E: From<sqlx::Error>> Abandonable for Result<T, E> {
+    fn abandoned() -> Self {
+        Err(timed_out().into())
+    }
+}
+
+/// Runs `operation`, abandoned (dropped, and its connection tried on release) after `limit`.
+pub async fn bounded<R: Abandonable>(limit: Duration, operation: impl Future<Output = R>) -> R {
+    within(limit, operation).await.unwrap_or_else(R::abandoned)
+}
+
+/// Runs `operation` for `limit` at most; `None` when it was abandoned.
+pub async fn within<F: Future>(limit: Duration, operation: F) -> Option<F::Output> {
+    let operation = std::pin::pin!(operation);
+    match tokio::time::timeout(limit, operation).await {
+        Ok(outcome) => Some(outcome),
+        Err(_) => {
+            // Noted before the operation (which holds the connection) is dropped, at the end of
+            // this function: its connection is given back then.
+            abandoned();
+            tracing::warn!(
+                timeout_ms = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX),
+                "PostgreSQL did not answer in time; the operation was abandoned"
+            );
+            None
+        }
+    }
+}
+
+/// The pools' test of a connection given back: while an operation was abandoned lately, it must
+/// answer a ping within [`RELEASE_PING`] to go back to its pool; otherwise it is closed.
+pub fn after_release(
+    conn: &mut PgConnection,
+    _: PoolConnectionMetadata,
+) -> BoxFuture<'_, Result<bool, sqlx::Error>> {
+    Box::pin(async move {
+        if !suspect() {
+            return Ok(true);
+        }
+        match tokio::time::timeout(RELEASE_PING, conn.ping()).await {
+            Ok(answered) => answered.map(|()| true),
+            // An error closes it at once, without a goodbye it would wait on.
+            Err(_) => Err(timed_out()),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_operation_past_its_limit_is_abandoned_as_a_time_out() {
+        let quick: Result<u8, sqlx::Error> = bounded(Duration::from_secs(5), async { Ok(7) }).await;
+        assert_eq!(quick.unwrap(), 7);
+        let slow: Result<u8, sqlx::Error> = bounded(Duration::from_millis(20), async {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            Ok(7)
+        })
+        .await;
+        let Err(sqlx::Error::Io(e)) = slow else {
+            panic!("{slow:?}")
+        };
+        assert_eq!(e.kind(), std::io::ErrorKind::TimedOut);
+        assert!(suspect());
+    }
+}
