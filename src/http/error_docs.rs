@@ -19,8 +19,9 @@ const VALIDATION_FAILED: (&str, &str) = (
 /// What `database_unavailable` means and what to do.
 const DATABASE_UNAVAILABLE: (&str, &str) = (
     "The service could not reach its database, lost its connection in the middle of the \
-     request, or found no connection free in time. Nothing is wrong with the request. A \
-     write may or may not have been stored.",
+     request, found no connection free in time, or waited longer than it waits for the \
+     database's answer (`database.timeout`). Nothing is wrong with the request. A write may \
+     or may not have been stored.",
     "Retry after the seconds in the `Retry-After` header. Retry a write with the same \
      `Idempotency-Key` and body: if it was stored, its first answer is replayed.",
 );

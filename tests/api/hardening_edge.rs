@@ -198,73 +198,18 @@ async fn a_stalled_body_is_closed_with_408() {
     assert!(started.elapsed() < Duration::from_secs(5));
 }
 
-/// A TCP relay to PostgreSQL that can stop passing bytes: a database that no longer answers.
-async fn relay_to(target: String, open: std::sync::Arc<std::sync::atomic::AtomicBool>) -> u16 {
-    use std::sync::atomic::Ordering;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((client, _)) = listener.accept().await {
-            let Ok(server) = tokio::net::TcpStream::connect(&target).await else {
-                continue;
-            };
-            let open = open.clone();
-            tokio::spawn(async move {
-                let (mut cr, mut cw) = client.into_split();
-                let (mut sr, mut sw) = server.into_split();
-                let o1 = open.clone();
-                let up = async move {
-                    let mut buf = vec![0u8; 16384];
-                    while let Ok(n) = cr.read(&mut buf).await {
-                        if n == 0 || !o1.load(Ordering::SeqCst) {
-                            std::future::pending::<()>().await;
-                        }
-                        if sw.write_all(&buf[..n]).await.is_err() {
-                            break;
-                        }
-                    }
-                };
-                let down = async move {
-                    let mut buf = vec![0u8; 16384];
-                    while let Ok(n) = sr.read(&mut buf).await {
-                        if n == 0 || !open.load(Ordering::SeqCst) {
-                            std::future::pending::<()>().await;
-                        }
-                        if cw.write_all(&buf[..n]).await.is_err() {
-                            break;
-                        }
-                    }
-                };
-                tokio::join!(up, down);
-            });
-        }
-    });
-    port
-}
-
 #[tokio::test]
 async fn readyz_answers_503_within_a_second_when_the_database_stops_answering() {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    let Ok(pg) = std::env::var("TEST_DATABASE_URL") else {
-        // SQLite is a file in the process: it cannot stop answering the way a server does.
+    // SQLite is a file in the process: it cannot stop answering the way a server does.
+    let check = "readyz_answers_503_within_a_second_when_the_database_stops_answering";
+    let Some((relay, app)) =
+        crate::relay::app_through_relay(check, b"no statement is marked", false).await
+    else {
         return;
     };
-    let db = std::sync::Arc::new(crate::helpers::TestDb::new().await);
-    let open = std::sync::Arc::new(AtomicBool::new(true));
-    let host = pg
-        .split('@')
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .unwrap()
-        .to_owned();
-    let port = relay_to(host.clone(), open.clone()).await;
-    let relayed = db.url.replace(&host, &format!("127.0.0.1:{port}"));
-    let app =
-        crate::helpers::spawn_app_on(db.clone(), &[("LANDPAY__DATABASE__URL", relayed.as_str())])
-            .await;
     let res = app.request(Method::GET, "/readyz").send().await.unwrap();
     assert_eq!(res.status().as_u16(), 200);
-    open.store(false, Ordering::SeqCst);
+    relay.fall_silent();
     let started = Instant::now();
     let res = app.request(Method::GET, "/readyz").send().await.unwrap();
     assert_eq!(res.status().as_u16(), 503);
