@@ -32,7 +32,10 @@ impl Store {
                    where p.paid_at >= $1 and p.paid_at < $2 and p.status in ('paid', 'partially_refunded', 'refunded')
                      and ($3 is null or p.agency_code = $3)
                    order by p.payment_id, pl.position";
-        on_pool!(self, pool => {
+        // Years of lines are sorted before the first comes and stream for as long as they take:
+        // on PostgreSQL the report waits `deadline::LONG`, not the requests' `database.timeout`.
+        let streaming = self.with_timeout(super::deadline::LONG);
+        on_pool!(streaming, pool => {
             let mut rows = sqlx::query_as::<_, MoneyLine>(sql).bind(ts(from)).bind(ts(to)).bind(agency).fetch(pool);
             while let Some(row) = rows.try_next().await? {
                 each(row);

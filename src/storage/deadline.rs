@@ -27,6 +27,10 @@ use futures_util::future::BoxFuture;
 use sqlx::pool::PoolConnectionMetadata;
 use sqlx::{Connection, PgConnection};
 
+/// The bound of the operations that may legitimately run long: the retention sweep's pass and
+/// a collections report's stream.
+pub const LONG: Duration = Duration::from_secs(30 * 60);
+
 /// How long a connection given back after an abandoned operation may take to answer a ping.
 pub const RELEASE_PING: Duration = Duration::from_secs(1);
 

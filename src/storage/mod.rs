@@ -281,6 +281,14 @@ impl Store {
         }
     }
 
+    /// The same store, its operations bounded by `timeout` instead of `database.timeout`.
+    pub(crate) fn with_timeout(&self, timeout: Duration) -> Self {
+        Self {
+            timeout,
+            ..self.clone()
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         match self.db {
             Db::Sqlite(_) => Backend::Sqlite,

@@ -32,7 +32,10 @@ impl Store {
                    select pl.source from payment_line pl join payment p on p.payment_id = pl.payment_id
                    where p.status not in {CLOSED} or p.updated_at >= $1)"
         );
-        in_write_tx!(self, tx => {
+        // A first pass over years of closed orders may take minutes: the sweep waits
+        // `deadline::LONG`, not the requests' `database.timeout`.
+        let sweep = self.with_timeout(super::deadline::LONG);
+        in_write_tx!(sweep, tx => {
             let orders = sqlx::query(&payments_sql)
                 .bind(&cutoff)
                 .bind(ANONYMISED_PAYER)

@@ -154,3 +154,63 @@ async fn a_database_that_stops_answering_is_waited_on_for_its_timeout_and_its_co
     assert_eq!(answer["RspCode"], "00", "{answer}");
     assert_eq!(app.payment_status(id).await["status"], "paid");
 }
+
+#[tokio::test]
+async fn the_retention_pass_and_a_long_report_are_not_held_to_the_requests_timeout() {
+    let check = "the_retention_pass_and_a_long_report_are_not_held_to_the_requests_timeout";
+    let Some(db) = crate::helpers::TestDb::postgres_for(check).await else {
+        return;
+    };
+    let settings = [("LANDPAY__DATABASE__TIMEOUT", "100ms")];
+    let app = crate::helpers::spawn_app_driven_on(std::sync::Arc::new(db), &settings).await;
+    // Decades-old closed orders, each with one paid line: far more than 100 ms of work.
+    const ORDERS: i64 = 200_000;
+    let pool = app.state.store.lookup_pool().unwrap();
+    sqlx::query(
+        "insert into payment (payment_id, agency_code, status, amount, payer, locale, created_by,
+                              expires_at, paid_at, created_at, updated_at)
+         select 'pay_old_' || n, 'HN-VPDKDD', 'paid', 1000, '{\"name\":\"A\"}', 'vi', 'test',
+                '2000-01-01T00:00:00Z', '2000-01-01T00:00:00Z', '2000-01-01T00:00:00Z',
+                '2000-01-01T00:00:00Z'
+         from generate_series(1, $1) n",
+    )
+    .bind(ORDERS)
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into payment_line (payment_id, position, kind, source, name, amount)
+         select 'pay_old_' || n, 1, 'fee', 'fee', 'Phí', 1000 from generate_series(1, $1) n",
+    )
+    .bind(ORDERS)
+    .execute(pool)
+    .await
+    .unwrap();
+
+    let started = Instant::now();
+    let mut lines = 0_i64;
+    let from = chrono::DateTime::parse_from_rfc3339("1999-12-31T00:00:00Z").unwrap();
+    let to = chrono::DateTime::parse_from_rfc3339("2000-01-02T00:00:00Z").unwrap();
+    app.state
+        .store
+        .paid_lines(from.into(), to.into(), None, &mut |_| lines += 1)
+        .await
+        .unwrap();
+    assert_eq!(lines, ORDERS);
+    let report_took = started.elapsed();
+
+    let started = Instant::now();
+    landpay::workers::retention_sweep(&app.state).await.unwrap();
+    let sweep_took = started.elapsed();
+    let (left,): (i64,) =
+        sqlx::query_as("select count(*) from payment where payer not like '%anonymised%'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(left, 0);
+    // The point: each took longer than database.timeout, and was not abandoned.
+    assert!(
+        report_took > Duration::from_millis(100) && sweep_took > Duration::from_millis(100),
+        "the seeded work was too small to show anything: report {report_took:?}, sweep {sweep_took:?}"
+    );
+}
