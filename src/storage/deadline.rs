@@ -32,7 +32,7 @@ use sqlx::{Connection, PgConnection};
 pub const LONG: Duration = Duration::from_secs(30 * 60);
 
 /// How long a connection given back after an abandoned operation may take to answer a ping.
-pub const RELEASE_PING: Duration = Duration::from_secs(1);
+const RELEASE_PING: Duration = Duration::from_secs(1);
 
 /// For how long after an operation was abandoned each connection given back is tried: the
 /// database may have stopped answering on connections other than the one that was abandoned.

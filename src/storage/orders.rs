@@ -54,10 +54,8 @@ impl Store {
                     if batched == Batched::Yes {
                         return Ok(());
                     }
-                    let alone =
-                        async { Self::create_alone(pool, new, &audit, &event, answer, now).await };
                     let checked = async {
-                        match alone.await {
+                        match Self::create_alone(pool, new, &audit, &event, answer, now).await {
                             // A batch whose answer was lost may have committed this order: the
                             // lone copy then fails on one of its unique keys, and the order stored
                             // under its id, made for this request, at its time, is the batch's.
