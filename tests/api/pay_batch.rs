@@ -265,6 +265,54 @@ async fn a_burst_of_success_callbacks_comes_out_as_if_each_were_decided_alone() 
     }
 }
 
+/// A batch runs on a thread of its own: it commits while the thread of the request that
+/// queued it is busy — here blocked outright, as a worker is while it parses and verifies other
+/// requests — and the callback's answer is waiting when that thread comes back.
+#[tokio::test]
+async fn a_batch_commits_while_the_thread_that_queued_it_is_busy() {
+    let db = TestDb::new().await;
+    if !db.is_postgres() {
+        return; // SQLite decides every callback alone, on the caller's thread.
+    }
+    let store = fresh(&db).await;
+    let payment_id = order_with_attempt(&store, "B-T").await;
+    let mut callback = Box::pin(ipn(&store, "B-T", 1000, true));
+    // One poll queues the callback and starts its batch.
+    assert!(futures_util::FutureExt::now_or_never(&mut callback).is_none());
+    // This test's runtime has one thread, blocked from here until the watcher ends: a batch
+    // on it could not run.
+    let url = db.url.clone();
+    let watcher = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let pool = PgPool::connect(&url).await.unwrap();
+            for _ in 0..200 {
+                let (status,): (String,) =
+                    sqlx::query_as("select status from payment where payment_id = $1")
+                        .bind(&payment_id)
+                        .fetch_one(&pool)
+                        .await
+                        .unwrap();
+                if status == "paid" {
+                    return true;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            false
+        })
+    });
+    let paid = watcher.join().unwrap();
+    assert!(
+        paid,
+        "the order was not paid within 10 s while the thread that queued its callback was busy"
+    );
+    assert_eq!(callback.await.1, "00");
+    assert_eq!(logged_answers(&store, "B-T").await, ["00"]);
+}
+
 /// Runs each statement in turn: a test's sequences, functions and triggers.
 async fn run_each(pool: &PgPool, statements: &[&str]) {
     for sql in statements {
