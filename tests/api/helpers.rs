@@ -118,26 +118,33 @@ impl Drop for TestDb {
             let admin_url = admin_url.clone();
             let name = name.clone();
             // Drop runs outside async; use a thread with its own runtime.
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async move {
-                    if let Ok(mut conn) =
-                        <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url).await
-                    {
-                        let _ = sqlx::Executor::execute(
-                            &mut conn,
-                            format!("drop database if exists {name} with (force)").as_str(),
-                        )
-                        .await;
-                    }
-                });
+            let _ = on_own_thread(async move {
+                if let Ok(mut conn) =
+                    <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url).await
+                {
+                    let _ = sqlx::Executor::execute(
+                        &mut conn,
+                        format!("drop database if exists {name} with (force)").as_str(),
+                    )
+                    .await;
+                }
             })
             .join();
         }
     }
+}
+
+/// Runs `work` on a new thread with a runtime of its own, whatever the calling thread is doing.
+pub fn on_own_thread<T: Send + 'static>(
+    work: impl std::future::Future<Output = T> + Send + 'static,
+) -> std::thread::JoinHandle<T> {
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(work)
+    })
 }
 
 pub fn config_dir() -> PathBuf {

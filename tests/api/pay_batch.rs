@@ -15,7 +15,7 @@ use landpay::storage::transition::CallbackOutcome;
 use landpay::storage::Store;
 use sqlx::PgPool;
 
-use crate::helpers::{settings_for, TestDb};
+use crate::helpers::{on_own_thread, settings_for, TestDb};
 use crate::transition_contract::{
     callback_audits, ipn, ipn_answered_by, logged_answers, new_callback_id, order_with_attempt,
     rsp_code,
@@ -282,27 +282,21 @@ async fn a_batch_commits_while_the_thread_that_queued_it_is_busy() {
     // This test's runtime has one thread, blocked from here until the watcher ends: a batch
     // on it could not run.
     let url = db.url.clone();
-    let watcher = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let pool = PgPool::connect(&url).await.unwrap();
-            for _ in 0..200 {
-                let (status,): (String,) =
-                    sqlx::query_as("select status from payment where payment_id = $1")
-                        .bind(&payment_id)
-                        .fetch_one(&pool)
-                        .await
-                        .unwrap();
-                if status == "paid" {
-                    return true;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let watcher = on_own_thread(async move {
+        let pool = PgPool::connect(&url).await.unwrap();
+        for _ in 0..200 {
+            let (status,): (String,) =
+                sqlx::query_as("select status from payment where payment_id = $1")
+                    .bind(&payment_id)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            if status == "paid" {
+                return true;
             }
-            false
-        })
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        false
     });
     let paid = watcher.join().unwrap();
     assert!(
