@@ -333,8 +333,8 @@ impl Store {
         {
             Some(Written::Yes) => Batched::Yes,
             Some(Written::HandedBack) => Batched::No,
-            // The batch's answer was lost, or its task ended before it told (the runtime
-            // shutting down).
+            // The batch's answer was lost, or its task ended before it told (it panicked, or
+            // its runtime is shutting down).
             Some(Written::Unknown(_)) | None => Batched::Unknown,
         }
     }

@@ -108,7 +108,7 @@ impl<W: Work> Group<W> {
     }
 
     /// Queues a work and waits for its batch's outcome; `None` when the batch's task ended
-    /// before it told (the runtime is shutting down).
+    /// before it told (it panicked, or its runtime is shutting down).
     pub async fn submit(self: &Arc<Self>, item: W::Item) -> Option<W::Outcome> {
         let (done, outcome) = oneshot::channel();
         self.lock().push((item, done));

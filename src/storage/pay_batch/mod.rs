@@ -191,10 +191,10 @@ impl Store {
                 Err(PaymentStoreError::Db(sqlx::Error::Protocol(commit_failed)))
             }
             // The batch's task ended before it told this callback (it panicked, or its
-            // runtime is shutting down): nothing of it was committed, or its commit's reply never came. Either way
-            // the one-callback transaction decides it again; a callback the batch did commit
-            // then fails to be logged twice, and is answered and logged as an error, as when
-            // any commit's reply is lost.
+            // runtime is shutting down): nothing of it was committed, or its commit's reply
+            // never came. Either way the one-callback transaction decides it again; a callback
+            // the batch did commit then fails to be logged twice, and is answered and logged as
+            // an error, as when any commit's reply is lost.
             None => Ok(None),
         }
     }
