@@ -88,11 +88,7 @@ impl<W: Work> Group<W> {
     /// many connections, opened as they are needed; a batch is abandoned after `timeout`.
     pub fn new(options: sqlx::postgres::PgConnectOptions, timeout: Duration) -> Arc<Self> {
         let (slots, max) = (W::SLOTS.max(1), W::MAX.max(1));
-        let pool = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(u32::try_from(slots).unwrap_or(2))
-            .test_before_acquire(false)
-            .acquire_timeout(Duration::from_secs(10))
-            .after_release(super::deadline::after_release)
+        let pool = super::pg_pool_options(u32::try_from(slots).unwrap_or(2))
             .connect_lazy_with(super::lookup_options(options));
         Arc::new(Self {
             queue: Mutex::new(Vec::new()),

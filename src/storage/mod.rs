@@ -252,20 +252,12 @@ impl Store {
                 .context("reading database.url")?
                 .options([("jit", "off")]);
             // No ping before each acquire: a dead connection fails its statement and is dropped.
-            let pool = PgPoolOptions::new()
-                .max_connections(settings.max_connections)
-                .test_before_acquire(false)
-                .acquire_timeout(Duration::from_secs(10))
-                .after_release(deadline::after_release)
+            let pool = pg_pool_options(settings.max_connections)
                 .connect_with(options.clone())
                 .await
                 .context("connecting to PostgreSQL")?;
             // Opened as reads need them: half the main pool's size, on top of it.
-            let lookups = PgPoolOptions::new()
-                .max_connections(settings.max_connections.div_ceil(2))
-                .test_before_acquire(false)
-                .acquire_timeout(Duration::from_secs(10))
-                .after_release(deadline::after_release)
+            let lookups = pg_pool_options(settings.max_connections.div_ceil(2))
                 .connect_lazy_with(lookup_options(options.clone()));
             Ok(Self {
                 db: Db::Postgres(pool),
@@ -382,6 +374,18 @@ impl Store {
             }
         }
     }
+}
+
+/// The settings every PostgreSQL pool of the store shares, with `max` connections at most: a
+/// connection is not pinged when taken (a round trip saved on every operation), a free one is
+/// waited for 10 s at most, and after an abandoned operation each connection given back is
+/// tried before it is kept ([`deadline::after_release`]).
+pub(crate) fn pg_pool_options(max: u32) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(max)
+        .test_before_acquire(false)
+        .acquire_timeout(Duration::from_secs(10))
+        .after_release(deadline::after_release)
 }
 
 /// The connection options of the pool that reads a payment or a notice by its id: the plan
