@@ -34,7 +34,7 @@ impl Store {
                    order by p.payment_id, pl.position";
         // Years of lines are sorted before the first comes and stream for as long as they take:
         // on PostgreSQL the report waits `deadline::LONG`, not the requests' `database.timeout`.
-        let streaming = self.with_timeout(super::deadline::LONG);
+        let streaming = self.long();
         on_pool!(streaming, pool => {
             let mut rows = sqlx::query_as::<_, MoneyLine>(sql).bind(ts(from)).bind(ts(to)).bind(agency).fetch(pool);
             while let Some(row) = rows.try_next().await? {

@@ -14,7 +14,14 @@
 //! - a connection given back after an abandoned operation is tried before it goes back to its
 //!   pool ([`after_release`]): one that does not answer within [`RELEASE_PING`] is closed, not
 //!   kept, so that once the database answers again (at the same address or a new one) the pool
-//!   opens fresh connections instead of waiting on dead ones.
+//!   opens fresh connections instead of waiting on dead ones;
+//! - the server gives up too ([`server_bounds`]): dropping an operation stops the service
+//!   waiting, not the statement, which would otherwise run on — or wait on a lock, holding its
+//!   own — until it finished, long after its answer could matter. Every connection is opened
+//!   with `statement_timeout` and `idle_in_transaction_session_timeout` a little past its
+//!   operations' bound, so PostgreSQL cancels a statement, or ends a session left inside a
+//!   transaction, that the service has given up on. The service's own bound always comes first:
+//!   a statement is never cancelled under an operation still waiting for it.
 //!
 //! SQLite runs in the process: its waits are bounded by `database.busy_timeout`.
 
@@ -25,11 +32,16 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
 use sqlx::pool::PoolConnectionMetadata;
+use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection};
 
 /// The bound of the operations that may legitimately run long: the retention sweep's pass and
 /// a collections report's stream.
 pub const LONG: Duration = Duration::from_secs(30 * 60);
+
+/// How much longer than its operations' bound PostgreSQL lets a statement run, or a session sit
+/// idle inside a transaction, on a connection ([`server_bounds`]).
+const SERVER_MARGIN: Duration = Duration::from_secs(1);
 
 /// How long a connection given back after an abandoned operation may take to answer a ping.
 const RELEASE_PING: Duration = Duration::from_secs(1);
@@ -102,6 +114,33 @@ pub async fn within<F: Future>(limit: Duration, operation: F) -> Option<F::Outpu
             None
         }
     }
+}
+
+/// `options` with the server-side bounds of connections whose operations are abandoned after
+/// `limit`: PostgreSQL cancels a statement (a lock wait included) that runs longer than `limit`
+/// and [`SERVER_MARGIN`], and ends a session idle that long inside a transaction.
+pub fn server_bounds(options: PgConnectOptions, limit: Duration) -> PgConnectOptions {
+    let bound = format!("{}ms", (limit + SERVER_MARGIN).as_millis());
+    options.options([
+        ("statement_timeout", bound.as_str()),
+        ("idle_in_transaction_session_timeout", bound.as_str()),
+    ])
+}
+
+/// Applies PostgreSQL's migrations on a connection of their own, which the server does not
+/// bound: building an index over a large table may rightly take longer than any operation.
+pub async fn migrate_unbounded(
+    pool: &sqlx::PgPool,
+    migrator: &sqlx::migrate::Migrator,
+) -> Result<(), sqlx::migrate::MigrateError> {
+    let mut conn = pool.acquire().await?.detach();
+    sqlx::query("select set_config('statement_timeout', '0', false), set_config('idle_in_transaction_session_timeout', '0', false)")
+        .execute(&mut conn)
+        .await?;
+    let applied = migrator.run(&mut conn).await;
+    // Closed, not given back: its session has no bounds.
+    let _ = conn.close().await;
+    applied
 }
 
 /// The pools' test of a connection given back: while an operation was abandoned lately, it must

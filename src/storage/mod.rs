@@ -184,6 +184,9 @@ pub struct Store {
     pay_batch: Option<std::sync::Arc<pay_batch::PayBatch>>,
     /// PostgreSQL: new orders written several to a statement ([`create_batch`]).
     create_batch: Option<std::sync::Arc<create_batch::CreateBatch>>,
+    /// PostgreSQL: the pool of the operations that may run for [`deadline::LONG`] ([`Self::long`]),
+    /// whose connections the server bounds accordingly; opened as they are needed.
+    long: Option<PgPool>,
     /// PostgreSQL: how long an operation waits for the database's answer ([`deadline`]).
     pub(crate) timeout: Duration,
 }
@@ -242,15 +245,20 @@ impl Store {
                 sequencer: sequencer::Sequencer::new(),
                 pay_batch: None,
                 create_batch: None,
+                long: None,
                 timeout: settings.timeout.0,
             })
         } else {
             // Every statement is short and prepared once per connection: compiling a plan to
             // machine code (JIT, on by default from PostgreSQL 12 above a cost estimate) would
             // cost more than running it, and a generic plan's estimate can cross that line.
-            let options = sqlx::postgres::PgConnectOptions::from_str(url)
+            let unbounded = sqlx::postgres::PgConnectOptions::from_str(url)
                 .context("reading database.url")?
                 .options([("jit", "off")]);
+            // The server gives up on a statement soon after the service has ([`deadline`]).
+            let options = deadline::server_bounds(unbounded.clone(), settings.timeout.0);
+            let long = pg_pool_options(LONG_CONNECTIONS)
+                .connect_lazy_with(deadline::server_bounds(unbounded, deadline::LONG));
             // No ping before each acquire: a dead connection fails its statement and is dropped.
             let pool = pg_pool_options(settings.max_connections)
                 .connect_with(options.clone())
@@ -268,15 +276,23 @@ impl Store {
                     settings.timeout.0,
                 )),
                 create_batch: Some(create_batch::CreateBatch::new(options, settings.timeout.0)),
+                long: Some(long),
                 timeout: settings.timeout.0,
             })
         }
     }
 
-    /// The same store, its operations bounded by `timeout` instead of `database.timeout`.
-    pub(crate) fn with_timeout(&self, timeout: Duration) -> Self {
+    /// The same store for an operation that may rightly run for up to [`deadline::LONG`] (the
+    /// retention sweep's pass, a collections report's stream) instead of `database.timeout`: on
+    /// PostgreSQL, on connections of their own that the server bounds to match.
+    pub(crate) fn long(&self) -> Self {
+        let db = match (&self.db, &self.long) {
+            (Db::Postgres(_), Some(long)) => Db::Postgres(long.clone()),
+            (db, _) => db.clone(),
+        };
         Self {
-            timeout,
+            db,
+            timeout: deadline::LONG,
             ..self.clone()
         }
     }
@@ -292,7 +308,7 @@ impl Store {
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match &self.db {
             Db::Sqlite(pools) => SQLITE_MIGRATOR.run(&pools.write).await,
-            Db::Postgres(pool) => POSTGRES_MIGRATOR.run(pool).await,
+            Db::Postgres(pool) => deadline::migrate_unbounded(pool, &POSTGRES_MIGRATOR).await,
         }
         .context("applying migrations")
     }
@@ -375,6 +391,9 @@ impl Store {
         }
     }
 }
+
+/// Connections of the pool for [`deadline::LONG`] operations: the retention sweep and reports.
+const LONG_CONNECTIONS: u32 = 2;
 
 /// The settings every PostgreSQL pool of the store shares, with `max` connections at most: a
 /// connection is not pinged when taken (a round trip saved on every operation), a free one is

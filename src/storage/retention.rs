@@ -34,7 +34,7 @@ impl Store {
         );
         // A first pass over years of closed orders may take minutes: the sweep waits
         // `deadline::LONG`, not the requests' `database.timeout`.
-        let sweep = self.with_timeout(super::deadline::LONG);
+        let sweep = self.long();
         in_write_tx!(sweep, tx => {
             let orders = sqlx::query(&payments_sql)
                 .bind(&cutoff)

@@ -7,6 +7,7 @@
 
 use reqwest::Response;
 use serde_json::json;
+use sqlx::{Connection, PgConnection};
 
 use std::time::{Duration, Instant};
 
@@ -155,17 +156,109 @@ async fn a_database_that_stops_answering_is_waited_on_for_its_timeout_and_its_co
     assert_eq!(app.payment_status(id).await["status"], "paid");
 }
 
+/// Sessions of the connection's database waiting on a lock.
+async fn lock_waiters(conn: &mut PgConnection) -> i64 {
+    sqlx::query_scalar(
+        "select count(*) from pg_stat_activity
+         where datname = current_database() and wait_event_type = 'Lock'",
+    )
+    .fetch_one(conn)
+    .await
+    .unwrap()
+}
+
+/// A session of its own that holds `table` locked, every other session's reads included, from
+/// when this returns until `held` later.
+async fn lock_for(url: &str, table: &str, held: Duration) -> tokio::task::JoinHandle<()> {
+    let mut holder = PgConnection::connect(url).await.unwrap();
+    sqlx::query("begin").execute(&mut holder).await.unwrap();
+    sqlx::query(&format!("lock table {table} in access exclusive mode"))
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    tokio::spawn(async move {
+        tokio::time::sleep(held).await;
+        sqlx::query("rollback").execute(&mut holder).await.unwrap();
+    })
+}
+
 #[tokio::test]
-async fn the_retention_pass_and_a_long_report_are_not_held_to_the_requests_timeout() {
-    let check = "the_retention_pass_and_a_long_report_are_not_held_to_the_requests_timeout";
+async fn a_statement_the_service_gave_up_on_is_cancelled_by_the_server_too() {
+    let check = "a_statement_the_service_gave_up_on_is_cancelled_by_the_server_too";
     let Some(db) = crate::helpers::TestDb::postgres_for(check).await else {
         return;
     };
+    let url = db.url.clone();
+    let settings = [("LANDPAY__DATABASE__TIMEOUT", "200ms")];
+    let app = crate::helpers::spawn_app_driven_on(std::sync::Arc::new(db), &settings).await;
+    let token = app.portal();
+    let payment = app.payment(1_000_000).await;
+    let path = format!("/v1/payments/{}", payment["id"].as_str().unwrap());
+    let mut watcher = PgConnection::connect(&url).await.unwrap();
+    let held = Duration::from_secs(20);
+    let holder = lock_for(&url, "payment", held).await;
+
+    let asked = Instant::now();
+    unavailable_within(
+        app.get(&path, &token),
+        Duration::from_secs(5),
+        "a read behind a lock",
+    )
+    .await;
+    // The service has given up; its statement still waits on the server, holding its session.
+    let waiting = lock_waiters(&mut watcher).await;
+    assert_eq!(
+        waiting, 1,
+        "the abandoned read should still be waiting on the lock"
+    );
+    // Until the server's own bound, a little past the service's, cancels it: long before the
+    // lock is let go.
+    loop {
+        let waiting = lock_waiters(&mut watcher).await;
+        if waiting == 0 {
+            break;
+        }
+        assert!(
+            asked.elapsed() < held / 2,
+            "{waiting} abandoned statement(s) still waiting on the lock {:?} after the request",
+            asked.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Never before the service's own bound, and a margin past it.
+    assert!(
+        asked.elapsed() >= Duration::from_millis(1_200),
+        "{:?}",
+        asked.elapsed()
+    );
+    holder.abort();
+    drop(watcher);
+    // The connection the server cancelled the statement of was not left unusable.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.get(&path, &token).await.status().as_u16() != 200 {
+        assert!(
+            Instant::now() < deadline,
+            "reads did not recover after the lock went"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_retention_pass_a_long_report_and_migrations_are_not_held_to_the_requests_timeout() {
+    let check =
+        "the_retention_pass_a_long_report_and_migrations_are_not_held_to_the_requests_timeout";
+    let Some(db) = crate::helpers::TestDb::postgres_for(check).await else {
+        return;
+    };
+    let url = db.url.clone();
+    // The service gives up after 100 ms, the server on a statement 1.1 s in.
     let settings = [("LANDPAY__DATABASE__TIMEOUT", "100ms")];
     let app = crate::helpers::spawn_app_driven_on(std::sync::Arc::new(db), &settings).await;
     // Decades-old closed orders, each with one paid line: far more than 100 ms of work.
     const ORDERS: i64 = 200_000;
-    let pool = app.state.store.lookup_pool().unwrap();
+    // Seeded on a session of the test's own: the service's connections are bounded.
+    let mut seeder = PgConnection::connect(&url).await.unwrap();
     sqlx::query(
         "insert into payment (payment_id, agency_code, status, amount, payer, locale, created_by,
                               expires_at, paid_at, created_at, updated_at)
@@ -175,7 +268,7 @@ async fn the_retention_pass_and_a_long_report_are_not_held_to_the_requests_timeo
          from generate_series(1, $1) n",
     )
     .bind(ORDERS)
-    .execute(pool)
+    .execute(&mut seeder)
     .await
     .unwrap();
     sqlx::query(
@@ -183,10 +276,13 @@ async fn the_retention_pass_and_a_long_report_are_not_held_to_the_requests_timeo
          select 'pay_old_' || n, 1, 'fee', 'fee', 'Phí', 1000 from generate_series(1, $1) n",
     )
     .bind(ORDERS)
-    .execute(pool)
+    .execute(&mut seeder)
     .await
     .unwrap();
 
+    // Each waits on a lock for longer than the server's bound of the requests' connections.
+    let held = Duration::from_millis(1_600);
+    let holder = lock_for(&url, "payment_line", held).await;
     let started = Instant::now();
     let mut lines = 0_i64;
     let from = chrono::DateTime::parse_from_rfc3339("1999-12-31T00:00:00Z").unwrap();
@@ -198,19 +294,31 @@ async fn the_retention_pass_and_a_long_report_are_not_held_to_the_requests_timeo
         .unwrap();
     assert_eq!(lines, ORDERS);
     let report_took = started.elapsed();
+    holder.await.unwrap();
 
+    let holder = lock_for(&url, "payment", held).await;
     let started = Instant::now();
     landpay::workers::retention_sweep(&app.state).await.unwrap();
     let sweep_took = started.elapsed();
+    holder.await.unwrap();
     let (left,): (i64,) =
         sqlx::query_as("select count(*) from payment where payer not like '%anonymised%'")
-            .fetch_one(pool)
+            .fetch_one(&mut seeder)
             .await
             .unwrap();
     assert_eq!(left, 0);
-    // The point: each took longer than database.timeout, and was not abandoned.
+    // The point: each took longer than the server's bound of the requests' connections, and
+    // was neither abandoned nor cancelled.
     assert!(
-        report_took > Duration::from_millis(100) && sweep_took > Duration::from_millis(100),
-        "the seeded work was too small to show anything: report {report_took:?}, sweep {sweep_took:?}"
+        report_took >= held && sweep_took >= held,
+        "the locks held nothing up: report {report_took:?}, sweep {sweep_took:?}"
     );
+
+    // Migrations (here none left to apply) wait as long as they must: behind the lock, the
+    // migrator's read of what is applied.
+    let holder = lock_for(&url, "_sqlx_migrations", held).await;
+    let started = Instant::now();
+    app.state.store.migrate().await.unwrap();
+    assert!(started.elapsed() >= held, "{:?}", started.elapsed());
+    holder.await.unwrap();
 }
