@@ -394,14 +394,9 @@ async fn race(
         tokio::spawn(async move { Creations::write(&pool, &batches[i]).await })
     };
     let (a, b) = (run(0), run(1));
-    let waiting_sql = "select count(*) from pg_stat_activity
-                       where datname = current_database() and wait_event_type = 'Lock'";
     let mut waiting = 0_i64;
     for _ in 0..1_000 {
-        waiting = sqlx::query_scalar(waiting_sql)
-            .fetch_one(raw)
-            .await
-            .unwrap();
+        waiting = crate::helpers::lock_waiters(raw).await;
         if waiting == 2 {
             break;
         }

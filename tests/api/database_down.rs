@@ -11,7 +11,7 @@ use sqlx::{Connection, PgConnection};
 
 use std::time::{Duration, Instant};
 
-use crate::helpers::expect_json;
+use crate::helpers::{expect_json, lock_waiters};
 use crate::relay::{app_through_relay, app_through_relay_with, Cut};
 
 async fn assert_unavailable(res: Response, what: &str) {
@@ -154,17 +154,6 @@ async fn a_database_that_stops_answering_is_waited_on_for_its_timeout_and_its_co
     let answer = app.ipn(&params, &secret).await;
     assert_eq!(answer["RspCode"], "00", "{answer}");
     assert_eq!(app.payment_status(id).await["status"], "paid");
-}
-
-/// Sessions of the connection's database waiting on a lock.
-async fn lock_waiters(conn: &mut PgConnection) -> i64 {
-    sqlx::query_scalar(
-        "select count(*) from pg_stat_activity
-         where datname = current_database() and wait_event_type = 'Lock'",
-    )
-    .fetch_one(conn)
-    .await
-    .unwrap()
 }
 
 /// A session of its own that holds `table` locked, every other session's reads included, from

@@ -134,6 +134,17 @@ impl Drop for TestDb {
     }
 }
 
+/// Sessions of the database `db` is connected to that wait on a lock (PostgreSQL).
+pub async fn lock_waiters<'e>(db: impl sqlx::PgExecutor<'e>) -> i64 {
+    sqlx::query_scalar(
+        "select count(*) from pg_stat_activity
+         where datname = current_database() and wait_event_type = 'Lock'",
+    )
+    .fetch_one(db)
+    .await
+    .unwrap()
+}
+
 /// Runs `work` on a new thread with a runtime of its own, whatever the calling thread is doing.
 pub fn on_own_thread<T: Send + 'static>(
     work: impl std::future::Future<Output = T> + Send + 'static,
