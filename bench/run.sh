@@ -152,11 +152,13 @@ wrk_phase() {
     perf record -q -e cpu-clock -F 499 -a -o "$dir/$name.perf.data" -- sleep "$secs" >/dev/null 2>&1 &
     perf_pid=$!
   fi
-  local cpu0 cpu1
+  local cpu0 cpu1 wal0 wal1
+  wal0=$(wal_now)
   cpu0=$(busy_ticks)
   wrk -t"$THREADS" -c"$CONNS" -d"${secs}s" --timeout 5s --latency -s "$BENCH/lua/$script" "$url" -- "$@" \
     >"$dir/$name.wrk.txt" 2>&1 || log "wrk exited non-zero for $name (see $dir/$name.wrk.txt)"
   cpu1=$(busy_ticks)
+  wal1=$(wal_now)
   if [[ -n "$perf_pid" ]]; then
     wait "$perf_pid" 2>/dev/null || true
     # Where the machine's time went (by program), then the service's and the database's hottest symbols.
@@ -179,17 +181,33 @@ wrk_phase() {
   local m
   m=$(sort -n "$rss_file" | tail -1)
   ((${m:-0} > RSS_MAX_KB)) && RSS_MAX_KB=$m
-  python3 - "$dir/$name.json" "$name" "$((cpu1 - cpu0))" "$(getconf CLK_TCK)" "$secs" <<'PY' >&2
+  python3 - "$dir/$name.json" "$name" "$((cpu1 - cpu0))" "$(getconf CLK_TCK)" "$secs" "$wal0" "$wal1" <<'PY' >&2
 import json, sys
 path, name, ticks, hz, secs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 r = json.load(open(path))
+n = max(r.get("requests") or r["rps"] * secs, 1)
 # The whole machine's busy CPU time per request (service, database and load generator): steadier
 # than req/s on a machine whose disk and neighbours vary, for comparing two builds.
-r["cpu_ms_per_req"] = round(1000 * ticks / hz / max(r.get("requests") or r["rps"] * secs, 1), 4)
+r["cpu_ms_per_req"] = round(1000 * ticks / hz / n, 4)
+wal = ""
+if sys.argv[6] and sys.argv[7]:
+    w = [b - a for a, b in zip(map(int, sys.argv[6].split()), map(int, sys.argv[7].split()))]
+    r["wal_records_per_req"], r["wal_fpi_per_req"], r["wal_kb_per_req"] = (
+        round(w[0] / n, 1), round(w[1] / n, 2), round(w[2] / n / 1024, 2))
+    wal = f"  wal {r['wal_records_per_req']:.0f} rec {r['wal_kb_per_req']:.1f} kB/req"
 json.dump(r, open(path, "w"))
 print(f"    {name:<12} {r['rps']:>10,.0f} req/s  p50 {r['p50_us']/1000:7.2f} ms  p99 {r['p99_us']/1000:7.2f} ms"
-      f"  cpu {r['cpu_ms_per_req']:.3f} ms/req  non-2xx {r['non2xx']}  bad {r['bad']}  wrapped {r['wrapped']}")
+      f"  cpu {r['cpu_ms_per_req']:.3f} ms/req{wal}  non-2xx {r['non2xx']}  bad {r['bad']}  wrapped {r['wrapped']}")
 PY
+}
+
+# The server's WAL written so far (records, full-page images, bytes; `pg_stat_wal`, the whole
+# server: a phase's figure includes the background work it causes, such as webhook deliveries),
+# empty when the backend is not PostgreSQL or the server has no `pg_stat_wal`.
+WAL_URL=""
+wal_now() {
+  [[ -n "$WAL_URL" ]] || return 0
+  psql "$WAL_URL" -qtAX -F ' ' -c "select wal_records, wal_fpi, wal_bytes::bigint from pg_stat_wal" 2>/dev/null || true
 }
 
 # Busy CPU ticks of the whole machine so far (user, nice, system, irq, softirq).
@@ -268,6 +286,7 @@ run_backend() {
     PG_DBS+=("$dbname")
     db_url="postgres://$PG_USER@$PG_HOST:$PG_PORT/$dbname"
     PGSS_URL=""
+    WAL_URL=$db_url
     if psql "$db_url" -qtAX -c "create extension if not exists pg_stat_statements; select 1 from pg_stat_statements limit 1" >/dev/null 2>&1; then
       PGSS_URL=$db_url
     else
@@ -385,6 +404,7 @@ run_backend() {
     run_pgbench "$dir" "$db_url"
   fi
   PGSS_URL=""
+  WAL_URL=""
 }
 
 # The yardsticks on the same database, after the service stopped: the Node peer (express + pg +
@@ -411,9 +431,12 @@ run_pgbench() {
   "$PGBENCH" "${common[@]}" -r -T "$WARMUP" -D k0=0 "$db_url" >"$dir/pgbench_warm.txt" 2>&1 ||
     log "pgbench warm-up exited non-zero (see $dir/pgbench_warm.txt)"
   settle postgres "$db_url"
+  local wal0 wal1
+  wal0=$(wal_now)
   "$PGBENCH" "${common[@]}" -T "$DURATION" -D k0="$per_warm" "$db_url" >"$dir/pgbench.txt" 2>&1 ||
     log "pgbench exited non-zero (see $dir/pgbench.txt)"
-  python3 - "$dir/pgbench.txt" "$dir/pgbench.json" "$rows" <<'PY' >&2
+  wal1=$(wal_now)
+  python3 - "$dir/pgbench.txt" "$dir/pgbench.json" "$rows" "$wal0" "$wal1" <<'PY' >&2
 import json, re, sys
 t = open(sys.argv[1]).read()
 def num(pat):
@@ -424,11 +447,18 @@ r = {"tps": tps, "latency_avg_ms": num(r"latency average = ([\d.]+) ms"),
      "transactions": num(r"number of transactions actually processed: (\d+)"),
      "failed": num(r"number of failed transactions: (\d+)"),
      "aborted": "aborted" in t, "rows": int(sys.argv[3])}
+wal = ""
+if sys.argv[4] and sys.argv[5] and r["transactions"]:
+    w = [b - a for a, b in zip(map(int, sys.argv[4].split()), map(int, sys.argv[5].split()))]
+    n = r["transactions"]
+    r["wal_records_per_req"], r["wal_fpi_per_req"], r["wal_kb_per_req"] = (
+        round(w[0] / n, 1), round(w[1] / n, 2), round(w[2] / n / 1024, 2))
+    wal = f"  wal {r['wal_records_per_req']:.0f} rec {r['wal_kb_per_req']:.1f} kB/tx"
 if tps is None:
     print("    pgbench: no tps in output", file=sys.stderr)
 else:
     json.dump(r, open(sys.argv[2], "w"))
-    print(f"    pgbench      {tps:>10,.0f} tx/s   avg {r['latency_avg_ms']} ms  failed {r['failed']}"
+    print(f"    pgbench      {tps:>10,.0f} tx/s   avg {r['latency_avg_ms']} ms  failed {r['failed']}{wal}"
           f"{'  CLIENTS ABORTED (rows ran out?)' if r['aborted'] else ''}")
 PY
   local done_n

@@ -382,6 +382,17 @@ def cmd_summary(a):
     lines.append(f"| IPN req/s ÷ pgbench tx/s (plain shape) | {per(ipn_vs_pgbench)} | ≥ 75% |")
     lines.append(f"| IPN req/s ÷ Node peer req/s | {per(ipn_vs_node)} | ≥ 1.5× |")
     lines.append(f"| pgbench, the IPN's plain shape, 16 clients | {per(pgb)} | yardstick |")
+
+    def wal(b):
+        cells = []
+        for key, label in (("ipn", "landpay"), ("node_ipn", "Node peer"), ("pgbench", "pgbench")):
+            r = load(os.path.join(d, b, f"{key}.json"))
+            if r and r.get("wal_records_per_req") is not None:
+                cells.append(f"{label} {r['wal_records_per_req']:.0f} records, {r['wal_kb_per_req']:.1f} kB "
+                             f"({r['wal_fpi_per_req']:.2f} full pages)")
+        return "; ".join(cells) or "–"
+
+    lines.append(f"| WAL written per first-time IPN (whole server, background work included) | {per(wal)} | reported only |")
     lines.append(f"| quotes ÷ plaintext | {per(quotes_vs('plaintext'))} | ≥ 50% |")
     lines.append(f"| quotes ÷ JSON echo | {per(quotes_vs('json_echo'))} | ≥ 50% |")
     lines.append(f"| service RSS under load | {per(rss)} | ≤ 60 MB |")

@@ -109,17 +109,21 @@ pub(super) fn pg_events_ctes(first: usize) -> String {
 /// already and due from the event's time. A delivery id is the event id's time part and a
 /// digest of endpoint and event, so ids sort by time and the same pair always has the same
 /// id: a delivery an earlier version of the service wrote with the event is kept, not doubled.
+/// That one is looked up (`not exists`) rather than left to `on conflict do nothing`: a
+/// speculative insert writes an extra WAL record for every delivery, and the lookup is safe
+/// here because numbering runs one at a time and an earlier version wrote a delivery in its
+/// event's own transaction, so it is visible whenever its event is.
 pub(super) fn pg_deliveries_cte() -> String {
     format!(
         "dl as (
            insert into delivery (delivery_id, endpoint_id, event_id, event_sequence, event_type, order_key,
                                  status, tries, next_attempt_at, created_at, updated_at)
-           select 'dlv_' || substr(ev.event_id, 5, 16) || substr(md5(w.endpoint_id || ev.event_id), 1, 10),
-                  w.endpoint_id, ev.event_id, ev.sequence, ev.type, ev.order_key, 'pending', 0,
+           select k.id, w.endpoint_id, ev.event_id, ev.sequence, ev.type, ev.order_key, 'pending', 0,
                   ev.created_at, ev.created_at, ev.created_at
            from ev join webhook_endpoint w on {SUBSCRIBED}
+                cross join lateral (select 'dlv_' || substr(ev.event_id, 5, 16) || substr(md5(w.endpoint_id || ev.event_id), 1, 10) as id) k
+           where not exists (select 1 from delivery o where o.delivery_id = k.id)
            order by ev.sequence
-           on conflict (delivery_id) do nothing
          )"
     )
 }
