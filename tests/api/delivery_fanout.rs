@@ -1,6 +1,8 @@
 //! Which endpoints an event is delivered to, on both backends: the endpoints as they were when
 //! the event committed, each once. (On PostgreSQL, deliveries are written when the event is
-//! numbered, after its commit; on SQLite, with the event.)
+//! numbered, after its commit; on SQLite, with the event.) And on PostgreSQL, what writing and
+//! leasing them costs: no second delivery beside an earlier version's, and a lease that stays
+//! on its row's page.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::Utc;
