@@ -181,20 +181,18 @@ wrk_phase() {
   local m
   m=$(sort -n "$rss_file" | tail -1)
   ((${m:-0} > RSS_MAX_KB)) && RSS_MAX_KB=$m
-  python3 - "$dir/$name.json" "$name" "$((cpu1 - cpu0))" "$(getconf CLK_TCK)" "$secs" "$wal0" "$wal1" <<'PY' >&2
+  python3 - "$dir/$name.json" "$name" "$((cpu1 - cpu0))" "$(getconf CLK_TCK)" "$secs" "$wal0" "$wal1" "$BENCH" <<'PY' >&2
 import json, sys
+sys.path.insert(0, sys.argv[8])
+from tools import wal_per
 path, name, ticks, hz, secs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 r = json.load(open(path))
 n = max(r.get("requests") or r["rps"] * secs, 1)
 # The whole machine's busy CPU time per request (service, database and load generator): steadier
 # than req/s on a machine whose disk and neighbours vary, for comparing two builds.
 r["cpu_ms_per_req"] = round(1000 * ticks / hz / n, 4)
-wal = ""
-if sys.argv[6] and sys.argv[7]:
-    w = [b - a for a, b in zip(map(int, sys.argv[6].split()), map(int, sys.argv[7].split()))]
-    r["wal_records_per_req"], r["wal_fpi_per_req"], r["wal_kb_per_req"] = (
-        round(w[0] / n, 1), round(w[1] / n, 2), round(w[2] / n / 1024, 2))
-    wal = f"  wal {r['wal_records_per_req']:.0f} rec {r['wal_kb_per_req']:.1f} kB/req"
+r.update(wal_per(sys.argv[6], sys.argv[7], n))
+wal = f"  wal {r['wal_records_per_req']:.0f} rec {r['wal_kb_per_req']:.1f} kB/req" if "wal_kb_per_req" in r else ""
 json.dump(r, open(path, "w"))
 print(f"    {name:<12} {r['rps']:>10,.0f} req/s  p50 {r['p50_us']/1000:7.2f} ms  p99 {r['p99_us']/1000:7.2f} ms"
       f"  cpu {r['cpu_ms_per_req']:.3f} ms/req{wal}  non-2xx {r['non2xx']}  bad {r['bad']}  wrapped {r['wrapped']}")
@@ -436,8 +434,10 @@ run_pgbench() {
   "$PGBENCH" "${common[@]}" -T "$DURATION" -D k0="$per_warm" "$db_url" >"$dir/pgbench.txt" 2>&1 ||
     log "pgbench exited non-zero (see $dir/pgbench.txt)"
   wal1=$(wal_now)
-  python3 - "$dir/pgbench.txt" "$dir/pgbench.json" "$rows" "$wal0" "$wal1" <<'PY' >&2
+  python3 - "$dir/pgbench.txt" "$dir/pgbench.json" "$rows" "$wal0" "$wal1" "$BENCH" <<'PY' >&2
 import json, re, sys
+sys.path.insert(0, sys.argv[6])
+from tools import wal_per
 t = open(sys.argv[1]).read()
 def num(pat):
     m = re.search(pat, t)
@@ -447,13 +447,8 @@ r = {"tps": tps, "latency_avg_ms": num(r"latency average = ([\d.]+) ms"),
      "transactions": num(r"number of transactions actually processed: (\d+)"),
      "failed": num(r"number of failed transactions: (\d+)"),
      "aborted": "aborted" in t, "rows": int(sys.argv[3])}
-wal = ""
-if sys.argv[4] and sys.argv[5] and r["transactions"]:
-    w = [b - a for a, b in zip(map(int, sys.argv[4].split()), map(int, sys.argv[5].split()))]
-    n = r["transactions"]
-    r["wal_records_per_req"], r["wal_fpi_per_req"], r["wal_kb_per_req"] = (
-        round(w[0] / n, 1), round(w[1] / n, 2), round(w[2] / n / 1024, 2))
-    wal = f"  wal {r['wal_records_per_req']:.0f} rec {r['wal_kb_per_req']:.1f} kB/tx"
+r.update(wal_per(sys.argv[4], sys.argv[5], r["transactions"]))
+wal = f"  wal {r['wal_records_per_req']:.0f} rec {r['wal_kb_per_req']:.1f} kB/tx" if "wal_kb_per_req" in r else ""
 if tps is None:
     print("    pgbench: no tps in output", file=sys.stderr)
 else:

@@ -299,6 +299,16 @@ def cmd_startup(a):
     print(json.dumps(out))
 
 
+def wal_per(before, after, n):
+    """The WAL a phase wrote (two readings of run.sh's `wal_now`: "records fpi bytes"), per one
+    of its `n` requests or transactions; empty without both readings."""
+    if not (before and after and n):
+        return {}
+    w = [b - a for a, b in zip(map(int, before.split()), map(int, after.split()))]
+    return {"wal_records_per_req": round(w[0] / n, 1), "wal_fpi_per_req": round(w[1] / n, 2),
+            "wal_kb_per_req": round(w[2] / n / 1024, 2)}
+
+
 # --- summary ---------------------------------------------------------------------------------
 
 def load(path):
