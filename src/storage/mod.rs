@@ -21,6 +21,7 @@ pub mod flags;
 pub mod group;
 pub mod idempotency;
 pub mod inserting;
+pub mod kept;
 pub mod notices;
 pub mod ops_figures;
 pub mod orders;
@@ -92,14 +93,6 @@ macro_rules! on_pool {
     };
 }
 pub(crate) use on_pool;
-
-/// [`on_pool!`] for a read by key: on PostgreSQL, `$pool` is the pool of [`lookup_options`].
-macro_rules! on_lookup_pool {
-    ($store:expr, $pool:ident => $body:expr) => {
-        $crate::storage::read_on!($store, pg => $store.lookups.as_ref().unwrap_or(pg), $pool => $body)
-    };
-}
-pub(crate) use on_lookup_pool;
 
 /// Runs a single-statement write with `$pool` bound to the store's pool for writes (SQLite's
 /// one writer connection; PostgreSQL's pool).
@@ -177,8 +170,9 @@ pub struct SqlitePools {
 pub struct Store {
     pub(crate) db: Db,
     /// PostgreSQL: the pool of [`Store::payment`] and [`Store::notice`], whose connections
-    /// always use the generic plan of a prepared statement ([`lookup_options`]).
-    lookups: Option<PgPool>,
+    /// always use the generic plan of a prepared statement ([`lookup_options`]) and are kept
+    /// between successful reads ([`kept`]).
+    lookups: Option<std::sync::Arc<kept::Kept>>,
     sequencer: std::sync::Arc<sequencer::Sequencer>,
     /// PostgreSQL: success callbacks decided several to a transaction ([`pay_batch`]).
     pay_batch: Option<std::sync::Arc<pay_batch::PayBatch>>,
@@ -269,7 +263,7 @@ impl Store {
                 .connect_lazy_with(lookup_options(options.clone()));
             Ok(Self {
                 db: Db::Postgres(pool),
-                lookups: Some(lookups),
+                lookups: Some(std::sync::Arc::new(kept::Kept::new(lookups))),
                 sequencer: sequencer::Sequencer::new(),
                 pay_batch: Some(pay_batch::PayBatch::new(
                     options.clone(),
@@ -351,12 +345,18 @@ impl Store {
     }
 
     /// PostgreSQL: the pool of reads by key ([`lookup_options`]); the main pool when there is
-    /// none.
+    /// none. Its connections are taken through [`Store::lookup_connection`] by the service.
     pub fn lookup_pool(&self) -> Option<&PgPool> {
         match &self.db {
             Db::Sqlite(_) => None,
-            Db::Postgres(pool) => Some(self.lookups.as_ref().unwrap_or(pool)),
+            Db::Postgres(pool) => Some(self.lookups.as_ref().map_or(pool, |kept| kept.pool())),
         }
+    }
+
+    /// PostgreSQL: a connection of the reads by key, the one the last read kept when there is
+    /// one ([`kept`]).
+    pub async fn lookup_connection(&self) -> Option<Result<kept::Held<'_>, sqlx::Error>> {
+        Some(self.lookups.as_ref()?.acquire().await)
     }
 
     /// Returns once every event committed before the call has its feed sequence (PostgreSQL

@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use std::sync::LazyLock;
 
-use super::{in_write_tx, is_unique_violation, on_lookup_pool, on_pool, ts, unique, Store};
+use super::kept::on_lookup_conn;
+use super::{in_write_tx, is_unique_violation, on_pool, ts, unique, Store};
 use crate::ids::{new_id, IdKind};
 use crate::notices::{NewNotice, Notice, NoticeLine};
 
@@ -231,8 +232,8 @@ impl Store {
             super::Backend::Postgres => PG_NOTICE.as_str(),
             super::Backend::Sqlite => SQLITE_NOTICE.as_str(),
         };
-        let row: Option<NoticeWithLines> = on_lookup_pool!(self, pool => {
-            sqlx::query_as(sql).bind(id).fetch_optional(pool).await
+        let row: Option<NoticeWithLines> = on_lookup_conn!(self, conn => {
+            sqlx::query_as(sql).bind(id).fetch_optional(conn).await
         })?;
         row.map(NoticeWithLines::into_notice).transpose()
     }

@@ -5,12 +5,13 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use super::kept::on_lookup_conn;
 pub use super::payment_rows::{
     AttemptRow, FlagRow, NewPayment, PaymentLineRow, PaymentRecord, PaymentRow, ATTEMPT_COLUMNS,
     FLAG_COLUMNS, LINE_COLUMNS, PAYMENT_COLUMNS,
 };
 use super::txops;
-use super::{in_write_tx, on_lookup_pool, on_pool, ts, Store};
+use super::{in_write_tx, on_pool, ts, Store};
 use crate::events::EventType;
 use crate::payments::order::{self, OrderEvent, PaymentStatus};
 
@@ -119,7 +120,7 @@ pub fn overdue_sql() -> String {
 impl Store {
     pub async fn payment(&self, id: &str) -> Result<Option<PaymentRecord>, sqlx::Error> {
         // A read by key: on PostgreSQL, the pool of generic plans (`storage::lookup_options`).
-        on_lookup_pool!(self, pool => txops::load_payment(&mut *pool.acquire().await?, id).await)
+        on_lookup_conn!(self, conn => txops::load_payment(conn, id).await)
     }
 
     /// Flags an order (e.g. `amount_mismatch`) and emits `payment.flagged` when the flag is new.

@@ -180,12 +180,21 @@ impl Store {
     ) -> Result<std::collections::HashMap<String, String>, sqlx::Error> {
         let rows: Vec<(String, String, Option<i64>)> = match &self.db {
             super::Db::Postgres(pool) => {
-                let pool = self.lookups.as_ref().unwrap_or(pool);
-                let read = sqlx::query_as(
+                let query = sqlx::query_as(
                     "select event_id, body, sequence from event where event_id = any($1)",
                 )
-                .bind(event_ids)
-                .fetch_all(pool);
+                .bind(event_ids);
+                let read = async {
+                    match &self.lookups {
+                        Some(kept) => {
+                            let mut conn = kept.acquire().await?;
+                            let rows = query.fetch_all(&mut *conn).await?;
+                            conn.keep();
+                            Ok(rows)
+                        }
+                        None => query.fetch_all(pool).await,
+                    }
+                };
                 super::deadline::bounded(self.timeout, read).await?
             }
             // In-process reads: one per event costs no round trip.

@@ -32,6 +32,7 @@ mod helpers;
 mod hostile_queries;
 mod hostile_races;
 mod idempotency;
+mod kept_connections;
 mod late_money;
 mod lost_answer;
 mod mail_plan;

@@ -134,7 +134,8 @@ async fn a_payment_read_keeps_its_generic_plan_after_the_database_grows() {
     for _ in 0..LATER_READS {
         assert!(store.payment("pay_1").await.unwrap().is_some());
     }
-    let mut conn = store.lookup_pool().unwrap().acquire().await.unwrap();
+    // The connection the reads kept (each read took the one the read before it kept).
+    let mut conn = store.lookup_connection().await.unwrap().unwrap();
     let (generic, custom) = plans(&mut conn).await;
     assert_eq!(
         custom, 0,

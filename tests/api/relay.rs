@@ -21,6 +21,9 @@ pub struct Relay {
     /// How many connections were cut.
     pub cuts: Arc<AtomicUsize>,
     silence: Arc<Silence>,
+    /// How many pings the clients sent: a `Sync` message on its own (a connection's test,
+    /// which runs nothing), the whole of what a client wrote at once.
+    pings: Arc<AtomicUsize>,
 }
 
 /// A database that stops answering without closing anything (its host gone): the connections
@@ -126,7 +129,9 @@ impl Relay {
         let url = db_url.replacen(&upstream, &here, 1);
         let (armed, cuts) = (Arc::new(AtomicU8::new(0)), Arc::new(AtomicUsize::new(0)));
         let silence = Arc::new(Silence::default());
+        let pings = Arc::new(AtomicUsize::new(0));
         let (a, c, s) = (Arc::clone(&armed), Arc::clone(&cuts), Arc::clone(&silence));
+        let p = Arc::clone(&pings);
         tokio::spawn(async move {
             while let Ok((mut client, _)) = listener.accept().await {
                 if a.load(SeqCst) == Cut::Everything.code() {
@@ -145,9 +150,9 @@ impl Relay {
                 let Ok(server) = TcpStream::connect(&upstream).await else {
                     return;
                 };
-                let (a, c) = (Arc::clone(&a), Arc::clone(&c));
+                let (a, c, p) = (Arc::clone(&a), Arc::clone(&c), Arc::clone(&p));
                 let quiet = (Arc::clone(&s), connection);
-                tokio::spawn(relay(client, server, marker, (a, c), quiet));
+                tokio::spawn(relay(client, server, marker, (a, c, p), quiet));
             }
         });
         Self {
@@ -155,7 +160,13 @@ impl Relay {
             armed,
             cuts,
             silence,
+            pings,
         }
+    }
+
+    /// The pings sent so far, on every connection.
+    pub fn pings(&self) -> usize {
+        self.pings.load(SeqCst)
     }
 
     /// The database stops answering: nothing passes on the connections open now, ever again,
@@ -185,7 +196,7 @@ async fn relay(
     client: TcpStream,
     server: TcpStream,
     marker: &[u8],
-    (armed, cuts): (Arc<AtomicU8>, Arc<AtomicUsize>),
+    (armed, cuts, pings): (Arc<AtomicU8>, Arc<AtomicUsize>, Arc<AtomicUsize>),
     (silence, connection): (Arc<Silence>, usize),
 ) {
     let (mut from_client, mut to_client) = client.into_split();
@@ -211,6 +222,9 @@ async fn relay(
             continue;
         }
         let chunk = &buf[..n];
+        if chunk == b"S\0\0\0\x04" {
+            pings.fetch_add(1, SeqCst);
+        }
         let preparing = prepared_name(chunk, marker);
         let running = bind.as_ref().is_some_and(|b| find(chunk, b).is_some());
         let committing = bind.is_some() && find(chunk, b"COMMIT\0").is_some();
