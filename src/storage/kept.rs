@@ -11,9 +11,9 @@
 //! ([`Held::keep`]) and taken again from there; one whose use failed or was abandoned (an error,
 //! a time-out, a request that went away) is given back to the pool as before, which tries it
 //! and closes it if it is broken. No connection is kept longer than [`KEEP_FOR`], so the pool's
-//! own lifetime rules still apply. Every use of the pool goes through [`Kept`]: a connection
-//! kept here is one the pool counts as taken, so a use that went to the pool directly could
-//! wait for one that only this list would ever give.
+//! own lifetime rules still apply. The service uses the pool through [`Kept`] only: a
+//! connection kept here is one the pool counts as taken, so a use that went to the pool
+//! directly could wait for one that only this list would ever give.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -24,7 +24,7 @@ use sqlx::{PgConnection, PgPool, Postgres};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// Runs a read by key, `$body` (a `Result`), with `$conn` bound to a connection: on
-/// PostgreSQL, one of the pool of [`lookup_options`], kept for the next read when `$body`
+/// PostgreSQL, one of the pool of [`super::lookup_options`], kept for the next read when `$body`
 /// succeeds ([`Kept`]).
 macro_rules! on_lookup_conn {
     ($store:expr, $conn:ident => $body:expr) => {

@@ -345,7 +345,7 @@ impl Store {
     }
 
     /// PostgreSQL: the pool of reads by key ([`lookup_options`]); the main pool when there is
-    /// none. Its connections are taken through [`Store::lookup_connection`] by the service.
+    /// none. For tests: the service takes its connections through [`kept::Kept`] only.
     pub fn lookup_pool(&self) -> Option<&PgPool> {
         match &self.db {
             Db::Sqlite(_) => None,
