@@ -23,6 +23,33 @@ use sqlx::pool::PoolConnection;
 use sqlx::{PgConnection, PgPool, Postgres};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
+/// PostgreSQL, inside an `async` block: runs `$body` (a `Result`) with `$conn` bound to a
+/// connection of the reads by key, kept for the next read when `$body` succeeds and given back
+/// to the pool otherwise ([`Kept`]); a connection of `$pg` when the store has no such pool.
+macro_rules! on_pg_lookup {
+    ($store:expr, $pg:expr, $conn:ident => $body:expr) => {
+        match &$store.lookups {
+            Some(kept) => {
+                let mut held = kept.acquire().await?;
+                let done = {
+                    let $conn = &mut *held;
+                    $body
+                };
+                if done.is_ok() {
+                    held.keep();
+                }
+                done
+            }
+            None => {
+                let mut held = $pg.acquire().await?;
+                let $conn = &mut *held;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_pg_lookup;
+
 /// Runs a read by key, `$body` (a `Result`), with `$conn` bound to a connection: on
 /// PostgreSQL, one of the pool of [`super::lookup_options`], kept for the next read when `$body`
 /// succeeds ([`Kept`]).
@@ -44,26 +71,7 @@ macro_rules! on_lookup_conn {
                 $crate::storage::deadline::bounded(
                     $store.timeout,
                     ::tracing::Instrument::instrument(
-                        async {
-                            match &$store.lookups {
-                                Some(kept) => {
-                                    let mut held = kept.acquire().await?;
-                                    let done = {
-                                        let $conn = &mut *held;
-                                        $body
-                                    };
-                                    if done.is_ok() {
-                                        held.keep();
-                                    }
-                                    done
-                                }
-                                None => {
-                                    let mut held = pg.acquire().await?;
-                                    let $conn = &mut *held;
-                                    $body
-                                }
-                            }
-                        },
+                        async { $crate::storage::kept::on_pg_lookup!($store, pg, $conn => $body) },
                         $crate::storage::db_span("postgresql"),
                     ),
                 )

@@ -180,20 +180,15 @@ impl Store {
     ) -> Result<std::collections::HashMap<String, String>, sqlx::Error> {
         let rows: Vec<(String, String, Option<i64>)> = match &self.db {
             super::Db::Postgres(pool) => {
-                let query = sqlx::query_as(
-                    "select event_id, body, sequence from event where event_id = any($1)",
-                )
-                .bind(event_ids);
                 let read = async {
-                    match &self.lookups {
-                        Some(kept) => {
-                            let mut conn = kept.acquire().await?;
-                            let rows = query.fetch_all(&mut *conn).await?;
-                            conn.keep();
-                            Ok(rows)
-                        }
-                        None => query.fetch_all(pool).await,
-                    }
+                    super::kept::on_pg_lookup!(self, pool, conn => {
+                        sqlx::query_as(
+                            "select event_id, body, sequence from event where event_id = any($1)",
+                        )
+                        .bind(event_ids)
+                        .fetch_all(conn)
+                        .await
+                    })
                 };
                 super::deadline::bounded(self.timeout, read).await?
             }
