@@ -1,6 +1,7 @@
-//! E-mailing the confirmation from the mail outbox: a row is committed with the money (see the
-//! transition), this worker sends it with the PDF attached and retries on a schedule. Whatever
-//! happens here, the payment is not touched: only the outbox row records the outcome.
+//! E-mailing the confirmation from the mail outbox: a row is committed with the money when the
+//! payer gave an e-mail address (see the transition), this worker sends it with the PDF attached
+//! and retries on a schedule. Whatever happens here, the payment is not touched: only the
+//! outbox row records the outcome.
 
 use std::time::Duration;
 

@@ -76,10 +76,13 @@ pub async fn sqlite_pay_order(
         return Ok(None);
     }
     let notices = sqlite_mark_lines_paid(&mut *conn, p.payment_id, p.money_at, now).await?;
-    // The confirmation's e-mail waits in the mail outbox, committed with the money.
+    // The confirmation's e-mail waits in the mail outbox, committed with the money, when the
+    // payer gave an address to send it to.
     sqlx::query(
         "insert into mail_outbox (payment_id, kind, status, tries, next_attempt_at, created_at, updated_at)
-         values ($1, 'confirmation', 'pending', 0, $2, $2, $2) on conflict do nothing",
+         select payment_id, 'confirmation', 'pending', 0, $2, $2, $2 from payment
+         where payment_id = $1 and json_extract(payer, '$.email') <> ''
+         on conflict do nothing",
     )
     .bind(p.payment_id)
     .bind(ts(now))

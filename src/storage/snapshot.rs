@@ -81,7 +81,9 @@ pub static PG_PAY: LazyLock<String> = LazyLock::new(|| {
 /// holds the time. For each order: the `money.received` audit record (written even when the
 /// order cannot take the money), the order (`paid` holds the orders paid, as written), its
 /// notice lines, their notices (`n`; a notice is paid when no line is unpaid besides those this
-/// statement pays; its row lock orders its events) and the confirmation's mail.
+/// statement pays; its row lock orders its events) and, when the payer gave an e-mail address,
+/// the confirmation's mail (an order without one has nothing to send: no outbox row, no work
+/// for the mail worker).
 pub fn paying_ctes(now: &str) -> String {
     format!(
         "a as (insert into audit (audit_id, payment_id, type, actor, data, created_at)
@@ -102,7 +104,9 @@ pub fn paying_ctes(now: &str) -> String {
                where notice_id in ({NOTICES_OF} in (select payment_id from paid))
                returning notice_id, agency_code, status),
          m as (insert into mail_outbox (payment_id, kind, status, tries, next_attempt_at, created_at, updated_at)
-               select payment_id, 'confirmation', 'pending', 0, {now}, {now}, {now} from paid on conflict do nothing)",
+               select payment_id, 'confirmation', 'pending', 0, {now}, {now}, {now} from paid
+               where paid.payer::jsonb ->> 'email' <> ''
+               on conflict do nothing)",
         crate::payments::order::sql_sources(crate::payments::order::OrderEvent::MoneyReceived),
     )
 }

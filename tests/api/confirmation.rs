@@ -315,9 +315,12 @@ async fn the_confirmation_is_emailed_with_its_pdf_and_a_mail_failure_only_retrie
     let app = spawn_app_driven(&[("LANDPAY__NOTIFICATIONS__SMTP", smtp.as_str())]).await;
     let (payment, _) = two_notice_order(&app, Some("anh.nguyen@example.vn")).await;
     let (silent, _) = two_notice_order(&app, None).await;
+    let (blank, _) = two_notice_order(&app, Some("")).await;
+    let (unusable, _) = two_notice_order(&app, Some("not an address")).await;
     let id = payment["id"].as_str().unwrap();
-    pay(&app, &payment).await;
-    pay(&app, &silent).await;
+    for order in [&payment, &silent, &blank, &unusable] {
+        pay(&app, order).await;
+    }
     let before = without_link(app.payment_status(id).await);
 
     // The first try is refused (451): the mail waits for a retry, the payment is untouched.
@@ -326,15 +329,22 @@ async fn the_confirmation_is_emailed_with_its_pdf_and_a_mail_failure_only_retrie
     assert_eq!((state.0.as_str(), state.1), ("pending", 1), "{state:?}");
     assert!(state.2.unwrap_or_default().contains("451"));
     assert_eq!(without_link(app.payment_status(id).await), before);
-    let silent_state = app
+    // No e-mail address, nothing to send: the payment queued no mail at all.
+    for order in [&silent, &blank] {
+        let state = app.store().mail_state(order["id"].as_str().unwrap()).await;
+        assert_eq!(state.unwrap(), None, "{}", order["id"]);
+    }
+    // An address that is not one is queued, and given up without a try.
+    let state = app
         .store()
-        .mail_state(silent["id"].as_str().unwrap())
+        .mail_state(unusable["id"].as_str().unwrap())
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(
-        silent_state.0, "skipped",
-        "no e-mail address, nothing to send"
+    assert_eq!(state.0, "skipped", "{state:?}");
+    assert!(
+        state.2.unwrap_or_default().contains("no usable e-mail"),
+        "{unusable}"
     );
     assert!(sink.mails().is_empty());
 
