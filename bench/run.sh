@@ -389,6 +389,9 @@ run_backend() {
 
   local hwm
   hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$SVC_PID/status")
+  # What the resident memory is at the end: the heap and stacks (anon), the binary's and
+  # libraries' pages (file), shared mappings such as SQLite's WAL index (shmem).
+  grep -E '^(VmRSS|RssAnon|RssFile|RssShmem)' "/proc/$SVC_PID/status" >"$dir/rss_parts.txt" 2>/dev/null || true
   echo "{\"hwm_kb\": $hwm, \"max_rss_kb\": $RSS_MAX_KB}" >"$dir/rss.json"
   log "  service RSS: peak (VmHWM) $((hwm / 1024)) MB, max sampled $((RSS_MAX_KB / 1024)) MB"
 
