@@ -214,11 +214,63 @@ pub async fn spawn_app_driven_on(db: Arc<TestDb>, overrides: &[(&str, &str)]) ->
 }
 
 async fn start_app(db: Arc<TestDb>, overrides: &[(&str, &str)], workers: bool) -> TestApp {
+    if std::env::var("TEST_LOG").is_ok() {
+        landpay::telemetry::init(&landpay::config::LogSettings {
+            format: "pretty".into(),
+            filter: "info,sqlx=warn".into(),
+        });
+    }
     // The public base URL must name the port, which is only known after binding: bind first
-    // to learn a free port, then build with it.
-    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = probe.local_addr().unwrap().port();
-    drop(probe);
+    // to learn a free port, then build with it. Another process (any outgoing connection) may
+    // take the port in between: then the build fails with "address in use", and another free
+    // port is tried.
+    let mut tries = 0;
+    let (app, port) = loop {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = probe.local_addr().unwrap().port();
+        drop(probe);
+        match Application::build_with_clock(
+            app_settings(&db, overrides, port),
+            Arc::new(Clock::default()),
+        )
+        .await
+        {
+            Ok(app) => break (app, port),
+            Err(e) if tries < 5 && address_in_use(&e) => tries += 1,
+            Err(e) => panic!("the application builds: {e:?}"),
+        }
+    };
+    let state = app.state();
+    if workers {
+        tokio::spawn(app.run_until_stopped());
+    } else {
+        tokio::spawn(app.run_without_workers());
+    }
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        client,
+        state,
+        db,
+    }
+}
+
+/// Whether building failed because the port was taken meanwhile.
+fn address_in_use(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::AddrInUse)
+    })
+}
+
+/// The settings of a test instance on `port`, with `overrides`.
+fn app_settings(db: &TestDb, overrides: &[(&str, &str)], port: u16) -> landpay::config::Settings {
     let port_s = port.to_string();
     let base = format!("http://127.0.0.1:{port}");
     let mut all: Vec<(&str, &str)> = vec![
@@ -232,37 +284,11 @@ async fn start_app(db: Arc<TestDb>, overrides: &[(&str, &str)], workers: bool) -
         .find(|(k, _)| *k == "LANDPAY_ENV")
         .map(|(_, v)| *v);
     all.retain(|(k, _)| *k != "LANDPAY_ENV");
-    let mut settings = settings_for(&db, &all);
+    let mut settings = settings_for(db, &all);
     if let Some(env) = label {
         settings.environment = env.to_owned();
     }
-    if std::env::var("TEST_LOG").is_ok() {
-        landpay::telemetry::init(&landpay::config::LogSettings {
-            format: "pretty".into(),
-            filter: "info,sqlx=warn".into(),
-        });
-    }
-    let app = Application::build_with_clock(settings, Arc::new(Clock::default()))
-        .await
-        .expect("the application builds");
-    let state = app.state();
-    if workers {
-        tokio::spawn(app.run_until_stopped());
-    } else {
-        tokio::spawn(app.run_without_workers());
-    }
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap();
-    TestApp {
-        address: base,
-        port,
-        client,
-        state,
-        db,
-    }
+    settings
 }
 
 impl TestApp {
@@ -769,4 +795,21 @@ pub async fn run_browser_script(script: &str, mut args: Vec<String>) {
         "{script} failed ({}):\n{stdout}\n{stderr}",
         out.status
     );
+}
+
+/// A port taken between the probe and the build is recognised, so that another is tried.
+#[tokio::test]
+async fn a_port_taken_before_the_build_is_told_apart_from_other_failures() {
+    let db = TestDb::new().await;
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let Err(e) =
+        Application::build_with_clock(app_settings(&db, &[], port), Arc::new(Clock::default()))
+            .await
+    else {
+        panic!("a port in use cannot be bound");
+    };
+    assert!(address_in_use(&e), "{e:?}");
+    let other = anyhow::anyhow!("the database is unreachable");
+    assert!(!address_in_use(&other));
 }
