@@ -5,6 +5,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::helpers::{config_dir, spawn_app};
+use crate::serve_child;
 
 fn landpay() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_landpay"));
@@ -105,40 +106,23 @@ fn production_refuses_development_secrets_naming_each() {
 #[tokio::test]
 async fn sigterm_stops_the_service_gracefully() {
     let db = crate::helpers::TestDb::new().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = landpay()
-        .arg("serve")
-        .env("LANDPAY_ENV", "test")
-        .env("LANDPAY__DATABASE__URL", &db.url)
-        .env("LANDPAY__SERVER__PORT", port.to_string())
-        .env(
-            "LANDPAY__SERVER__PUBLIC_BASE_URL",
-            format!("http://127.0.0.1:{port}"),
-        )
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let client = reqwest::Client::new();
-    let started = Instant::now();
-    let mut ready = false;
-    while started.elapsed() < Duration::from_secs(15) {
-        if client
-            .get(format!("http://127.0.0.1:{port}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(ready, "ready: migrations ran before the port was bound");
+    let serve = |port: u16| {
+        let mut c = landpay();
+        c.arg("serve")
+            .env("LANDPAY_ENV", "test")
+            .env("LANDPAY__DATABASE__URL", &db.url)
+            .env("LANDPAY__SERVER__PORT", port.to_string())
+            .env(
+                "LANDPAY__SERVER__PUBLIC_BASE_URL",
+                format!("http://127.0.0.1:{port}"),
+            )
+            .stdout(std::process::Stdio::null());
+        c
+    };
+    // Ready: the migrations ran before the port was bound.
+    let (mut child, _) = serve_child::serve(serve, Duration::from_secs(15))
+        .await
+        .unwrap_or_else(|why| panic!("the service did not become ready: {why}"));
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -185,39 +169,24 @@ fn bare_landpay(dir: &std::path::Path) -> Command {
 #[tokio::test]
 async fn the_binary_serves_from_an_empty_directory_with_built_in_defaults_and_rules() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
-    let _child = Running(
-        bare_landpay(dir.path())
-            .arg("serve")
+    let serve = |port: u16| {
+        let mut c = bare_landpay(dir.path());
+        c.arg("serve")
             .env("LANDPAY__SERVER__HOST", "127.0.0.1")
             .env("LANDPAY__SERVER__PORT", port.to_string())
-            .env("LANDPAY__SERVER__PUBLIC_BASE_URL", &base)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+            .env(
+                "LANDPAY__SERVER__PUBLIC_BASE_URL",
+                format!("http://127.0.0.1:{port}"),
+            )
+            .stdout(std::process::Stdio::null());
+        c
+    };
+    let (child, port) = serve_child::serve(serve, Duration::from_secs(20))
+        .await
+        .unwrap_or_else(|why| panic!("/readyz never answered 200: {why}"));
+    let _child = Running(child);
+    let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
-    let started = Instant::now();
-    let mut ready = false;
-    while started.elapsed() < Duration::from_secs(20) {
-        if client
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(ready, "/readyz never answered 200");
     assert!(
         dir.path().join("data/landpay.db").is_file(),
         "the default SQLite file is created under the working directory"

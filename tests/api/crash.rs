@@ -20,10 +20,11 @@ use crate::helpers::{
     config_dir, expect_json, notice_body, settings_for, spawn_app_driven_on, vnpay_sign,
     within_a_second, Receiver, TestDb,
 };
+use crate::serve_child;
 
-fn start(db_url: &str, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_landpay"))
-        .arg("serve")
+fn command(db_url: &str, port: u16) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_landpay"));
+    c.arg("serve")
         .env("LANDPAY_ENV", "test")
         .env("LANDPAY_CONFIG_DIR", config_dir())
         .env("LANDPAY__DATABASE__URL", db_url)
@@ -32,38 +33,16 @@ fn start(db_url: &str, port: u16) -> Child {
             "LANDPAY__SERVER__PUBLIC_BASE_URL",
             format!("http://127.0.0.1:{port}"),
         )
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the landpay binary starts")
+        .stdout(Stdio::null());
+    c
 }
 
-/// Starts the binary on a free port and waits until it is healthy; returns it and its base URL.
-async fn serve(db_url: &str, client: &reqwest::Client) -> (Child, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = start(db_url, port);
-    let base = format!("http://127.0.0.1:{port}");
-    wait_healthy(client, &base).await;
-    (child, base)
-}
-
-async fn wait_healthy(client: &reqwest::Client, base: &str) {
-    for _ in 0..150 {
-        if client
-            .get(format!("{base}/healthz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the service did not become healthy");
+/// Starts the binary on a free port and waits until it is ready; returns it and its base URL.
+async fn serve(db_url: &str) -> (Child, String) {
+    let (child, port) = serve_child::serve(|port| command(db_url, port), Duration::from_secs(15))
+        .await
+        .unwrap_or_else(|why| panic!("the service did not become ready: {why}"));
+    (child, format!("http://127.0.0.1:{port}"))
 }
 
 #[tokio::test]
@@ -81,7 +60,7 @@ async fn a_killed_service_delivers_after_restart() {
     // The first try hangs (in flight when the process dies), the next succeeds.
     let receiver = Receiver::start(&[0, 200]).await;
 
-    let (mut child, base) = serve(&db.url, &client).await;
+    let (mut child, base) = serve(&db.url).await;
     let post = |path: &str, token: &str, body: Value| {
         client
             .post(format!("{base}{path}"))
@@ -226,7 +205,7 @@ async fn a_service_killed_in_the_middle_of_a_batch_answered_nothing_and_kept_not
         sqlx::query(sql).execute(&mut admin).await.unwrap();
     }
     let client = reqwest::Client::new();
-    let (mut child, base) = serve(&db.url, &client).await;
+    let (mut child, base) = serve(&db.url).await;
     let secret = app.vnpay_secret();
     let sent: Vec<_> = refs
         .iter()

@@ -3,9 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::helpers::{config_dir, project_root, TestDb};
+use crate::serve_child;
 
 fn landpay(env: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_landpay"));
@@ -178,54 +179,27 @@ fn readme_docker_env() -> Vec<(String, String)> {
 }
 
 async fn start(vars: &[(String, String)], db: &TestDb) -> Result<(), String> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut cmd = landpay("production");
-    for (k, v) in vars {
-        // The example's placeholders become real values; the database is this test's.
-        let v = match (k.as_str(), v.as_str()) {
-            ("LANDPAY__DATABASE__URL", _) => db.url.clone(),
-            (_, "…") => format!("{}-{}", k.to_ascii_lowercase(), "x".repeat(32)),
-            _ => v.clone(),
-        };
-        cmd.env(k, v);
-    }
-    let mut child = cmd
-        .arg("serve")
-        .env("LANDPAY__SERVER__HOST", "127.0.0.1")
-        .env("LANDPAY__SERVER__PORT", port.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let client = reqwest::Client::new();
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(20) {
-        if let Some(status) = child.try_wait().unwrap() {
-            let out = child.wait_with_output().unwrap();
-            return Err(format!(
-                "exited {status}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            ));
+    let command = |port: u16| {
+        let mut cmd = landpay("production");
+        for (k, v) in vars {
+            // The example's placeholders become real values; the database is this test's.
+            let v = match (k.as_str(), v.as_str()) {
+                ("LANDPAY__DATABASE__URL", _) => db.url.clone(),
+                (_, "…") => format!("{}-{}", k.to_ascii_lowercase(), "x".repeat(32)),
+                _ => v.clone(),
+            };
+            cmd.env(k, v);
         }
-        let ready = client
-            .get(format!("http://127.0.0.1:{port}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success());
-        if ready {
-            child.kill().unwrap();
-            let _ = child.wait();
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        cmd.arg("serve")
+            .env("LANDPAY__SERVER__HOST", "127.0.0.1")
+            .env("LANDPAY__SERVER__PORT", port.to_string())
+            .stdout(Stdio::null());
+        cmd
+    };
+    let (mut child, _) = serve_child::serve(command, Duration::from_secs(20)).await?;
     child.kill().unwrap();
     let _ = child.wait();
-    Err("not ready within 20 s".into())
+    Ok(())
 }
 
 #[tokio::test]

@@ -59,6 +59,7 @@ mod reconciliation;
 mod record_plan;
 mod relay;
 mod schema;
+mod serve_child;
 mod smtp_sink;
 mod store_contract;
 mod transition_contract;

@@ -10,6 +10,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 
 use crate::helpers::{config_dir, TestDb};
+use crate::serve_child;
 
 /// Every span the stub received: (trace id, span id, parent span id, name, attributes).
 type Spans = Arc<Mutex<Vec<(Vec<u8>, Vec<u8>, Vec<u8>, String, Vec<(String, String)>)>>>;
@@ -74,49 +75,31 @@ async fn collector() -> (String, Spans, Arc<Mutex<Vec<String>>>) {
 async fn a_request_and_its_database_spans_reach_the_otlp_collector() {
     let (endpoint, spans, paths) = collector().await;
     let db = TestDb::new().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_landpay"));
-    cmd.env("LANDPAY_CONFIG_DIR", config_dir());
-    for (k, _) in std::env::vars() {
-        if k.starts_with("LANDPAY__") || k.starts_with("OTEL_") {
-            cmd.env_remove(k);
+    let command = |port: u16| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_landpay"));
+        cmd.env("LANDPAY_CONFIG_DIR", config_dir());
+        for (k, _) in std::env::vars() {
+            if k.starts_with("LANDPAY__") || k.starts_with("OTEL_") {
+                cmd.env_remove(k);
+            }
         }
-    }
-    let mut child = cmd
-        .arg("serve")
-        .env("LANDPAY_ENV", "test")
-        .env("LANDPAY__DATABASE__URL", &db.url)
-        .env("LANDPAY__SERVER__PORT", port.to_string())
-        .env(
-            "LANDPAY__SERVER__PUBLIC_BASE_URL",
-            format!("http://127.0.0.1:{port}"),
-        )
-        .env("LANDPAY__TELEMETRY__OTLP_ENDPOINT", &endpoint)
-        .env("LANDPAY__TELEMETRY__SERVICE_NAME", "landpay-under-test")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        cmd.arg("serve")
+            .env("LANDPAY_ENV", "test")
+            .env("LANDPAY__DATABASE__URL", &db.url)
+            .env("LANDPAY__SERVER__PORT", port.to_string())
+            .env(
+                "LANDPAY__SERVER__PUBLIC_BASE_URL",
+                format!("http://127.0.0.1:{port}"),
+            )
+            .env("LANDPAY__TELEMETRY__OTLP_ENDPOINT", &endpoint)
+            .env("LANDPAY__TELEMETRY__SERVICE_NAME", "landpay-under-test")
+            .stdout(Stdio::null());
+        cmd
+    };
+    let (mut child, port) = serve_child::serve(command, Duration::from_secs(20))
+        .await
+        .unwrap_or_else(|why| panic!("the service did not become ready: {why}"));
     let client = reqwest::Client::new();
-    let started = Instant::now();
-    let mut ready = false;
-    while started.elapsed() < Duration::from_secs(20) {
-        if client
-            .get(format!("http://127.0.0.1:{port}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(ready, "the service did not become ready");
     let res = client
         .get(format!("http://127.0.0.1:{port}/readyz"))
         .header("x-request-id", "trace-me-0001")
