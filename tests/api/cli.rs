@@ -108,15 +108,9 @@ async fn sigterm_stops_the_service_gracefully() {
     let db = crate::helpers::TestDb::new().await;
     let serve = |port: u16| {
         let mut c = landpay();
-        c.arg("serve")
+        serve_child::on_port(&mut c, port)
             .env("LANDPAY_ENV", "test")
-            .env("LANDPAY__DATABASE__URL", &db.url)
-            .env("LANDPAY__SERVER__PORT", port.to_string())
-            .env(
-                "LANDPAY__SERVER__PUBLIC_BASE_URL",
-                format!("http://127.0.0.1:{port}"),
-            )
-            .stdout(std::process::Stdio::null());
+            .env("LANDPAY__DATABASE__URL", &db.url);
         c
     };
     // Ready: the migrations ran before the port was bound.
@@ -171,14 +165,7 @@ async fn the_binary_serves_from_an_empty_directory_with_built_in_defaults_and_ru
     let dir = tempfile::tempdir().unwrap();
     let serve = |port: u16| {
         let mut c = bare_landpay(dir.path());
-        c.arg("serve")
-            .env("LANDPAY__SERVER__HOST", "127.0.0.1")
-            .env("LANDPAY__SERVER__PORT", port.to_string())
-            .env(
-                "LANDPAY__SERVER__PUBLIC_BASE_URL",
-                format!("http://127.0.0.1:{port}"),
-            )
-            .stdout(std::process::Stdio::null());
+        serve_child::on_port(&mut c, port);
         c
     };
     let (child, port) = serve_child::serve(serve, Duration::from_secs(20))

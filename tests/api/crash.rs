@@ -6,7 +6,7 @@
 //! and the gateway's resends are each paid once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,16 +24,10 @@ use crate::serve_child;
 
 fn command(db_url: &str, port: u16) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_landpay"));
-    c.arg("serve")
+    serve_child::on_port(&mut c, port)
         .env("LANDPAY_ENV", "test")
         .env("LANDPAY_CONFIG_DIR", config_dir())
-        .env("LANDPAY__DATABASE__URL", db_url)
-        .env("LANDPAY__SERVER__PORT", port.to_string())
-        .env(
-            "LANDPAY__SERVER__PUBLIC_BASE_URL",
-            format!("http://127.0.0.1:{port}"),
-        )
-        .stdout(Stdio::null());
+        .env("LANDPAY__DATABASE__URL", db_url);
     c
 }
 

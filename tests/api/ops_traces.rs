@@ -2,7 +2,7 @@
 //! loopback that decodes what it receives).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -83,17 +83,11 @@ async fn a_request_and_its_database_spans_reach_the_otlp_collector() {
                 cmd.env_remove(k);
             }
         }
-        cmd.arg("serve")
+        serve_child::on_port(&mut cmd, port)
             .env("LANDPAY_ENV", "test")
             .env("LANDPAY__DATABASE__URL", &db.url)
-            .env("LANDPAY__SERVER__PORT", port.to_string())
-            .env(
-                "LANDPAY__SERVER__PUBLIC_BASE_URL",
-                format!("http://127.0.0.1:{port}"),
-            )
             .env("LANDPAY__TELEMETRY__OTLP_ENDPOINT", &endpoint)
-            .env("LANDPAY__TELEMETRY__SERVICE_NAME", "landpay-under-test")
-            .stdout(Stdio::null());
+            .env("LANDPAY__TELEMETRY__SERVICE_NAME", "landpay-under-test");
         cmd
     };
     let (mut child, port) = serve_child::serve(command, Duration::from_secs(20))

@@ -24,6 +24,20 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// `command` set to serve on `port` of 127.0.0.1, with that address as its public base URL, and
+/// its standard output discarded.
+pub fn on_port(command: &mut Command, port: u16) -> &mut Command {
+    command
+        .arg("serve")
+        .env("LANDPAY__SERVER__HOST", "127.0.0.1")
+        .env("LANDPAY__SERVER__PORT", port.to_string())
+        .env(
+            "LANDPAY__SERVER__PUBLIC_BASE_URL",
+            format!("http://127.0.0.1:{port}"),
+        )
+        .stdout(std::process::Stdio::null())
+}
+
 /// Why a child did not become ready.
 #[derive(Debug)]
 enum NotReady {
@@ -127,17 +141,10 @@ async fn a_child_whose_port_was_taken_is_started_on_another() {
     let command = |port: u16| {
         starts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut c = Command::new(env!("CARGO_BIN_EXE_landpay"));
-        c.arg("serve")
+        on_port(&mut c, port)
             .env("LANDPAY_CONFIG_DIR", crate::helpers::config_dir())
             .env("LANDPAY_ENV", "test")
-            .env("LANDPAY__DATABASE__URL", &db.url)
-            .env("LANDPAY__SERVER__HOST", "127.0.0.1")
-            .env("LANDPAY__SERVER__PORT", port.to_string())
-            .env(
-                "LANDPAY__SERVER__PUBLIC_BASE_URL",
-                format!("http://127.0.0.1:{port}"),
-            )
-            .stdout(std::process::Stdio::null());
+            .env("LANDPAY__DATABASE__URL", &db.url);
         c
     };
     let (mut child, port) = serve_from(&command, Duration::from_secs(30), held)
