@@ -409,11 +409,7 @@ async fn the_confirmation_is_emailed_with_its_pdf_and_a_mail_failure_only_retrie
 #[tokio::test]
 async fn a_mail_that_keeps_failing_is_given_up_and_the_payment_stays_paid() {
     // Nothing listens on this port.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::serve_child::free_port();
     let smtp = format!("{{host = \"127.0.0.1\", port = {port}, from = \"no-reply@landpay.test\", starttls = false}}");
     let app = spawn_app_driven(&[("LANDPAY__NOTIFICATIONS__SMTP", smtp.as_str())]).await;
     let (payment, _) = two_notice_order(&app, Some("a@example.vn")).await;

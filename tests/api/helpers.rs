@@ -226,9 +226,7 @@ async fn start_app(db: Arc<TestDb>, overrides: &[(&str, &str)], workers: bool) -
     // port is tried.
     let mut tries = 0;
     let (app, port) = loop {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = probe.local_addr().unwrap().port();
-        drop(probe);
+        let port = crate::serve_child::free_port();
         match Application::build_with_clock(
             app_settings(&db, overrides, port),
             Arc::new(Clock::default()),
