@@ -134,15 +134,28 @@ pub async fn run_pass(state: &Services, limit: i64) -> anyhow::Result<usize> {
     if n == 0 {
         return Ok(0);
     }
-    // Each endpoint of the batch is read once (as it is now, deleted or not), not per delivery.
-    let mut endpoints: HashMap<&str, Option<EndpointRow>> = HashMap::new();
+    // Each endpoint of the batch is read once (as it is now, deleted or not), and its URL
+    // checked once (in production, a DNS lookup of its host), not per delivery.
+    let mut endpoints: HashMap<&str, Option<Target>> = HashMap::new();
+    let policy = Policy::from_settings(&state.settings);
     for c in &claimed {
         if !endpoints.contains_key(c.endpoint_id.as_str()) {
             let row = state
                 .store
                 .endpoint_including_deleted(&c.endpoint_id)
                 .await?;
-            endpoints.insert(c.endpoint_id.as_str(), row);
+            let target = match row {
+                Some(row) if row.deleted_at.is_none() => {
+                    let url = policy.check_resolved(&row.url).await;
+                    Some(Target { row, url })
+                }
+                Some(row) => Some(Target {
+                    row,
+                    url: Err(String::new()),
+                }),
+                None => None,
+            };
+            endpoints.insert(c.endpoint_id.as_str(), target);
         }
     }
     // The bodies of the batch in one read, the tries sent concurrently, and what came of them
@@ -183,22 +196,30 @@ struct Answer {
     duration_ms: i64,
 }
 
+/// An endpoint as a pass found it, with its URL checked against the rules (and, in production,
+/// against the addresses its host resolves to) at the start of the pass.
+#[derive(Clone)]
+struct Target {
+    row: EndpointRow,
+    url: Result<reqwest::Url, String>,
+}
+
 /// Sends one claimed delivery (or gives it up when it cannot be sent at all); returns the try
 /// to record.
 async fn deliver<'c>(
     state: &Services,
     claimed: &'c ClaimedDelivery,
-    endpoint: Option<EndpointRow>,
+    target: Option<Target>,
     body: Option<String>,
 ) -> DeliveryTry<'c> {
     let now = state.clock.now();
-    let (Some(endpoint), Some(body)) = (endpoint, body) else {
+    let (Some(target), Some(body)) = (target, body) else {
         return give_up(claimed, "endpoint or event missing", now);
     };
-    if endpoint.deleted_at.is_some() {
+    if target.row.deleted_at.is_some() {
         return give_up(claimed, "endpoint deleted", now);
     }
-    let answer = attempt(state, &endpoint, claimed, body, now).await;
+    let answer = attempt(state, &target, claimed, body, now).await;
     let at = state.clock.now();
     let schedule = &state.settings.webhooks.retry_schedule;
     let (outcome, next_attempt_at) = next_step(schedule, claimed.tries, &answer, at);
@@ -226,14 +247,15 @@ fn give_up<'c>(claimed: &'c ClaimedDelivery, why: &str, now: DateTime<Utc>) -> D
     }
 }
 
-/// Signs, checks the URL again and sends one try.
+/// Signs and sends one try to a URL the pass has checked again.
 async fn attempt(
     state: &Services,
-    endpoint: &EndpointRow,
+    target: &Target,
     claimed: &ClaimedDelivery,
     body: String,
     now: DateTime<Utc>,
 ) -> Answer {
+    let endpoint = &target.row;
     let mut secrets = vec![endpoint.secret.as_str()];
     if let (Some(old), Some(until)) = (&endpoint.previous_secret, &endpoint.previous_expires_at) {
         if parse_ts(until).is_ok_and(|u| u > now) {
@@ -243,13 +265,11 @@ async fn attempt(
     // Stamped with the wall clock: receivers compare it with theirs.
     let signature = signature_header(&secrets, Utc::now().timestamp(), body.as_bytes());
     let started = Instant::now();
-    // The URL is checked again: the rules or the host's addresses may have changed.
-    let sent = match Policy::from_settings(&state.settings)
-        .check_resolved(&endpoint.url)
-        .await
-    {
+    // The URL was checked again at the start of the pass: the rules or the host's addresses
+    // may have changed since the endpoint was registered.
+    let sent = match &target.url {
         Ok(url) => {
-            let http = &state.webhook_http;
+            let (http, url) = (&state.webhook_http, url.clone());
             super::workflow::send(state, http, endpoint, claimed, body, url, signature).await
         }
         Err(why) => Err(Refused::Policy(format!("the URL is refused: {why}"))),

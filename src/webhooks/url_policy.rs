@@ -2,7 +2,8 @@
 //! parser (`reqwest::Url`), so the check and the connection see the same host. Userinfo is
 //! refused everywhere; production accepts only `https` to a host on `webhooks.allowed_hosts`
 //! whose addresses are public, unless `webhooks.allow_private` — checked when an endpoint is
-//! registered and again at every delivery, where the client's resolver also drops such addresses.
+//! registered and again by every delivery pass (once per endpoint in the pass), where the
+//! client's resolver also drops such addresses.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;

@@ -88,14 +88,59 @@ async fn delivery_checks_the_url_again_and_never_connects_inside() {
     // The test runs the delivery pass itself: no background worker may take the delivery first.
     let app = spawn_app_driven(&[
         ("LANDPAY_ENV", "production"),
-        ("LANDPAY__WEBHOOKS__ALLOWED_HOSTS", r#"["127.0.0.1"]"#),
+        (
+            "LANDPAY__WEBHOOKS__ALLOWED_HOSTS",
+            r#"["127.0.0.1", "localhost"]"#,
+        ),
     ])
     .await;
-    // Registered before the rules tightened (written straight to the store), with userinfo.
+    // Registered before the rules tightened (written straight to the store): one with userinfo,
+    // refused by the URL's own rules; one whose host resolves to a loopback address, refused
+    // once resolved.
+    let legacy = legacy_endpoint(&app, &format!("https://hook:s3cret@127.0.0.1:{port}/hook")).await;
+    let inside = legacy_endpoint(&app, &format!("https://localhost:{port}/hook")).await;
+    let listed = expect_json(app.get("/v1/webhook-endpoints", &app.admin()).await, 200).await;
+    let shown = listed["data"].to_string();
+    assert!(
+        !shown.contains("s3cret") && !shown.contains("hook:"),
+        "{shown}"
+    );
+    // Two deliveries to each endpoint in one pass: each is refused, not only the first.
+    app.payment(10_000).await;
+    app.payment(20_000).await;
+    let tried = landpay::webhooks::delivery::run_once(&app.state)
+        .await
+        .unwrap();
+    assert_eq!(tried, 4);
+    for (endpoint_id, why) in [(&legacy, "userinfo"), (&inside, "resolves to a loopback")] {
+        let deliveries = expect_json(
+            app.get(
+                &format!("/v1/webhook-endpoints/{endpoint_id}/deliveries"),
+                &app.admin(),
+            )
+            .await,
+            200,
+        )
+        .await;
+        let data = deliveries["data"].as_array().unwrap();
+        assert_eq!(data.len(), 2, "{deliveries}");
+        for delivery in data {
+            let error = delivery["tries"][0]["error"].as_str().unwrap_or_default();
+            assert!(
+                error.contains("the URL is refused") && error.contains(why),
+                "{deliveries}"
+            );
+        }
+    }
+    assert_eq!(connections.load(Ordering::SeqCst), 0);
+}
+
+/// An endpoint subscribed to `payment.created`, written straight to the store.
+async fn legacy_endpoint(app: &crate::helpers::TestApp, url: &str) -> String {
     let endpoint_id = landpay::ids::WebhookEndpointId::new().into_string();
     let row = EndpointRow {
         endpoint_id: endpoint_id.clone(),
-        url: format!("https://hook:s3cret@127.0.0.1:{port}/hook"),
+        url: url.to_owned(),
         agency_code: None,
         events: r#"["payment.created"]"#.into(),
         secret: "whsec_legacy".into(),
@@ -107,31 +152,7 @@ async fn delivery_checks_the_url_again_and_never_connects_inside() {
         credentials: None,
     };
     app.store().insert_endpoint(&row, "test").await.unwrap();
-    let listed = expect_json(app.get("/v1/webhook-endpoints", &app.admin()).await, 200).await;
-    let shown = listed["data"][0]["url"].as_str().unwrap();
-    assert!(
-        !shown.contains("s3cret") && !shown.contains("hook:"),
-        "{shown}"
-    );
-    app.payment(10_000).await;
-    landpay::webhooks::delivery::run_once(&app.state)
-        .await
-        .unwrap();
-    let deliveries = expect_json(
-        app.get(
-            &format!("/v1/webhook-endpoints/{endpoint_id}/deliveries"),
-            &app.admin(),
-        )
-        .await,
-        200,
-    )
-    .await;
-    let tries = &deliveries["data"][0]["tries"];
-    assert!(
-        tries[0]["error"].as_str().unwrap().contains("refused"),
-        "{deliveries}"
-    );
-    assert_eq!(connections.load(Ordering::SeqCst), 0);
+    endpoint_id
 }
 
 /// Overwrites an endpoint's stored subscription list, as a faulty migration or a hand edit might.
