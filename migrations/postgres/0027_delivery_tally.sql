@@ -19,10 +19,13 @@ insert into delivery_tally (status, n)
 select s.status, (select count(*) from delivery d where d.status = s.status)
 from (values ('pending'), ('delivered'), ('dead')) as s (status);
 
-create function delivery_tally_insert() returns trigger language plpgsql as $$
+-- New deliveries count up (the trigger's argument 1), removed ones down (-1); the trigger's rows
+-- are its statement's new rows, or its old rows.
+create function delivery_tally_count() returns trigger language plpgsql as $$
 begin
     insert into delivery_tally as t (status, n)
-    select status, count(*) from delivery_tally_new group by status order by status
+    select status, count(*) * tg_argv[0]::bigint from delivery_tally_rows
+    group by status order by status
     on conflict (status) do update set n = t.n + excluded.n;
     return null;
 end
@@ -42,21 +45,12 @@ begin
 end
 $$;
 
-create function delivery_tally_delete() returns trigger language plpgsql as $$
-begin
-    insert into delivery_tally as t (status, n)
-    select status, -count(*) from delivery_tally_old group by status order by status
-    on conflict (status) do update set n = t.n + excluded.n;
-    return null;
-end
-$$;
-
 create trigger delivery_tally_insert after insert on delivery
-    referencing new table as delivery_tally_new
-    for each statement execute function delivery_tally_insert();
+    referencing new table as delivery_tally_rows
+    for each statement execute function delivery_tally_count('1');
 create trigger delivery_tally_update after update on delivery
     referencing old table as delivery_tally_old new table as delivery_tally_new
     for each statement execute function delivery_tally_update();
 create trigger delivery_tally_delete after delete on delivery
-    referencing old table as delivery_tally_old
-    for each statement execute function delivery_tally_delete();
+    referencing old table as delivery_tally_rows
+    for each statement execute function delivery_tally_count('-1');
