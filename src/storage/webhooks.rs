@@ -251,17 +251,56 @@ impl Store {
             .fetch_all(pool)
             .await
         })?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let tries: Vec<TryRow> = on_pool!(self, pool => {
-                sqlx::query_as("select delivery_id, at, status_code, error, duration_ms from delivery_try where delivery_id = $1 order by attempt_no")
-                    .bind(&row.delivery_id)
-                    .fetch_all(pool)
-                    .await
-            })?;
-            out.push((row, tries));
+        let ids: Vec<&str> = rows.iter().map(|r| r.delivery_id.as_str()).collect();
+        let mut tries = self.tries_of(&ids).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let of_row = tries.remove(&row.delivery_id).unwrap_or_default();
+                (row, of_row)
+            })
+            .collect())
+    }
+
+    /// The tries of these deliveries, each delivery's in order, read by one query (a page of
+    /// deliveries used to cost a query per delivery).
+    async fn tries_of(
+        &self,
+        ids: &[&str],
+    ) -> Result<std::collections::HashMap<String, Vec<TryRow>>, sqlx::Error> {
+        const SELECT: &str =
+            "select delivery_id, at, status_code, error, duration_ms from delivery_try where delivery_id ";
+        if ids.is_empty() {
+            return Ok(std::collections::HashMap::new());
         }
-        Ok(out)
+        // An array on PostgreSQL, a JSON list on SQLite.
+        let rows: Vec<TryRow> = match &self.db {
+            super::Db::Sqlite(pools) => {
+                let list =
+                    serde_json::to_string(ids).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+                let sql = format!(
+                    "{SELECT} in (select value from json_each($1)) order by delivery_id, attempt_no"
+                );
+                sqlx::query_as(&sql)
+                    .bind(list)
+                    .fetch_all(&pools.read)
+                    .await?
+            }
+            super::Db::Postgres(pool) => {
+                let sql = format!("{SELECT} = any($1) order by delivery_id, attempt_no");
+                let read = sqlx::query_as(&sql).bind(ids).fetch_all(pool);
+                super::deadline::bounded(self.timeout, read).await?
+            }
+        };
+        let mut by_delivery: std::collections::HashMap<String, Vec<TryRow>> =
+            std::collections::HashMap::new();
+        for row in rows {
+            by_delivery
+                .entry(row.delivery_id.clone())
+                .or_default()
+                .push(row);
+        }
+        Ok(by_delivery)
     }
 
     /// One new delivery of an event per subscribed endpoint (or only `endpoint_id`), due now.

@@ -137,6 +137,16 @@ async fn a_receiver_that_always_fails_ends_dead_then_redelivery_works() {
         statuses(&d),
         BTreeSet::from(["dead".to_owned(), "delivered".to_owned()])
     );
+    // Each delivery of the page lists its own tries.
+    for delivery in d["data"].as_array().unwrap() {
+        let tries = delivery["tries"].as_array().unwrap().len();
+        let expected = if delivery["status"] == "dead" {
+            1 + schedule
+        } else {
+            1
+        };
+        assert_eq!(tries, expected, "{d}");
+    }
     expect_problem(
         app.request(reqwest::Method::POST, "/v1/events/evt_nope/redeliver")
             .bearer_auth(app.admin())
