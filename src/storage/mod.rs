@@ -15,6 +15,7 @@ pub mod confirmation;
 pub mod create_batch;
 pub mod deadline;
 pub mod delivery_claim;
+pub mod delivery_record;
 pub mod dialects;
 pub mod findings;
 pub mod flags;

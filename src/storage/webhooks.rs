@@ -213,24 +213,6 @@ impl Store {
             .collect())
     }
 
-    /// Records a pass's tries and moves their deliveries, each only if our lease on it still
-    /// holds; returns the ids of the deliveries recorded. A delivery's move and its try are
-    /// written together or not at all; on PostgreSQL the whole pass is one statement.
-    pub async fn record_delivery_tries(
-        &self,
-        tries: &[DeliveryTry<'_>],
-    ) -> Result<Vec<String>, sqlx::Error> {
-        if tries.is_empty() {
-            return Ok(Vec::new());
-        }
-        match &self.db {
-            super::Db::Postgres(pool) => {
-                super::deadline::bounded(self.timeout, pg_record_tries(pool, tries)).await
-            }
-            super::Db::Sqlite(pools) => sqlite_record_tries(&pools.write, tries).await,
-        }
-    }
-
     /// Deliveries of an endpoint, newest first, with their tries; those of every event
     /// committed before the call included (numbered, and given their deliveries, first).
     pub async fn deliveries(
@@ -263,13 +245,21 @@ impl Store {
     }
 
     /// The tries of these deliveries, each delivery's in order, read by one query (a page of
-    /// deliveries used to cost a query per delivery).
+    /// deliveries used to cost a query per delivery): a first try from its delivery, the later
+    /// ones (and a first one recorded before migration 0028) from their rows.
     async fn tries_of(
         &self,
         ids: &[&str],
     ) -> Result<std::collections::HashMap<String, Vec<TryRow>>, sqlx::Error> {
+        // `{ids}` is where the ids are taken from, in each part.
         const SELECT: &str =
-            "select delivery_id, at, status_code, error, duration_ms from delivery_try where delivery_id ";
+            "select delivery_id, first_try_at as at, first_status_code as status_code,
+                    first_error as error, first_duration_ms as duration_ms, 1 as attempt_no
+             from delivery where first_try_at is not null and delivery_id {ids}
+             union all
+             select delivery_id, at, status_code, error, duration_ms, attempt_no
+             from delivery_try where delivery_id {ids}
+             order by delivery_id, attempt_no";
         if ids.is_empty() {
             return Ok(std::collections::HashMap::new());
         }
@@ -278,16 +268,14 @@ impl Store {
             super::Db::Sqlite(pools) => {
                 let list =
                     serde_json::to_string(ids).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-                let sql = format!(
-                    "{SELECT} in (select value from json_each($1)) order by delivery_id, attempt_no"
-                );
+                let sql = SELECT.replace("{ids}", "in (select value from json_each($1))");
                 sqlx::query_as(&sql)
                     .bind(list)
                     .fetch_all(&pools.read)
                     .await?
             }
             super::Db::Postgres(pool) => {
-                let sql = format!("{SELECT} = any($1) order by delivery_id, attempt_no");
+                let sql = SELECT.replace("{ids}", "= any($1)");
                 let read = sqlx::query_as(&sql).bind(ids).fetch_all(pool);
                 super::deadline::bounded(self.timeout, read).await?
             }
@@ -390,96 +378,4 @@ impl Store {
         })?;
         Ok(row.map(|(a,)| a))
     }
-}
-
-/// [`Store::record_delivery_tries`] on PostgreSQL: one statement for the whole pass.
-/// PostgreSQL: records a pass's tries (`$1`… `$9`: arrays of delivery id, outcome, next try,
-/// time, the lease, try number, status code, error, duration) and moves each delivery whose lease
-/// still holds; returns the ids recorded.
-///
-/// The lease still holding is the whole condition: only this statement ends a lease, and it
-/// sets the delivery's status with it, so a leased delivery is pending. `d.status = 'pending'`
-/// is left out on purpose: it lets the planner reach the rows through the partial indexes of
-/// pending deliveries, which statistics taken while few were pending make look like a row or
-/// two, and it then read and hashed every pending delivery at each pass (5,000 to record 32,
-/// measured); without it each delivery is found by its key.
-pub const PG_RECORD_TRIES: &str = "with r as (
-           select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-                                $6::bigint[], $7::bigint[], $8::text[], $9::bigint[])
-                    as r(delivery_id, status, next_at, at, locked_until, attempt_no, code, error, duration_ms)),
-         m as (
-           update delivery d set status = r.status, tries = d.tries + 1, next_attempt_at = r.next_at,
-                                 locked_until = null, updated_at = r.at
-           from r
-           where d.delivery_id = r.delivery_id and d.locked_until = r.locked_until
-           returning d.delivery_id)
-         insert into delivery_try (delivery_id, attempt_no, at, status_code, error, duration_ms)
-         select r.delivery_id, r.attempt_no, r.at, r.code, r.error, r.duration_ms
-         from r join m on m.delivery_id = r.delivery_id
-         returning delivery_id";
-
-async fn pg_record_tries(
-    pool: &sqlx::PgPool,
-    tries: &[DeliveryTry<'_>],
-) -> Result<Vec<String>, sqlx::Error> {
-    let col = |f: fn(&DeliveryTry<'_>) -> Option<String>| -> Vec<Option<String>> {
-        tries.iter().map(f).collect()
-    };
-    let num = |f: fn(&DeliveryTry<'_>) -> Option<i64>| -> Vec<Option<i64>> {
-        tries.iter().map(f).collect()
-    };
-    sqlx::query_scalar(PG_RECORD_TRIES)
-        .bind(col(|t| Some(t.claimed.delivery_id.clone())))
-        .bind(col(|t| Some(t.outcome.as_str().to_owned())))
-        .bind(col(|t| Some(ts(t.next_attempt_at))))
-        .bind(col(|t| Some(ts(t.at))))
-        .bind(col(|t| Some(t.claimed.locked_until.clone())))
-        .bind(num(|t| Some(t.claimed.tries + 1)))
-        .bind(num(|t| t.status_code.map(i64::from)))
-        .bind(col(|t| t.error.clone()))
-        .bind(num(|t| Some(t.duration_ms)))
-        .fetch_all(pool)
-        .await
-}
-
-/// [`Store::record_delivery_tries`] on SQLite: one transaction on the writer.
-async fn sqlite_record_tries(
-    write: &sqlx::SqlitePool,
-    tries: &[DeliveryTry<'_>],
-) -> Result<Vec<String>, sqlx::Error> {
-    let mut tx = write.begin_with("BEGIN IMMEDIATE").await?;
-    let mut recorded = Vec::with_capacity(tries.len());
-    for t in tries {
-        let at = ts(t.at);
-        let moved = sqlx::query(
-            "update delivery set status = $2, tries = tries + 1, next_attempt_at = $3, locked_until = null, updated_at = $4
-             where delivery_id = $1 and locked_until = $5 and status = 'pending'",
-        )
-        .bind(&t.claimed.delivery_id)
-        .bind(t.outcome)
-        .bind(ts(t.next_attempt_at))
-        .bind(&at)
-        .bind(&t.claimed.locked_until)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if moved != 1 {
-            continue;
-        }
-        sqlx::query(
-            "insert into delivery_try (delivery_id, attempt_no, at, status_code, error, duration_ms)
-             values ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&t.claimed.delivery_id)
-        .bind(t.claimed.tries + 1)
-        .bind(&at)
-        .bind(t.status_code.map(i64::from))
-        .bind(t.error.as_deref())
-        .bind(t.duration_ms)
-        .execute(&mut *tx)
-        .await?;
-        recorded.push(t.claimed.delivery_id.clone());
-    }
-    tx.commit().await?;
-    Ok(recorded)
 }

@@ -30,18 +30,9 @@ async fn tallied(store: &landpay::storage::Store) -> Counts {
 
 /// The truth: the `delivery` table counted.
 async fn counted(db: &TestDb) -> Counts {
-    let sql = "select status, count(*) from delivery group by status";
-    let rows: Vec<(String, i64)> = if db.is_postgres() {
-        let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
-        let rows = sqlx::query_as(sql).fetch_all(&pool).await.unwrap();
-        pool.close().await;
-        rows
-    } else {
-        let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
-        let rows = sqlx::query_as(sql).fetch_all(&pool).await.unwrap();
-        pool.close().await;
-        rows
-    };
+    let rows: Vec<(String, i64)> = db
+        .rows("select status, count(*) from delivery group by status")
+        .await;
     rows.into_iter().collect()
 }
 
@@ -112,18 +103,8 @@ async fn the_tally_follows_every_delivery_written_tried_given_up_and_redelivered
         "delete from delivery_try where delivery_id in (select delivery_id from delivery where status = 'dead')",
         "delete from delivery where status = 'dead'",
     ];
-    if app.db.is_postgres() {
-        let pool = sqlx::PgPool::connect(&app.db.url).await.unwrap();
-        for sql in delete {
-            sqlx::query(sql).execute(&pool).await.unwrap();
-        }
-        pool.close().await;
-    } else {
-        let pool = sqlx::SqlitePool::connect(&app.db.url).await.unwrap();
-        for sql in delete {
-            sqlx::query(sql).execute(&pool).await.unwrap();
-        }
-        pool.close().await;
+    for sql in delete {
+        app.db.execute(sql).await;
     }
     agree(&app, &[("delivered", 6)], "removed").await;
 }

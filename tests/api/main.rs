@@ -13,6 +13,7 @@ mod crash;
 mod create_batch;
 mod database_down;
 mod delivery_fanout;
+mod delivery_first_try;
 mod delivery_tally;
 mod feed_contract;
 mod finance_accounts;

@@ -8,7 +8,7 @@
 //! the local default; without it the check is skipped, unless LANDPAY_REQUIRE_ALL is set.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use landpay::storage::webhooks::PG_RECORD_TRIES;
+use landpay::storage::delivery_record::PG_RECORD_TRIES;
 use sqlx::Connection;
 
 use crate::claim_plan::{freeze_statistics, insert_deliveries, migrated, rows_read};
