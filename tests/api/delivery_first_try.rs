@@ -6,26 +6,12 @@
 
 use serde_json::Value;
 
-use crate::helpers::{expect_json, spawn_app_driven, Receiver, TestApp};
+use crate::helpers::{spawn_app_driven, Receiver, TestApp};
 
 /// The tries an endpoint's deliveries list shows, per delivery, as the API gives them.
 async fn listed_tries(app: &TestApp, endpoint: &Value) -> Vec<Value> {
-    let id = endpoint["id"].as_str().unwrap();
-    let page = expect_json(
-        app.get(
-            &format!("/v1/webhook-endpoints/{id}/deliveries"),
-            &app.admin(),
-        )
-        .await,
-        200,
-    )
-    .await;
-    page["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["tries"].clone())
-        .collect()
+    let page = app.deliveries_of(endpoint).await;
+    page.iter().map(|d| d["tries"].clone()).collect()
 }
 
 fn codes(tries: &Value) -> Vec<i64> {

@@ -431,6 +431,21 @@ impl TestApp {
         id
     }
 
+    /// The first page of an endpoint's deliveries, newest first, each with its tries.
+    pub async fn deliveries_of(&self, endpoint: &Value) -> Vec<Value> {
+        let id = endpoint["id"].as_str().unwrap();
+        let page = expect_json(
+            self.get(
+                &format!("/v1/webhook-endpoints/{id}/deliveries"),
+                &self.admin(),
+            )
+            .await,
+            200,
+        )
+        .await;
+        page["data"].as_array().unwrap().clone()
+    }
+
     pub fn token(&self, roles: &[Role], agency: Option<&str>) -> String {
         self.state
             .jwt

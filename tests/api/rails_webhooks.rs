@@ -191,23 +191,9 @@ impl Fakes {
     }
 }
 
-async fn deliveries(app: &TestApp, endpoint: &Value) -> Vec<Value> {
-    let id = endpoint["id"].as_str().unwrap();
-    let v = expect_json(
-        app.get(
-            &format!("/v1/webhook-endpoints/{id}/deliveries"),
-            &app.admin(),
-        )
-        .await,
-        200,
-    )
-    .await;
-    v["data"].as_array().unwrap().clone()
-}
-
 /// The endpoint's deliveries, which must all have `status`.
 async fn all_with_status(app: &TestApp, endpoint: &Value, status: &str) -> Vec<Value> {
-    let d = deliveries(app, endpoint).await;
+    let d = app.deliveries_of(endpoint).await;
     assert!(
         !d.is_empty() && d.iter().all(|d| d["status"] == status),
         "deliveries not all {status}: {d:?}"
@@ -286,7 +272,8 @@ async fn with_status_of(app: &TestApp, endpoint: &Value, payment_id: &str, statu
         .find(|e| e["data"]["payment"]["id"] == payment_id)
         .map(|e| e["id"].as_str().unwrap().to_owned())
         .unwrap();
-    let d = deliveries(app, endpoint)
+    let d = app
+        .deliveries_of(endpoint)
         .await
         .into_iter()
         .find(|d| d["event_id"] == event_id.as_str())
@@ -383,7 +370,7 @@ async fn an_adapter_answer_too_long_to_read_is_not_taken_for_success() {
 }
 
 async fn any_with_status(app: &TestApp, endpoint: &Value, status: &str) -> Value {
-    deliveries(app, endpoint)
+    app.deliveries_of(endpoint)
         .await
         .into_iter()
         .find(|d| d["status"] == status)
