@@ -16,13 +16,7 @@ pub async fn stored_callbacks(
     let sql =
         "select verdict, payload_bytes, payload_sha256, payload from callback order by received_at";
     type Row = (String, Option<i64>, Option<String>, String);
-    let rows: Vec<Row> = if app.db.is_postgres() {
-        let pool = sqlx::PgPool::connect(&app.db.url).await.unwrap();
-        sqlx::query_as(sql).fetch_all(&pool).await.unwrap()
-    } else {
-        let pool = sqlx::SqlitePool::connect(&app.db.url).await.unwrap();
-        sqlx::query_as(sql).fetch_all(&pool).await.unwrap()
-    };
+    let rows: Vec<Row> = app.db.rows(sql).await;
     rows.into_iter()
         .map(|(v, b, h, p)| (v, i64::try_from(p.len()).unwrap(), b, h, p))
         .collect()

@@ -10,13 +10,8 @@ use crate::helpers::{expect_problem, spawn_app, TestApp};
 /// The status of every reconciliation run, read from the database.
 async fn run_states(app: &TestApp) -> Vec<String> {
     let sql = "select status from reconciliation order by created_at";
-    if app.db.is_postgres() {
-        let pool = sqlx::PgPool::connect(&app.db.url).await.unwrap();
-        sqlx::query_scalar(sql).fetch_all(&pool).await.unwrap()
-    } else {
-        let pool = sqlx::SqlitePool::connect(&app.db.url).await.unwrap();
-        sqlx::query_scalar(sql).fetch_all(&pool).await.unwrap()
-    }
+    let rows: Vec<(String,)> = app.db.rows(sql).await;
+    rows.into_iter().map(|(status,)| status).collect()
 }
 
 #[tokio::test]

@@ -221,18 +221,8 @@ async fn a_sandbox_decline_emits_attempt_failed() {
 
 /// Runs `statements` on the test database directly, beside the service.
 async fn run_sql(app: &TestApp, statements: &[&str]) {
-    if app.db.is_postgres() {
-        let pool = sqlx::PgPool::connect(&app.db.url).await.unwrap();
-        for sql in statements {
-            sqlx::query(sql).execute(&pool).await.unwrap();
-        }
-        pool.close().await;
-    } else {
-        let pool = sqlx::SqlitePool::connect(&app.db.url).await.unwrap();
-        for sql in statements {
-            sqlx::query(sql).execute(&pool).await.unwrap();
-        }
-        pool.close().await;
+    for sql in statements {
+        app.db.execute(sql).await;
     }
 }
 
